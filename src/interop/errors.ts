@@ -1,0 +1,15 @@
+/**
+ * Raised for malformed or refused interchange files (safetensors, PyTorch zips, pickles).
+ * `code` names the layer that refused the input: 'E_SAFETENSORS', 'E_ZIP', 'E_PICKLE',
+ * 'E_TORCH' (a well-formed pickle that is not a tensor state dict) or 'E_FORMAT'
+ * (bytes that are none of the supported formats). Messages say what was expected and what was found.
+ */
+export class InteropError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InteropError';
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * A minimal, bounds-checked zip reader for STORED (uncompressed) entries, which is what
+ * torch.save writes. Reads the central directory (zip64 included), checks each entry's local
+ * header and CRC-32, and hands back zero-copy views. Compressed or encrypted entries are refused.
+ */
+import { InteropError } from './errors.js';
+
+const CODE = 'E_ZIP';
+const EOCD_SIG = 0x06054b50;
+const EOCD64_LOCATOR_SIG = 0x07064b50;
+const EOCD64_SIG = 0x06064b50;
+const CENTRAL_SIG = 0x02014b50;
+const LOCAL_SIG = 0x04034b50;
+
+function fail(message: string): never {
+  throw new InteropError(CODE, `zip: ${message}`);
+}
+
+class Reader {
+  readonly dv: DataView;
+  constructor(readonly bytes: Uint8Array) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  need(pos: number, len: number, what: string): void {
+    if (pos < 0 || len < 0 || pos + len > this.bytes.length) {
+      fail(`${what} at offset ${pos} (${len} bytes) lies outside the ${this.bytes.length}-byte file`);
+    }
+  }
+  u16(pos: number): number { return this.dv.getUint16(pos, true); }
+  u32(pos: number): number { return this.dv.getUint32(pos, true); }
+  u64(pos: number, what: string): number {
+    const v = this.dv.getBigUint64(pos, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`${what} ${v} is too large`);
+    return Number(v);
+  }
+}
+
+/** Reads every entry of a zip archive; values are views into `bytes` (not copies). */
+export function readZipEntries(bytes: Uint8Array): Map<string, Uint8Array> {
+  const r = new Reader(bytes);
+  const eocd = findEocd(r);
+  let count = r.u16(eocd + 10);
+  let cdSize = r.u32(eocd + 12);
+  let cdOffset = r.u32(eocd + 16);
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+    const loc = eocd - 20;
+    if (loc < 0 || r.u32(loc) !== EOCD64_LOCATOR_SIG) fail('zip64 end-of-central-directory locator missing');
+    const e64 = r.u64(loc + 8, 'zip64 end-of-central-directory offset');
+    r.need(e64, 56, 'zip64 end-of-central-directory record');
+    if (r.u32(e64) !== EOCD64_SIG) fail(`expected the zip64 end-of-central-directory signature at offset ${e64}`);
+    count = r.u64(e64 + 32, 'zip64 entry count');
+    cdSize = r.u64(e64 + 40, 'zip64 central directory size');
+    cdOffset = r.u64(e64 + 48, 'zip64 central directory offset');
+  }
+  r.need(cdOffset, cdSize, 'central directory');
+  if (count > cdSize / 46) fail(`central directory of ${cdSize} bytes cannot hold ${count} entries`);
+
+  const names = new TextDecoder('utf-8', { fatal: true });
+  const entries = new Map<string, Uint8Array>();
+  let p = cdOffset;
+  const cdEnd = cdOffset + cdSize;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > cdEnd) fail(`central directory ends inside entry ${i} of ${count}`);
+    if (r.u32(p) !== CENTRAL_SIG) fail(`expected a central directory entry signature at offset ${p}`);
+    const flags = r.u16(p + 8);
+    const method = r.u16(p + 10);
+    const crc = r.u32(p + 16);
+    let compSize = r.u32(p + 20);
+    let size = r.u32(p + 24);
+    const nameLen = r.u16(p + 28);
+    const extraLen = r.u16(p + 30);
+    const commentLen = r.u16(p + 32);
+    let localOffset = r.u32(p + 42);
+    if (p + 46 + nameLen + extraLen + commentLen > cdEnd) fail(`central directory entry ${i} runs past the directory`);
+    let name: string;
+    try {
+      name = names.decode(r.bytes.subarray(p + 46, p + 46 + nameLen));
+    } catch {
+      fail(`entry ${i} has a name that is not valid UTF-8`);
+    }
+    // zip64 extended information: the 0xffffffff fields, in this order
+    for (let x = p + 46 + nameLen, xEnd = x + extraLen; x + 4 <= xEnd; ) {
+      const id = r.u16(x);
+      const len = r.u16(x + 2);
+      if (x + 4 + len > xEnd) fail(`entry '${name}' has a malformed extra field`);
+      if (id === 0x0001) {
+        let q = x + 4;
+        const take = (what: string): number => {
+          if (q + 8 > x + 4 + len) fail(`entry '${name}': zip64 extra field lacks the ${what}`);
+          const v = r.u64(q, `entry '${name}' zip64 ${what}`);
+          q += 8;
+          return v;
+        };
+        if (size === 0xffffffff) size = take('size');
+        if (compSize === 0xffffffff) compSize = take('compressed size');
+        if (localOffset === 0xffffffff) localOffset = take('local header offset');
+      }
+      x += 4 + len;
+    }
+    p += 46 + nameLen + extraLen + commentLen;
+
+    if (flags & 1) fail(`entry '${name}' is encrypted`);
+    if (method !== 0) fail(`entry '${name}' is compressed (method ${method}); only STORED (0) entries are supported`);
+    if (compSize !== size) fail(`entry '${name}' is STORED but its sizes differ (${compSize} vs ${size})`);
+    r.need(localOffset, 30, `local header of '${name}'`);
+    if (r.u32(localOffset) !== LOCAL_SIG) fail(`expected the local header of '${name}' at offset ${localOffset}`);
+    const dataStart = localOffset + 30 + r.u16(localOffset + 26) + r.u16(localOffset + 28);
+    r.need(dataStart, size, `data of '${name}'`);
+    const data = bytes.subarray(dataStart, dataStart + size);
+    const actual = crc32(data);
+    if (actual !== crc) fail(`entry '${name}' fails its CRC-32 check (stored ${hex(crc)}, computed ${hex(actual)})`);
+    if (entries.has(name)) fail(`entry '${name}' appears twice`);
+    entries.set(name, data);
+  }
+  return entries;
+}
+
+function findEocd(r: Reader): number {
+  const n = r.bytes.length;
+  if (n < 22) fail(`file is ${n} bytes long, too short for a zip archive (at least 22)`);
+  const stop = Math.max(0, n - 22 - 0xffff);
+  for (let p = n - 22; p >= stop; p--) {
+    if (r.u32(p) === EOCD_SIG && p + 22 + r.u16(p + 20) <= n) return p;
+  }
+  fail('no end-of-central-directory record found (not a zip archive, or truncated)');
+}
+
+function hex(v: number): string {
+  return `0x${v.toString(16).padStart(8, '0')}`;
+}
+
+let CRC_TABLE: Uint32Array | undefined;
+
+export function crc32(data: Uint8Array): number {
+  if (!CRC_TABLE) {
+    CRC_TABLE = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      CRC_TABLE[i] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

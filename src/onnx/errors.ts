@@ -1,0 +1,17 @@
+/** Raised for bytes that are not a well-formed ONNX message. */
+export class OnnxFormatError extends Error {
+  readonly code = 'E_ONNX_FORMAT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'OnnxFormatError';
+  }
+}
+
+/** Raised by the structural checker; `problems` lists every violation found. */
+export class OnnxCheckError extends Error {
+  readonly code = 'E_ONNX_CHECK';
+  constructor(readonly problems: string[]) {
+    super(`ONNX model failed the structural check:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'OnnxCheckError';
+  }
+}

@@ -1,0 +1,5 @@
+export * from './proto.js';
+export * from './errors.js';
+export * from './tensor.js';
+export * from './metadata.js';
+export * from './checker.js';

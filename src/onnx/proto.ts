@@ -1,0 +1,61 @@
+// Encode/decode ONNX protobuf messages through the generated onnx-proto bindings.
+// onnx-proto is CommonJS; the default import gives its `onnx` namespace.
+import onnxProto from 'onnx-proto';
+import { OnnxFormatError } from './errors.js';
+
+export const onnx = onnxProto.onnx;
+export type ModelProto = onnxProto.onnx.IModelProto;
+export type GraphProto = onnxProto.onnx.IGraphProto;
+export type NodeProto = onnxProto.onnx.INodeProto;
+export type TensorProto = onnxProto.onnx.ITensorProto;
+export type AttributeProto = onnxProto.onnx.IAttributeProto;
+export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
+export const AttributeType = onnxProto.onnx.AttributeProto.AttributeType;
+export const TensorDataType = onnxProto.onnx.TensorProto.DataType;
+
+/** Decode a serialized ModelProto; a truncated or corrupt file becomes an OnnxFormatError. */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  if (bytes.length === 0) throw new OnnxFormatError('empty file: expected a serialized ONNX ModelProto, found 0 bytes');
+  let model: onnxProto.onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new OnnxFormatError(`not a valid ONNX model (protobuf decoding failed after reading ${bytes.length} bytes: ${(e as Error).message})`);
+  }
+  if (!model.graph) throw new OnnxFormatError('not a valid ONNX model: the ModelProto has no graph');
+  if (!model.opsetImport || model.opsetImport.length === 0) {
+    throw new OnnxFormatError('not a valid ONNX model: no opset_import (is this really an .onnx file?)');
+  }
+  return model;
+}
+
+export function encodeModel(model: ModelProto): Uint8Array {
+  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model as Record<string, unknown>)).finish();
+}
+
+export function decodeTensor(bytes: Uint8Array): TensorProto {
+  try {
+    return onnx.TensorProto.decode(bytes);
+  } catch (e) {
+    throw new OnnxFormatError(`not a valid ONNX TensorProto: ${(e as Error).message}`);
+  }
+}
+
+export function encodeTensor(t: TensorProto): Uint8Array {
+  return onnx.TensorProto.encode(onnx.TensorProto.fromObject(t as Record<string, unknown>)).finish();
+}
+
+/** protobufjs gives int64 fields as Long objects (or numbers); normalise to number. */
+export function toNumber(v: number | { toNumber(): number } | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'number' ? v : v.toNumber();
+}
+
+/** A plain-object view of a message, for structural comparisons in tests. */
+export function modelToObject(model: ModelProto): Record<string, unknown> {
+  return onnx.ModelProto.toObject(onnx.ModelProto.fromObject(model as Record<string, unknown>), {
+    longs: String,
+    bytes: String,
+    defaults: false,
+  });
+}
