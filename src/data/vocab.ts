@@ -111,6 +111,8 @@ export class Vocabulary {
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  return v === null ? 'null' : `${typeof v} ${String(v).slice(0, 40)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v).slice(0, 40)}`;
 }

@@ -56,7 +56,6 @@ function isPyGlobal(v: unknown): v is PyGlobal {
     && typeof (v as PyGlobal).name === 'string' && !(v instanceof Map);
 }
 
-const MARK = Symbol('mark');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
@@ -235,7 +234,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
         const fn = pop();
         if (!(args instanceof PyTuple)) fail(`REDUCE arguments must be a tuple, found ${pyTypeName(args)}`);
         if (!isPyGlobal(fn) || !fn.call) fail(`REDUCE target ${pyTypeName(fn)} is not callable here`);
-        stack.push(callSafely(fail, fn as PyGlobal, 'call', (args as PyTuple).items));
+        const g = fn as PyGlobal;
+        stack.push(guard(fail, `${g.module}.${g.name}`, () => g.call!((args as PyTuple).items)));
         break;
       }
       case 0x81: { // NEWOBJ
@@ -243,20 +243,21 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
         const cls = pop();
         if (!(args instanceof PyTuple)) fail(`NEWOBJ arguments must be a tuple, found ${pyTypeName(args)}`);
         if (!isPyGlobal(cls) || !cls.newObj) fail(`NEWOBJ class ${pyTypeName(cls)} cannot be instantiated here`);
-        stack.push(callSafely(fail, cls as PyGlobal, 'newObj', (args as PyTuple).items));
+        const g = cls as PyGlobal;
+        stack.push(guard(fail, `${g.module}.${g.name}`, () => g.newObj!((args as PyTuple).items)));
         break;
       }
       case 0x62: { // BUILD
         const state = pop();
         const obj = pop();
         if (!options.build) fail(`BUILD (setstate) on ${pyTypeName(obj)} is not supported`);
-        stack.push(options.build!(obj, state));
+        stack.push(guard(fail, `BUILD on ${pyTypeName(obj)}`, () => options.build!(obj, state)));
         break;
       }
       case 0x51: { // BINPERSID
         const pid = pop();
         if (!options.persistentLoad) fail('persistent ids are not supported here');
-        stack.push(options.persistentLoad!(pid));
+        stack.push(guard(fail, 'persistent_load', () => options.persistentLoad!(pid)));
         break;
       }
       default:
@@ -265,14 +266,13 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
   }
 }
 
-function callSafely(
-  fail: (m: string) => never, g: PyGlobal, how: 'call' | 'newObj', args: readonly unknown[],
-): unknown {
+/** Hooks may throw anything; only InteropError leaves the unpickler. */
+function guard(fail: (m: string) => never, what: string, f: () => unknown): unknown {
   try {
-    return g[how]!(args);
+    return f();
   } catch (e) {
     if (e instanceof InteropError) throw e;
-    return fail(`${g.module}.${g.name}: ${(e as Error)?.message ?? String(e)}`);
+    return fail(`${what}: ${(e as Error)?.message ?? String(e)}`);
   }
 }
 

@@ -1,0 +1,22 @@
+/**
+ * A malformed line in a data file. `line` is 1-based (what an editor shows);
+ * the message names the file and line and says what was expected and what
+ * was found, so a user can fix the data without reading our code.
+ */
+export class DataFormatError extends Error {
+  readonly code = 'E_DATA_FORMAT';
+  readonly file: string;
+  readonly line: number;
+
+  constructor(file: string, line: number, expected: string, found: string) {
+    super(`${file}:${line}: expected ${expected}, found ${found}`);
+    this.name = 'DataFormatError';
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/** A short, quoted excerpt of offending input for error messages. */
+export function excerpt(s: string, max = 60): string {
+  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+}
