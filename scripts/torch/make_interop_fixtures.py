@@ -129,8 +129,8 @@ def write_malicious(path):
     pkl = (b'\x80\x02' + b'cos\nsystem\n' + b'X' + struct.pack('<I', len(cmd)) + cmd
            + b'\x85' + b'R' + b'.')
     with zipfile.ZipFile(path, 'w', compression=zipfile.ZIP_STORED) as z:
-        z.writestr('malicious_os_system/data.pkl', pkl)
-        z.writestr('malicious_os_system/version', b'3\n')
+        for name, data in (('malicious_os_system/data.pkl', pkl), ('malicious_os_system/version', b'3\n')):
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
 
 
 def main():

@@ -20,3 +20,12 @@ export class DataFormatError extends Error {
 export function excerpt(s: string, max = 60): string {
   return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 }
+
+/** A data directory or one of its split files is missing, or the format is ambiguous. */
+export class DataMissingError extends Error {
+  readonly code = 'E_DATA_MISSING';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataMissingError';
+  }
+}

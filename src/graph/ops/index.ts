@@ -4,3 +4,5 @@ export * from './reduce.js';
 export * from './nn.js';
 export * from './scan.js';
 export type { Operand, OpOptions } from './util.js';
+export * from './extra.js';
+export * from './lstm-ops.js';

@@ -1,0 +1,34 @@
+// `npm run bench`: speed figures as ratios against baselines measured in the same run.
+// Writes bench-results/bench.json and bench-results/bench.md.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { benchInference, inferenceTable } from './bench/inference.js';
+
+const program = new Command('bench')
+  .option('--quick', 'short run (fewer layers, less time per cell)')
+  .option('--seconds <s>', 'time per cell', (v) => Number(v))
+  .option('--out <dir>', 'output directory', 'bench-results')
+  .parse(process.argv);
+const o = program.opts<{ quick?: boolean; seconds?: number; out: string }>();
+
+const seconds = o.seconds ?? (o.quick ? 0.5 : 3);
+const layers = o.quick ? [1, 4] : [1, 4, 16];
+const started = new Date().toISOString();
+process.stderr.write(`bench: inference (layers ${layers.join(', ')}; batch 1, 32, 256; ${seconds}s per cell)\n`);
+const inference = await benchInference({ layers, batches: [1, 32, 256], seconds, seqLen: 20 });
+
+const md = [
+  `# highway-onnx benchmarks`,
+  ``,
+  `Run ${started} on ${process.platform}/${process.arch}, Node ${process.version}. Medians over the run; "ours/raw" is the`,
+  `Predictor's throughput over a raw onnxruntime-node session on the same model and batch (1.0 = no overhead).`,
+  ``,
+  `## Inference (Highway BiLSTM, embed 100, hidden 50 per direction, ragged lengths 5–35)`,
+  ``,
+  inferenceTable(inference),
+  ``,
+].join('\n');
+await mkdir(o.out, { recursive: true });
+await writeFile(`${o.out}/bench.json`, JSON.stringify({ started, inference }, null, 2));
+await writeFile(`${o.out}/bench.md`, md);
+process.stdout.write(`${md}\n`);

@@ -1,0 +1,110 @@
+// Gradient of the ONNX LSTM (gates i, o, f, c; sequence_lens; all directions): the
+// recurrence transposed into one reversed Scan, everything else batched around it.
+//
+// Before (the forward: one LSTM node; per direction, processing step t visits x̃_t):
+//
+//   X [T,B,I] ─► LSTM(W, R, B, lens, h0, c0) ─► Y [T,D,B,H], Y_h [D,B,H], Y_c [D,B,H]
+//                  h_t, c_t = cell(x̃_t, h_{t−1}, c_{t−1})      (a padding step keeps h, c)
+//
+// After (all directions stacked as [T,D,B,·] in processing order, autodiff/lstm/layout.ts:
+// the reverse direction is each sequence reversed within its length):
+//
+//   X̃ = [X, ReverseSequence(X)]  Ỹ = Y in processing order      [T,D,B,·]   no Scan
+//   H_prev = [h0; Ỹ_0 … Ỹ_{T−2}]                                   [T,D,B,H]
+//   G = X̃·Wᵀ + H_prev·Rᵀ + Wb + Rb;  i, o, f = σ(G_iof);  c̃ = tanh(G_c)     two MatMuls
+//
+//   Scan lstm_grad_cell (forward), 3 nodes:
+//     state   c                                  [D,B,H]    init c0
+//     inputs  keep_t = f_t (1 at padding), add_t = i_t⊙c̃_t (0 at padding)
+//     output  c_t                                → C [T,D,B,H];  C_prev = [c0; C_0 … C_{T−2}]
+//
+//   batched, from i, o, f, c̃, C, C_prev, mask (0 at padding steps):
+//     hToC  = o⊙(1 − tanh²C)                                      [T,D,B,H]
+//     scale = [c̃·σ'_i, tanh C·σ'_o, C_prev·σ'_f, i·(1 − c̃²)]      [T,D,B,4H]
+//     dỸ    = dY in processing order ⊙ mask
+//
+//   Scan lstm_grad (reversed: scan_input_directions = scan_output_directions = 1), 8 nodes:
+//     state   dh, dc                             [D,B,H]    init dY_h, dY_c (or 0)
+//     inputs  hToC_t, scale_t, keep_t, mask_t, dỸ_t         read at t = T−1 … 0
+//     body    dh′ = dh + dỸ_t;   dc′ = dc + dh′⊙hToC_t
+//             dG_t = [dc′, dh′, dc′, dc′] ⊙ scale_t           [D,B,4H]
+//             dh ← mask_t ? dG_t·R : dh′;   dc ← dc′⊙keep_t
+//     output  dG_t                               → dG [T,D,B,4H], written at t = T−1 … 0
+//     final   dh, dc                             → d initial_h, d initial_c
+//
+//   dW = Σ_t dG_tᵀ·X̃_t,  dR = Σ_t dG_tᵀ·H_prev_t   (one MatMul each, over T·B rows)
+//   dB = [Σ dG, Σ dG]  (Wb and Rb enter as a sum)
+//   dX = Σ_d dG_d·W_d, the reverse direction's put back in time order
+import { registerGradient, MissingGradientError, type GradContext } from '../registry.js';
+import type { Value } from '../../graph/ir.js';
+import * as op from '../../graph/ops/index.js';
+import { directionOf, lstmLengths, numDirections, stackDirections, sumDirections, swapOrder, zeroState } from '../lstm/layout.js';
+import { backwardScan, cellStates, recomputeGates, sumOuter } from '../lstm/backward.js';
+
+function checkSupported(ctx: GradContext): void {
+  const n = ctx.node;
+  const refuse = (why: string): never => {
+    throw new MissingGradientError(n.opType, n.name, why);
+  };
+  if (n.inputs[7]) refuse('peephole weights (input P) are not supported by the LSTM gradient');
+  if (n.attrs.activations) refuse('only the default activations (Sigmoid, Tanh, Tanh) are supported');
+  if (n.attrs.clip) refuse('the clip attribute is not supported');
+  if (n.attrInt('input_forget', 0) !== 0) refuse('input_forget=1 is not supported');
+  if (n.attrInt('layout', 0) !== 0) refuse('only layout=0 is supported');
+}
+
+export function lstmGradient(ctx: GradContext): (Value | null)[] {
+  checkSupported(ctx);
+  const { node, gradOutputs, wants } = ctx;
+  const input = (k: number): Value | null => node.inputs[k] ?? null;
+  const [x, w, r, b, seqLens, h0, c0] = [0, 1, 2, 3, 4, 5, 6].map(input);
+  const grads: (Value | null)[] = node.inputs.map(() => null);
+  const want = (k: number): boolean => !!input(k) && !!wants[k];
+  if (![0, 1, 2, 3, 5, 6].some(want) || gradOutputs.every((g) => !g)) return grads;
+
+  const H = node.attrInt('hidden_size', 0);
+  const dir = directionOf(node.attrString('direction', 'forward'));
+  const D = numDirections(dir);
+  const y = node.outputs[0]!;
+  const [dY, dYh, dYc] = [0, 1, 2].map((k) => gradOutputs[k] ?? null);
+  const { lens, mask, maskF } = lstmLengths(x!, seqLens);
+  const masked = (v: Value): Value => (maskF ? op.mul(v, maskF) : v);
+
+  // Forward values, recomputed in bulk from the forward's own Y.
+  const xs = stackDirections(x!, dir, lens);
+  const ys = swapOrder(y, dir, lens);
+  const h0s = h0 ?? zeroState(x!, D, H);
+  const hPrev = op.concat([op.unsqueeze(h0s, [0]), op.slice(ys, [0], [-1], [0])], 0);
+  const a = recomputeGates(xs, hPrev, w!, r!, b, H);
+  const keep = mask ? op.where(mask, a.f, 1) : a.f;
+  const c0s = c0 ?? zeroState(x!, D, H);
+  const cs = cellStates(c0s, keep, masked(op.mul(a.i, a.ct)));
+  const cPrev = op.concat([op.unsqueeze(c0s, [0]), op.slice(cs, [0], [-1], [0])], 0);
+  const tc = op.tanh(cs);
+
+  // Per-step factors of the backward, so the Scan body is left with the recurrence only.
+  const dAct = op.concat([op.mul(a.s, op.sub(1, a.s)), op.sub(1, op.mul(a.ct, a.ct))], 3);
+  const gateScale = masked(op.mul(op.concat([a.ct, tc, cPrev, a.i], 3), dAct));
+  const hToC = masked(op.mul(a.o, op.sub(1, op.mul(tc, tc))));
+  const dy = dY ? masked(swapOrder(dY, dir, lens)) : null;
+
+  const { dG, dh, dc } = backwardScan(
+    { dy, hToC, gateScale, keep, mask },
+    r!,
+    dYh ?? zeroState(x!, D, H),
+    dYc ?? zeroState(x!, D, H),
+  );
+
+  if (want(0)) grads[0] = sumDirections(op.matMul(dG, w!), dir, lens);
+  if (want(1)) grads[1] = sumOuter(dG, xs);
+  if (want(2)) grads[2] = sumOuter(dG, hPrev);
+  if (want(3)) {
+    const db = op.reduceSum(dG, [0, 2]);
+    grads[3] = op.concat([db, db], 1);
+  }
+  if (want(5)) grads[5] = dh;
+  if (want(6)) grads[6] = dc;
+  return grads;
+}
+
+registerGradient('LSTM', lstmGradient);

@@ -1,0 +1,19 @@
+// How the CLI reports failures: one readable line and a non-zero exit; the stack only
+// with --verbose.
+export class UsageError extends Error {
+  readonly code = 'E_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function reportAndExit(e: unknown, verbose: boolean): never {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const code = (err as { code?: string }).code;
+  const line = `highway-onnx: ${code ? `[${code}] ` : ''}${err.message.split('\n')[0]}`;
+  process.stderr.write(`${line}\n`);
+  if (verbose) process.stderr.write(`${err.stack ?? ''}\n`);
+  else if (err.message.includes('\n')) process.stderr.write(`${err.message.split('\n').slice(1).join('\n')}\n`);
+  process.exit(code === 'E_USAGE' ? 2 : 1);
+}

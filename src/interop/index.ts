@@ -1,0 +1,10 @@
+// Byte-level interop (no Node-only imports); the file helpers live in ./weights-file.js.
+export { InteropError } from './errors.js';
+export {
+  type DType, type NamedTensor, type TensorData, DTYPE_SIZE, DTYPES, bf16ToF32, f16ToF32,
+} from './types.js';
+export { MAX_HEADER_BYTES, type SafetensorsContents, readSafetensors, writeSafetensors } from './safetensors.js';
+export { readTorchStateDict } from './torch-pt.js';
+export { PyTuple, type PyGlobal, type UnpickleOptions, unpickle } from './pickle.js';
+export { readZipEntries } from './zip.js';
+export { type WeightsContents, type WeightsFormat, detectWeightsFormat, readWeights } from './weights.js';

@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './init.js';
+export * from './classifier.js';

@@ -1,0 +1,12 @@
+export {
+  optimizerState,
+  resolveSpec,
+  stateSlots,
+  OptimizerSpecError,
+  type OptimizerSpec,
+  type SgdSpec,
+  type AdamSpec,
+  type ResolvedSpec,
+  type StateSpec,
+} from './spec.js';
+export { buildOptimizerStep, oneMinusPow, CLIP_EPS, type OptimizerStepArgs, type OptimizerStepResult } from './step.js';

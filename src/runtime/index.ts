@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './device.js';
+export * from './predictor.js';
+export * from './node.js';
+export { availableNodeBackends } from './node-backends.js';

@@ -1,0 +1,126 @@
+// The Predictor: text or token ids in, labels and probabilities out. Runtime-agnostic:
+// Node and the browser hand it a session and their onnxruntime's Tensor class.
+import { tokenize } from '../data/tokenizer.js';
+import { padBatch } from '../data/batches.js';
+import type { Vocabulary } from '../data/vocab.js';
+import type { ModelConfig } from '../models/config.js';
+import { PredictInputError } from './errors.js';
+
+export interface OrtTensorLike {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+export type TensorCtor = new (type: 'int64' | 'int32', data: BigInt64Array | Int32Array, dims: number[]) => OrtTensorLike;
+
+/** The part of an onnxruntime InferenceSession the Predictor needs. */
+export interface SessionLike {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
+  release?(): Promise<void>;
+}
+
+export interface Prediction {
+  label: string;
+  labelId: number;
+  probs: number[];
+  logits: number[];
+  /** Tokens as the model saw them (text input only). */
+  tokens?: string[];
+  /** Mean transform-gate activation, [layer][token] (highway models with a gates output). */
+  gates?: number[][];
+}
+
+export interface PredictorOptions {
+  /** Largest batch sent to onnxruntime at once (default 64). */
+  maxBatch?: number;
+  /** Longer inputs are truncated to this many tokens (default: no limit). */
+  maxLength?: number;
+}
+
+export interface ModelInfo {
+  config: ModelConfig;
+  labels: string[];
+  vocab: Vocabulary | null;
+}
+
+export class Predictor {
+  readonly maxBatch: number;
+  readonly maxLength: number;
+  constructor(
+    readonly session: SessionLike,
+    private readonly Tensor: TensorCtor,
+    readonly info: ModelInfo,
+    opts: PredictorOptions = {},
+  ) {
+    this.maxBatch = opts.maxBatch ?? 64;
+    this.maxLength = opts.maxLength ?? Number.POSITIVE_INFINITY;
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new PredictInputError(`maxBatch must be a positive integer, found ${opts.maxBatch}`);
+    for (const name of ['ids', 'lengths']) {
+      if (!session.inputNames.includes(name)) throw new PredictInputError(`model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
+    }
+  }
+
+  get labels(): string[] {
+    return this.info.labels;
+  }
+
+  /** Token ids for a text, as the model's vocabulary encodes it. */
+  encode(text: string): { ids: number[]; tokens: string[] } {
+    const vocab = this.info.vocab;
+    if (!vocab) throw new PredictInputError('this model carries no vocabulary: pass token ids (number[][]) instead of texts');
+    if (typeof text !== 'string') throw new PredictInputError(`expected a string, found ${typeof text}`);
+    const tokens = tokenize(text);
+    return { ids: vocab.encode(tokens), tokens };
+  }
+
+  async predict(inputs: readonly string[] | readonly number[][]): Promise<Prediction[]> {
+    if (!Array.isArray(inputs)) throw new PredictInputError('predict() takes an array of texts or of token-id arrays');
+    const encoded = inputs.map((x, i) => {
+      if (typeof x === 'string') return this.encode(x);
+      if (!Array.isArray(x)) throw new PredictInputError(`input ${i}: expected a string or an array of token ids, found ${typeof x}`);
+      return { ids: this.checkIds(x, i), tokens: undefined };
+    });
+    const out: Prediction[] = [];
+    for (let s = 0; s < encoded.length; s += this.maxBatch) {
+      out.push(...(await this.runBatch(encoded.slice(s, s + this.maxBatch))));
+    }
+    return out;
+  }
+
+  private checkIds(ids: number[], i: number): number[] {
+    const V = this.info.config.vocabSize;
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new PredictInputError(`input ${i}: token id ${id} is outside the vocabulary [0, ${V})`);
+    }
+    return ids;
+  }
+
+  private async runBatch(batch: { ids: number[]; tokens: string[] | undefined }[]): Promise<Prediction[]> {
+    const maxLen = Number.isFinite(this.maxLength) ? this.maxLength : undefined;
+    const { ids, lengths, batch: B, time: T } = padBatch(batch.map((b) => b.ids), maxLen === undefined ? {} : { maxLen });
+    const result = await this.session.run({ ids: new this.Tensor('int64', ids, [B, T]), lengths: new this.Tensor('int32', lengths, [B]) });
+    const logits = result.logits!.data as Float32Array;
+    const probs = result.probs!.data as Float32Array;
+    const gates = result.gates;
+    const C = this.info.labels.length;
+    return batch.map((item, b) => {
+      const len = lengths[b]!;
+      const p = Array.from(probs.subarray(b * C, (b + 1) * C));
+      const labelId = p.indexOf(Math.max(...p));
+      const pred: Prediction = { label: this.info.labels[labelId]!, labelId, probs: p, logits: Array.from(logits.subarray(b * C, (b + 1) * C)) };
+      const tokens = item.tokens;
+      if (tokens) pred.tokens = tokens.length === 0 ? ['<unk>'] : tokens.slice(0, len);
+      if (gates) {
+        const [, L, Tg] = gates.dims as number[];
+        const g = gates.data as Float32Array;
+        pred.gates = Array.from({ length: L! }, (_, l) => Array.from(g.subarray((b * L! + l) * Tg!, (b * L! + l) * Tg! + len)));
+      }
+      return pred;
+    });
+  }
+
+  async release(): Promise<void> {
+    await this.session.release?.();
+  }
+}

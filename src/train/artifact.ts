@@ -1,0 +1,63 @@
+// The training artifact on disk: train_step.onnx, eval.onnx and artifact.json (names,
+// shapes, model config, vocabulary, hyperparameters) — everything another runtime needs
+// to run the same training.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeModel } from '../onnx/proto.js';
+import type { ModelConfig } from '../models/config.js';
+import type { OptimizerSpec } from '../optim/index.js';
+import type { StepGraphs } from './step-graph.js';
+
+export interface ArtifactJson {
+  format: 'highway-onnx-artifact/1';
+  config: ModelConfig;
+  optimizer: OptimizerSpec;
+  hyperparameters: Record<string, unknown>;
+  labels: string[];
+  vocab: string[];
+  params: { name: string; dims: number[] }[];
+  state: { name: string; dims: number[] }[];
+  trainStep: {
+    file: 'train_step.onnx';
+    inputs: string[];
+    outputs: string[];
+    /** Output holding the updated value of input X. */
+    updatedOutputSuffix: '.next';
+    nodes: number;
+    bytes: number;
+  };
+  eval: { file: 'eval.onnx'; inputs: string[]; outputs: string[] };
+}
+
+export async function writeArtifact(
+  dir: string,
+  graphs: StepGraphs,
+  info: { config: ModelConfig; optimizer: OptimizerSpec; hyperparameters: Record<string, unknown>; vocab: string[] },
+): Promise<ArtifactJson> {
+  await mkdir(dir, { recursive: true });
+  const stepBytes = encodeModel(graphs.trainStep);
+  await writeFile(join(dir, 'train_step.onnx'), stepBytes);
+  await writeFile(join(dir, 'eval.onnx'), encodeModel(graphs.eval));
+  const names = (vs: { name?: string | null }[] | null | undefined): string[] => (vs ?? []).map((v) => v.name ?? '');
+  const artifact: ArtifactJson = {
+    format: 'highway-onnx-artifact/1',
+    config: info.config,
+    optimizer: info.optimizer,
+    hyperparameters: info.hyperparameters,
+    labels: info.config.labels,
+    vocab: info.vocab,
+    params: graphs.params,
+    state: graphs.state,
+    trainStep: {
+      file: 'train_step.onnx',
+      inputs: names(graphs.trainStep.graph?.input),
+      outputs: names(graphs.trainStep.graph?.output),
+      updatedOutputSuffix: '.next',
+      nodes: graphs.nodeCount,
+      bytes: stepBytes.length,
+    },
+    eval: { file: 'eval.onnx', inputs: names(graphs.eval.graph?.input), outputs: names(graphs.eval.graph?.output) },
+  };
+  await writeFile(join(dir, 'artifact.json'), `${JSON.stringify(artifact, null, 1)}\n`);
+  return artifact;
+}

@@ -1,0 +1,48 @@
+// Everything a training run is configured by, with defaults.
+import type { ModelConfig } from '../models/config.js';
+import type { OptimizerSpec } from '../optim/index.js';
+import type { Device } from '../runtime/device.js';
+import type { Dataset } from '../data/example.js';
+
+export interface TrainOptions {
+  /** Output directory: artifact, checkpoints, metrics, model.onnx. */
+  out: string;
+  /** Data: a directory in a supported format, or a loaded dataset; neither = built-in data. */
+  data?: string;
+  dataset?: Dataset;
+  /** 5-class SST instead of binary (SST format only). */
+  fiveClass?: boolean;
+  model?: Partial<ModelConfig>;
+  optimizer?: OptimizerSpec;
+  lr?: number;
+  epochs?: number;
+  batchSize?: number;
+  /** Stop after this many epochs without a better dev accuracy. */
+  patience?: number;
+  minFreq?: number;
+  /** Truncate training sentences to this many tokens. */
+  maxLen?: number;
+  seed?: number;
+  device?: Device;
+  threads?: number;
+  /** Continue from out/checkpoint.safetensors. */
+  resume?: boolean;
+  /** Stop (after saving a checkpoint) once this many steps are done — for tests and budgets. */
+  maxSteps?: number;
+  progress?: boolean;
+  /** Where one-line messages go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export const TRAIN_DEFAULTS = {
+  lr: 0.001,
+  epochs: 5,
+  batchSize: 32,
+  patience: 3,
+  minFreq: 1,
+  seed: 1,
+} as const;
+
+export function defaultOptimizer(): OptimizerSpec {
+  return { kind: 'adam', clipNorm: 5 };
+}

@@ -1,0 +1,84 @@
+// Derive the training-step graph (forward + backward + optimizer, one ONNX graph of
+// standard ops) and the eval graph (forward only, parameters as inputs) from a config.
+import { buildClassifier } from '../models/classifier.js';
+import type { ModelConfig } from '../models/config.js';
+import { gradients } from '../autodiff/index.js';
+import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../optim/index.js';
+import { op, toModel, type Value } from '../graph/index.js';
+import { assertValidModel } from '../onnx/checker.js';
+import type { ModelProto } from '../onnx/proto.js';
+import type { Tensor } from '../onnx/tensor.js';
+
+export interface TensorSpec {
+  name: string;
+  dims: number[];
+}
+
+export interface StepGraphs {
+  trainStep: ModelProto;
+  eval: ModelProto;
+  params: TensorSpec[];
+  state: TensorSpec[];
+  /** Output name holding the updated value, per parameter / state tensor. */
+  nextName: (name: string) => string;
+  nodeCount: number;
+}
+
+export const nextName = (name: string): string => `${name}.next`;
+
+function accuracyCount(logits: Value, labels: Value): Value {
+  const predicted = op.argMax(logits, 1);
+  return op.reduceSum(op.cast(op.equal(predicted, labels), 'float32'), undefined, { name: 'correct' });
+}
+
+export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, opts: { params: Map<string, Tensor>; opset?: number }): StepGraphs {
+  const opset = opts.opset ?? 17;
+  // --- training step ---
+  const cg = buildClassifier(config, { params: opts.params, training: true });
+  const g = cg.graph;
+  g.docString = `highway-onnx training step: forward, backward and ${optimizer.kind} update of a ${config.kind} BiLSTM classifier (${config.layers} layers)`;
+  const labels = g.input('labels', 'int64', ['batch']);
+  const lr = g.input('lr', 'float32', []);
+  const step = g.input('step', 'float32', []);
+  const [loss] = g.scope('loss', () => op.softmaxCrossEntropyLoss(cg.logits, labels, { reduction: 'mean' }));
+  const correct = g.scope('metrics', () => accuracyCount(cg.logits, labels));
+  const paramValues = [...cg.params.values()];
+  const grads = gradients(g, loss!, paramValues);
+  const paramSpecs = [...cg.params.entries()].map(([name, v]) => ({ name, dims: v.staticShape() }));
+  const stateSpecs = optimizerState(optimizer, paramSpecs);
+  const stateInputs = stateSpecs.map((s) => g.input(s.name, 'float32', s.dims));
+  const upd = buildOptimizerStep(g, {
+    params: paramValues,
+    grads: paramValues.map((p) => grads.get(p)!),
+    spec: optimizer,
+    lr,
+    step,
+    state: stateInputs,
+  });
+  g.output(loss!, 'loss');
+  g.output(correct, 'correct');
+  g.output(upd.gradNorm, 'grad_norm');
+  paramSpecs.forEach((p, i) => g.output(upd.newParams[i]!, nextName(p.name)));
+  stateSpecs.forEach((s, i) => g.output(upd.newState[i]!, nextName(s.name)));
+  const trainStep = toModel(g, { opset: Math.max(opset, 16), paramsAsInputs: true });
+  assertValidModel(trainStep);
+
+  // --- eval: forward only, parameters fed as inputs so one session serves the whole run ---
+  const ev = buildClassifier({ ...config, gatesOutput: false }, { params: opts.params, training: false });
+  const evLabels = ev.graph.input('labels', 'int64', ['batch']);
+  const [evLoss] = ev.graph.scope('loss', () => op.softmaxCrossEntropyLoss(ev.logits, evLabels, { reduction: 'sum' }));
+  ev.graph.output(ev.logits, 'logits');
+  ev.graph.output(evLoss!, 'loss_sum');
+  ev.graph.output(ev.graph.scope('metrics', () => accuracyCount(ev.logits, evLabels)), 'correct');
+  const evalModel = toModel(ev.graph, { opset, paramsAsInputs: true });
+  assertValidModel(evalModel);
+
+  return {
+    trainStep,
+    eval: evalModel,
+    params: paramSpecs,
+    state: stateSpecs.map((s) => ({ name: s.name, dims: s.dims })),
+    nextName,
+    nodeCount: trainStep.graph?.node?.length ?? 0,
+  };
+}

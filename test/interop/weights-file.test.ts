@@ -1,0 +1,62 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InteropError } from '../../src/interop/errors.js';
+import { readSafetensors } from '../../src/interop/safetensors.js';
+import { readWeightsFile, writeSafetensorsFile } from '../../src/interop/weights-file.js';
+import { detectWeightsFormat } from '../../src/interop/weights.js';
+import { FIXTURES, expectTensorMatches, expectedTensors, fixture } from './helpers.js';
+
+let dir: string;
+beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'interop-')); });
+afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+describe('readWeightsFile', () => {
+  it('picks the reader by magic bytes, not by file name', async () => {
+    await writeFile(join(dir, 'weights.bin'), fixture('tiny_state_dict.pt'));
+    await writeFile(join(dir, 'other.pt'), fixture('tiny_state_dict.safetensors'));
+    const pt = await readWeightsFile(join(dir, 'weights.bin'));
+    const st = await readWeightsFile(join(dir, 'other.pt'));
+    expect(pt.format).toBe('pt');
+    expect(st.format).toBe('safetensors');
+    expect(st.metadata.source).toBe('make_interop_fixtures.py');
+    for (const [name, e] of Object.entries(expectedTensors())) {
+      expectTensorMatches(name, pt.tensors.get(name), e);
+      expectTensorMatches(name, st.tensors.get(name), e);
+    }
+  });
+
+  it('says what it expected for bytes of neither format', () => {
+    expect(() => detectWeightsFormat(new TextEncoder().encode('not weights'))).toThrowError(
+      /unrecognised weights file: expected safetensors .* or a PyTorch zip \('PK\\x03\\x04'\), found bytes 6e 6f 74/);
+    expect(() => detectWeightsFormat(new Uint8Array([0x80, 2, 0x7d, 0x2e]))).toThrowError(/legacy pre-1\.6 torch\.save/);
+    expect(() => detectWeightsFormat(new Uint8Array(0))).toThrowError(InteropError);
+  });
+
+  it('refuses the malicious .pt through the same entry point', async () => {
+    await expect(readWeightsFile(join(FIXTURES, 'malicious_os_system.pt'))).rejects.toThrowError(/refusing global 'os\.system'/);
+  });
+});
+
+describe('writeSafetensorsFile', () => {
+  it('writes atomically: replaces the old file whole and leaves no temporary file', async () => {
+    const path = join(dir, 'checkpoint.safetensors');
+    await writeFile(path, 'old contents');
+    const tensors = new Map([['w', { dtype: 'F32' as const, shape: [2], data: new Float32Array([1, 2]) }]]);
+    await writeSafetensorsFile(path, tensors, { step: '10' });
+    const back = readSafetensors(new Uint8Array(await readFile(path)));
+    expect([...back.tensors.get('w')!.data]).toEqual([1, 2]);
+    expect(back.metadata).toEqual({ step: '10' });
+    expect((await readdir(dir)).filter((n) => n.includes('checkpoint'))).toEqual(['checkpoint.safetensors']);
+  });
+
+  it('leaves the old file untouched when the tensors are invalid', async () => {
+    const path = join(dir, 'keep.safetensors');
+    await writeFile(path, 'old contents');
+    const bad = new Map([['w', { dtype: 'F32' as const, shape: [3], data: new Float32Array(2) }]]);
+    await expect(writeSafetensorsFile(path, bad)).rejects.toThrowError(InteropError);
+    expect(await readFile(path, 'utf8')).toBe('old contents');
+    expect((await readdir(dir)).filter((n) => n.includes('keep'))).toEqual(['keep.safetensors']);
+  });
+});
