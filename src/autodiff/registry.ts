@@ -12,6 +12,9 @@ export interface GradContext {
   gradOutputs: (Value | null)[];
   /** Per forward input: does the driver want its gradient? Rules may skip work for false. */
   wants: boolean[];
+  /** The ai.onnx opset the graph will be emitted at (absent: DEFAULT_OPSET, 17). Rules whose
+   *  backward ops need a newer opset (ScatterND reduction="add": 16) check it. */
+  opset?: number;
 }
 
 /**

@@ -4,10 +4,17 @@ import { DEVICES, type Device } from '../runtime/device.js';
 import { reportAndExit } from './errors.js';
 import { predictCommand } from './predict.js';
 import { buildGraphMain } from '../models/build-graph.js';
+import { trainCommand, type TrainArgs } from './train.js';
+import { evalCommand, type EvalArgs } from './eval.js';
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, found '${v}'`);
+  return n;
+};
+const number = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found '${v}'`);
   return n;
 };
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
@@ -28,6 +35,52 @@ export function makeProgram(): Command {
     .argument('[texts...]', 'texts to score')
     .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean }) => {
       await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false });
+    });
+
+  program
+    .command('train')
+    .description('train a Highway (or plain) BiLSTM classifier; writes <out>/model.onnx and the training artifact')
+    .option('--data <dir>', 'data directory (SST train/dev/test.txt, or .tsv/.csv/.jsonl splits); default: built-in data')
+    .option('--five-class', 'SST 5-class instead of binary')
+    .option('--out <dir>', 'output directory', 'runs/default')
+    .option('--layers <n>', 'number of BiLSTM layers', positiveInt, 2)
+    .option('--plain', 'stacked plain BiLSTMs (no highway gate)')
+    .option('--hidden <n>', 'hidden units per direction', positiveInt, 50)
+    .option('--embed-dim <n>', 'embedding width', positiveInt, 100)
+    .addOption(new Option('--carry <mode>', 'highway carry').choices(['projection', 'identity', 'zero-pad']).default('projection'))
+    .option('--gate-bias <b>', 'initial transform-gate bias', number, -1)
+    .option('--dropout <p>', 'dropout probability', number, 0.5)
+    .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))
+    .option('--lr <x>', 'learning rate', number, 0.001)
+    .option('--momentum <m>', 'SGD momentum', number)
+    .option('--weight-decay <w>', 'weight decay', number)
+    .option('--clip <norm>', 'global gradient-norm clip (0: off)', number, 5)
+    .option('--epochs <n>', 'maximum epochs', positiveInt, 5)
+    .option('--batch <n>', 'batch size', positiveInt, 32)
+    .option('--patience <n>', 'early stop after this many epochs without dev improvement', positiveInt, 3)
+    .option('--min-freq <n>', 'minimum token frequency for the vocabulary', positiveInt, 1)
+    .option('--max-len <n>', 'truncate training sentences to this many tokens', positiveInt)
+    .option('--seed <n>', 'random seed', positiveInt, 1)
+    .addOption(deviceOption().default('cpu'))
+    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
+    .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--max-steps <n>', 'stop (with a checkpoint) after this many steps', positiveInt)
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: TrainArgs) => {
+      await trainCommand(o);
+    });
+
+  program
+    .command('eval')
+    .description('accuracy of a model on a labelled file (SST, TSV, CSV or JSONL)')
+    .requiredOption('-m, --model <file>', 'model .onnx file')
+    .requiredOption('--file <path>', 'labelled file')
+    .addOption(new Option('--format <fmt>', 'file format (default: from the extension)').choices(['sst', 'tsv', 'csv', 'jsonl']))
+    .option('--five-class', 'SST 5-class labels')
+    .addOption(deviceOption())
+    .option('--batch <n>', 'batch size', positiveInt, 64)
+    .action(async (o: EvalArgs) => {
+      await evalCommand(o);
     });
 
   program

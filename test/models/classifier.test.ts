@@ -4,7 +4,7 @@ import { buildClassifier, classifierModel, readClassifierMetadata, ModelMetadata
 import { resolveConfig, type ModelConfig } from '../../src/models/config.js';
 import { initParams } from '../../src/models/init.js';
 import { toModel } from '../../src/graph/index.js';
-import { assertValidModel, decodeModel, encodeModel, writeMetadata } from '../../src/onnx/index.js';
+import { assertValidModel, decodeModel, encodeModel, writeMetadata, type ValueInfoProto } from '../../src/onnx/index.js';
 import { Rng } from '../../src/data/rng.js';
 import { referenceClassifier } from '../reference/classifier-reference.js';
 import { maxAbsDiff, randomParams, raggedBatch, runClassifier, session } from '../reference/run-model.js';
@@ -113,7 +113,7 @@ describe('outputs and graph', () => {
     const g = model.graph!;
     expect(g.input!.map((i) => i.name)).toEqual(['ids', 'lengths']);
     expect(g.output!.map((o) => o.name)).toEqual(['logits', 'probs', 'gates']);
-    const dims = (vi: (typeof g.input)[number]) => vi!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    const dims = (vi: ValueInfoProto) => vi.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
     expect(dims(g.input![0]!)).toEqual(['batch', 'time']);
     expect(dims(g.output![2]!)).toEqual(['batch', 2, 'time']);
     const inits = g.initializer!.map((t) => t.name);

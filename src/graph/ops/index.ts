@@ -6,3 +6,4 @@ export * from './scan.js';
 export type { Operand, OpOptions } from './util.js';
 export * from './extra.js';
 export * from './lstm-ops.js';
+export * from './grad-ops.js';
