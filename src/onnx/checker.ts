@@ -4,7 +4,9 @@ import { toNumber, type GraphProto, type ModelProto } from './proto.js';
 import { OnnxCheckError } from './errors.js';
 import { sizeOf } from './tensor.js';
 
-const ELEM_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+const ELEM_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2 };
+/** complex64/complex128 keep two float_data/double_data entries per element. */
+const COMPLEX = new Set([14, 15]);
 
 export function checkModel(model: ModelProto): string[] {
   const problems: string[] = [];
@@ -37,13 +39,18 @@ function checkGraph(g: GraphProto, outer: Set<string>, domains: Set<string>, pro
     const width = ELEM_BYTES[t.dataType ?? 0];
     const count = t.rawData?.length
       ? t.rawData.length / (width ?? 1)
-      : (t.floatData?.length ?? 0) + (t.int32Data?.length ?? 0) + (t.int64Data?.length ?? 0) +
-        (t.doubleData?.length ?? 0) + (t.stringData?.length ?? 0) + (t.uint64Data?.length ?? 0);
+      : ((t.floatData?.length ?? 0) + (t.int32Data?.length ?? 0) + (t.int64Data?.length ?? 0) +
+          (t.doubleData?.length ?? 0) + (t.stringData?.length ?? 0) + (t.uint64Data?.length ?? 0)) /
+        (COMPLEX.has(t.dataType ?? 0) ? 2 : 1);
     if (t.dataLocation !== 1 && count !== n) {
       problems.push(`${where}: initializer '${t.name}' has shape [${dims}] (${n} values) but holds ${count}`);
     }
   }
-  const initNames = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
+  for (const t of g.sparseInitializer ?? []) define(t.values?.name ?? '', 'sparse initializer');
+  const initNames = new Set([
+    ...(g.initializer ?? []).map((t) => t.name ?? ''),
+    ...(g.sparseInitializer ?? []).map((t) => t.values?.name ?? ''),
+  ]);
   for (const i of g.input ?? []) {
     // An input may share its name with an initializer (the initializer is its default).
     if (!initNames.has(i.name ?? '')) define(i.name ?? '', 'graph input');

@@ -29,8 +29,19 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   return model;
 }
 
+/**
+ * A plain object as a message. protobufjs's fromObject drops empty byte strings inside repeated
+ * bytes fields (a string tensor holding '', a STRINGS attribute with ''), leaving holes that make
+ * encode throw; objects that already hold the wire types (what toModel and tensorToProto build)
+ * pass verify and are encoded as they are. Others (enum names, base64 strings) still convert.
+ */
+function asMessage<M>(type: { verify(o: Record<string, unknown>): string | null; fromObject(o: Record<string, unknown>): M }, obj: object): M {
+  const o = obj as Record<string, unknown>;
+  return type.verify(o) === null ? (obj as M) : type.fromObject(o);
+}
+
 export function encodeModel(model: ModelProto): Uint8Array {
-  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model as Record<string, unknown>)).finish();
+  return onnx.ModelProto.encode(asMessage(onnx.ModelProto, model)).finish();
 }
 
 export function decodeTensor(bytes: Uint8Array): TensorProto {
@@ -42,7 +53,7 @@ export function decodeTensor(bytes: Uint8Array): TensorProto {
 }
 
 export function encodeTensor(t: TensorProto): Uint8Array {
-  return onnx.TensorProto.encode(onnx.TensorProto.fromObject(t as Record<string, unknown>)).finish();
+  return onnx.TensorProto.encode(asMessage(onnx.TensorProto, t)).finish();
 }
 
 /** protobufjs gives int64 fields as Long objects (or numbers); normalise to number. */
@@ -53,7 +64,7 @@ export function toNumber(v: number | { toNumber(): number } | null | undefined):
 
 /** A plain-object view of a message, for structural comparisons in tests. */
 export function modelToObject(model: ModelProto): Record<string, unknown> {
-  return onnx.ModelProto.toObject(onnx.ModelProto.fromObject(model as Record<string, unknown>), {
+  return onnx.ModelProto.toObject(asMessage(onnx.ModelProto, model), {
     longs: String,
     bytes: String,
     defaults: false,

@@ -67,12 +67,16 @@ export function allocate<D extends DType>(dtype: D, dims: number[]): Tensor<D> {
   return { dtype, dims: [...dims], data };
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
 /** A scalar or 1-D tensor from numbers, for constants. */
 export function tensorOf(dtype: Exclude<DType, 'string'>, values: number | number[], dims?: number[]): Tensor {
   const list = typeof values === 'number' ? [values] : values;
   const shape = dims ?? (typeof values === 'number' ? [] : [list.length]);
   const t = allocate(dtype, shape);
-  if (t.dtype === 'int64') list.forEach((v, i) => ((t.data as BigInt64Array)[i] = BigInt(v)));
+  // A JS number near INT64_MAX (e.g. 2**63, "to the end" for Slice) would wrap to INT64_MIN: clamp.
+  if (t.dtype === 'int64') list.forEach((v, i) => ((t.data as BigInt64Array)[i] = v >= 2 ** 63 ? INT64_MAX : v <= -(2 ** 63) ? INT64_MIN : BigInt(v)));
   else list.forEach((v, i) => ((t.data as Float32Array)[i] = v));
   return t;
 }

@@ -64,7 +64,7 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
   assertValidModel(trainStep);
 
   // --- eval: forward only, parameters fed as inputs so one session serves the whole run ---
-  const ev = buildClassifier({ ...config, gatesOutput: false }, { params: opts.params, training: false });
+  const ev = buildClassifier({ ...config, gatesOutput: false }, { params: opts.params, training: false, outputs: false });
   const evLabels = ev.graph.input('labels', 'int64', ['batch']);
   const [evLoss] = ev.graph.scope('loss', () => op.softmaxCrossEntropyLoss(ev.logits, evLabels, { reduction: 'sum' }));
   ev.graph.output(ev.logits, 'logits');

@@ -15,7 +15,11 @@ export const add = (a: Operand, b: Operand, o?: OpOptions) => binary('Add', a, b
 export const sub = (a: Operand, b: Operand, o?: OpOptions) => binary('Sub', a, b, o);
 export const mul = (a: Operand, b: Operand, o?: OpOptions) => binary('Mul', a, b, o);
 export const div = (a: Operand, b: Operand, o?: OpOptions) => binary('Div', a, b, o);
-export const pow = (a: Operand, b: Operand, o?: OpOptions) => binary('Pow', a, b, o);
+/** Pow: base and exponent may differ in dtype (ONNX's T and T1); the result has the base's. */
+export function pow(a: Operand, b: Operand, o?: OpOptions): Value {
+  const [x, y] = operands('Pow', a, b);
+  return one('Pow', [x, y], {}, x.dtype, broadcastShapes('Pow', x.shape, y.shape), o);
+}
 export const max = (a: Operand, b: Operand, o?: OpOptions) => binary('Max', a, b, o);
 export const min = (a: Operand, b: Operand, o?: OpOptions) => binary('Min', a, b, o);
 export const equal = (a: Operand, b: Operand, o?: OpOptions) => binary('Equal', a, b, o, 'bool');

@@ -12,7 +12,7 @@ const ints = (g: Graph, v: number[] | Value): Value => (Array.isArray(v) ? g.vec
 export function transpose(x: Value, perm?: number[], o?: OpOptions): Value {
   const rank = x.rank;
   const p = perm ?? (rank === null ? undefined : [...Array(rank).keys()].reverse());
-  if (p && rank !== null && (p.length !== rank || [...p].sort().some((v, i) => v !== i))) {
+  if (p && rank !== null && (p.length !== rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i))) {
     throw new GraphBuildError(`Transpose: perm [${p}] is not a permutation of rank ${rank} (${x.name} ${fmt(x.shape)})`);
   }
   const shape = x.shape && p ? p.map((i) => x.shape![i]!) : null;
@@ -107,7 +107,8 @@ export function slice(x: Value, starts: number[], ends: number[], axes?: number[
         const e = clampIdx(ends[k]!, 0, d);
         shape![a] = Math.max(0, Math.ceil((e - s) / step));
       } else {
-        const s = clampIdx(starts[k]!, -1, d - 1);
+        // Negative step: start clamps to [0, d-1], end to [-1, d-1] (ONNX Slice-13).
+        const s = clampIdx(starts[k]!, 0, d - 1);
         const e = clampIdx(ends[k]!, -1, d - 1);
         shape![a] = Math.max(0, Math.ceil((s - e) / -step));
       }
@@ -217,8 +218,11 @@ export function flatten(x: Value, axis = 1, o?: OpOptions): Value {
   return one('Flatten', [x], { axis: attr.int(axis) }, x.dtype, shape, o);
 }
 
-export function oneHot(indices: Value, depth: number, values: Value, axis = -1, o?: OpOptions): Value {
+/** OneHot; `depth` is a number (an int64 scalar constant) or a scalar Value of any numeric dtype. */
+export function oneHot(indices: Value, depth: number | Value, values: Value, axis = -1, o?: OpOptions): Value {
+  const d = typeof depth === 'number' ? indices.graph.vector([depth], 'int64', []) : depth;
+  const n: Dim = typeof depth === 'number' ? depth : (constInts(depth)?.[0] ?? UNKNOWN);
   const shape = indices.shape ? [...indices.shape] : null;
-  if (shape) shape.splice(axis < 0 ? shape.length + 1 + axis : axis, 0, depth);
-  return one('OneHot', [indices, indices.graph.vector([depth], 'int64', []), values], { axis: attr.int(axis) }, values.dtype, shape, o);
+  if (shape) shape.splice(axis < 0 ? shape.length + 1 + axis : axis, 0, n);
+  return one('OneHot', [indices, d, values], { axis: attr.int(axis) }, values.dtype, shape, o);
 }

@@ -1,0 +1,22 @@
+// Importing this module registers every gradient rule (each file registers itself).
+import './add-sub.js';
+import './mul-div.js';
+import './pow.js';
+import './activations.js';
+import './exp-log.js';
+import './max-min.js';
+import './where-clip.js';
+import './matmul.js';
+import './gemm.js';
+import './transpose.js';
+import './reshape.js';
+import './concat-split.js';
+import './slice.js';
+import './gather.js';
+import './passthrough.js';
+import './reduce.js';
+import './reduce-max.js';
+import './softmax.js';
+import './softmax-cross-entropy.js';
+import './not-differentiable.js';
+import './lstm.js';
