@@ -153,7 +153,7 @@ export function gradients(graph: Graph, loss: Value, wrt: Value[], opts: Gradien
   const total = (v: Value): Value | null => {
     const list = contribs.get(v);
     if (!list || list.length === 0) return null;
-    if (list.length > 1) list.splice(0, list.length, list.length === 2 ? op.add(list[0]!, list[1]!) : op.sum(list));
+    if (list.length > 1) list.splice(0, list.length, list.length === 2 ? op.add(list[0]!, list[1]!) : op.sum([...list]));
     return list[0]!;
   };
   const result = new Map<Value, Value>();

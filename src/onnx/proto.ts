@@ -40,8 +40,13 @@ function asMessage<M>(type: { verify(o: Record<string, unknown>): string | null;
   return type.verify(o) === null ? (obj as M) : type.fromObject(o);
 }
 
+/** protobufjs hands back a Node Buffer, whose slice() is a view; callers get a plain Uint8Array. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function encodeModel(model: ModelProto): Uint8Array {
-  return onnx.ModelProto.encode(asMessage(onnx.ModelProto, model)).finish();
+  return plain(onnx.ModelProto.encode(asMessage(onnx.ModelProto, model)).finish());
 }
 
 export function decodeTensor(bytes: Uint8Array): TensorProto {
@@ -53,7 +58,7 @@ export function decodeTensor(bytes: Uint8Array): TensorProto {
 }
 
 export function encodeTensor(t: TensorProto): Uint8Array {
-  return onnx.TensorProto.encode(asMessage(onnx.TensorProto, t)).finish();
+  return plain(onnx.TensorProto.encode(asMessage(onnx.TensorProto, t)).finish());
 }
 
 /** protobufjs gives int64 fields as Long objects (or numbers); normalise to number. */

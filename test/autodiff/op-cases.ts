@@ -10,8 +10,8 @@ const away = (lo: number): Gen => (r) => (r.uniform() < 0.5 ? -1 : 1) * (lo + Ma
 const positive = (lo: number): Gen => (r) => lo + Math.abs(r.normal());
 /** Values on the grid k/10 + shift: two grids with different shifts never tie. */
 const grid = (shift: number): Gen => (r) => (r.int(41) - 20) / 10 + shift;
-/** Distinct values (no ties anywhere in the tensor). */
-const distinct: Gen = (r, i) => ((i * 7919) % 97) / 10 + r.uniform() * 0.01;
+/** Distinct values in [0, 2) (no ties anywhere in the tensor; small enough not to saturate tanh). */
+const distinct: Gen = (r, i) => ((i * 7919) % 97) / 50 + r.uniform() * 0.01;
 
 const f = (name: string, dims: number[], extra: Partial<CaseInput> = {}): CaseInput => ({ name, dims, ...extra });
 const ints = (name: string, dims: number[], values: number[], dtype: 'int64' | 'int32' = 'int64'): CaseInput => ({ name, dims, dtype, values });

@@ -13,10 +13,12 @@ function good(): ModelProto {
   const x = g.input('x', 'float32', [3, 2]);
   const w = g.param('w', tensorOf('float32', [1, 2, 3, 4], [2, 2]));
   const h = op.sigmoid(op.relu(op.matMul(x, w)));
+  const scale = op.reduceMax(w, [0]);
   const { states } = op.scan({
     initialStates: [op.reduceSum(h, [0])],
     scanInputs: [h],
-    body: ([s], [row]) => ({ states: [op.add(s!, op.mul(row!, w.graph === g ? op.reduceMax(w, [0]) : row!))], outputs: [] }),
+    // The body reads `scale` from the enclosing graph.
+    body: ([s], [row]) => ({ states: [op.add(s!, op.mul(row!, scale))], outputs: [] }),
   });
   g.output(states[0]!, 'y');
   return decodeModel(encodeModel(toModel(g)));

@@ -25,7 +25,7 @@ import {
 import { Graph, op, toModel } from '../../src/graph/index.js';
 
 const T = TensorDataType;
-const long = (v: bigint): number => protobuf.util.Long.fromString(String(v)) as unknown as number;
+const long = (v: bigint): number => (protobuf.util.Long as unknown as { fromString(s: string): number }).fromString(String(v));
 
 /** Little-endian bytes of a typed array (what raw_data holds). */
 const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();

@@ -2,7 +2,8 @@
 // inputs) and compare with the float64 reference and with fixtures written by PyTorch 1.13
 // (scripts/torch/optim_fixtures.py).
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { Graph, GraphBuildError, op, toModel, type Value } from '../../src/graph/index.js';
@@ -123,7 +124,7 @@ afterAll(() => {
   if (process.env.OPTIM_REPORT) console.log('worst errors:', Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', '));
 });
 
-/** Seeded uniform floats in [-1, 1) (mulberry32), rounded to float32. */
+/** Seeded uniform numbers in [-1, 1) (mulberry32). */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -182,12 +183,6 @@ const CLIPS: [string, number | undefined][] = [
 ];
 
 const RTOL = 1e-6;
-/**
- * Eight float32 steps against a float64 run compound their rounding; where a scalar
- * parameter's momentum or moment is a near-cancelling sum there is no larger element to
- * normalise by (worst seen 1.4e-6). Each single step is held to RTOL.
- */
-const RTOL_TRAJECTORY = 4e-6;
 
 describe('optimizer step graph vs float64 reference', () => {
   for (const [name, base, lr] of SPECS) {
@@ -211,8 +206,8 @@ describe('optimizer step graph vs float64 reference', () => {
             clipped.push(ref.gradNorm > clipNorm);
           }
           expect(note('ref gradNorm', relErr([got[k]!.gradNorm], [ref.gradNorm]))).toBeLessThan(RTOL);
-          ref.params.forEach((p, i) => expect(note('ref trajectory', normErr(got[k]!.params[i]!, p, p0[i])), `step ${k + 1} param ${i}`).toBeLessThan(RTOL_TRAJECTORY));
-          ref.state.forEach((s, i) => expect(note('ref trajectory', normErr(got[k]!.state[i]!, s, s0[i])), `step ${k + 1} state ${i}`).toBeLessThan(RTOL_TRAJECTORY));
+          ref.params.forEach((p, i) => expect(note('ref trajectory', normErr(got[k]!.params[i]!, p, p0[i])), `step ${k + 1} param ${i}`).toBeLessThan(RTOL));
+          ref.state.forEach((s, i) => expect(note('ref trajectory', normErr(got[k]!.state[i]!, s, s0[i])), `step ${k + 1} state ${i}`).toBeLessThan(RTOL));
           params = ref.params;
           state = ref.state;
         }
@@ -288,7 +283,7 @@ interface Fixture {
   steps: { params: number[][]; state: number[][]; gradNorm: number; clipped: boolean }[];
 }
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'optim');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'optim');
 const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
 
 describe('optimizer step graph vs PyTorch 1.13 (test/fixtures/optim)', () => {
@@ -304,6 +299,9 @@ describe('optimizer step graph vs PyTorch 1.13 (test/fixtures/optim)', () => {
       const init = fx.params.map((p) => ({ name: p.name, dims: p.dims, values: f32(p.values) }));
       const grads = fx.grads.map((gs) => gs.map(f32));
       const got = await runSteps(fx.spec, init, grads, fx.lrs.map(Math.fround));
+      // Elementwise relative error, no floor. Worst: 9.6e-7 in sgd_momentum step 2, w[1]
+      // (0.189 → 0.0063, a 13-ulp cancellation of one 0.5-ulp difference: torch's add_ with
+      // alpha fuses p + (−lr)·d into one FMA; ONNX has no FMA, so Mul then Add round twice).
       if (fx.spec.clipNorm !== undefined) expect(new Set(fx.steps.map((s) => s.clipped))).toEqual(new Set([true, false]));
       fx.steps.forEach((want, k) => {
         expect(note('torch gradNorm', relErr([got[k]!.gradNorm], [want.gradNorm]))).toBeLessThan(RTOL);

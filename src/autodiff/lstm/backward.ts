@@ -2,6 +2,7 @@
 // Shapes: [T, D, B, ·] in processing order (layout.ts), gates in ONNX order i, o, f, c.
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
+import { stepsFirst } from './layout.js';
 
 export interface Activations {
   /** σ of the i, o, f pre-activations [T, D, B, 3H], and its parts. */
@@ -13,14 +14,18 @@ export interface Activations {
   ct: Value;
 }
 
-/** All gate activations at once from the saved hidden states: two MatMuls, no Scan. */
-export function recomputeGates(xs: Value, hPrev: Value, w: Value, r: Value, b: Value | null, H: number): Activations {
+/**
+ * All gate activations at once from the saved hidden states: two MatMuls on rows grouped per
+ * direction (xs [D, T·B, I], hPrev [D, T·B, H]), then back to steps-first [T, D, B, ·].
+ */
+export function recomputeGates(xs: Value, hPrev: Value, w: Value, r: Value, b: Value | null, H: number, x: Value): Activations {
   let g = op.add(op.matMul(xs, op.transpose(w, [0, 2, 1])), op.matMul(hPrev, op.transpose(r, [0, 2, 1])));
   if (b) {
     const [wb, rb] = op.split(b, [4 * H, 4 * H], 1);
     g = op.add(g, op.unsqueeze(op.add(wb!, rb!), [1]));
   }
-  const [sPre, cPre] = op.split(g, [3 * H, H], 3);
+  const D = w.shape![0] as number;
+  const [sPre, cPre] = op.split(stepsFirst(g, x, D, 4 * H), [3 * H, H], 3);
   const s = op.sigmoid(sPre!);
   const [i, o, f] = op.split(s, [H, H, H], 3);
   return { s, i: i!, o: o!, f: f!, ct: op.tanh(cPre!) };
@@ -84,11 +89,7 @@ export function backwardScan(t: StepTerms, r: Value, dh0: Value, dc0: Value): { 
   return { dG: outputs[0]!, dh: states[0]!, dc: states[1]! };
 }
 
-/** Σ over steps and batch of aᵀ·b for a [T, D, B, m], b [T, D, B, n] -> [D, m, n], one MatMul. */
+/** Σ over rows of aᵀ·b for a [D, N, m], b [D, N, n] -> [D, m, n] (the Transpose fuses into the MatMul). */
 export function sumOuter(a: Value, b: Value): Value {
-  const n = b.shape?.[3];
-  const rows = typeof n === 'number' ? [0, -1, n] : op.concat([b.graph.vector([0, -1]), op.shapeOf(b, { start: 3 })], 0);
-  const at = op.reshape(op.transpose(a, [1, 3, 0, 2]), [0, 0, -1]); // [D, m, T·B]
-  const bt = op.reshape(op.transpose(b, [1, 0, 2, 3]), rows); // [D, T·B, n]
-  return op.matMul(at, bt);
+  return op.matMul(op.transpose(a, [0, 2, 1]), b);
 }

@@ -47,17 +47,37 @@ export function reverseTime(z: Value, lens: Value | null): Value {
   return op.slice(z, [-1], [Number.MIN_SAFE_INTEGER], [0], [-1]);
 }
 
-/** An input [T, B, k] seen by every direction: [T, D, B, k] in processing order. */
-export function stackDirections(x: Value, dir: LstmDirection, lens: Value | null): Value {
-  const parts = reversedFlags(dir).map((rev) => op.unsqueeze(rev ? reverseTime(x, lens) : x, [1]));
-  return parts.length === 1 ? parts[0]! : op.concat(parts, 1);
+/**
+ * An input [T, B, k] seen by every direction, in processing order, stacked on `axis`:
+ * 1 gives [T, D, B, k]; 0 gives [D, T, B, k], the layout of the big MatMuls.
+ */
+export function stackDirections(x: Value, dir: LstmDirection, lens: Value | null, axis: 0 | 1 = 1): Value {
+  const parts = reversedFlags(dir).map((rev) => op.unsqueeze(rev ? reverseTime(x, lens) : x, [axis]));
+  return parts.length === 1 ? parts[0]! : op.concat(parts, axis);
 }
 
-/** Per-direction [T, D, B, k] -> the gradient of the shared input: back to time order, summed over D. */
-export function sumDirections(z: Value, dir: LstmDirection, lens: Value | null): Value {
+/** Per-direction [T, D, B, k] (or [D, T, B, k] with axis 0) -> back to time order, summed over D. */
+export function sumDirections(z: Value, dir: LstmDirection, lens: Value | null, axis: 0 | 1 = 1): Value {
   const flags = reversedFlags(dir);
-  const parts = flags.length === 1 ? [op.squeeze(z, [1])] : op.split(z, [1, 1], 1).map((p) => op.squeeze(p, [1]));
+  const parts = flags.length === 1 ? [op.squeeze(z, [axis])] : op.split(z, [1, 1], axis).map((p) => op.squeeze(p, [axis]));
   return op.sum(parts.map((p, d) => (flags[d] ? reverseTime(p, lens) : p)));
+}
+
+/**
+ * [T, D, B, k] -> [D, T·B, k]: rows grouped per direction, so a product with a per-direction
+ * weight is one GEMM per direction rather than one per (step, direction).
+ */
+export function rowsPerDirection(z: Value, D: number, k: number): Value {
+  return op.reshape(D === 1 ? z : op.transpose(z, [1, 0, 2, 3]), [D, -1, k]);
+}
+
+/** [D, T·B, k] -> [T, D, B, k], with T and B read from x [T, B, ·] at run time. */
+export function stepsFirst(z: Value, x: Value, D: number, k: number): Value {
+  const g = x.graph;
+  const t = op.shapeOf(x, { start: 0, end: 1 });
+  const b = op.shapeOf(x, { start: 1, end: 2 });
+  if (D === 1) return op.reshape(z, op.concat([t, g.vector([1]), b, g.vector([k])], 0));
+  return op.transpose(op.reshape(z, op.concat([g.vector([D]), t, b, g.vector([k])], 0)), [1, 0, 2, 3]);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Gemm: Y = α·A′·B′ + β·C with A′ = transA ? Aᵀ : A (B′ likewise). Each gradient is one
 // Gemm whose trans flags absorb every transpose:
 //   dA′ = α·dY·B′ᵀ, dA = transA ? dA′ᵀ : dA′;   dB′ = α·A′ᵀ·dY, dB = transB ? dB′ᵀ : dB′.
+// α and β are float attributes (float32): β·dY uses the same float32-rounded β as the forward.
 import { registerGradient } from '../registry.js';
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
@@ -16,6 +17,6 @@ registerGradient('Gemm', ({ node, gradOutputs: [dy], wants }) => {
     op.gemm(x, y, null, { transA, transB, ...(alpha !== 1 ? { alpha } : {}) });
   const da = !wants[0] ? null : tA ? gemm(b, g, tB, true) : gemm(g, b, false, !tB);
   const db = !wants[1] ? null : tB ? gemm(g, a, true, tA) : gemm(a, g, !tA, false);
-  const dc = wants[2] && c ? (beta === 1 ? g : op.mul(g, beta)) : null;
+  const dc = wants[2] && c ? (beta === 1 ? g : op.mul(g, Math.fround(beta))) : null;
   return [da, db, dc];
 });

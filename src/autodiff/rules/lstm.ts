@@ -38,7 +38,7 @@
 import { registerGradient, MissingGradientError, type GradContext } from '../registry.js';
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
-import { directionOf, lstmLengths, numDirections, stackDirections, sumDirections, swapOrder, zeroState } from '../lstm/layout.js';
+import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, stepsFirst, sumDirections, swapOrder, zeroState } from '../lstm/layout.js';
 import { backwardScan, cellStates, recomputeGates, sumOuter } from '../lstm/backward.js';
 
 function checkSupported(ctx: GradContext): void {
@@ -71,11 +71,15 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   const masked = (v: Value): Value => (maskF ? op.mul(v, maskF) : v);
 
   // Forward values, recomputed in bulk from the forward's own Y.
-  const xs = stackDirections(x!, dir, lens);
+  const I = w!.shape?.[2];
+  if (typeof I !== 'number' || w!.shape?.[0] !== D) {
+    throw new MissingGradientError(node.opType, node.name, `W '${w!.name}' needs a static shape [${D}, ${4 * H}, I], found [${w!.shape?.join(', ') ?? '…'}]`);
+  }
+  const xs = op.reshape(stackDirections(x!, dir, lens, 0), [D, -1, I]); // [D, T·B, I]
   const ys = swapOrder(y, dir, lens);
   const h0s = h0 ?? zeroState(x!, D, H);
-  const hPrev = op.concat([op.unsqueeze(h0s, [0]), op.slice(ys, [0], [-1], [0])], 0);
-  const a = recomputeGates(xs, hPrev, w!, r!, b, H);
+  const hPrev = rowsPerDirection(op.concat([op.unsqueeze(h0s, [0]), op.slice(ys, [0], [-1], [0])], 0), D, H);
+  const a = recomputeGates(xs, hPrev, w!, r!, b, H, x!);
   const keep = mask ? op.where(mask, a.f, 1) : a.f;
   const c0s = c0 ?? zeroState(x!, D, H);
   const cs = cellStates(c0s, keep, masked(op.mul(a.i, a.ct)));
@@ -95,11 +99,12 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
     dYc ?? zeroState(x!, D, H),
   );
 
-  if (want(0)) grads[0] = sumDirections(op.matMul(dG, w!), dir, lens);
-  if (want(1)) grads[1] = sumOuter(dG, xs);
-  if (want(2)) grads[2] = sumOuter(dG, hPrev);
+  const dGr = rowsPerDirection(dG, D, 4 * H); // [D, T·B, 4H]
+  if (want(0)) grads[0] = sumDirections(stepsFirst(op.matMul(dGr, w!), x!, D, I), dir, lens);
+  if (want(1)) grads[1] = sumOuter(dGr, xs);
+  if (want(2)) grads[2] = sumOuter(dGr, hPrev);
   if (want(3)) {
-    const db = op.reduceSum(dG, [0, 2]);
+    const db = op.reduceSum(dGr, [1]);
     grads[3] = op.concat([db, db], 1);
   }
   if (want(5)) grads[5] = dh;

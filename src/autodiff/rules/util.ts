@@ -25,9 +25,11 @@ export function reduceAxes(node: Node, rank: number): number[] {
   return given.map((a) => normAxis(node.opType, a, rank)).sort((p, q) => p - q);
 }
 
-/** A reduction's output (or its gradient) with the reduced axes put back as 1s. */
+/** A reduction's output (or its gradient) made to broadcast against the input: the reduced
+ *  axes put back as 1s, unless they lead (broadcasting aligns on the right: no node). */
 export function keepDims(node: Node, v: Value, axes: number[]): Value {
-  return node.attrInt('keepdims', 1) === 1 || axes.length === 0 ? v : op.unsqueeze(v, axes);
+  if (node.attrInt('keepdims', 1) === 1 || axes.every((a, i) => a === i)) return v;
+  return op.unsqueeze(v, axes);
 }
 
 /** Elements of `x` reduced into each element of the reduction's output `y`: a number when

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""Training throughput of the PyTorch twin (twin.py) on SST-2: the baseline for our
+training-step graph (scripts/bench/training.ts runs this as a child process).
+
+    /usr/bin/python3 scripts/torch/bench_train.py --data ../shared/data/sst --layers 4 --steps 50
+
+Model: kind highway, carry projection, embed 100, hidden 50 per direction, dropout 0.5,
+Adam lr 1e-3, mean cross-entropy, batch 32. Data: train.txt (`sentence ||| label`), label 2
+dropped, 0–1 → 0, 3–4 → 1; lower-case + whitespace split; vocabulary = every train token
+(ids from 2: 0 padding, 1 unknown). Batches are length-bucketed (seeded shuffle, buckets of
+50 batches sorted by length), or read from --batches (a JSON list of lists of indices into
+the filtered train examples) so that both benchmarks train on exactly the same batches.
+
+`warmup` steps untimed, then `steps` timed steps in `windows` windows; steps/s and
+tokens/s (valid tokens, padding not counted) are the medians over the windows.
+Prints one JSON object: {steps_per_sec, tokens_per_sec, peak_rss_mb, ...}.
+"""
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from twin import HighwayBiLSTMClassifier  # noqa: E402
+
+BUCKET_BATCHES = 50
+
+
+def read_sst_binary(path):
+    examples = []
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            text, _, label = line.rpartition('|||')
+            label = int(label.strip())
+            if label == 2:
+                continue
+            examples.append((text.strip().lower().split(), 0 if label < 2 else 1))
+    return examples
+
+
+def build_vocab(examples):
+    vocab = {'<pad>': 0, '<unk>': 1}
+    for tokens, _ in examples:
+        for t in tokens:
+            if t not in vocab:
+                vocab[t] = len(vocab)
+    return vocab
+
+
+def bucketed_batches(lengths, batch_size, seed):
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    batches = []
+    for start in range(0, len(order), BUCKET_BATCHES * batch_size):
+        bucket = sorted(order[start:start + BUCKET_BATCHES * batch_size], key=lambda i: lengths[i])
+        batches += [bucket[i:i + batch_size] for i in range(0, len(bucket), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def pad(seqs):
+    T = max(len(s) for s in seqs)
+    ids = torch.zeros(len(seqs), T, dtype=torch.int64)
+    for b, s in enumerate(seqs):
+        ids[b, :len(s)] = torch.tensor(s, dtype=torch.int64)
+    return ids, torch.tensor([len(s) for s in seqs], dtype=torch.int64)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--data', default='../shared/data/sst')
+    ap.add_argument('--layers', type=int, default=1)
+    ap.add_argument('--steps', type=int, default=50, help='timed steps')
+    ap.add_argument('--warmup', type=int, default=5)
+    ap.add_argument('--windows', type=int, default=5)
+    ap.add_argument('--batch', type=int, default=32)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--batches', help='JSON file: list of lists of example indices (overrides bucketing)')
+    ap.add_argument('--seed', type=int, default=1)
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    train = read_sst_binary(os.path.join(a.data, 'train.txt'))
+    vocab = build_vocab(train)
+    encoded = [[vocab[t] for t in tokens] or [1] for tokens, _ in train]
+    labels = [y for _, y in train]
+    if a.batches:
+        with open(a.batches) as f:
+            plan = json.load(f)
+    else:
+        plan = bucketed_batches([len(s) for s in encoded], a.batch, a.seed)
+    if not plan:
+        sys.exit('no batches')
+    batches = []
+    for idx in plan:
+        ids, lengths = pad([encoded[i] for i in idx])
+        batches.append((ids, lengths, torch.tensor([labels[i] for i in idx], dtype=torch.int64), int(lengths.sum())))
+
+    config = {'kind': 'highway', 'layers': a.layers, 'vocabSize': len(vocab), 'embedDim': 100, 'hidden': 50,
+              'classes': 2, 'carry': 'projection', 'dropout': 0.5}
+    model = HighwayBiLSTMClassifier(config)
+    with torch.no_grad():
+        for k in range(1, a.layers + 1):
+            model.layer(k).gate.bias.fill_(-1.0)  # our gateBias default
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    cursor = 0
+
+    def step():
+        nonlocal cursor
+        ids, lengths, y, tokens = batches[cursor % len(batches)]
+        cursor += 1
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(ids, lengths), y)
+        loss.backward()
+        opt.step()
+        return tokens
+
+    for _ in range(a.warmup):
+        step()
+    windows = max(1, min(a.windows, a.steps))
+    per = [a.steps // windows + (1 if w < a.steps % windows else 0) for w in range(windows)]
+    sps, tps = [], []
+    for n in per:
+        tokens = 0
+        t0 = time.perf_counter()
+        for _ in range(n):
+            tokens += step()
+        dt = time.perf_counter() - t0
+        sps.append(n / dt)
+        tps.append(tokens / dt)
+    print(json.dumps({
+        'steps_per_sec': statistics.median(sps),
+        'tokens_per_sec': statistics.median(tps),
+        'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        'layers': a.layers, 'steps': a.steps, 'warmup': a.warmup, 'windows': windows, 'threads': a.threads,
+        'batch': a.batch, 'vocab': len(vocab), 'examples': len(train), 'torch': torch.__version__,
+    }))
+
+
+if __name__ == '__main__':
+    main()
