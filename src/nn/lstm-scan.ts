@@ -10,7 +10,7 @@ import { GraphBuildError } from '../graph/errors.js';
 import type { Value } from '../graph/ir.js';
 import * as op from '../graph/ops/index.js';
 import type { LstmInputs, LstmOptions } from '../graph/ops/nn.js';
-import { lstmLengths, numDirections, stackDirections, swapOrder, zeroState } from '../autodiff/lstm/layout.js';
+import { lstmLengths, numDirections, stackDirections, stepsFirst, swapOrder, zeroState } from '../autodiff/lstm/layout.js';
 
 export function lstmScan(inp: LstmInputs, opts: LstmOptions): { y: Value; yH: Value; yC: Value } {
   const { x, w, r } = inp;
@@ -20,12 +20,16 @@ export function lstmScan(inp: LstmInputs, opts: LstmOptions): { y: Value; yH: Va
   if (x.rank !== 3) throw new GraphBuildError(`lstmScan: X '${x.name}' must be [T, B, I]`);
   const { lens, mask } = lstmLengths(x, inp.sequenceLens ?? null);
 
-  const xs = stackDirections(x, dir, lens); // [T, D, B, I]
-  let xw = op.matMul(xs, op.transpose(w, [0, 2, 1])); // [T, D, B, 4H]
+  const I = w.shape?.[2];
+  if (typeof I !== 'number') throw new GraphBuildError(`lstmScan: W '${w.name}' needs a static input size, found ${w.shape ? `[${w.shape.join(', ')}]` : 'no shape'}`);
+  // The input projection for all steps at once: one GEMM per direction over T·B rows.
+  const xs = op.reshape(stackDirections(x, dir, lens, 0), [D, -1, I]); // [D, T·B, I]
+  let xw = op.matMul(xs, op.transpose(w, [0, 2, 1])); // [D, T·B, 4H]
   if (inp.b) {
     const [wb, rb] = op.split(inp.b, [4 * H, 4 * H], 1);
     xw = op.add(xw, op.unsqueeze(op.add(wb!, rb!), [1]));
   }
+  xw = stepsFirst(xw, x, D, 4 * H); // [T, D, B, 4H]
   const rt = op.transpose(r, [0, 2, 1]); // [D, H, 4H]
   const h0 = inp.initialH ?? zeroState(x, D, H);
   const c0 = inp.initialC ?? zeroState(x, D, H);

@@ -86,8 +86,8 @@ export function floatFeed(dt: FloatType, data: Float64Array, dims: number[]): or
   return tensor(dt, data, dims);
 }
 
-export async function session(g: Graph, opset = 17): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(encodeModel(toModel(g, { opset })));
+export async function session(g: Graph, opset = 17, options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(encodeModel(toModel(g, { opset })), options);
 }
 
 export async function run(s: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<Record<string, Float64Array>> {

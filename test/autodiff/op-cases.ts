@@ -16,7 +16,7 @@ const distinct: Gen = (r, i) => ((i * 7919) % 97) / 50 + r.uniform() * 0.01;
 const f = (name: string, dims: number[], extra: Partial<CaseInput> = {}): CaseInput => ({ name, dims, ...extra });
 const ints = (name: string, dims: number[], values: number[], dtype: 'int64' | 'int32' = 'int64'): CaseInput => ({ name, dims, dtype, values });
 
-const x1 = (fn: (x: Value) => Value, dims = [2, 3], gen?: Gen): Pick<OpCase, 'inputs' | 'build'> => ({
+const x1 = (fn: (x: Value) => Value | Value[], dims = [2, 3], gen?: Gen): Pick<OpCase, 'inputs' | 'build'> => ({
   inputs: [f('x', dims, gen ? { values: gen } : {})],
   build: ([x]) => fn(x!),
 });

@@ -96,7 +96,7 @@ const ROWS: Row[] = [
   },
   { tests: /^test_matmul_\dd$/, build: { MatMul: binary(op.matMul) } },
   {
-    tests: /^test_(add|sub|mul|div|pow|equal|less|greater|greater_equal)(_bcast|_bcast_array|_bcast_scalar|_example|_types_\w+|_uint8)?$/,
+    tests: /^test_(add|sub|mul|div|pow|equal|less|less_equal|greater|greater_equal)(_bcast|_bcast_array|_bcast_scalar|_example|_types_\w+|_uint8)?$/,
     build: {
       Add: binary(op.add),
       Sub: binary(op.sub),
@@ -107,6 +107,7 @@ const ROWS: Row[] = [
       Less: binary(op.less),
       Greater: binary(op.greater),
       GreaterOrEqual: binary(op.greaterOrEqual),
+      LessOrEqual: binary(op.lessOrEqual),
     },
   },
   { tests: /^test_(max|min)_/, maxInputs: 2, build: { Max: binary(op.max), Min: binary(op.min) }, notOffered: (c) => (c.node.input!.length !== 2 ? 'variadic form: op.max/op.min are binary' : null) },
@@ -268,6 +269,15 @@ const ROWS: Row[] = [
     tests: /^test_argmax_/,
     attrs: ['axis', 'keepdims'],
     build: { ArgMax: (c) => [op.argMax(c.in(0), c.int('axis', 0), { keepdims: keep(c) })] },
+  },
+  {
+    tests: /^test_reversesequence_/,
+    attrs: ['time_axis', 'batch_axis'],
+    build: {
+      ReverseSequence: (c) => [
+        op.reverseSequence(c.in(0), c.in(1), { timeAxis: c.int('time_axis', 1) as 0 | 1, batchAxis: c.int('batch_axis', 0) as 0 | 1 }),
+      ],
+    },
   },
   {
     tests: /^test_onehot_/,

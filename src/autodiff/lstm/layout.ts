@@ -71,13 +71,19 @@ export function rowsPerDirection(z: Value, D: number, k: number): Value {
   return op.reshape(D === 1 ? z : op.transpose(z, [1, 0, 2, 3]), [D, -1, k]);
 }
 
-/** [D, T·B, k] -> [T, D, B, k], with T and B read from x [T, B, ·] at run time. */
+/** [D, T·B, k] -> [D, T, B, k], with T and B read from x [T, B, ·] at run time. */
+export function unflattenRows(z: Value, x: Value, D: number, k: number): Value {
+  const g = x.graph;
+  return op.reshape(z, op.concat([g.vector([D]), op.shapeOf(x, { start: 0, end: 2 }), g.vector([k])], 0));
+}
+
+/** [D, T·B, k] -> [T, D, B, k]. */
 export function stepsFirst(z: Value, x: Value, D: number, k: number): Value {
   const g = x.graph;
+  if (D > 1) return op.transpose(unflattenRows(z, x, D, k), [1, 0, 2, 3]);
   const t = op.shapeOf(x, { start: 0, end: 1 });
   const b = op.shapeOf(x, { start: 1, end: 2 });
-  if (D === 1) return op.reshape(z, op.concat([t, g.vector([1]), b, g.vector([k])], 0));
-  return op.transpose(op.reshape(z, op.concat([g.vector([D]), t, b, g.vector([k])], 0)), [1, 0, 2, 3]);
+  return op.reshape(z, op.concat([t, g.vector([1]), b, g.vector([k])], 0));
 }
 
 /**

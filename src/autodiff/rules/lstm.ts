@@ -6,12 +6,14 @@
 //   X [T,B,I] ─► LSTM(W, R, B, lens, h0, c0) ─► Y [T,D,B,H], Y_h [D,B,H], Y_c [D,B,H]
 //                  h_t, c_t = cell(x̃_t, h_{t−1}, c_{t−1})      (a padding step keeps h, c)
 //
-// After (all directions stacked as [T,D,B,·] in processing order, autodiff/lstm/layout.ts:
-// the reverse direction is each sequence reversed within its length):
+// After (all directions in processing order, autodiff/lstm/layout.ts: the reverse direction
+// is each sequence reversed within its length, so step t of every direction is its t-th
+// step, padding stays at the end and one mask serves all; D is one more batch dim):
 //
-//   X̃ = [X, ReverseSequence(X)]  Ỹ = Y in processing order      [T,D,B,·]   no Scan
-//   H_prev = [h0; Ỹ_0 … Ỹ_{T−2}]                                   [T,D,B,H]
-//   G = X̃·Wᵀ + H_prev·Rᵀ + Wb + Rb;  i, o, f = σ(G_iof);  c̃ = tanh(G_c)     two MatMuls
+//   X̃ = [X, ReverseSequence(X)]   Ỹ = Y in processing order             no Scan
+//   H_prev = [h0; Ỹ_0 … Ỹ_{T−2}]
+//   G = X̃·Wᵀ + H_prev·Rᵀ + Wb + Rb   two MatMuls on [D, T·B, ·] rows, then [T,D,B,4H]
+//   i, o, f = σ(G_iof);  c̃ = tanh(G_c)
 //
 //   Scan lstm_grad_cell (forward), 3 nodes:
 //     state   c                                  [D,B,H]    init c0
@@ -32,13 +34,13 @@
 //     output  dG_t                               → dG [T,D,B,4H], written at t = T−1 … 0
 //     final   dh, dc                             → d initial_h, d initial_c
 //
-//   dW = Σ_t dG_tᵀ·X̃_t,  dR = Σ_t dG_tᵀ·H_prev_t   (one MatMul each, over T·B rows)
+//   dW = Σ_t dG_tᵀ·X̃_t,  dR = Σ_t dG_tᵀ·H_prev_t   (one MatMul each over [D, T·B, ·] rows)
 //   dB = [Σ dG, Σ dG]  (Wb and Rb enter as a sum)
 //   dX = Σ_d dG_d·W_d, the reverse direction's put back in time order
 import { registerGradient, MissingGradientError, type GradContext } from '../registry.js';
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
-import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, stepsFirst, sumDirections, swapOrder, zeroState } from '../lstm/layout.js';
+import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, sumDirections, swapOrder, unflattenRows, zeroState } from '../lstm/layout.js';
 import { backwardScan, cellStates, recomputeGates, sumOuter } from '../lstm/backward.js';
 
 function checkSupported(ctx: GradContext): void {
@@ -63,6 +65,7 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   if (![0, 1, 2, 3, 5, 6].some(want) || gradOutputs.every((g) => !g)) return grads;
 
   const H = node.attrInt('hidden_size', 0);
+  if (H <= 0) throw new MissingGradientError(node.opType, node.name, 'the hidden_size attribute is required');
   const dir = directionOf(node.attrString('direction', 'forward'));
   const D = numDirections(dir);
   const y = node.outputs[0]!;
@@ -100,7 +103,7 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   );
 
   const dGr = rowsPerDirection(dG, D, 4 * H); // [D, T·B, 4H]
-  if (want(0)) grads[0] = sumDirections(stepsFirst(op.matMul(dGr, w!), x!, D, I), dir, lens);
+  if (want(0)) grads[0] = sumDirections(unflattenRows(op.matMul(dGr, w!), x!, D, I), dir, lens, 0);
   if (want(1)) grads[1] = sumOuter(dGr, xs);
   if (want(2)) grads[2] = sumOuter(dGr, hPrev);
   if (want(3)) {

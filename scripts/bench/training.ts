@@ -1,0 +1,228 @@
+// Training benchmark: our training-step graph (forward + backward + Adam, one ONNX graph)
+// in onnxruntime-node, against the PyTorch twin (scripts/torch/bench_train.py) trained on
+// exactly the same batches in a child process of the same run.
+//
+// Model: Highway BiLSTM, carry projection, embed 100, hidden 50 per direction, dropout 0.5,
+// Adam lr 1e-3, batch 32. Data: SST-2 train split (`sentence ||| label`, 2 dropped), lower-
+// case + whitespace split, vocabulary = every train token; length-bucketed batches. Both
+// sides use 2 threads, skip `warmup` steps, then time `steps` steps in `windows` windows;
+// steps/s and tokens/s (valid tokens only) are medians over the windows.
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../../src/data/batches.js';
+import { Rng } from '../../src/data/rng.js';
+import { resolveConfig } from '../../src/models/config.js';
+import { initParams } from '../../src/models/init.js';
+import { allocate, type Tensor } from '../../src/onnx/tensor.js';
+import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
+import { dropoutMask, stepRng } from '../../src/train/dropout.js';
+import { buildStepGraphs } from '../../src/train/step-graph.js';
+import { TrainSession } from '../../src/train/train-session.js';
+import { markdownTable, median } from './stats.js';
+
+const PYTHON = '/usr/bin/python3';
+const TORCH_SCRIPT = fileURLToPath(new URL('../torch/bench_train.py', import.meta.url));
+
+export interface TrainingBenchOptions {
+  layers: number[];
+  /** Timed steps per configuration. */
+  steps: number;
+  /** SST directory (train.txt). */
+  data: string;
+  /** Untimed steps first (default 5). */
+  warmup?: number;
+  /** Timed windows; medians are taken over them (default 5). */
+  windows?: number;
+  /** Intra-op threads for onnxruntime and torch.set_num_threads (default 2). */
+  threads?: number;
+  batch?: number;
+  /** Run the PyTorch baseline when torch imports (default true). */
+  torch?: boolean;
+}
+
+export interface TorchResult {
+  steps_per_sec: number;
+  tokens_per_sec: number;
+  peak_rss_mb: number;
+}
+
+export interface TrainingRow {
+  layers: number;
+  steps: number;
+  windows: number;
+  threads: number;
+  vocab: number;
+  /** Nodes of the training-step graph and the time to derive it. */
+  nodes: number;
+  buildMs: number;
+  oursStepsPerSec: number;
+  oursTokensPerSec: number;
+  /** maxRSS of this Node process so far (it grows monotonically over the rows). */
+  oursPeakRssMb: number;
+  torchStepsPerSec: number | null;
+  torchTokensPerSec: number | null;
+  torchPeakRssMb: number | null;
+  /** ours / PyTorch in steps per second (same batches, so the same as in tokens). */
+  ratio: number | null;
+}
+
+interface SstData {
+  encoded: number[][];
+  labels: number[];
+  vocabSize: number;
+}
+
+/** SST-2 train split as bench_train.py reads it (same tokens, same vocabulary ids). */
+export async function readSstBinary(dir: string): Promise<SstData> {
+  const text = await readFile(join(dir, 'train.txt'), 'utf8');
+  const vocab = new Map<string, number>([['<pad>', 0], ['<unk>', 1]]);
+  const encoded: number[][] = [];
+  const labels: number[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
+    const at = line.lastIndexOf('|||');
+    const label = Number(line.slice(at + 3).trim());
+    if (label === 2) continue;
+    const ids = line
+      .slice(0, at)
+      .trim()
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((t) => t.length > 0)
+      .map((t) => {
+        if (!vocab.has(t)) vocab.set(t, vocab.size);
+        return vocab.get(t)!;
+      });
+    encoded.push(ids.length > 0 ? ids : [1]);
+    labels.push(label < 2 ? 0 : 1);
+  }
+  return { encoded, labels, vocabSize: vocab.size };
+}
+
+export function torchAvailable(): boolean {
+  return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+export async function benchTraining(opts: TrainingBenchOptions): Promise<TrainingRow[]> {
+  const warmup = opts.warmup ?? 5;
+  const windows = Math.max(1, Math.min(opts.windows ?? 5, opts.steps));
+  const threads = opts.threads ?? 2;
+  const batchSize = opts.batch ?? 32;
+  const withTorch = (opts.torch ?? true) && torchAvailable();
+  if ((opts.torch ?? true) && !withTorch) process.stderr.write(`  training: ${PYTHON} cannot import torch; no PyTorch baseline\n`);
+
+  const data = await readSstBinary(opts.data);
+  const plan = lengthBucketedBatches(data.encoded, batchSize, new Rng(1)).slice(0, warmup + opts.steps);
+  const batches = plan.map((idx) => ({
+    padded: padBatch(idx.map((i) => data.encoded[i]!)),
+    labels: BigInt64Array.from(idx, (i) => BigInt(data.labels[i]!)),
+  }));
+  const tokensOf = (b: PaddedBatch): number => b.lengths.reduce((s, n) => s + n, 0);
+  const perWindow = Array.from({ length: windows }, (_, w) => Math.floor(opts.steps / windows) + (w < opts.steps % windows ? 1 : 0));
+
+  const dir = await mkdtemp(join(tmpdir(), 'highway-onnx-bench-'));
+  const planFile = join(dir, 'batches.json');
+  await writeFile(planFile, JSON.stringify(plan));
+  const rows: TrainingRow[] = [];
+  try {
+    for (const layers of opts.layers) {
+      const config = resolveConfig({
+        kind: 'highway', layers, vocabSize: data.vocabSize, embedDim: 100, hidden: 50, classes: 2,
+        carry: 'projection', dropout: 0.5, gatesOutput: false,
+      });
+      const optimizer: OptimizerSpec = { kind: 'adam' };
+      const params = initParams(config);
+      const t0 = performance.now();
+      const graphs = buildStepGraphs(config, optimizer, { params });
+      const buildMs = performance.now() - t0;
+      const state = new Map<string, Tensor>(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
+      const session = await TrainSession.create(graphs, params, state, { device: 'cpu', threads });
+      const outWidth = 2 * config.hidden;
+      let cursor = 0;
+      const step = async (): Promise<number> => {
+        const { padded, labels } = batches[cursor % batches.length]!;
+        cursor++;
+        const rng = stepRng(config.seed, cursor);
+        await session.step({
+          batch: padded,
+          labels,
+          embeddingMask: dropoutMask(rng, padded.time * padded.batch * config.embedDim, config.dropout),
+          outputMask: dropoutMask(rng, padded.batch * outWidth, config.dropout),
+          lr: 1e-3,
+          step: cursor,
+        });
+        return tokensOf(padded);
+      };
+      for (let i = 0; i < warmup; i++) await step();
+      const sps: number[] = [];
+      const tps: number[] = [];
+      for (const n of perWindow) {
+        let tokens = 0;
+        const t = performance.now();
+        for (let i = 0; i < n; i++) tokens += await step();
+        const s = (performance.now() - t) / 1000;
+        sps.push(n / s);
+        tps.push(tokens / s);
+      }
+      await session.release();
+      const ours = { steps: median(sps), tokens: median(tps), rss: rssMb() };
+      process.stderr.write(`  training layers=${layers}: ours ${ours.steps.toFixed(2)} steps/s, ${ours.tokens.toFixed(0)} tokens/s (graph ${graphs.nodeCount} nodes, built in ${buildMs.toFixed(0)} ms)\n`);
+
+      let torch: TorchResult | null = null;
+      if (withTorch) {
+        const { stdout } = await promisify(execFile)(PYTHON, [
+          TORCH_SCRIPT, '--data', opts.data, '--layers', String(layers), '--steps', String(opts.steps),
+          '--warmup', String(warmup), '--windows', String(windows), '--threads', String(threads),
+          '--batch', String(batchSize), '--batches', planFile,
+        ], { maxBuffer: 1 << 20 });
+        torch = JSON.parse(stdout.trim().split('\n').pop()!) as TorchResult;
+        process.stderr.write(`  training layers=${layers}: PyTorch ${torch.steps_per_sec.toFixed(2)} steps/s, ${torch.tokens_per_sec.toFixed(0)} tokens/s\n`);
+      }
+      rows.push({
+        layers, steps: opts.steps, windows, threads, vocab: data.vocabSize, nodes: graphs.nodeCount, buildMs,
+        oursStepsPerSec: ours.steps, oursTokensPerSec: ours.tokens, oursPeakRssMb: ours.rss,
+        torchStepsPerSec: torch?.steps_per_sec ?? null,
+        torchTokensPerSec: torch?.tokens_per_sec ?? null,
+        torchPeakRssMb: torch?.peak_rss_mb ?? null,
+        ratio: torch ? ours.steps / torch.steps_per_sec : null,
+      });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function trainingTable(rows: TrainingRow[]): string {
+  const f = (x: number | null, d = 1): string => (x === null ? '–' : x.toFixed(d));
+  return markdownTable(
+    ['layers', 'ours steps/s', 'ours tokens/s', 'PyTorch steps/s', 'PyTorch tokens/s', 'ours/PyTorch', 'ours peak RSS MB', 'PyTorch peak RSS MB', 'step graph nodes', 'timed steps'],
+    rows.map((r) => [
+      r.layers, f(r.oursStepsPerSec, 2), f(r.oursTokensPerSec, 0), f(r.torchStepsPerSec, 2), f(r.torchTokensPerSec, 0),
+      f(r.ratio, 3), f(r.oursPeakRssMb, 0), f(r.torchPeakRssMb, 0), r.nodes, r.steps,
+    ]),
+  );
+}
+
+// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N]`: this benchmark alone.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = (name: string, dflt: string): string => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
+  };
+  const rows = await benchTraining({
+    data: arg('data', '../shared/data/sst'),
+    layers: arg('layers', '1,4').split(',').map(Number),
+    steps: Number(arg('steps', '30')),
+    warmup: Number(arg('warmup', '5')),
+    windows: Number(arg('windows', '5')),
+  });
+  process.stdout.write(`${trainingTable(rows)}\n`);
+}
