@@ -169,7 +169,8 @@ def _is_linear_weight(name: str) -> bool:
 
 
 def onnx_to_torch(params: dict) -> collections.OrderedDict:
-    """Our parameters (name → array, ONNX layout) → a state_dict for HighwayBiLSTMClassifier."""
+    """Our parameters (name → array, ONNX layout) → a state_dict for HighwayBiLSTMClassifier,
+    keys in nn.LSTM's own order (per direction: weight_ih, weight_hh, bias_ih, bias_hh)."""
     sd = collections.OrderedDict()
     for name, value in params.items():
         a = np.asarray(value)
@@ -178,15 +179,17 @@ def onnx_to_torch(params: dict) -> collections.OrderedDict:
             if a.ndim != (2 if kind == 'B' else 3) or a.shape[0] != 2:
                 raise ValueError(f"'{name}' must be bidirectional ([2, …], {'2' if kind == 'B' else '3'}-D), "
                                  f"found shape {list(a.shape)}")
+            if f'{prefix}.weight_ih_l0' in sd:
+                continue  # converted with its siblings below
+            W, R, B = (np.asarray(params.get(f'{prefix}.{k}', np.empty(0))) for k in 'WRB')
+            if W.size == 0 or R.size == 0 or B.size == 0:
+                raise KeyError(f"'{prefix}' needs W, R and B (found {[k for k in 'WRB' if f'{prefix}.{k}' in params]})")
             for d, suffix in enumerate(LSTM_SUFFIX):
-                if kind == 'W':
-                    sd[f'{prefix}.weight_ih{suffix}'] = _permute_gates(a[d], ONNX_TO_TORCH_GATES)
-                elif kind == 'R':
-                    sd[f'{prefix}.weight_hh{suffix}'] = _permute_gates(a[d], ONNX_TO_TORCH_GATES)
-                else:
-                    wb, rb = np.split(a[d], 2)
-                    sd[f'{prefix}.bias_ih{suffix}'] = _permute_gates(wb, ONNX_TO_TORCH_GATES)
-                    sd[f'{prefix}.bias_hh{suffix}'] = _permute_gates(rb, ONNX_TO_TORCH_GATES)
+                wb, rb = np.split(B[d], 2)
+                sd[f'{prefix}.weight_ih{suffix}'] = _permute_gates(W[d], ONNX_TO_TORCH_GATES)
+                sd[f'{prefix}.weight_hh{suffix}'] = _permute_gates(R[d], ONNX_TO_TORCH_GATES)
+                sd[f'{prefix}.bias_ih{suffix}'] = _permute_gates(wb, ONNX_TO_TORCH_GATES)
+                sd[f'{prefix}.bias_hh{suffix}'] = _permute_gates(rb, ONNX_TO_TORCH_GATES)
         elif _is_linear_weight(name):
             sd[name] = a.T
         else:
@@ -203,6 +206,8 @@ def torch_to_onnx(state_dict) -> dict:
     for name, a in arrays.items():
         head, _, last = name.rpartition('.')
         if head.endswith('.bilstm') or head == 'bilstm':
+            if head not in lstm:  # keep the state_dict's order: W, R, B where the LSTM sits
+                out.update({f'{head}.W': None, f'{head}.R': None, f'{head}.B': None})
             lstm[head][last] = a
         elif _is_linear_weight(name):
             out[name] = np.ascontiguousarray(a.T)
@@ -308,10 +313,10 @@ def _self_test() -> None:
     ):
         m = HighwayBiLSTMClassifier(cfg)
         ours = torch_to_onnx(m.state_dict())
-        assert list(ours) != [] and sorted(ours) == sorted(param_order(cfg)), (sorted(ours), param_order(cfg))
+        assert list(ours) == param_order(cfg), (list(ours), param_order(cfg))
         back = onnx_to_torch(ours)
         sd = m.state_dict()
-        assert list(back) == list(sd) or sorted(back) == sorted(sd), (list(back), list(sd))
+        assert list(back) == list(sd), (list(back), list(sd))
         for k, v in sd.items():
             assert torch.equal(back[k], v), k
         # Gate order: ONNX block 1 (o) is torch block 3 (o).

@@ -10,6 +10,9 @@
 //   one random direction of all inputs agrees to relative error < 1e-6.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng.js';
+import { gradients } from '../../src/autodiff/index.js';
+import { Graph } from '../../src/graph/graph.js';
+import * as op from '../../src/graph/ops/index.js';
 import { lstmBackwardRef, lstmForwardRef, numDirections, type Direction, type LstmProblem } from '../reference/lstm-reference.js';
 import {
   cotangentFeeds,
@@ -18,6 +21,7 @@ import {
   makeCotangents,
   makeProblem,
   problemFeeds,
+  problemInputs,
   randn,
   refByName,
   relErr,
@@ -30,7 +34,7 @@ import {
 const directions: Direction[] = ['forward', 'reverse', 'bidirectional'];
 const RAGGED = [7, 1, 4, 7, 2, 5];
 
-async function ruleGrads64(p: LstmProblem, c: Cotangents, want: [boolean, boolean, boolean] = [true, true, true]) {
+async function ruleGrads64(p: LstmProblem, c: Cotangents, want: [boolean, boolean, boolean] = [true, true, true], opset = 17) {
   const { g } = gradGraph(p, { dt: 'float64', forward: 'fed', grads: want });
   const fwd = lstmForwardRef(p);
   const D = numDirections(p.direction);
@@ -41,7 +45,7 @@ async function ruleGrads64(p: LstmProblem, c: Cotangents, want: [boolean, boolea
     Y_h: floatFeed('float64', fwd.yH, [D, p.B, p.H]),
     Y_c: floatFeed('float64', fwd.yC, [D, p.B, p.H]),
   };
-  return run(await session(g), feeds);
+  return run(await session(g, opset), feeds);
 }
 
 const worst = (out: Record<string, Float64Array>, ref: Record<string, Float64Array>): number =>
@@ -107,6 +111,35 @@ describe('LSTM gradient rule', () => {
         expect(Object.keys(out).sort()).toEqual(['d_r', 'd_w', 'd_x']);
         for (const [k, v] of Object.entries(ref)) expect(relErr(out[k]!, v), `${direction} ${want} ${k}`).toBeLessThan(1e-12);
       }
+    }
+  });
+
+  it('through the autodiff driver: loss = Σ Y·A + Σ Y_h·Bw + Σ Y_c·Cw (float32, bidirectional, ragged)', async () => {
+    const p = makeProblem(81, { T: 7, B: 6, I: 5, H: 4, direction: 'bidirectional', lens: RAGGED, initial: true });
+    const c = makeCotangents(82, p);
+    const D = numDirections(p.direction);
+    const g = new Graph({ name: 'lstm_driver' });
+    const inp = problemInputs(g, p, 'float32');
+    const { y, yH, yC } = op.lstm(inp, { hiddenSize: p.H, direction: p.direction });
+    const A = g.input('dY', 'float32', ['T', D, 'B', p.H]);
+    const Bw = g.input('dY_h', 'float32', [D, 'B', p.H]);
+    const Cw = g.input('dY_c', 'float32', [D, 'B', p.H]);
+    const loss = op.sum([op.reduceSum(op.mul(y, A)), op.reduceSum(op.mul(yH, Bw)), op.reduceSum(op.mul(yC, Cw))]);
+    const wrt = { d_x: inp.x, d_w: inp.w, d_r: inp.r, d_b: inp.b!, d_h0: inp.initialH!, d_c0: inp.initialC! };
+    const grads = gradients(g, loss, Object.values(wrt));
+    for (const [name, v] of Object.entries(wrt)) g.output(grads.get(v)!, name);
+    const out = await run(await session(g), { ...problemFeeds(p, 'float32'), ...cotangentFeeds(p, c, 'float32') });
+    const ref = refByName(p, lstmBackwardRef(p, c.dY, c.dYh, c.dYc));
+    for (const [k, v] of Object.entries(ref)) expect(relErr(out[k]!, v), k).toBeLessThan(1e-4);
+  });
+
+  it('runs at opsets 13 and 21 as well', async () => {
+    const p = makeProblem(91, { T: 4, B: 3, I: 2, H: 3, direction: 'bidirectional', lens: [4, 1, 2], initial: true });
+    const c = makeCotangents(92, p);
+    const ref = refByName(p, lstmBackwardRef(p, c.dY, c.dYh, c.dYc));
+    for (const opset of [13, 21]) {
+      const out = await ruleGrads64(p, c, [true, true, true], opset);
+      for (const [k, v] of Object.entries(ref)) expect(relErr(out[k]!, v), `opset ${opset} ${k}`).toBeLessThan(1e-12);
     }
   });
 

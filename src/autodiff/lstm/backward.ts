@@ -18,13 +18,12 @@ export interface Activations {
  * All gate activations at once from the saved hidden states: two MatMuls on rows grouped per
  * direction (xs [D, T·B, I], hPrev [D, T·B, H]), then back to steps-first [T, D, B, ·].
  */
-export function recomputeGates(xs: Value, hPrev: Value, w: Value, r: Value, b: Value | null, H: number, x: Value): Activations {
+export function recomputeGates(xs: Value, hPrev: Value, w: Value, r: Value, b: Value | null, H: number, x: Value, D: number): Activations {
   let g = op.add(op.matMul(xs, op.transpose(w, [0, 2, 1])), op.matMul(hPrev, op.transpose(r, [0, 2, 1])));
   if (b) {
     const [wb, rb] = op.split(b, [4 * H, 4 * H], 1);
     g = op.add(g, op.unsqueeze(op.add(wb!, rb!), [1]));
   }
-  const D = w.shape![0] as number;
   const [sPre, cPre] = op.split(stepsFirst(g, x, D, 4 * H), [3 * H, H], 3);
   const s = op.sigmoid(sPre!);
   const [i, o, f] = op.split(s, [H, H, H], 3);

@@ -8,6 +8,11 @@ import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
 import { tensorOf } from '../../onnx/tensor.js';
 
+/** Dims [start, end) of x's shape as int64 (Shape + Slice: Shape's own start/end needs opset 15). */
+export function dims(x: Value, start: number, end: number): Value {
+  return op.slice(op.shapeOf(x), [start], [end], [0]);
+}
+
 export type LstmDirection = 'forward' | 'reverse' | 'bidirectional';
 
 export function directionOf(s: string): LstmDirection {
@@ -35,7 +40,7 @@ export function lstmLengths(x: Value, sequenceLens: Value | null): LstmLengths {
   if (!sequenceLens) return { lens: null, mask: null, maskF: null };
   const g = x.graph;
   const lens = op.cast(sequenceLens, 'int64');
-  const T = op.squeeze(op.shapeOf(x, { start: 0, end: 1 }), [0]);
+  const T = op.squeeze(dims(x, 0, 1), [0]);
   const steps = op.unsqueeze(op.range(g.scalar(0, 'int64'), T, g.scalar(1, 'int64')), [1, 2, 3]);
   const mask = op.less(steps, op.reshape(lens, [1, 1, -1, 1]));
   return { lens, mask, maskF: op.cast(mask, x.dtype) };
@@ -74,15 +79,15 @@ export function rowsPerDirection(z: Value, D: number, k: number): Value {
 /** [D, T·B, k] -> [D, T, B, k], with T and B read from x [T, B, ·] at run time. */
 export function unflattenRows(z: Value, x: Value, D: number, k: number): Value {
   const g = x.graph;
-  return op.reshape(z, op.concat([g.vector([D]), op.shapeOf(x, { start: 0, end: 2 }), g.vector([k])], 0));
+  return op.reshape(z, op.concat([g.vector([D]), dims(x, 0, 2), g.vector([k])], 0));
 }
 
 /** [D, T·B, k] -> [T, D, B, k]. */
 export function stepsFirst(z: Value, x: Value, D: number, k: number): Value {
   const g = x.graph;
   if (D > 1) return op.transpose(unflattenRows(z, x, D, k), [1, 0, 2, 3]);
-  const t = op.shapeOf(x, { start: 0, end: 1 });
-  const b = op.shapeOf(x, { start: 1, end: 2 });
+  const t = dims(x, 0, 1);
+  const b = dims(x, 1, 2);
   return op.reshape(z, op.concat([t, g.vector([1]), b, g.vector([k])], 0));
 }
 
@@ -100,7 +105,7 @@ export function swapOrder(z: Value, dir: LstmDirection, lens: Value | null): Val
 /** Zeros [D, B, H] with B read from x [T, B, ·] at run time. */
 export function zeroState(x: Value, D: number, H: number): Value {
   const g = x.graph;
-  const shape = op.concat([g.vector([D]), op.shapeOf(x, { start: 1, end: 2 }), g.vector([H])], 0);
+  const shape = op.concat([g.vector([D]), dims(x, 1, 2), g.vector([H])], 0);
   if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new GraphBuildError(`LSTM: '${x.name}' must be float32 or float64`);
   return op.constantOfShape(shape, tensorOf(x.dtype, [0], [1]));
 }

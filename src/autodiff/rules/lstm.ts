@@ -82,7 +82,7 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   const ys = swapOrder(y, dir, lens);
   const h0s = h0 ?? zeroState(x!, D, H);
   const hPrev = rowsPerDirection(op.concat([op.unsqueeze(h0s, [0]), op.slice(ys, [0], [-1], [0])], 0), D, H);
-  const a = recomputeGates(xs, hPrev, w!, r!, b, H, x!);
+  const a = recomputeGates(xs, hPrev, w!, r!, b, H, x!, D);
   const keep = mask ? op.where(mask, a.f, 1) : a.f;
   const c0s = c0 ?? zeroState(x!, D, H);
   const cs = cellStates(c0s, keep, masked(op.mul(a.i, a.ct)));
