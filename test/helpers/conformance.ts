@@ -9,8 +9,14 @@ import { tensorFromProto, type DType, type Tensor } from '../../src/onnx/tensor.
 
 export const DATA_ROOT = '/usr/share/libonnx-testdata/data';
 export const NODE_ROOT = join(DATA_ROOT, 'node');
-/** The data is a system package: suites skip (describe.skipIf) where it is not installed. */
+/** The data is a system package (.ci/run installs it); suites fail, never skip, without it. */
 export const hasConformanceData = existsSync(NODE_ROOT);
+
+export function requireConformanceData(): void {
+  if (!hasConformanceData) {
+    throw new Error(`ONNX conformance data not found at ${NODE_ROOT}: install Debian's libonnx-testdata (apt-get install libonnx-testdata; .ci/run does)`);
+  }
+}
 
 /** Names of the node tests (`test_abs`, `test_lstm_defaults`, …), sorted. */
 export function listNodeTests(): string[] {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph, op, toModel } from '../../src/graph/index.js';
 import { OnnxCheckError, assertValidModel, checkModel, decodeModel, encodeModel, type ModelProto } from '../../src/onnx/index.js';
 import { tensorOf } from '../../src/onnx/tensor.js';
-import { DATA_ROOT, hasConformanceData, listAllModelDirs } from '../helpers/conformance.js';
+import { DATA_ROOT, hasConformanceData, requireConformanceData, listAllModelDirs } from '../helpers/conformance.js';
 
 /** x -> Relu -> Sigmoid -> y, with a weight initializer and a Scan; a fresh copy each call. */
 function good(): ModelProto {
@@ -117,7 +117,8 @@ describe('checkModel', () => {
   });
 });
 
-describe.skipIf(!hasConformanceData)('checkModel on the conformance data', () => {
+describe('checkModel on the conformance data', () => {
+  requireConformanceData();
   it('passes every model that onnxruntime runs (only onnxruntime-rejected ones may be flagged)', () => {
     const known = (JSON.parse(readFileSync(new URL('./ort-known-failures.json', import.meta.url), 'utf8')) as { failures: Record<string, unknown> }).failures;
     const flagged: string[] = [];
