@@ -34,7 +34,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
   classes: 2,
   carry: 'projection',
   gateBias: -1,
-  dropout: 0.5,
+  dropout: 0.4,
   seed: 1,
   gatesOutput: true,
   labels: ['negative', 'positive'],

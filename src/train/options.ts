@@ -35,7 +35,7 @@ export interface TrainOptions {
 }
 
 export const TRAIN_DEFAULTS = {
-  lr: 0.001,
+  lr: 0.003,
   epochs: 5,
   batchSize: 32,
   patience: 3,
