@@ -160,8 +160,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           outputMask: dropoutMask(rng, batch.batch * outWidth, config.dropout),
         });
         if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
+          const kept = (await exists(checkpointPath))
+            ? `${checkpointPath} (the last good state) was left untouched`
+            : 'no checkpoint had been written yet';
           throw new TrainingDivergedError(
-            `loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${step}, epoch ${pos.epoch + 1}; parameters were not updated and ${checkpointPath} holds the last good state — lower the learning rate (now ${lr}) or clip gradients`,
+            `loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${step}, epoch ${pos.epoch + 1}; training stopped and ${kept}. Lower the learning rate (now ${lr}) or clip gradients (--clip)`,
           );
         }
         pos.step = step;
@@ -211,9 +214,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         break;
       }
     }
-  } finally {
+  } catch (e) {
     progress.stop();
+    await session.release();
+    throw e;
   }
+  progress.stop();
 
   let testAccuracy: number | null = null;
   if (!interrupted && test.length > 0 && (await exists(bestPath))) {
