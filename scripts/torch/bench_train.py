@@ -13,7 +13,12 @@ the filtered train examples) so that both benchmarks train on exactly the same b
 
 `warmup` steps untimed, then `steps` timed steps in `windows` windows; steps/s and
 tokens/s (valid tokens, padding not counted) are the medians over the windows.
-Prints one JSON object: {steps_per_sec, tokens_per_sec, peak_rss_mb, ...}.
+Prints one JSON object: {steps_per_sec, tokens_per_sec, peak_rss_mb, blas, ...}.
+
+Debian's python3-torch uses the generic libblas.so.3, by default the unoptimised reference
+BLAS, which makes the LSTM's small matmuls several times slower. For a fair baseline install
+libopenblas0-pthread (it takes over the libblas.so.3 alternative) or point LD_LIBRARY_PATH at
+an OpenBLAS directory; `blas` in the output names the library actually loaded.
 """
 import argparse
 import json
@@ -30,6 +35,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from twin import HighwayBiLSTMClassifier  # noqa: E402
 
 BUCKET_BATCHES = 50
+
+
+def blas_library():
+    """The BLAS shared library this process loaded (Debian's torch links the generic libblas.so.3,
+    which is the slow reference BLAS unless libopenblas0 / LD_LIBRARY_PATH points elsewhere)."""
+    try:
+        with open('/proc/self/maps') as f:
+            libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '/' in line}
+    except OSError:
+        return 'unknown'
+    return ', '.join(sorted(libs)) or 'none'
 
 
 def read_sst_binary(path):
@@ -148,6 +164,7 @@ def main():
         'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         'layers': a.layers, 'steps': a.steps, 'warmup': a.warmup, 'windows': windows, 'threads': a.threads,
         'batch': a.batch, 'vocab': len(vocab), 'examples': len(train), 'torch': torch.__version__,
+        'blas': blas_library(),
     }))
 
 

@@ -10,6 +10,7 @@ import { assertValidModel } from '../onnx/checker.js';
 import { classifierModel } from './classifier.js';
 import { ConfigError, resolveConfig, type CarryMode, type ModelConfig } from './config.js';
 import { countParams, initParams } from './init.js';
+import { builtinTokens, fitVocabulary, readVocabFile } from './graph-vocab.js';
 
 export interface BuiltGraph {
   path: string;
@@ -19,9 +20,9 @@ export interface BuiltGraph {
 }
 
 /** Build one inference model (initial parameters from config.seed), check it, write it. */
-export function buildGraphFile(config: ModelConfig, out: string, opset = DEFAULT_OPSET): BuiltGraph {
+export function buildGraphFile(config: ModelConfig, out: string, opset = DEFAULT_OPSET, vocab?: string[]): BuiltGraph {
   const params = initParams(config);
-  const model = classifierModel(config, { params, opset });
+  const model = classifierModel(config, { params, opset, ...(vocab ? { vocab: fitVocabulary(vocab, config.vocabSize) } : {}) });
   assertValidModel(model);
   const bytes = encodeModel(model);
   mkdirSync(dirname(resolve(out)), { recursive: true });
@@ -109,6 +110,7 @@ interface Flags {
   seed?: number;
   out?: string;
   dir?: string;
+  vocab: string;
 }
 
 function command(): Command {
@@ -126,6 +128,7 @@ function command(): Command {
     .option('--opset <n>', 'ai.onnx opset', int('--opset'), DEFAULT_OPSET)
     .option('--seed <n>', 'parameter-init seed', int('--seed'))
     .option('--out <path>', 'output .onnx (single model)')
+    .option('--vocab <file|builtin|none>', 'vocabulary written into the model (padded with [unusedN] to --vocab-size)', 'builtin')
     .option('--dir <dir>', 'graph-set folder for the no-flag mode (default: the package graphs/)')
     .allowExcessArguments(false)
     .exitOverride();
@@ -141,6 +144,7 @@ export async function buildGraphMain(argv: string[], opts: { log?: (line: string
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Flags>();
   const modelFlags = [f.config, f.layers, f.plain, f.carry, f.hidden, f.embedDim, f.vocabSize, f.classes, f.gateBias, f.seed, f.out];
+  const vocab = f.vocab === 'none' ? undefined : f.vocab === 'builtin' ? builtinTokens() : readVocabFile(f.vocab);
   const built: BuiltGraph[] = [];
   const report = (b: BuiltGraph): void => {
     built.push(b);
@@ -150,7 +154,7 @@ export async function buildGraphMain(argv: string[], opts: { log?: (line: string
     const dir = f.dir ?? defaultGraphsDir();
     const set = graphConfigs(dir);
     if (set.length === 0) throw new ConfigError(`no *.json configs in ${dir}`);
-    for (const { name, config } of set) report(buildGraphFile(config, join(dir, `${name}.onnx`), f.opset));
+    for (const { name, config } of set) report(buildGraphFile(config, join(dir, `${name}.onnx`), f.opset, vocab));
     return built;
   }
   const base: Partial<ModelConfig> = f.config === undefined ? {} : f.config.trim().startsWith('{') ? parseConfigJson(f.config, '(inline)') : readConfigFile(f.config);
@@ -169,7 +173,7 @@ export async function buildGraphMain(argv: string[], opts: { log?: (line: string
   if (f.classes !== undefined && Array.isArray(base.labels) && base.labels.length !== f.classes) delete base.labels;
   const config = resolveConfig({ ...base, ...overrides });
   const out = f.out ?? `${config.kind === 'plain' ? 'plain' : 'hbilstm'}-${config.layers}.onnx`;
-  report(buildGraphFile(config, out, f.opset));
+  report(buildGraphFile(config, out, f.opset, vocab));
   return built;
 }
 

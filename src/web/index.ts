@@ -1,0 +1,56 @@
+// Browser entry of highway-onnx: the Node runtime's Predictor API over onnxruntime-web, and
+// training in the browser (src/web/train.ts). Nothing reachable from here imports node:*.
+import { decodeModel } from '../onnx/proto.js';
+import { readClassifierMetadata } from '../models/classifier.js';
+import { Vocabulary } from '../data/vocab.js';
+import { ModelLoadError } from '../runtime/errors.js';
+import { Predictor, type ModelInfo, type PredictorOptions, type SessionLike, type TensorCtor } from '../runtime/predictor.js';
+import { configureWasm, createWebSession, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
+
+export { configureWasm, ortFor, webgpuAvailable, wasmSettings, WEB_DEVICES, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
+export { Predictor, type Prediction, type PredictorOptions, type ModelInfo } from '../runtime/predictor.js';
+export { DeviceUnavailableError, ModelLoadError, PredictInputError } from '../runtime/errors.js';
+export { trainInBrowser, WebTrainSession, exportModel, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress } from './train.js';
+export { builtinDataset, BUILTIN_LABELS, tokenize, Vocabulary, type Dataset, type Example } from '../data/index.js';
+export type { ModelConfig } from '../models/config.js';
+
+export interface WebLoadOptions extends PredictorOptions, WasmSettings {
+  /** 'auto' (default): WebGPU when the browser has an adapter, else WASM. */
+  device?: WebDevice;
+}
+
+/** A Predictor that also says which backend runs it. */
+export class WebPredictor extends Predictor {
+  constructor(session: SessionLike, Tensor: TensorCtor, info: ModelInfo, readonly backend: WebBackend, opts: PredictorOptions = {}) {
+    super(session, Tensor, info, opts);
+  }
+}
+
+export function modelInfoFromBytes(bytes: Uint8Array): ModelInfo {
+  const meta = readClassifierMetadata(decodeModel(bytes));
+  return { config: meta.config, labels: meta.labels, vocab: meta.vocab ? Vocabulary.fromJSON(meta.vocab) : null };
+}
+
+async function readSource(source: string | URL | Uint8Array | ArrayBuffer | Blob): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+  const url = String(source);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new ModelLoadError(`cannot fetch model '${url}': ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new ModelLoadError(`cannot fetch model '${url}': HTTP ${res.status} ${res.statusText}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Load a highway-onnx classifier (URL, bytes or a File) and return a Predictor over onnxruntime-web. */
+export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer | Blob, opts: WebLoadOptions = {}): Promise<WebPredictor> {
+  configureWasm(opts);
+  const bytes = await readSource(source);
+  const info = modelInfoFromBytes(bytes);
+  const { session, ort, backend } = await createWebSession(bytes, opts.device ?? 'auto');
+  return new WebPredictor(session as unknown as SessionLike, ort.Tensor as unknown as TensorCtor, info, backend, opts);
+}
