@@ -9,7 +9,7 @@
 // steps/s and tokens/s (valid tokens only) are medians over the windows.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -42,12 +42,16 @@ export interface TrainingBenchOptions {
   batch?: number;
   /** Run the PyTorch baseline when torch imports (default true). */
   torch?: boolean;
+  /** Extra environment for the PyTorch child, e.g. { LD_LIBRARY_PATH: '<an OpenBLAS dir>' }. */
+  torchEnv?: Record<string, string>;
 }
 
 export interface TorchResult {
   steps_per_sec: number;
   tokens_per_sec: number;
   peak_rss_mb: number;
+  /** The BLAS libraries the child loaded (/proc/self/maps). */
+  blas: string;
 }
 
 export interface TrainingRow {
@@ -68,6 +72,10 @@ export interface TrainingRow {
   torchPeakRssMb: number | null;
   /** ours / PyTorch in steps per second (same batches, so the same as in tokens). */
   ratio: number | null;
+  /** Which BLAS PyTorch ran on: Debian's default reference BLAS is several times slower than OpenBLAS. */
+  torchBlas: string | null;
+  /** 1-minute load average when the row started: other processes on the machine skew both sides. */
+  loadAvg: number;
 }
 
 interface SstData {
@@ -133,6 +141,7 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
   const rows: TrainingRow[] = [];
   try {
     for (const layers of opts.layers) {
+      const loadAvg = loadavg()[0]!;
       const config = resolveConfig({
         kind: 'highway', layers, vocabSize: data.vocabSize, embedDim: 100, hidden: 50, classes: 2,
         carry: 'projection', dropout: 0.5, gatesOutput: false,
@@ -181,7 +190,7 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
           TORCH_SCRIPT, '--data', opts.data, '--layers', String(layers), '--steps', String(opts.steps),
           '--warmup', String(warmup), '--windows', String(windows), '--threads', String(threads),
           '--batch', String(batchSize), '--batches', planFile,
-        ], { maxBuffer: 1 << 20 });
+        ], { maxBuffer: 1 << 20, env: { ...process.env, ...opts.torchEnv } });
         torch = JSON.parse(stdout.trim().split('\n').pop()!) as TorchResult;
         process.stderr.write(`  training layers=${layers}: PyTorch ${torch.steps_per_sec.toFixed(2)} steps/s, ${torch.tokens_per_sec.toFixed(0)} tokens/s\n`);
       }
@@ -192,6 +201,8 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
         torchTokensPerSec: torch?.tokens_per_sec ?? null,
         torchPeakRssMb: torch?.peak_rss_mb ?? null,
         ratio: torch ? ours.steps / torch.steps_per_sec : null,
+        torchBlas: torch ? blasName(torch.blas) : null,
+        loadAvg,
       });
     }
   } finally {
@@ -200,18 +211,30 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
   return rows;
 }
 
+/** A short name for the BLAS that bench_train.py reports. */
+export function blasName(libs: string): string {
+  const l = libs.toLowerCase();
+  if (l.includes('openblas')) return 'OpenBLAS';
+  if (l.includes('mkl')) return 'MKL';
+  if (l.includes('blis')) return 'BLIS';
+  if (l.includes('/blas/libblas')) return 'reference BLAS';
+  return libs.split(', ')[0]?.split('/').pop() ?? 'unknown';
+}
+
 export function trainingTable(rows: TrainingRow[]): string {
   const f = (x: number | null, d = 1): string => (x === null ? '–' : x.toFixed(d));
   return markdownTable(
-    ['layers', 'ours steps/s', 'ours tokens/s', 'PyTorch steps/s', 'PyTorch tokens/s', 'ours/PyTorch', 'ours peak RSS MB', 'PyTorch peak RSS MB', 'step graph nodes', 'timed steps'],
+    ['layers', 'ours steps/s', 'ours tokens/s', 'PyTorch steps/s', 'PyTorch tokens/s', 'ours/PyTorch', 'ours peak RSS MB', 'PyTorch peak RSS MB', 'PyTorch BLAS', 'step graph nodes', 'timed steps', 'load avg'],
     rows.map((r) => [
       r.layers, f(r.oursStepsPerSec, 2), f(r.oursTokensPerSec, 0), f(r.torchStepsPerSec, 2), f(r.torchTokensPerSec, 0),
-      f(r.ratio, 3), f(r.oursPeakRssMb, 0), f(r.torchPeakRssMb, 0), r.nodes, r.steps,
+      f(r.ratio, 3), f(r.oursPeakRssMb, 0), f(r.torchPeakRssMb, 0), r.torchBlas ?? '–', r.nodes, r.steps, f(r.loadAvg, 1),
     ]),
   );
 }
 
-// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N]`: this benchmark alone.
+// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N] [--torch-blas-dir DIR]`:
+// this benchmark alone; --torch-blas-dir puts a BLAS directory (e.g. an OpenBLAS) on the
+// PyTorch child's LD_LIBRARY_PATH.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const arg = (name: string, dflt: string): string => {
     const i = process.argv.indexOf(`--${name}`);
@@ -223,6 +246,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     steps: Number(arg('steps', '30')),
     warmup: Number(arg('warmup', '5')),
     windows: Number(arg('windows', '5')),
+    ...(arg('torch-blas-dir', '') ? { torchEnv: { LD_LIBRARY_PATH: arg('torch-blas-dir', '') } } : {}),
   });
   process.stdout.write(`${trainingTable(rows)}\n`);
 }

@@ -1,0 +1,236 @@
+// Training in the browser: the same training-step graph as Node (forward + backward + Adam,
+// standard ai.onnx ops), run by onnxruntime-web. WebTrainSession is TrainSession's twin (the
+// shared logic is src/train/step-runner.ts); trainInBrowser() is a small loop over it for the
+// built-in data, made to run inside a Web Worker (src/web/worker.ts) so the page stays live.
+import type * as OrtWeb from 'onnxruntime-web';
+import { builtinDataset } from '../data/builtin.js';
+import { tokenize } from '../data/tokenizer.js';
+import { Vocabulary } from '../data/vocab.js';
+import { Rng } from '../data/rng.js';
+import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../data/batches.js';
+import type { Dataset, Example } from '../data/example.js';
+import { resolveConfig, type ModelConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { classifierModel } from '../models/classifier.js';
+import { encodeModel } from '../onnx/proto.js';
+import { allocate, type Tensor } from '../onnx/tensor.js';
+import { optimizerState, type OptimizerSpec } from '../optim/index.js';
+import { buildStepGraphs, type StepGraphs } from '../train/step-graph.js';
+import { openStepRunner, StepRunner, type StepRuntime } from '../train/step-runner.js';
+import { dropoutMask, stepRng } from '../train/dropout.js';
+import { ortFor, type Ort, type WebBackend } from './ort.js';
+
+export function webStepRuntime(ort: Ort, backend: WebBackend = 'wasm'): StepRuntime<OrtWeb.Tensor> {
+  return {
+    tensor: (type: 'float32' | 'int64' | 'int32', data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]) => new ort.Tensor(type, data, dims),
+    createSession: (bytes: Uint8Array) =>
+      ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] }),
+  } as StepRuntime<OrtWeb.Tensor>;
+}
+
+export class WebTrainSession extends StepRunner<OrtWeb.Tensor> {
+  static async create(
+    graphs: StepGraphs,
+    params: Map<string, Tensor>,
+    state: Map<string, Tensor>,
+    opts: { backend?: WebBackend; ort?: Ort } = {},
+  ): Promise<WebTrainSession> {
+    const backend = opts.backend ?? 'wasm';
+    const ort = opts.ort ?? (await ortFor(backend));
+    const models = { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) };
+    return new WebTrainSession(await openStepRunner(webStepRuntime(ort, backend), graphs, models, params, state));
+  }
+}
+
+export interface BrowserTrainOptions {
+  /** Default: the built-in sentiment data (`trainSize` / `devSize` sentences). */
+  dataset?: Dataset;
+  trainSize?: number;
+  devSize?: number;
+  /** Default: a small 2-layer Highway BiLSTM (embed 32, hidden 16, dropout 0.1). */
+  model?: Partial<ModelConfig>;
+  lr?: number;
+  batchSize?: number;
+  epochs?: number;
+  /** Stop after this many steps (the page's budget). */
+  maxSteps?: number;
+  /** Evaluate on dev every this many steps (default: 4 times an epoch). */
+  evalEvery?: number;
+  seed?: number;
+  backend?: WebBackend;
+  /** Use this onnxruntime instead of importing onnxruntime-web (tests under Node). */
+  ort?: Ort;
+  /** Checked between steps: returns early with what has been trained. */
+  shouldStop?: () => boolean;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** Training loss and accuracy of this step's batch, and their running means over the last 20 steps. */
+  loss: number;
+  accuracy: number;
+  smoothLoss: number;
+  smoothAccuracy: number;
+  /** Set on evaluation steps. */
+  devLoss?: number;
+  devAccuracy?: number;
+  stepsPerSec: number;
+  seconds: number;
+}
+
+export interface BrowserTrainResult {
+  /** The trained classifier (best dev accuracy), self-contained: vocabulary and labels inside. */
+  modelBytes: Uint8Array;
+  config: ModelConfig;
+  steps: number;
+  seconds: number;
+  /** Mean training loss of the first and the last 10 steps. */
+  firstLoss: number;
+  lastLoss: number;
+  bestDevAccuracy: number;
+  history: TrainProgress[];
+  stopped: boolean;
+  /** Time to derive the training-step graph and to create the sessions. */
+  buildMs: number;
+  sessionMs: number;
+}
+
+export const BROWSER_TRAIN_DEFAULTS = {
+  trainSize: 1200,
+  devSize: 200,
+  model: { kind: 'highway', layers: 2, embedDim: 32, hidden: 16, dropout: 0.1, gateBias: -1 } as Partial<ModelConfig>,
+  lr: 0.01,
+  batchSize: 32,
+  epochs: 4,
+  seed: 1,
+} as const;
+
+interface Encoded {
+  ids: number[][];
+  labels: number[];
+}
+
+const encode = (examples: Example[], vocab: Vocabulary): Encoded => ({
+  ids: examples.map((e) => vocab.encode(tokenize(e.text))),
+  labels: examples.map((e) => e.label),
+});
+
+const batchesOf = (data: Encoded, order: number[][]): { batch: PaddedBatch; labels: BigInt64Array }[] =>
+  order.map((idx) => ({ batch: padBatch(idx.map((i) => data.ids[i]!)), labels: BigInt64Array.from(idx, (i) => BigInt(data.labels[i]!)) }));
+
+/** Let the event loop run (worker messages, a stop request) without the 4 ms setTimeout clamp. */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
+/** The classifier with these parameters as one self-contained .onnx (gates output on). */
+export function exportModel(config: ModelConfig, params: Map<string, Tensor>, vocab: Vocabulary): Uint8Array {
+  return encodeModel(classifierModel({ ...config, gatesOutput: config.kind === 'highway' }, { params, vocab: vocab.toJSON() }));
+}
+
+export async function trainInBrowser(opts: BrowserTrainOptions = {}): Promise<BrowserTrainResult> {
+  const D = BROWSER_TRAIN_DEFAULTS;
+  const seed = opts.seed ?? D.seed;
+  const lr = opts.lr ?? D.lr;
+  const batchSize = opts.batchSize ?? D.batchSize;
+  const epochs = opts.epochs ?? D.epochs;
+  const dataset = opts.dataset ?? builtinDataset({ seed, trainSize: opts.trainSize ?? D.trainSize, devSize: opts.devSize ?? D.devSize, testSize: 0 });
+  const vocab = Vocabulary.build(dataset.train.map((e) => tokenize(e.text)));
+  const config = resolveConfig({ seed, ...D.model, ...opts.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels, gatesOutput: false });
+  const train = encode(dataset.train, vocab);
+  const devData = encode(dataset.dev, vocab);
+  const dev = batchesOf(devData, lengthBucketedBatches(devData.ids, 128, null));
+  const stepsPerEpoch = Math.ceil(train.ids.length / batchSize);
+  const totalSteps = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * epochs);
+  const evalEvery = opts.evalEvery ?? Math.max(1, Math.round(stepsPerEpoch / 4));
+
+  const optimizer: OptimizerSpec = { kind: 'adam', clipNorm: 5 };
+  let t = performance.now();
+  const params = initParams(config);
+  const graphs = buildStepGraphs(config, optimizer, { params });
+  const buildMs = performance.now() - t;
+  const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
+  t = performance.now();
+  const session = await WebTrainSession.create(graphs, params, state, { ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.ort ? { ort: opts.ort } : {}) });
+  const sessionMs = performance.now() - t;
+
+  const history: TrainProgress[] = [];
+  const losses: number[] = [];
+  const accs: number[] = [];
+  let best = { accuracy: -1, params: session.params() };
+  let step = 0;
+  let stopped = false;
+  const t0 = performance.now();
+  let lastYield = t0;
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+  try {
+    outer: for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = lengthBucketedBatches(train.ids, batchSize, new Rng(seed * 7919 + epoch));
+      for (const { batch, labels } of batchesOf(train, order)) {
+        if (step >= totalSteps) break outer;
+        if (opts.shouldStop?.()) {
+          stopped = true;
+          break outer;
+        }
+        step++;
+        const rng = stepRng(seed, step);
+        const r = await session.step({
+          batch, labels, lr, step,
+          embeddingMask: dropoutMask(rng, batch.time * batch.batch * config.embedDim, config.dropout),
+          outputMask: dropoutMask(rng, batch.batch * 2 * config.hidden, config.dropout),
+        });
+        if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${step}; lower the learning rate (now ${lr})`);
+        losses.push(r.loss);
+        accs.push(r.correct / batch.batch);
+        const seconds = (performance.now() - t0) / 1000;
+        const p: TrainProgress = {
+          step, totalSteps, epoch: epoch + 1, loss: r.loss, accuracy: r.correct / batch.batch,
+          smoothLoss: mean(losses.slice(-20)), smoothAccuracy: mean(accs.slice(-20)), stepsPerSec: step / seconds, seconds,
+        };
+        if (step % evalEvery === 0 || step === totalSteps) {
+          const ev = await session.evaluate(dev);
+          p.devLoss = ev.loss / ev.total;
+          p.devAccuracy = ev.correct / ev.total;
+          if (p.devAccuracy > best.accuracy) best = { accuracy: p.devAccuracy, params: session.params() };
+        }
+        history.push(p);
+        opts.onProgress?.(p);
+        if (performance.now() - lastYield > 30) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+      }
+    }
+    if (best.accuracy < 0) {
+      // Stopped before the first evaluation: evaluate what there is.
+      const ev = await session.evaluate(dev);
+      best = { accuracy: ev.correct / ev.total, params: session.params() };
+    }
+  } finally {
+    await session.release();
+  }
+  return {
+    modelBytes: exportModel(config, best.params, vocab),
+    config: { ...config, gatesOutput: config.kind === 'highway' },
+    steps: step,
+    seconds: (performance.now() - t0) / 1000,
+    firstLoss: mean(losses.slice(0, 10)),
+    lastLoss: mean(losses.slice(-10)),
+    bestDevAccuracy: best.accuracy,
+    history,
+    stopped,
+    buildMs,
+    sessionMs,
+  };
+}
