@@ -5,14 +5,16 @@
 // Model: Highway BiLSTM, carry projection, embed 100, hidden 50 per direction, dropout 0.5,
 // Adam lr 1e-3, batch 32. Data: SST-2 train split (`sentence ||| label`, 2 dropped), lower-
 // case + whitespace split, vocabulary = every train token; length-bucketed batches. Both
-// sides use 2 threads, skip `warmup` steps, then time `steps` steps in `windows` windows;
-// steps/s and tokens/s (valid tokens only) are medians over the windows.
-import { execFile, spawnSync } from 'node:child_process';
+// sides use 2 threads and skip `warmup` steps; then timed windows alternate, ours then
+// PyTorch's (the child runs a window when asked on stdin), so load from other processes hits
+// both alike. steps/s and tokens/s (valid tokens only) are medians over the windows; the
+// ratio is the median of the per-window ratios.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../../src/data/batches.js';
 import { Rng } from '../../src/data/rng.js';
 import { resolveConfig } from '../../src/models/config.js';
@@ -29,7 +31,7 @@ const TORCH_SCRIPT = fileURLToPath(new URL('../torch/bench_train.py', import.met
 
 export interface TrainingBenchOptions {
   layers: number[];
-  /** Timed steps per configuration. */
+  /** Timed steps per configuration (each side). */
   steps: number;
   /** SST directory (train.txt). */
   data: string;
@@ -44,14 +46,6 @@ export interface TrainingBenchOptions {
   torch?: boolean;
   /** Extra environment for the PyTorch child, e.g. { LD_LIBRARY_PATH: '<an OpenBLAS dir>' }. */
   torchEnv?: Record<string, string>;
-}
-
-export interface TorchResult {
-  steps_per_sec: number;
-  tokens_per_sec: number;
-  peak_rss_mb: number;
-  /** The BLAS libraries the child loaded (/proc/self/maps). */
-  blas: string;
 }
 
 export interface TrainingRow {
@@ -70,11 +64,11 @@ export interface TrainingRow {
   torchStepsPerSec: number | null;
   torchTokensPerSec: number | null;
   torchPeakRssMb: number | null;
-  /** ours / PyTorch in steps per second (same batches, so the same as in tokens). */
+  /** Median over the windows of ours / PyTorch steps per second (same batches per window). */
   ratio: number | null;
   /** Which BLAS PyTorch ran on: Debian's default reference BLAS is several times slower than OpenBLAS. */
   torchBlas: string | null;
-  /** 1-minute load average when the row started: other processes on the machine skew both sides. */
+  /** 1-minute load average when the row started: other processes on the machine slow both sides. */
   loadAvg: number;
 }
 
@@ -116,7 +110,63 @@ export function torchAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
+/** A short name for the BLAS that bench_train.py reports. */
+export function blasName(libs: string): string {
+  const l = libs.toLowerCase();
+  if (l.includes('openblas')) return 'OpenBLAS';
+  if (l.includes('mkl')) return 'MKL';
+  if (l.includes('blis')) return 'BLIS';
+  if (l.includes('/blas/libblas')) return 'reference BLAS';
+  return libs.split(', ')[0]?.split('/').pop() ?? 'unknown';
+}
+
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+interface Window {
+  seconds: number;
+  tokens: number;
+}
+
+/** bench_train.py --serve: warms up, then runs a window of N steps per request. */
+class TorchChild {
+  private readonly lines: AsyncIterator<string>;
+  private readonly exited: Promise<number | null>;
+
+  private constructor(private readonly child: ReturnType<typeof spawn>) {
+    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    this.exited = new Promise((resolve) => child.on('close', resolve));
+  }
+
+  static async start(args: string[], env: Record<string, string> | undefined): Promise<{ child: TorchChild; blas: string }> {
+    const proc = spawn(PYTHON, [TORCH_SCRIPT, ...args, '--serve'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const child = new TorchChild(proc);
+    const ready = (await child.next()) as { ready: boolean; blas: string };
+    return { child, blas: ready.blas };
+  }
+
+  private async next(): Promise<Record<string, unknown>> {
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`${TORCH_SCRIPT} ended early (exit ${await this.exited})`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  }
+
+  async window(steps: number): Promise<Window> {
+    this.child.stdin!.write(`${steps}\n`);
+    return (await this.next()) as unknown as Window;
+  }
+
+  /** Close its input; returns its peak RSS in MB. */
+  async finish(): Promise<number> {
+    this.child.stdin!.end();
+    const summary = (await this.next()) as { peak_rss_mb: number };
+    await this.exited;
+    return summary.peak_rss_mb;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill();
+  }
+}
 
 export async function benchTraining(opts: TrainingBenchOptions): Promise<TrainingRow[]> {
   const warmup = opts.warmup ?? 5;
@@ -169,56 +219,56 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
         });
         return tokensOf(padded);
       };
-      for (let i = 0; i < warmup; i++) await step();
-      const sps: number[] = [];
-      const tps: number[] = [];
-      for (const n of perWindow) {
+      const oursWindow = async (n: number): Promise<Window> => {
         let tokens = 0;
         const t = performance.now();
         for (let i = 0; i < n; i++) tokens += await step();
-        const s = (performance.now() - t) / 1000;
-        sps.push(n / s);
-        tps.push(tokens / s);
-      }
-      await session.release();
-      const ours = { steps: median(sps), tokens: median(tps), rss: rssMb() };
-      process.stderr.write(`  training layers=${layers}: ours ${ours.steps.toFixed(2)} steps/s, ${ours.tokens.toFixed(0)} tokens/s (graph ${graphs.nodeCount} nodes, built in ${buildMs.toFixed(0)} ms)\n`);
+        return { seconds: (performance.now() - t) / 1000, tokens };
+      };
 
-      let torch: TorchResult | null = null;
-      if (withTorch) {
-        const { stdout } = await promisify(execFile)(PYTHON, [
-          TORCH_SCRIPT, '--data', opts.data, '--layers', String(layers), '--steps', String(opts.steps),
-          '--warmup', String(warmup), '--windows', String(windows), '--threads', String(threads),
-          '--batch', String(batchSize), '--batches', planFile,
-        ], { maxBuffer: 1 << 20, env: { ...process.env, ...opts.torchEnv } });
-        torch = JSON.parse(stdout.trim().split('\n').pop()!) as TorchResult;
-        process.stderr.write(`  training layers=${layers}: PyTorch ${torch.steps_per_sec.toFixed(2)} steps/s, ${torch.tokens_per_sec.toFixed(0)} tokens/s\n`);
+      for (let i = 0; i < warmup; i++) await step();
+      const torch = withTorch
+        ? await TorchChild.start(
+            ['--data', opts.data, '--layers', String(layers), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batchSize), '--batches', planFile],
+            opts.torchEnv,
+          )
+        : null;
+      const ours: Window[] = [];
+      const theirs: Window[] = [];
+      let torchRss: number | null = null;
+      try {
+        for (const n of perWindow) {
+          ours.push(await oursWindow(n));
+          if (torch) theirs.push(await torch.child.window(n));
+        }
+        if (torch) torchRss = await torch.child.finish();
+      } finally {
+        torch?.child.kill();
+        await session.release();
       }
-      rows.push({
+      const sps = (ws: Window[]): number => median(ws.map((w, i) => perWindow[i]! / w.seconds));
+      const tps = (ws: Window[]): number => median(ws.map((w) => w.tokens / w.seconds));
+      const row: TrainingRow = {
         layers, steps: opts.steps, windows, threads, vocab: data.vocabSize, nodes: graphs.nodeCount, buildMs,
-        oursStepsPerSec: ours.steps, oursTokensPerSec: ours.tokens, oursPeakRssMb: ours.rss,
-        torchStepsPerSec: torch?.steps_per_sec ?? null,
-        torchTokensPerSec: torch?.tokens_per_sec ?? null,
-        torchPeakRssMb: torch?.peak_rss_mb ?? null,
-        ratio: torch ? ours.steps / torch.steps_per_sec : null,
+        oursStepsPerSec: sps(ours), oursTokensPerSec: tps(ours), oursPeakRssMb: rssMb(),
+        torchStepsPerSec: torch ? sps(theirs) : null,
+        torchTokensPerSec: torch ? tps(theirs) : null,
+        torchPeakRssMb: torchRss,
+        ratio: torch ? median(ours.map((w, i) => theirs[i]!.seconds / w.seconds)) : null,
         torchBlas: torch ? blasName(torch.blas) : null,
         loadAvg,
-      });
+      };
+      rows.push(row);
+      process.stderr.write(
+        `  training layers=${layers}: ours ${row.oursStepsPerSec.toFixed(2)} steps/s, ${row.oursTokensPerSec.toFixed(0)} tokens/s (graph ${graphs.nodeCount} nodes, built in ${buildMs.toFixed(0)} ms)` +
+          (torch ? `; PyTorch (${row.torchBlas}) ${row.torchStepsPerSec!.toFixed(2)} steps/s; ours/PyTorch ${row.ratio!.toFixed(3)}` : '') +
+          '\n',
+      );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
   return rows;
-}
-
-/** A short name for the BLAS that bench_train.py reports. */
-export function blasName(libs: string): string {
-  const l = libs.toLowerCase();
-  if (l.includes('openblas')) return 'OpenBLAS';
-  if (l.includes('mkl')) return 'MKL';
-  if (l.includes('blis')) return 'BLIS';
-  if (l.includes('/blas/libblas')) return 'reference BLAS';
-  return libs.split(', ')[0]?.split('/').pop() ?? 'unknown';
 }
 
 export function trainingTable(rows: TrainingRow[]): string {
@@ -240,13 +290,14 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
   };
+  const blasDir = arg('torch-blas-dir', '');
   const rows = await benchTraining({
     data: arg('data', '../shared/data/sst'),
     layers: arg('layers', '1,4').split(',').map(Number),
     steps: Number(arg('steps', '30')),
     warmup: Number(arg('warmup', '5')),
     windows: Number(arg('windows', '5')),
-    ...(arg('torch-blas-dir', '') ? { torchEnv: { LD_LIBRARY_PATH: arg('torch-blas-dir', '') } } : {}),
+    ...(blasDir ? { torchEnv: { LD_LIBRARY_PATH: blasDir } } : {}),
   });
   process.stdout.write(`${trainingTable(rows)}\n`);
 }

@@ -14,6 +14,9 @@ the filtered train examples) so that both benchmarks train on exactly the same b
 `warmup` steps untimed, then `steps` timed steps in `windows` windows; steps/s and
 tokens/s (valid tokens, padding not counted) are the medians over the windows.
 Prints one JSON object: {steps_per_sec, tokens_per_sec, peak_rss_mb, blas, ...}.
+With --serve the windows are run on request instead (one line "N" on stdin → N steps →
+one JSON line {seconds, tokens}), so that scripts/bench/training.ts can interleave them
+with its own and load from other processes hits both sides alike.
 
 Debian's python3-torch uses the generic libblas.so.3, by default the unoptimised reference
 BLAS, which makes the LSTM's small matmuls several times slower. For a fair baseline install
@@ -103,6 +106,7 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--batches', help='JSON file: list of lists of example indices (overrides bucketing)')
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--serve', action='store_true', help='after warm-up, run windows as asked on stdin (see below)')
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -145,28 +149,41 @@ def main():
         opt.step()
         return tokens
 
-    for _ in range(a.warmup):
-        step()
-    windows = max(1, min(a.windows, a.steps))
-    per = [a.steps // windows + (1 if w < a.steps % windows else 0) for w in range(windows)]
-    sps, tps = [], []
-    for n in per:
+    def timed(n):
         tokens = 0
         t0 = time.perf_counter()
         for _ in range(n):
             tokens += step()
-        dt = time.perf_counter() - t0
+        return time.perf_counter() - t0, tokens
+
+    info = {'layers': a.layers, 'warmup': a.warmup, 'threads': a.threads, 'batch': a.batch, 'vocab': len(vocab),
+            'examples': len(train), 'torch': torch.__version__, 'blas': blas_library()}
+    for _ in range(a.warmup):
+        step()
+    if a.serve:
+        # Windows on demand, so the caller can interleave them with its own: a line "N" runs N
+        # steps and answers {"seconds", "tokens"}; end of input answers the summary and exits.
+        print(json.dumps({'ready': True, **info}), flush=True)
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            dt, tokens = timed(int(line))
+            print(json.dumps({'seconds': dt, 'tokens': tokens}), flush=True)
+        print(json.dumps({'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **info}), flush=True)
+        return
+    windows = max(1, min(a.windows, a.steps))
+    per = [a.steps // windows + (1 if w < a.steps % windows else 0) for w in range(windows)]
+    sps, tps = [], []
+    for n in per:
+        dt, tokens = timed(n)
         sps.append(n / dt)
         tps.append(tokens / dt)
     print(json.dumps({
         'steps_per_sec': statistics.median(sps),
         'tokens_per_sec': statistics.median(tps),
         'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        'layers': a.layers, 'steps': a.steps, 'warmup': a.warmup, 'windows': windows, 'threads': a.threads,
-        'batch': a.batch, 'vocab': len(vocab), 'examples': len(train), 'torch': torch.__version__,
-        'blas': blas_library(),
+        'steps': a.steps, 'windows': windows, **info,
     }))
-
 
 if __name__ == '__main__':
     main()

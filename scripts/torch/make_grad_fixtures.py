@@ -55,17 +55,23 @@ def labels_for(classes):
 
 
 def shapes(cfg):
+    """Our parameter shapes (paramSpecs in src/models/init.ts), in graph order."""
     V, E, H, C = cfg['vocabSize'], cfg['embedDim'], cfg['hidden'], cfg['classes']
     out = {}
     for name in param_order(cfg):
-        k = int(name.split('.')[0][5:]) if name.startswith('layer') else 0
-        In = E if k == 1 else 2 * H
-        out[name] = {
-            'embedding.weight': [V, E], 'output.weight': [2 * H, C], 'output.bias': [C],
-        }.get(name) or {
-            'bilstm.W': [2, 4 * H, In], 'bilstm.R': [2, 4 * H, H], 'bilstm.B': [2, 8 * H],
-            'gate.weight': [In, 2 * H], 'gate.bias': [2 * H], 'carry.weight': [In, 2 * H], 'carry.bias': [2 * H],
-        }[name.split('.', 1)[1]]
+        if name == 'embedding.weight':
+            out[name] = [V, E]
+        elif name == 'output.weight':
+            out[name] = [2 * H, C]
+        elif name == 'output.bias':
+            out[name] = [C]
+        else:
+            layer, rest = name.split('.', 1)
+            In = E if layer == 'layer1' else 2 * H
+            out[name] = {
+                'bilstm.W': [2, 4 * H, In], 'bilstm.R': [2, 4 * H, H], 'bilstm.B': [2, 8 * H],
+                'gate.weight': [In, 2 * H], 'gate.bias': [2 * H], 'carry.weight': [In, 2 * H], 'carry.bias': [2 * H],
+            }[rest]
     return out
 
 

@@ -12,10 +12,13 @@ export interface Scale {
   ticks(): number[];
 }
 
+/** 10^e exactly (10 ** -4 is 0.00009999999999999999 in floating point). */
+const pow10 = (e: number): number => Number(`1e${e}`);
+
 /** 1, 2 or 5 times a power of ten, so tick labels stay short. */
 function niceStep(span: number, count: number): number {
   const raw = span / Math.max(count, 1);
-  const pow = 10 ** Math.floor(Math.log10(raw));
+  const pow = pow10(Math.floor(Math.log10(raw)));
   const f = raw / pow;
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * pow;
 }
@@ -25,7 +28,7 @@ export function niceDomain(lo: number, hi: number, kind: ScaleKind, count = 5): 
   if (kind === 'log') {
     const a = lo > 0 ? lo : 1e-12;
     const b = hi > a ? hi : a * 10;
-    return [10 ** Math.floor(Math.log10(a)), 10 ** Math.ceil(Math.log10(b))];
+    return [pow10(Math.floor(Math.log10(a))), pow10(Math.ceil(Math.log10(b)))];
   }
   if (hi === lo) {
     const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
@@ -46,7 +49,7 @@ export function makeScale(kind: ScaleKind, domain: [number, number], range: [num
       map: (v) => (v > 0 ? r0 + ((Math.log10(v) - l0) / (l1 - l0 || 1)) * (r1 - r0) : Number.NaN),
       ticks: () => {
         const out: number[] = [];
-        for (let e = Math.ceil(l0 - 1e-9); e <= Math.floor(l1 + 1e-9); e++) out.push(10 ** e);
+        for (let e = Math.ceil(l0 - 1e-9); e <= Math.floor(l1 + 1e-9); e++) out.push(pow10(e));
         return out;
       },
     };
@@ -67,7 +70,7 @@ export function makeScale(kind: ScaleKind, domain: [number, number], range: [num
 export function formatTick(v: number, kind: ScaleKind): string {
   if (kind === 'log') {
     const e = Math.round(Math.log10(v));
-    return e >= 0 && e <= 3 ? String(10 ** e) : `1e${e}`;
+    return e >= 0 && e <= 3 ? String(pow10(e)) : `1e${e}`;
   }
   if (Number.isInteger(v)) return String(v);
   return String(Number(v.toPrecision(3)));

@@ -1,11 +1,14 @@
 // The `highway-onnx` command.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEVICES, type Device } from '../runtime/device.js';
-import { reportAndExit } from './errors.js';
+import { reportAndExit, UsageError } from './errors.js';
 import { predictCommand } from './predict.js';
 import { buildGraphMain } from '../models/build-graph.js';
 import { trainCommand, type TrainArgs } from './train.js';
 import { evalCommand, type EvalArgs } from './eval.js';
+import { registerInteropCommands } from './interop.js';
+import { serveCommand, type ServeArgs } from './serve.js';
+import { inspectCommand } from './inspect.js';
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -23,7 +26,9 @@ export function makeProgram(): Command {
   const program = new Command('highway-onnx')
     .description('Build, train and deploy Highway BiLSTM text classifiers through ONNX')
     .option('--verbose', 'print stack traces on errors')
-    .showHelpAfterError();
+    // Usage errors reach runCli as CommanderErrors and leave as one line, like every other error.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
 
   program
     .command('predict')
@@ -32,9 +37,10 @@ export function makeProgram(): Command {
     .addOption(deviceOption())
     .option('--batch <n>', 'largest batch sent to onnxruntime', positiveInt, 64)
     .option('--gates', 'include per-layer transform-gate activations per token')
+    .option('--max-chars <n>', 'longest text accepted, in characters', positiveInt, 100_000)
     .argument('[texts...]', 'texts to score')
-    .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean }) => {
-      await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false });
+    .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean; maxChars: number }) => {
+      await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false, maxChars: o.maxChars });
     });
 
   program
@@ -60,6 +66,7 @@ export function makeProgram(): Command {
     .option('--patience <n>', 'early stop after this many epochs without dev improvement', positiveInt, 3)
     .option('--min-freq <n>', 'minimum token frequency for the vocabulary', positiveInt, 1)
     .option('--max-len <n>', 'truncate training sentences to this many tokens', positiveInt)
+    .option('--embeddings <file>', 'pretrained word vectors (word2vec/GloVe text) for the embedding rows of vocabulary words')
     .option('--seed <n>', 'random seed', positiveInt, 1)
     .addOption(deviceOption().default('cpu'))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
@@ -94,8 +101,52 @@ export function makeProgram(): Command {
       await buildGraphMain(args);
     });
 
+  // serve + inspect (deploy and harden)
+  program
+    .command('serve')
+    .description('serve the model over HTTP: POST /v1/predict {"texts": [...]}, GET /healthz, GET /metrics')
+    .requiredOption('-m, --model <file>', 'model .onnx file')
+    .option('--port <n>', 'TCP port (0: any free port)', nonNegativeInt, 8080)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--max-batch <n>', 'most texts in one onnxruntime run', positiveInt, 32)
+    .option('--max-wait-ms <ms>', 'longest a text waits for others to fill its batch', nonNegativeNumber, 5)
+    .option('--max-body-bytes <n>', 'largest request body', positiveInt, 1 << 20)
+    .option('--max-texts <n>', 'most texts per request', positiveInt, 256)
+    .option('--max-chars <n>', 'longest text, in characters', positiveInt, 10_000)
+    .option('--max-queue <n>', 'texts allowed to wait before requests get 503')
+    .addOption(deviceOption())
+    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
+    .option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight requests may take', positiveInt, 30_000)
+    .action(async (o: ServeArgs & { maxQueue?: string }) => {
+      await serveCommand({ ...o, ...(o.maxQueue !== undefined ? { maxQueue: positiveInt(o.maxQueue) } : {}) } as ServeArgs);
+    });
+
+  program
+    .command('inspect')
+    .description('show what is inside an .onnx model, a .safetensors/.pt file, artifact.json or a training run directory')
+    .argument('<path>', 'file or run directory')
+    .option('--json', 'print the report as JSON')
+    .action(async (path: string, o: { json?: boolean }) => {
+      await inspectCommand(path, o);
+    });
+  // end serve + inspect
+
+  // import-torch, export-torch, import-onnx, finetune (interchange: src/cli/interop.ts)
+  registerInteropCommands(program);
+
   return program;
 }
+
+const nonNegativeInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected an integer from 0 to 65535, found '${v}'`);
+  return n;
+};
+const nonNegativeNumber = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, found '${v}'`);
+  return n;
+};
 
 /** Parse argv and run; failures end the process with one readable line. */
 export async function runCli(argv: string[]): Promise<void> {
@@ -103,6 +154,12 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help/--version (exit 0) and bare help (already printed) need no error line.
+      if (e.exitCode === 0 || e.code === 'commander.help' || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(e.exitCode);
+      const sub = argv.slice(2).find((a) => program.commands.some((c) => c.name() === a));
+      reportAndExit(new UsageError(`${e.message.replace(/^error: /, '')} (see 'highway-onnx ${sub ? `${sub} ` : ''}--help')`), argv.includes('--verbose'));
+    }
     reportAndExit(e, argv.includes('--verbose'));
   }
 }

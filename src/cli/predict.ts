@@ -1,43 +1,55 @@
 // `highway-onnx predict`: texts as arguments or one per line on stdin, JSON lines out.
-import { createInterface } from 'node:readline';
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
 import { UsageError } from './errors.js';
+import { InputTextError, readLines } from './stdin.js';
 
 export interface PredictArgs {
   model: string;
   device: Device;
   batch: number;
   gates: boolean;
+  /** Longest text accepted, in characters (default 100 000). */
+  maxChars?: number;
 }
 
-async function* stdinLines(): AsyncGenerator<string> {
-  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const line of rl) if (line.trim() !== '') yield line;
-}
+export const DEFAULT_MAX_CHARS = 100_000;
 
 export async function predictCommand(texts: string[], args: PredictArgs): Promise<void> {
   if (texts.length === 0 && process.stdin.isTTY) throw new UsageError('give texts as arguments or pipe them one per line on stdin');
+  const maxChars = args.maxChars ?? DEFAULT_MAX_CHARS;
+  texts.forEach((t, i) => {
+    if ([...t].length > maxChars) throw new InputTextError('E_INPUT_TOO_LONG', `text argument ${i + 1} is too long: the limit is ${maxChars} characters (--max-chars), found ${[...t].length}`, i + 1);
+  });
   const predictor = await loadModel(args.model, { device: args.device, maxBatch: args.batch });
-  const write = async (chunk: string[]): Promise<void> => {
+  const write = async (chunk: string[], lines?: number[]): Promise<void> => {
     const preds = await predictor.predict(chunk);
     preds.forEach((p, i) => {
-      const row: Record<string, unknown> = { text: chunk[i], label: p.label, probs: Object.fromEntries(predictor.labels.map((l, k) => [l, round(p.probs[k]!)])) };
+      const row: Record<string, unknown> = { ...(lines ? { line: lines[i] } : {}), text: chunk[i], label: p.label, probs: Object.fromEntries(predictor.labels.map((l, k) => [l, round(p.probs[k]!)])) };
       if (args.gates && p.gates) row.gates = p.gates.map((layer) => layer.map(round));
       process.stdout.write(`${JSON.stringify(row)}\n`);
     });
   };
   if (texts.length > 0) await write(texts);
   else {
+    // Blank lines are skipped; each row carries its input line number.
     let chunk: string[] = [];
-    for await (const line of stdinLines()) {
-      chunk.push(line);
-      if (chunk.length >= args.batch) {
-        await write(chunk);
-        chunk = [];
+    let lines: number[] = [];
+    try {
+      for await (const { line, text } of readLines(process.stdin, { maxChars })) {
+        if (text.trim() === '') continue;
+        chunk.push(text);
+        lines.push(line);
+        if (chunk.length >= args.batch) {
+          await write(chunk, lines);
+          chunk = [];
+          lines = [];
+        }
       }
+    } finally {
+      // Lines read before a bad one are still scored and written.
+      if (chunk.length > 0) await write(chunk, lines);
     }
-    if (chunk.length > 0) await write(chunk);
   }
   await predictor.release();
 }

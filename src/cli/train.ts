@@ -25,6 +25,7 @@ export interface TrainArgs {
   patience: number;
   minFreq: number;
   maxLen?: number;
+  embeddings?: string;
   seed: number;
   device: Device;
   threads?: number;
@@ -61,6 +62,7 @@ export async function trainCommand(a: TrainArgs): Promise<TrainResult> {
     patience: a.patience,
     minFreq: a.minFreq,
     ...(a.maxLen ? { maxLen: a.maxLen } : {}),
+    ...(a.embeddings ? { embeddings: a.embeddings } : {}),
     seed: a.seed,
     device: a.device,
     ...(a.threads ? { threads: a.threads } : {}),

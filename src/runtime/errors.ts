@@ -24,3 +24,21 @@ export class ModelLoadError extends Error {
     this.name = 'ModelLoadError';
   }
 }
+
+/** The model's weights are missing, the wrong shape for its config, or hold NaN/Infinity. */
+export class ModelWeightsError extends Error {
+  readonly code = 'E_MODEL_WEIGHTS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelWeightsError';
+  }
+}
+
+/** onnxruntime failed while running a loaded model, or the model returned non-finite probabilities. */
+export class ModelRunError extends Error {
+  readonly code = 'E_MODEL_RUN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelRunError';
+  }
+}

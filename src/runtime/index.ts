@@ -2,4 +2,5 @@ export * from './errors.js';
 export * from './device.js';
 export * from './predictor.js';
 export * from './node.js';
+export * from './validate.js';
 export { availableNodeBackends } from './node-backends.js';

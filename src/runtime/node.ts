@@ -1,49 +1,131 @@
 // Node entry of the runtime: load a model file into a Predictor over onnxruntime-node.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { decodeModel } from '../onnx/proto.js';
-import { readClassifierMetadata } from '../models/classifier.js';
-import { Vocabulary } from '../data/vocab.js';
 import { executionProviders, type Device } from './device.js';
 import { availableNodeBackends } from './node-backends.js';
-import { ModelLoadError } from './errors.js';
+import { DeviceUnavailableError, ModelLoadError } from './errors.js';
 import { Predictor, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
+import { vetClassifierModel } from './validate.js';
 
 export interface LoadOptions extends PredictorOptions {
   device?: Device;
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   threads?: number;
+  /** Called when 'auto' had to fall back from an accelerator to CPU (default: a warning on stderr). */
+  onFallback?: (message: string) => void;
+}
+
+/** A protobuf message (an .onnx file without external data) cannot exceed 2 GiB. */
+export const MAX_MODEL_BYTES = 2 ** 31 - 1;
+
+/** The onnxruntime calls createNodeSession makes; tests replace them to exercise device choice without a GPU. */
+export interface SessionBackend {
+  available(): string[];
+  create(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession>;
+}
+
+const ortBackend: SessionBackend = {
+  available: availableNodeBackends,
+  create: (bytes, options) => ort.InferenceSession.create(bytes, options),
+};
+
+const DEVICE_HINTS: Record<string, string> = {
+  cuda: 'it needs an NVIDIA driver and the CUDA 12 / cuDNN 9 libraries on the library path',
+  webgpu: 'it needs a GPU adapter (Vulkan, Metal or D3D12) visible to this process',
+};
+
+export interface NodeSession {
+  session: ort.InferenceSession;
+  /** The provider that runs the model: 'cuda', 'webgpu' or 'cpu'. */
+  provider: string;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
+}
+
+/**
+ * Create an onnxruntime-node session on the asked device. Under 'auto' a failing accelerator
+ * falls back to CPU (reported through onFallback). An explicit device never falls back: when
+ * it fails and CPU loads the same model, the device is at fault (DeviceUnavailableError);
+ * when CPU fails too, the model is (ModelLoadError).
+ */
+export async function openNodeSession(
+  bytes: Uint8Array,
+  opts: { device?: Device; threads?: number; onFallback?: (message: string) => void } = {},
+  backend: SessionBackend = ortBackend,
+): Promise<NodeSession> {
+  const device = opts.device ?? 'auto';
+  const providers = executionProviders(device, backend.available());
+  const base: ort.InferenceSession.SessionOptions = opts.threads ? { intraOpNumThreads: opts.threads } : {};
+  const onCpu = async (): Promise<NodeSession> => {
+    try {
+      return { session: await backend.create(bytes, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
+    } catch (e) {
+      throw new ModelLoadError(`onnxruntime could not load the model on cpu: ${firstLine(e)}`);
+    }
+  };
+  if (providers[0] === 'cpu') return onCpu();
+  const accel = providers[0]!;
+  try {
+    return { session: await backend.create(bytes, { ...base, executionProviders: providers }), provider: accel };
+  } catch (e) {
+    const why = firstLine(e);
+    const cpu = await onCpu(); // a model error surfaces here as ModelLoadError
+    if (device === 'auto') {
+      (opts.onFallback ?? ((m: string) => process.stderr.write(`highway-onnx: warning: ${m}\n`)))(
+        `device 'auto': ${accel} is installed but failed to start (${why}); running on cpu`,
+      );
+      return cpu;
+    }
+    await cpu.session.release();
+    throw new DeviceUnavailableError(`device '${device}' is installed but onnxruntime could not start it: ${why} (${DEVICE_HINTS[accel] ?? 'check the driver'}; --device auto falls back to cpu)`);
+  }
 }
 
 /** Create an onnxruntime-node session; under 'auto' a failing accelerator falls back to CPU. */
 export async function createNodeSession(bytes: Uint8Array, opts: { device?: Device; threads?: number } = {}): Promise<ort.InferenceSession> {
-  const device = opts.device ?? 'auto';
-  const providers = executionProviders(device, availableNodeBackends());
-  const base: ort.InferenceSession.SessionOptions = opts.threads ? { intraOpNumThreads: opts.threads } : {};
-  try {
-    return await ort.InferenceSession.create(bytes, { ...base, executionProviders: providers });
-  } catch (e) {
-    if (device === 'auto' && providers[0] !== 'cpu') return ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });
-    throw new ModelLoadError(`onnxruntime could not load the model on ${providers.join(' → ')}: ${(e as Error).message}`);
-  }
+  return (await openNodeSession(bytes, opts)).session;
 }
 
 export function modelInfoFromBytes(bytes: Uint8Array): ModelInfo {
-  const meta = readClassifierMetadata(decodeModel(bytes));
-  return { config: meta.config, labels: meta.labels, vocab: meta.vocab ? Vocabulary.fromJSON(meta.vocab) : null };
+  return vetClassifierModel(bytes).info;
 }
 
-/** Load a highway-onnx classifier (path or bytes) and return a Predictor. */
-export async function loadModel(source: string | Uint8Array, opts: LoadOptions = {}): Promise<Predictor> {
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try {
-      bytes = new Uint8Array(await readFile(source));
-    } catch (e) {
-      throw new ModelLoadError(`cannot read model file '${source}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+async function readModelFile(path: string): Promise<Uint8Array> {
+  try {
+    const s = await stat(path);
+    if (s.isDirectory()) throw new ModelLoadError(`'${path}' is a directory: expected an .onnx file (a training run keeps it as model.onnx)`);
+    if (s.size > MAX_MODEL_BYTES) {
+      throw new ModelLoadError(`'${path}' is ${s.size} bytes: an .onnx file holds at most ${MAX_MODEL_BYTES} bytes (2 GiB protobuf limit)`);
     }
-  } else bytes = source;
-  const info = modelInfoFromBytes(bytes);
-  const session = await createNodeSession(bytes, opts);
-  return new Predictor(session, ort.Tensor as unknown as TensorCtor, info, opts);
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
+    throw new ModelLoadError(`cannot read model file '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * Load a highway-onnx classifier (path or bytes) and return a Predictor. The file is vetted
+ * (structure, metadata, weight shapes, no NaN) and the model run once on a one-token input,
+ * so a model that would fail on requests fails here instead.
+ */
+export async function loadModel(source: string | Uint8Array, opts: LoadOptions = {}): Promise<Predictor> {
+  const bytes = typeof source === 'string' ? await readModelFile(source) : source;
+  const { info } = vetClassifierModel(bytes);
+  const { session, provider } = await openNodeSession(bytes, opts);
+  const missing = ['ids', 'lengths'].filter((n) => !session.inputNames.includes(n));
+  if (missing.length > 0) {
+    await session.release().catch(() => undefined);
+    throw new ModelLoadError(`the model has no '${missing.join("', '")}' input: expected inputs ids int64 [batch, time] and lengths int32 [batch], found ${session.inputNames.join(', ') || 'none'}`);
+  }
+  const predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider });
+  try {
+    await predictor.predict([[1], [1, 1]]);
+  } catch (e) {
+    await session.release().catch(() => undefined);
+    throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${firstLine(e)}`);
+  }
+  return predictor;
 }

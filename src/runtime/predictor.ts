@@ -4,7 +4,7 @@ import { tokenize } from '../data/tokenizer.js';
 import { padBatch } from '../data/batches.js';
 import type { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
-import { PredictInputError } from './errors.js';
+import { ModelRunError, PredictInputError } from './errors.js';
 
 export interface OrtTensorLike {
   readonly data: unknown;
@@ -36,6 +36,8 @@ export interface PredictorOptions {
   maxBatch?: number;
   /** Longer inputs are truncated to this many tokens (default: no limit). */
   maxLength?: number;
+  /** Execution provider the session runs on, as reported by the loader (default 'unknown'). */
+  provider?: string;
 }
 
 export interface ModelInfo {
@@ -47,6 +49,7 @@ export interface ModelInfo {
 export class Predictor {
   readonly maxBatch: number;
   readonly maxLength: number;
+  readonly provider: string;
   constructor(
     readonly session: SessionLike,
     private readonly Tensor: TensorCtor,
@@ -55,6 +58,7 @@ export class Predictor {
   ) {
     this.maxBatch = opts.maxBatch ?? 64;
     this.maxLength = opts.maxLength ?? Number.POSITIVE_INFINITY;
+    this.provider = opts.provider ?? 'unknown';
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new PredictInputError(`maxBatch must be a positive integer, found ${opts.maxBatch}`);
     for (const name of ['ids', 'lengths']) {
       if (!session.inputNames.includes(name)) throw new PredictInputError(`model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
@@ -99,9 +103,22 @@ export class Predictor {
   private async runBatch(batch: { ids: number[]; tokens: string[] | undefined }[]): Promise<Prediction[]> {
     const maxLen = Number.isFinite(this.maxLength) ? this.maxLength : undefined;
     const { ids, lengths, batch: B, time: T } = padBatch(batch.map((b) => b.ids), maxLen === undefined ? {} : { maxLen });
-    const result = await this.session.run({ ids: new this.Tensor('int64', ids, [B, T]), lengths: new this.Tensor('int32', lengths, [B]) });
-    const logits = result.logits!.data as Float32Array;
-    const probs = result.probs!.data as Float32Array;
+    let result: Record<string, OrtTensorLike>;
+    try {
+      result = await this.session.run({ ids: new this.Tensor('int64', ids, [B, T]), lengths: new this.Tensor('int32', lengths, [B]) });
+    } catch (e) {
+      throw new ModelRunError(`onnxruntime failed on a batch of ${B} sequence(s) of up to ${T} tokens: ${firstLine(e)}`);
+    }
+    if (!result.logits || !result.probs) {
+      throw new ModelRunError(`the model returned no 'logits'/'probs' outputs (it returned: ${Object.keys(result).join(', ')})`);
+    }
+    const logits = result.logits.data as Float32Array;
+    const probs = result.probs.data as Float32Array;
+    for (let i = 0; i < probs.length; i++) {
+      if (!Number.isFinite(probs[i]!)) {
+        throw new ModelRunError(`the model returned a non-finite probability (${probs[i]}) for input ${Math.floor(i / this.info.labels.length)} of the batch: its weights or activations overflow`);
+      }
+    }
     const gates = result.gates;
     const C = this.info.labels.length;
     return batch.map((item, b) => {
@@ -123,4 +140,8 @@ export class Predictor {
   async release(): Promise<void> {
     await this.session.release?.();
   }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
 }

@@ -20,6 +20,8 @@ export interface TrainOptions {
   /** Stop after this many epochs without a better dev accuracy. */
   patience?: number;
   minFreq?: number;
+  /** Pretrained word vectors (word2vec/GloVe text format) for the embedding rows of vocabulary words. */
+  embeddings?: string;
   /** Truncate training sentences to this many tokens. */
   maxLen?: number;
   seed?: number;

@@ -21,6 +21,7 @@ import { TrainSession } from './train-session.js';
 import { dropoutMask, stepRng } from './dropout.js';
 import { loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint.js';
 import { makeProgress } from './progress.js';
+import { loadPretrainedEmbeddings } from './embeddings.js';
 import { TrainingDivergedError } from './errors.js';
 import { defaultOptimizer, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
 
@@ -114,6 +115,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     log(`resuming at step ${pos.step} (epoch ${pos.epoch + 1}, batch ${pos.batchInEpoch})`);
   } else {
     params = initParams(config);
+    if (opts.embeddings) {
+      const c = await loadPretrainedEmbeddings(opts.embeddings, vocab, params.get('embedding.weight')!);
+      log(`embeddings: ${c.found}/${c.total} vocabulary words (${((100 * c.found) / Math.max(c.total, 1)).toFixed(1)}%) found in ${opts.embeddings} (${c.fileWords} vectors, ${c.dim}-d${c.caseInsensitive ? `, ${c.caseInsensitive} matched after lower-casing` : ''}); the rest keep their random init`);
+    }
     if (!opts.resume) await writeFile(metricsPath, '');
   }
 
@@ -121,7 +126,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!state) state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
   await writeArtifact(opts.out, graphs, {
     config, optimizer, vocab: vocab.toJSON(),
-    hyperparameters: { lr, epochs, batchSize, patience, minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq, maxLen: opts.maxLen ?? null, seed },
+    hyperparameters: { lr, epochs, batchSize, patience, minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq, maxLen: opts.maxLen ?? null, seed, embeddings: opts.embeddings ?? null },
   });
   log(`train step graph: ${graphs.nodeCount} nodes, ${graphs.params.length} parameter tensors (${graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0)} weights)`);
   const session = await TrainSession.create(graphs, params, state, { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });

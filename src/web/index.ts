@@ -19,9 +19,16 @@ export interface WebLoadOptions extends PredictorOptions, WasmSettings {
   device?: WebDevice;
 }
 
-/** A Predictor that also says which backend runs it. */
+/** A Predictor that also says which backend runs it (and with how many WASM threads). */
 export class WebPredictor extends Predictor {
-  constructor(session: SessionLike, Tensor: TensorCtor, info: ModelInfo, readonly backend: WebBackend, opts: PredictorOptions = {}) {
+  constructor(
+    session: SessionLike,
+    Tensor: TensorCtor,
+    info: ModelInfo,
+    readonly backend: WebBackend,
+    readonly threads: number,
+    opts: PredictorOptions = {},
+  ) {
     super(session, Tensor, info, opts);
   }
 }
@@ -52,5 +59,6 @@ export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer 
   const bytes = await readSource(source);
   const info = modelInfoFromBytes(bytes);
   const { session, ort, backend } = await createWebSession(bytes, opts.device ?? 'auto');
-  return new WebPredictor(session as unknown as SessionLike, ort.Tensor as unknown as TensorCtor, info, backend, opts);
+  const threads = typeof ort.env.wasm.numThreads === 'number' ? ort.env.wasm.numThreads : 1;
+  return new WebPredictor(session as unknown as SessionLike, ort.Tensor as unknown as TensorCtor, info, backend, threads, opts);
 }

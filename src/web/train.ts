@@ -99,12 +99,12 @@ export interface BrowserTrainResult {
 }
 
 export const BROWSER_TRAIN_DEFAULTS = {
-  trainSize: 1200,
+  trainSize: 2000,
   devSize: 200,
   model: { kind: 'highway', layers: 2, embedDim: 32, hidden: 16, dropout: 0.1, gateBias: -1 } as Partial<ModelConfig>,
   lr: 0.01,
   batchSize: 32,
-  epochs: 4,
+  epochs: 6,
   seed: 1,
 } as const;
 

@@ -1,0 +1,14 @@
+// `npm run experiment`: the depth sweep (plain vs Highway BiLSTM). See src/experiment/cli.ts
+// for the flags, or `npm run experiment -- --help`.
+import { CommanderError } from 'commander';
+import { experimentMain } from '../src/experiment/cli.js';
+
+try {
+  await experimentMain(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  const err = e as Error & { code?: string };
+  process.stderr.write(`experiment failed${err.code ? ` [${err.code}]` : ''}: ${err.message}\n`);
+  if (process.argv.includes('--verbose')) process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,113 @@
+// `npm run experiment`: command-line flags → sweep settings → runExperiment.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_GATE_BIAS, ExperimentConfigError, parseGateBias, parseIntList, type ExperimentSettings } from './grid.js';
+import { runExperiment, type ExperimentSummary } from './runner.js';
+import { writeReport } from './report.js';
+
+/** Where SST is looked for when --data is not given: fetch-data's output, then the shared copy. */
+export const DEFAULT_SST_DIRS = ['data/sst', '../shared/data/sst'];
+
+interface Flags {
+  data?: string;
+  builtin?: boolean;
+  depths?: string;
+  seeds?: string;
+  epochs?: number;
+  patience?: number;
+  gateBias: string;
+  embedDim?: number;
+  hidden?: number;
+  dropout: number;
+  lr: number;
+  batch: number;
+  maxLen?: number;
+  threads?: number;
+  out?: string;
+  quick?: boolean;
+  progress: boolean;
+  gradients: boolean;
+  reportOnly?: boolean;
+}
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, found '${v}'`);
+  return n;
+};
+const number = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found '${v}'`);
+  return n;
+};
+
+export function experimentProgram(): Command {
+  return new Command('experiment')
+    .description('Depth sweep: plain vs Highway BiLSTM at several depths and seeds, same budget per cell; writes results.csv, results.md and SVG charts. Resume-safe: finished cells are skipped on rerun.')
+    .option('--data <dir>', `data directory (default: the first of ${DEFAULT_SST_DIRS.join(', ')} that exists, else the built-in data)`)
+    .option('--builtin', 'use the built-in data set even if SST is present')
+    .option('--depths <list>', 'comma-separated depths (default 1,2,4,8,12,16; --quick: 1,2)')
+    .option('--seeds <list>', 'comma-separated seeds (default 1,2; --quick: 1)')
+    .option('--epochs <n>', 'epochs per cell, the same for every cell (default 4; --quick: 1)', positiveInt)
+    .option('--patience <n>', 'early-stopping patience (default: = epochs, i.e. never stops early)', positiveInt)
+    .option('--gate-bias <rule>', 'transform-gate bias: BIAS or BIAS:MAXDEPTH,...,BIAS ("-1:8,-2" = −1 up to depth 8, −2 deeper)', DEFAULT_GATE_BIAS)
+    .option('--embed-dim <n>', 'embedding width (default 100; --quick: 16)', positiveInt)
+    .option('--hidden <n>', 'hidden units per direction (default 50; --quick: 8)', positiveInt)
+    .option('--dropout <p>', 'dropout', number, 0.4)
+    .option('--lr <x>', 'Adam learning rate', number, 0.003)
+    .option('--batch <n>', 'batch size', positiveInt, 32)
+    .option('--max-len <n>', 'truncate training sentences to this many tokens', positiveInt)
+    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
+    .option('--out <dir>', 'output directory (default experiments/sst2-depth, experiments/builtin-depth, or experiments/quick)')
+    .option('--quick', 'tiny grid for CI: built-in data, depths 1,2, one seed, one epoch, small model')
+    .option('--no-progress', 'no per-run progress bars')
+    .option('--no-gradients', 'skip the gradient-norm analysis at the deepest depth')
+    .option('--report-only', 'rewrite the report and charts from finished cells, train nothing')
+    .option('--verbose', 'print the stack trace on errors');
+}
+
+export function settingsFromFlags(o: Flags): { settings: ExperimentSettings; out: string } {
+  const quick = o.quick ?? false;
+  const data = o.builtin || (quick && !o.data) ? null : o.data ?? DEFAULT_SST_DIRS.find((d) => existsSync(join(d, 'train.txt'))) ?? null;
+  const epochs = o.epochs ?? (quick ? 1 : 4);
+  const settings: ExperimentSettings = {
+    data,
+    depths: parseIntList(o.depths ?? (quick ? '1,2' : '1,2,4,8,12,16'), '--depths'),
+    seeds: parseIntList(o.seeds ?? (quick ? '1' : '1,2'), '--seeds'),
+    epochs,
+    patience: o.patience ?? epochs,
+    gateBias: parseGateBias(o.gateBias),
+    embedDim: o.embedDim ?? (quick ? 16 : 100),
+    hidden: o.hidden ?? (quick ? 8 : 50),
+    dropout: o.dropout,
+    lr: o.lr,
+    batchSize: o.batch,
+    maxLen: o.maxLen ?? null,
+    threads: o.threads ?? null,
+  };
+  if (settings.dropout < 0 || settings.dropout >= 1) throw new ExperimentConfigError(`--dropout must be in [0, 1), found ${settings.dropout}`);
+  const out = o.out ?? join('experiments', quick ? 'quick' : data ? 'sst2-depth' : 'builtin-depth');
+  return { settings, out };
+}
+
+/** Parse argv (as process.argv: node, script, ...flags) and run the sweep. */
+export async function experimentMain(argv: string[], opts: { log?: (line: string) => void } = {}): Promise<ExperimentSummary | null> {
+  const program = experimentProgram().exitOverride();
+  program.parse(argv);
+  const flags = program.opts<Flags>();
+  const { settings, out } = settingsFromFlags(flags);
+  if (flags.reportOnly) {
+    await writeReport(out);
+    (opts.log ?? console.error)(`report rewritten in ${out}`);
+    return null;
+  }
+  return runExperiment({
+    out,
+    settings,
+    progress: flags.progress,
+    gradients: flags.gradients,
+    command: `npm run experiment -- ${argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+}

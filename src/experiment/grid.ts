@@ -1,0 +1,121 @@
+// The depth sweep's grid: which cells (depth × kind × seed) to train, with what budget,
+// and the transform-gate bias rule. A cell is one train() run; plain and highway cells of
+// the same depth and seed see the same data, seed and budget.
+
+export type Kind = 'plain' | 'highway';
+export const KINDS: readonly Kind[] = ['plain', 'highway'];
+
+export interface GateBiasRule {
+  /** Bias applied up to and including `maxDepth` (null: every deeper net). */
+  bias: number;
+  maxDepth: number | null;
+}
+
+export interface ExperimentSettings {
+  /** Data directory, or null for the built-in data set. */
+  data: string | null;
+  depths: number[];
+  seeds: number[];
+  /** Fixed epoch budget for every cell. */
+  epochs: number;
+  /** Early-stopping patience (≥ epochs: never stops early, so cells stay comparable). */
+  patience: number;
+  gateBias: GateBiasRule[];
+  embedDim: number;
+  hidden: number;
+  dropout: number;
+  lr: number;
+  batchSize: number;
+  /** Truncate training sentences to this many tokens (null: no limit). */
+  maxLen: number | null;
+  threads: number | null;
+}
+
+export interface Cell {
+  id: string;
+  depth: number;
+  kind: Kind;
+  seed: number;
+  gateBias: number;
+}
+
+export class ExperimentConfigError extends Error {
+  readonly code = 'E_EXPERIMENT_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExperimentConfigError';
+  }
+}
+
+export const DEFAULT_GATE_BIAS = '-1:8,-2';
+
+/** "1,2,4" → [1, 2, 4]: positive integers, duplicates removed, ascending. */
+export function parseIntList(text: string, what: string): number[] {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const out = parts.map((p) => {
+    const v = Number(p);
+    if (!Number.isInteger(v) || v < 1) throw new ExperimentConfigError(`${what}: '${p}' is not a positive integer (in '${text}')`);
+    return v;
+  });
+  if (out.length === 0) throw new ExperimentConfigError(`${what}: empty list`);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/**
+ * Gate-bias rule: comma-separated `BIAS[:MAXDEPTH]` entries in increasing depth; an entry
+ * without `:MAXDEPTH` covers every deeper net. "-1:8,-2" = −1 up to depth 8, −2 beyond;
+ * "-1" = −1 everywhere; "-1:8,-2:16,-3" follows the paper's −1/−2/−3 progression.
+ */
+export function parseGateBias(text: string): GateBiasRule[] {
+  const rules = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((entry) => {
+    const m = /^(-?\d+(?:\.\d+)?)(?::(\d+))?$/.exec(entry);
+    if (!m) throw new ExperimentConfigError(`--gate-bias: '${entry}' is not BIAS or BIAS:MAXDEPTH (e.g. "-1:8,-2")`);
+    return { bias: Number(m[1]), maxDepth: m[2] === undefined ? null : Number(m[2]) };
+  });
+  if (rules.length === 0) throw new ExperimentConfigError('--gate-bias: empty rule');
+  rules.forEach((r, i) => {
+    if (r.maxDepth === null && i !== rules.length - 1) throw new ExperimentConfigError(`--gate-bias: only the last entry may omit :MAXDEPTH ('${text}')`);
+    if (i > 0 && r.maxDepth !== null && r.maxDepth <= rules[i - 1]!.maxDepth!) {
+      throw new ExperimentConfigError(`--gate-bias: depths must increase ('${text}')`);
+    }
+  });
+  return rules;
+}
+
+export function gateBiasFor(depth: number, rules: GateBiasRule[]): number {
+  for (const r of rules) if (r.maxDepth === null || depth <= r.maxDepth) return r.bias;
+  return rules[rules.length - 1]!.bias; // deeper than every bound: keep the last bias
+}
+
+export function describeGateBias(rules: GateBiasRule[]): string {
+  return rules
+    .map((r, i) => {
+      const from = i === 0 ? 1 : rules[i - 1]!.maxDepth! + 1;
+      return r.maxDepth === null ? `${r.bias} from depth ${from}` : `${r.bias} for depths ${from}–${r.maxDepth}`;
+    })
+    .join(', ');
+}
+
+export const cellId = (depth: number, kind: Kind, seed: number): string => `d${String(depth).padStart(2, '0')}-${kind}-s${seed}`;
+
+/**
+ * Seed-major order (every depth of seed 1 before seed 2), depth ascending, plain before
+ * highway: an interrupted sweep has complete comparisons for the seeds it finished.
+ */
+export function cells(s: ExperimentSettings): Cell[] {
+  const out: Cell[] = [];
+  for (const seed of s.seeds) {
+    for (const depth of s.depths) {
+      for (const kind of KINDS) out.push({ id: cellId(depth, kind, seed), depth, kind, seed, gateBias: gateBiasFor(depth, s.gateBias) });
+    }
+  }
+  return out;
+}
+
+/** Relative cost of a cell for the ETA: per-epoch time grows about linearly with depth. */
+export const cellCost = (c: Pick<Cell, 'depth'>): number => 1.5 + c.depth;
+
+/** The settings that must match for a resumed sweep's cells to be comparable. */
+export function budgetKey(s: ExperimentSettings): Record<string, unknown> {
+  return { data: s.data, epochs: s.epochs, patience: s.patience, embedDim: s.embedDim, hidden: s.hidden, dropout: s.dropout, lr: s.lr, batchSize: s.batchSize, maxLen: s.maxLen };
+}

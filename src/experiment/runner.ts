@@ -1,0 +1,202 @@
+// Runs the depth sweep: every cell of the grid through train(), skipping cells whose
+// result file exists (so an interrupted sweep continues where it stopped), rewriting the
+// report after each cell, and printing sweep-level progress with an ETA.
+import { access } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { readDataset } from '../data/files.js';
+import { builtinDataset } from '../data/builtin.js';
+import type { Dataset, Example } from '../data/example.js';
+import { paramSpecs } from '../models/init.js';
+import { train } from '../train/trainer.js';
+import { budgetKey, cellCost, cells, describeGateBias, ExperimentConfigError, type Cell, type ExperimentSettings } from './grid.js';
+import { cellPath, readCellResults, readEpochRecords, readJson, runDir, writeJsonAtomic, type CellResult, type ExperimentRecord } from './results.js';
+import { writeReport } from './report.js';
+import { analyzeDeepest } from './analysis.js';
+
+export interface RunExperimentOptions {
+  out: string;
+  settings: ExperimentSettings;
+  /** Per-run progress bars from train(). */
+  progress?: boolean;
+  /** Per-layer gradient norms and gate activations at the deepest depth (default true). */
+  gradients?: boolean;
+  /** Recorded in experiment.json and the report. */
+  command?: string;
+  log?: (line: string) => void;
+  /** A loaded dataset instead of settings.data (tests). */
+  dataset?: Dataset;
+}
+
+export interface ExperimentSummary {
+  results: CellResult[];
+  ran: number;
+  skipped: number;
+  seconds: number;
+}
+
+const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+function majority(examples: Example[], classes: number): number {
+  const counts = new Array<number>(classes).fill(0);
+  for (const e of examples) counts[e.label]!++;
+  return examples.length ? Math.max(...counts) / examples.length : 0;
+}
+
+function smoothLoss(losses: number[], firstStep: number, stepsPerEpoch: number): { epoch: number; loss: number }[] {
+  const window = Math.max(1, Math.round(stepsPerEpoch / 10));
+  const out: { epoch: number; loss: number }[] = [];
+  for (let i = 0; i < losses.length; i += window) {
+    const chunk = losses.slice(i, i + window);
+    const mean = chunk.reduce((a, b) => a + b, 0) / chunk.length;
+    out.push({ epoch: (firstStep + i + chunk.length / 2) / stepsPerEpoch, loss: mean });
+  }
+  return out;
+}
+
+async function loadData(opts: RunExperimentOptions): Promise<Dataset> {
+  if (opts.dataset) return opts.dataset;
+  return opts.settings.data ? readDataset(opts.settings.data) : builtinDataset();
+}
+
+export async function runExperiment(opts: RunExperimentOptions): Promise<ExperimentSummary> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { out, settings } = opts;
+  const t0 = performance.now();
+  const dataset = await loadData(opts);
+
+  // A rerun may change the depths and seeds (the grid grows), never the budget.
+  const recordPath = join(out, 'experiment.json');
+  const previous = await readJson<ExperimentRecord>(recordPath);
+  if (previous) {
+    const a = JSON.stringify(budgetKey(previous.settings));
+    const b = JSON.stringify(budgetKey(settings));
+    if (a !== b) {
+      throw new ExperimentConfigError(
+        `${out} holds a sweep with a different budget (${a}); this run asks for ${b}. Cells would not be comparable: choose another --out or the same settings.`,
+      );
+    }
+  }
+  const record: ExperimentRecord = {
+    format: 'highway-onnx-experiment/1',
+    name: basename(out),
+    settings: previous ? { ...settings, depths: union(previous.settings.depths, settings.depths), seeds: union(previous.settings.seeds, settings.seeds) } : settings,
+    dataLabel: opts.dataset ? 'given dataset' : settings.data ?? 'built-in data',
+    dataSizes: { train: dataset.train.length, dev: dataset.dev.length, test: dataset.test.length },
+    majority: { dev: majority(dataset.dev, dataset.labels.length), test: majority(dataset.test, dataset.labels.length) },
+    command: opts.command ?? previous?.command ?? '',
+    startedAt: previous?.startedAt ?? new Date().toISOString(),
+  };
+  await writeJsonAtomic(recordPath, record);
+
+  const grid = cells(settings);
+  const pending: Cell[] = [];
+  for (const c of grid) if (!(await exists(cellPath(out, c.id)))) pending.push(c);
+  const skipped = grid.length - pending.length;
+  log(
+    `sweep ${out}: ${grid.length} cells (depths ${settings.depths.join(',')} × plain/highway × seeds ${settings.seeds.join(',')}), ` +
+      `${settings.epochs} epochs each, gate bias ${describeGateBias(settings.gateBias)}; ${skipped} already done, ${pending.length} to run`,
+  );
+
+  // ETA: seconds per unit of cellCost, from cells finished in this invocation, else from earlier ones.
+  const earlier = await readCellResults(out);
+  let spentCost = 0;
+  let spentSeconds = 0;
+  const rate = (): number | null => {
+    if (spentCost > 0) return spentSeconds / spentCost;
+    const usable = earlier.filter((r) => r.wallSeconds > 0);
+    if (usable.length === 0) return null;
+    return usable.reduce((a, r) => a + r.wallSeconds, 0) / usable.reduce((a, r) => a + cellCost(r), 0);
+  };
+
+  let ran = 0;
+  for (const [i, cell] of pending.entries()) {
+    const remainingCost = pending.slice(i).reduce((a, c) => a + cellCost(c), 0);
+    const r = rate();
+    const elapsed = (performance.now() - t0) / 1000;
+    log(
+      `[sweep ${skipped + i + 1}/${grid.length} | elapsed ${formatDuration(elapsed)} | ETA ${r === null ? '?' : formatDuration(r * remainingCost)}] ` +
+        `${cell.id}: ${cell.kind} ${cell.depth}-layer, seed ${cell.seed}${cell.kind === 'highway' ? `, gate bias ${cell.gateBias}` : ''}`,
+    );
+    const c0 = performance.now();
+    const result = await runCell(cell, opts, dataset, log);
+    const secs = (performance.now() - c0) / 1000;
+    spentCost += cellCost(cell);
+    spentSeconds += secs;
+    ran++;
+    const pct = (x: number | null): string => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
+    log(`  ${cell.id} done in ${formatDuration(secs)}: best dev ${pct(result.bestDevAccuracy)} (epoch ${result.bestEpoch}), test ${pct(result.testAccuracy)}`);
+    await writeReport(out);
+  }
+
+  if (opts.gradients ?? true) {
+    const deepest = Math.max(...record.settings.depths);
+    await analyzeDeepest(out, deepest, record.settings.seeds[0]!, dataset, log);
+  }
+  await writeReport(out);
+  const results = await readCellResults(out);
+  const seconds = (performance.now() - t0) / 1000;
+  log(`sweep done: ${ran} cells run, ${skipped} skipped, ${formatDuration(seconds)}; report in ${join(out, 'results.md')}`);
+  return { results, ran, skipped, seconds };
+}
+
+function union(a: number[], b: number[]): number[] {
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
+}
+
+async function runCell(cell: Cell, opts: RunExperimentOptions, dataset: Dataset, log: (line: string) => void): Promise<CellResult> {
+  const s = opts.settings;
+  const dir = runDir(opts.out, cell.id);
+  // Continue an interrupted cell from its last epoch checkpoint; otherwise start clean.
+  const resume = await exists(join(dir, 'checkpoint.safetensors'));
+  if (resume) log(`  resuming ${cell.id} from its last checkpoint`);
+  const t0 = performance.now();
+  const result = await train({
+    out: dir,
+    dataset,
+    model: { kind: cell.kind, layers: cell.depth, gateBias: cell.gateBias, embedDim: s.embedDim, hidden: s.hidden, dropout: s.dropout, seed: cell.seed },
+    lr: s.lr,
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    patience: s.patience,
+    seed: cell.seed,
+    ...(s.maxLen ? { maxLen: s.maxLen } : {}),
+    ...(s.threads ? { threads: s.threads } : {}),
+    device: 'cpu',
+    resume,
+    progress: opts.progress ?? false,
+    log: (line) => log(`  ${line}`),
+  });
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const epochs = await readEpochRecords(dir);
+  const last = epochs[epochs.length - 1];
+  const stepsPerEpoch = epochs[0]?.steps ?? 1;
+  const totalSteps = last?.steps ?? result.stepLosses.length;
+  const cellResult: CellResult = {
+    id: cell.id,
+    depth: cell.depth,
+    kind: cell.kind,
+    seed: cell.seed,
+    gateBias: cell.gateBias,
+    params: paramSpecs(result.config).reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0),
+    bestDevAccuracy: result.bestDevAccuracy,
+    bestEpoch: result.bestEpoch,
+    testAccuracy: result.testAccuracy,
+    finalDevAccuracy: last?.devAccuracy ?? result.bestDevAccuracy,
+    trainSeconds: epochs.reduce((a, e) => a + e.seconds, 0),
+    wallSeconds,
+    epochs,
+    lossCurve: smoothLoss(result.stepLosses, totalSteps - result.stepLosses.length, stepsPerEpoch),
+    finishedAt: new Date().toISOString(),
+  };
+  await writeJsonAtomic(cellPath(opts.out, cell.id), cellResult);
+  return cellResult;
+}

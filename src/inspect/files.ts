@@ -1,0 +1,186 @@
+// `inspect` on files and directories: an .onnx model, a weights file (.safetensors / .pt,
+// checkpoints included), artifact.json, or a whole training run directory.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { readWeightsFile } from '../interop/weights-file.js';
+import { detectWeightsFormat, readWeights, type WeightsContents } from '../interop/weights.js';
+import type { ArtifactJson } from '../train/artifact.js';
+import type { ModelConfig } from '../models/config.js';
+import { inspectOnnxBytes, type OnnxReport } from './onnx.js';
+
+export class InspectError extends Error {
+  readonly code = 'E_INSPECT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InspectError';
+  }
+}
+
+export interface WeightsReport {
+  kind: 'weights';
+  file: string;
+  bytes: number;
+  format: 'safetensors' | 'pt';
+  tensors: { name: string; dtype: string; shape: number[] }[];
+  elements: number;
+  metadata: Record<string, string>;
+  /** For highway-onnx checkpoints: the loop position (step, epoch, best dev accuracy). */
+  position: Record<string, unknown> | null;
+}
+
+export interface ArtifactReport {
+  kind: 'artifact';
+  file: string;
+  format: string;
+  config: ModelConfig;
+  optimizer: unknown;
+  hyperparameters: Record<string, unknown>;
+  labels: string[];
+  vocabSize: number;
+  params: { tensors: number; elements: number };
+  state: { tensors: number; elements: number };
+  trainStep: { file: string; inputs: number; outputs: number; nodes: number; bytes: number };
+  eval: { file: string; inputs: number; outputs: number };
+}
+
+export interface RunReport {
+  kind: 'run';
+  dir: string;
+  files: { name: string; bytes: number }[];
+  model: OnnxReport | null;
+  artifact: ArtifactReport | null;
+  checkpoints: (WeightsReport | { kind: 'error'; file: string; error: string })[];
+  metrics: { steps: number; epochs: Record<string, unknown>[]; test: Record<string, unknown> | null } | null;
+  errors: { file: string; error: string }[];
+}
+
+export type Report = OnnxReport | WeightsReport | ArtifactReport | RunReport;
+
+const elements = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+export async function inspectWeightsFile(path: string): Promise<WeightsReport> {
+  return weightsReport(await readWeightsFile(path), path, (await stat(path)).size);
+}
+
+function weightsReport({ format, tensors, metadata }: WeightsContents, path: string, bytes: number): WeightsReport {
+  let position: Record<string, unknown> | null = null;
+  if (metadata.position) {
+    try {
+      position = JSON.parse(metadata.position) as Record<string, unknown>;
+    } catch {
+      position = null;
+    }
+  }
+  const list = [...tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] }));
+  return {
+    kind: 'weights',
+    file: path,
+    bytes,
+    format,
+    tensors: list,
+    elements: list.reduce((a, t) => a + elements(t.shape), 0),
+    metadata: Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== 'position')),
+    position,
+  };
+}
+
+export function artifactReport(a: ArtifactJson, file: string): ArtifactReport {
+  if (a?.format !== 'highway-onnx-artifact/1') {
+    throw new InspectError(`'${file}' is not a highway-onnx training artifact: expected "format": "highway-onnx-artifact/1", found ${JSON.stringify(a?.format ?? null)}`);
+  }
+  const sum = (xs: { dims: number[] }[]): { tensors: number; elements: number } => ({ tensors: xs.length, elements: xs.reduce((s, x) => s + elements(x.dims), 0) });
+  return {
+    kind: 'artifact',
+    file,
+    format: a.format,
+    config: a.config,
+    optimizer: a.optimizer,
+    hyperparameters: a.hyperparameters,
+    labels: a.labels,
+    vocabSize: a.vocab?.length ?? 0,
+    params: sum(a.params ?? []),
+    state: sum(a.state ?? []),
+    trainStep: { file: a.trainStep.file, inputs: a.trainStep.inputs.length, outputs: a.trainStep.outputs.length, nodes: a.trainStep.nodes, bytes: a.trainStep.bytes },
+    eval: { file: a.eval.file, inputs: a.eval.inputs.length, outputs: a.eval.outputs.length },
+  };
+}
+
+async function readArtifact(path: string): Promise<ArtifactReport> {
+  let a: ArtifactJson;
+  try {
+    a = JSON.parse(await readFile(path, 'utf8')) as ArtifactJson;
+  } catch (e) {
+    throw new InspectError(`'${path}' is not valid JSON: ${(e as Error).message}`);
+  }
+  return artifactReport(a, path);
+}
+
+const message = (e: unknown): string => {
+  const code = (e as { code?: string })?.code;
+  return `${code ? `[${code}] ` : ''}${(e as Error)?.message?.split('\n')[0] ?? String(e)}`;
+};
+
+async function inspectRun(dir: string): Promise<RunReport> {
+  const names = (await readdir(dir)).sort();
+  const files: { name: string; bytes: number }[] = [];
+  for (const n of names) {
+    const s = await stat(join(dir, n)).catch(() => null);
+    if (s?.isFile()) files.push({ name: n, bytes: s.size });
+  }
+  const has = (n: string): boolean => files.some((f) => f.name === n);
+  const report: RunReport = { kind: 'run', dir, files, model: null, artifact: null, checkpoints: [], metrics: null, errors: [] };
+  if (!has('model.onnx') && !has('artifact.json') && !files.some((f) => f.name.endsWith('.safetensors'))) {
+    throw new InspectError(`'${dir}' is not a training run: expected model.onnx, artifact.json or *.safetensors in it, found ${names.length ? names.slice(0, 8).join(', ') : 'nothing'}`);
+  }
+  const attempt = async <T>(file: string, f: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await f();
+    } catch (e) {
+      report.errors.push({ file, error: message(e) });
+      return null;
+    }
+  };
+  if (has('model.onnx')) report.model = await attempt('model.onnx', async () => inspectOnnxBytes(new Uint8Array(await readFile(join(dir, 'model.onnx'))), join(dir, 'model.onnx')));
+  if (has('artifact.json')) report.artifact = await attempt('artifact.json', () => readArtifact(join(dir, 'artifact.json')));
+  for (const f of files.filter((x) => x.name.endsWith('.safetensors'))) {
+    try {
+      report.checkpoints.push(await inspectWeightsFile(join(dir, f.name)));
+    } catch (e) {
+      report.checkpoints.push({ kind: 'error', file: join(dir, f.name), error: message(e) });
+    }
+  }
+  if (has('metrics.jsonl')) {
+    report.metrics = await attempt('metrics.jsonl', async () => {
+      const rows = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+      return {
+        steps: rows.filter((r) => r.type === 'step').length,
+        epochs: rows.filter((r) => r.type === 'epoch'),
+        test: rows.filter((r) => r.type === 'test').at(-1) ?? null,
+      };
+    });
+  }
+  return report;
+}
+
+/** Inspect whatever `path` is: a run directory, artifact.json, a weights file or an .onnx model. */
+export async function inspectPath(path: string): Promise<Report> {
+  const s = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw new InspectError(`cannot inspect '${path}': ${e.code === 'ENOENT' ? 'no such file or directory' : e.code ?? e.message}`);
+  });
+  if (s.isDirectory()) return inspectRun(path);
+  if (basename(path) === 'artifact.json' || path.endsWith('.json')) return readArtifact(path);
+  const bytes = new Uint8Array(await readFile(path));
+  let format: 'safetensors' | 'pt' | null;
+  try {
+    format = detectWeightsFormat(bytes);
+  } catch {
+    format = null;
+  }
+  return format ? weightsReport(readWeights(bytes), path, bytes.length) : inspectOnnxBytes(bytes, path);
+}

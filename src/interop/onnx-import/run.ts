@@ -1,0 +1,275 @@
+/**
+ * The run folder `import-onnx` writes and `finetune --init` reads:
+ *   source.onnx             the model as given
+ *   import.json             what was found: inputs, outputs, the ids/lengths binding, the
+ *                           logits output, trainable and frozen initializers, vocabulary, ops
+ *   checkpoint.safetensors  the parameters (and, after fine-tuning, optimizer state and step)
+ *   train_step.onnx         the derived training step (Adam), for any onnxruntime
+ *   model.onnx              the model emitted again from the IR (after finetune: fine-tuned)
+ */
+import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { readDataset } from '../../data/files.js';
+import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../../data/batches.js';
+import { Rng } from '../../data/rng.js';
+import { tokenize } from '../../data/tokenizer.js';
+import type { Dataset, Example } from '../../data/example.js';
+import { readClassifierMetadata } from '../../models/classifier.js';
+import { paramSpecs } from '../../models/init.js';
+import { decodeModel, encodeModel, type ModelProto } from '../../onnx/proto.js';
+import { readMetadata } from '../../onnx/metadata.js';
+import { tensorFromProto, type Tensor } from '../../onnx/tensor.js';
+import type { OptimizerSpec } from '../../optim/index.js';
+import type { Device } from '../../runtime/device.js';
+import { loadCheckpoint, saveCheckpoint, type LoopPosition } from '../../train/checkpoint.js';
+import { ImportError } from './context.js';
+import { importOnnx, type ImportOptions } from './importer.js';
+import { batchFeeds, detectBinding, ImportedTrainer, type DataBinding } from './session.js';
+import { buildImportedStep, chooseLogits, exportImported, type TensorSpec } from './training.js';
+
+export const RUN_FORMAT = 'highway-onnx-import/1';
+const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'adam', clipNorm: 5 };
+
+export interface ImportRunInfo {
+  format: typeof RUN_FORMAT;
+  source: string;
+  opset: number;
+  inputs: { name: string; dtype: string; shape: (string | number)[] | null }[];
+  outputs: { name: string; dtype: string; shape: (string | number)[] | null }[];
+  binding: DataBinding;
+  logitsOutput: string;
+  labelsInput: string;
+  params: TensorSpec[];
+  frozen: { name: string; reason: string }[];
+  /** The import options fine-tuning must repeat (which initializers train). */
+  importOptions: { trainable?: string[]; freeze?: string[] };
+  vocab: string[] | null;
+  labels: string[] | null;
+  ops: Record<string, number>;
+  trainStep: { file: 'train_step.onnx'; optimizer: OptimizerSpec; opset: number; nodes: number; inputs: string[]; outputs: string[] };
+}
+
+export interface ImportRunOptions {
+  logitsOutput?: string;
+  vocab?: string[];
+  labels?: string[];
+  freeze?: string[];
+  trainable?: string[];
+  idsInput?: string;
+  lengthsInput?: string;
+  timeMajor?: boolean;
+}
+
+/** Our own classifier models name their parameters in their metadata: train exactly those. */
+function ownParams(model: ModelProto): string[] | undefined {
+  try {
+    return paramSpecs(readClassifierMetadata(model).config).map((s) => s.name);
+  } catch {
+    return undefined;
+  }
+}
+
+function metadataJson(model: ModelProto, key: string): string[] | null {
+  const raw = readMetadata(model)[key];
+  if (raw === undefined) return null;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Import `modelPath`, check that a training step can be derived, and write the run folder. */
+export async function importOnnxRun(modelPath: string, out: string, opts: ImportRunOptions = {}): Promise<ImportRunInfo> {
+  const bytes = new Uint8Array(await readFile(modelPath));
+  const source = decodeModel(bytes);
+  const trainable = opts.trainable ?? ownParams(source);
+  const importOptions: ImportOptions = { ...(trainable ? { trainable } : {}), ...(opts.freeze ? { freeze: opts.freeze } : {}) };
+  const imp = importOnnx(source, { ...importOptions, registerOutputs: false });
+  const binding = detectBinding(imp, {
+    ...(opts.idsInput ? { idsInput: opts.idsInput } : {}),
+    ...(opts.lengthsInput ? { lengthsInput: opts.lengthsInput } : {}),
+    ...(opts.timeMajor !== undefined ? { timeMajor: opts.timeMajor } : {}),
+  });
+  const logits = chooseLogits(imp, opts.logitsOutput);
+  const step = buildImportedStep(source, DEFAULT_OPTIMIZER, { logitsOutput: logits.output, import: importOptions });
+  const vocab = opts.vocab ?? metadataJson(source, 'highway_onnx.vocab');
+  const labels = opts.labels ?? metadataJson(source, 'highway_onnx.labels');
+  const shape = (v: { shape: (string | number)[] | null }): (string | number)[] | null => (v.shape ? [...v.shape] : null);
+  const info: ImportRunInfo = {
+    format: RUN_FORMAT,
+    source: resolve(modelPath),
+    opset: imp.opset,
+    inputs: [...imp.inputs].map(([name, v]) => ({ name, dtype: v.dtype, shape: shape(v) })),
+    outputs: [...imp.outputs].map(([name, v]) => ({ name, dtype: v.dtype, shape: shape(v) })),
+    binding,
+    logitsOutput: step.logitsOutput,
+    labelsInput: step.labelsInput,
+    params: step.params,
+    frozen: step.frozen,
+    importOptions: { ...(trainable ? { trainable } : {}), ...(opts.freeze ? { freeze: opts.freeze } : {}) },
+    vocab,
+    labels,
+    ops: imp.ops,
+    trainStep: {
+      file: 'train_step.onnx',
+      optimizer: DEFAULT_OPTIMIZER,
+      opset: step.opset,
+      nodes: step.nodeCount,
+      inputs: (step.trainStep.graph?.input ?? []).map((i) => i.name ?? ''),
+      outputs: (step.trainStep.graph?.output ?? []).map((o) => o.name ?? ''),
+    },
+  };
+  await mkdir(out, { recursive: true });
+  await copyFile(modelPath, join(out, 'source.onnx'));
+  await writeFile(join(out, 'train_step.onnx'), encodeModel(step.trainStep));
+  await writeFile(join(out, 'model.onnx'), encodeModel(exportImported(source, new Map(), importOptions)));
+  const inits = new Map((source.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const params = new Map<string, Tensor>(step.params.map((p) => [p.name, tensorFromProto(inits.get(p.name)!)]));
+  await saveCheckpoint(join(out, 'checkpoint.safetensors'), { params, state: new Map(), position: startPosition(0) });
+  await writeFile(join(out, 'import.json'), `${JSON.stringify(info, null, 1)}\n`);
+  return info;
+}
+
+function startPosition(seed: number): LoopPosition {
+  return { step: 0, epoch: 0, batchInEpoch: 0, bestDevAccuracy: 0, bestEpoch: 0, epochsWithoutImprovement: 0, seed };
+}
+
+export async function readImportRun(dir: string): Promise<{ info: ImportRunInfo; source: ModelProto }> {
+  let info: ImportRunInfo;
+  try {
+    info = JSON.parse(await readFile(join(dir, 'import.json'), 'utf8')) as ImportRunInfo;
+  } catch (e) {
+    throw new ImportError(`'${dir}' is not an import-onnx run folder (cannot read import.json: ${(e as Error).message}); create one with: highway-onnx import-onnx --model M.onnx --out ${dir}`);
+  }
+  if (info.format !== RUN_FORMAT) throw new ImportError(`${join(dir, 'import.json')} has format '${info.format}', expected '${RUN_FORMAT}'`);
+  return { info, source: decodeModel(new Uint8Array(await readFile(join(dir, 'source.onnx')))) };
+}
+
+export interface FinetuneOptions {
+  /** The import-onnx run folder. */
+  init: string;
+  /** Data directory (train/dev/test in a supported format) or a loaded dataset. */
+  data: string | Dataset;
+  /** Where the fine-tuned model, checkpoint and metrics go (default: the init folder). */
+  out?: string;
+  fiveClass?: boolean;
+  optimizer?: OptimizerSpec;
+  lr?: number;
+  epochs?: number;
+  batchSize?: number;
+  maxSteps?: number;
+  maxLen?: number;
+  seed?: number;
+  /** Tokens in id order, when import.json has none. */
+  vocab?: string[];
+  device?: Device;
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+export interface FinetuneResult {
+  modelPath: string;
+  steps: number;
+  stepLosses: number[];
+  epochs: { epoch: number; trainLoss: number; devAccuracy: number | null }[];
+}
+
+interface Encoded {
+  ids: number[][];
+  labels: number[];
+}
+
+function encoder(vocab: string[]): (e: Example) => number[] {
+  const ids = new Map(vocab.map((t, i) => [t, i]));
+  const unk = ['<unk>', '[UNK]', '<UNK>', 'unk'].map((t) => ids.get(t)).find((i) => i !== undefined) ?? 1;
+  return (e) => tokenize(e.text).map((t) => ids.get(t) ?? ids.get(t.toLowerCase()) ?? unk);
+}
+
+function batches(data: Encoded, size: number, rng: Rng | null, maxLen?: number): { batch: PaddedBatch; labels: BigInt64Array }[] {
+  return lengthBucketedBatches(data.ids, size, rng).map((idx) => ({
+    batch: padBatch(idx.map((i) => data.ids[i]!), maxLen ? { maxLen } : {}),
+    labels: BigInt64Array.from(idx, (i) => BigInt(data.labels[i]!)),
+  }));
+}
+
+/** Fine-tune an imported model on labelled text; writes model.onnx (original input/output names), checkpoint and metrics. */
+export async function finetuneRun(opts: FinetuneOptions): Promise<FinetuneResult> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { info, source } = await readImportRun(opts.init);
+  const out = opts.out ?? opts.init;
+  await mkdir(out, { recursive: true });
+  const vocab = opts.vocab ?? info.vocab;
+  if (!vocab) throw new ImportError('the imported model has no vocabulary: pass --vocab vocab.json (tokens in id order) to import-onnx or finetune');
+  const dataset = typeof opts.data === 'string' ? await readDataset(opts.data, { binary: !opts.fiveClass }) : opts.data;
+  const classes = info.outputs.find((o) => o.name === info.logitsOutput)?.shape?.[1];
+  if (typeof classes === 'number' && dataset.labels.length > classes) {
+    throw new ImportError(`the data has ${dataset.labels.length} labels (${dataset.labels.join(', ')}) but the model's logits '${info.logitsOutput}' have ${classes} classes`);
+  }
+  const encode = encoder(vocab);
+  const enc = (xs: Example[]): Encoded => ({ ids: xs.map(encode), labels: xs.map((e) => e.label) });
+  const train = enc(dataset.train);
+  if (train.ids.length === 0) throw new ImportError('the training split is empty');
+  const dev = enc(dataset.dev);
+
+  const seed = opts.seed ?? 1;
+  const optimizer = opts.optimizer ?? DEFAULT_OPTIMIZER;
+  const ckpt = await loadCheckpoint(join(opts.init, 'checkpoint.safetensors'));
+  const trainer = await ImportedTrainer.create(source, {
+    optimizer,
+    params: ckpt.params,
+    state: ckpt.state,
+    step: ckpt.position.step,
+    logitsOutput: info.logitsOutput,
+    import: info.importOptions,
+    ...(opts.device ? { device: opts.device } : {}),
+    ...(opts.threads ? { threads: opts.threads } : {}),
+  });
+  const lr = opts.lr ?? 0.001;
+  const epochs = opts.epochs ?? 1;
+  const batchSize = opts.batchSize ?? 32;
+  const metrics = join(out, 'metrics.jsonl');
+  const stepLosses: number[] = [];
+  const records: FinetuneResult['epochs'] = [];
+  const devBatches = dev.ids.length > 0 ? batches(dev, 64, null).map((b) => ({ feeds: batchFeeds(info.binding, b.batch), labels: b.labels })) : [];
+  let stopped = false;
+  try {
+    for (let epoch = 0; epoch < epochs && !stopped; epoch++) {
+      let lossSum = 0;
+      let seen = 0;
+      for (const { batch, labels } of batches(train, batchSize, new Rng(seed * 7919 + epoch), opts.maxLen)) {
+        const r = await trainer.step(batchFeeds(info.binding, batch), labels, lr);
+        if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
+          throw new ImportError(`loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${trainer.steps + 1}: lower the learning rate (now ${lr})`);
+        }
+        stepLosses.push(r.loss);
+        lossSum += r.loss * batch.batch;
+        seen += batch.batch;
+        if (opts.maxSteps !== undefined && trainer.steps >= opts.maxSteps) {
+          stopped = true;
+          break;
+        }
+      }
+      const ev = devBatches.length > 0 ? await trainer.evaluate(devBatches) : null;
+      const record = { epoch: epoch + 1, trainLoss: lossSum / Math.max(seen, 1), devAccuracy: ev ? ev.correct / ev.total : null };
+      records.push(record);
+      await appendFile(metrics, `${JSON.stringify({ type: 'epoch', steps: trainer.steps, ...record })}\n`);
+      log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)}${record.devAccuracy === null ? '' : ` | dev acc ${(100 * record.devAccuracy).toFixed(2)}%`} | ${trainer.steps} steps`);
+    }
+    const modelPath = join(out, 'model.onnx');
+    await writeFile(modelPath, encodeModel(trainer.exportModel()));
+    await saveCheckpoint(join(out, 'checkpoint.safetensors'), {
+      params: trainer.params(),
+      state: trainer.state(),
+      position: { ...startPosition(seed), step: trainer.steps, epoch: records.length },
+    });
+    if (resolve(out) !== resolve(opts.init)) {
+      await copyFile(join(opts.init, 'source.onnx'), join(out, 'source.onnx'));
+      await writeFile(join(out, 'import.json'), `${JSON.stringify(info, null, 1)}\n`);
+    }
+    return { modelPath, steps: trainer.steps, stepLosses, epochs: records };
+  } finally {
+    await trainer.release();
+  }
+}

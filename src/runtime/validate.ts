@@ -1,0 +1,136 @@
+// What a model file must satisfy before onnxruntime sees it, so that a corrupt or
+// damaged file fails at load time with a typed error naming the problem, rather than
+// later (a Reshape failing on the first request, NaN probabilities in production).
+// Runtime-agnostic: the Node and browser loaders can both call it.
+import { decodeModel, type ModelProto, type NodeProto, type TensorProto, toNumber } from '../onnx/proto.js';
+import { checkModel } from '../onnx/checker.js';
+import { readClassifierMetadata } from '../models/classifier.js';
+import { paramSpecs } from '../models/init.js';
+import type { ModelConfig } from '../models/config.js';
+import { Vocabulary } from '../data/vocab.js';
+import { ModelLoadError, ModelWeightsError } from './errors.js';
+import type { ModelInfo } from './predictor.js';
+
+/** Where a tensor's first non-finite value sits, and how many there are. */
+export interface NonFinite {
+  name: string;
+  dims: number[];
+  nan: number;
+  inf: number;
+  first: number;
+}
+
+const FLOAT = 1;
+const DOUBLE = 11;
+
+/** The float values of an initializer, or null for other types and external data. */
+function floatValues(t: TensorProto): Float32Array | Float64Array | number[] | null {
+  if (t.dataLocation === 1) return null;
+  const raw = t.rawData;
+  if (t.dataType === FLOAT) {
+    if (raw && raw.length > 0) {
+      if (raw.length % 4 !== 0) return null; // the checker reports the size mismatch
+      return raw.byteOffset % 4 === 0 ? new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4) : new Float32Array(raw.slice().buffer);
+    }
+    return t.floatData ?? [];
+  }
+  if (t.dataType === DOUBLE) {
+    if (raw && raw.length > 0) {
+      if (raw.length % 8 !== 0) return null;
+      return raw.byteOffset % 8 === 0 ? new Float64Array(raw.buffer, raw.byteOffset, raw.length / 8) : new Float64Array(raw.slice().buffer);
+    }
+    return t.doubleData ?? [];
+  }
+  return null;
+}
+
+/** Every float initializer (subgraphs included) holding NaN or ±Infinity. */
+export function nonFiniteInitializers(model: ModelProto): NonFinite[] {
+  const out: NonFinite[] = [];
+  const visit = (inits: TensorProto[] | null | undefined, nodes: NodeProto[] | null | undefined): void => {
+    for (const t of inits ?? []) {
+      const v = floatValues(t);
+      if (!v) continue;
+      let nan = 0;
+      let inf = 0;
+      let first = -1;
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i]!;
+        if (x - x !== 0) {
+          // x - x is NaN for NaN and ±Infinity alike: one comparison in the hot loop.
+          if (Number.isNaN(x)) nan++;
+          else inf++;
+          if (first < 0) first = i;
+        }
+      }
+      if (first >= 0) out.push({ name: t.name ?? '', dims: (t.dims ?? []).map((d) => toNumber(d)), nan, inf, first });
+    }
+    for (const n of nodes ?? []) {
+      for (const a of n.attribute ?? []) {
+        if (a.t) visit([a.t], []);
+        for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) visit(g.initializer, g.node);
+      }
+    }
+  };
+  visit(model.graph?.initializer, model.graph?.node);
+  return out;
+}
+
+export function describeNonFinite(f: NonFinite): string {
+  const what = [f.nan ? `${f.nan} NaN` : '', f.inf ? `${f.inf} infinite` : ''].filter(Boolean).join(' and ');
+  return `weight '${f.name}' [${f.dims}] holds ${what} value(s) (first at flat index ${f.first})`;
+}
+
+/**
+ * The classifier's parameters as the config says they must be: every one present, float32,
+ * the right shape. Only applies when the model names its weights as highway-onnx does.
+ */
+export function checkClassifierWeights(model: ModelProto, config: ModelConfig): void {
+  const inits = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const specs = paramSpecs(config);
+  if (!specs.some((s) => inits.has(s.name))) return;
+  const where = `the config (${config.kind}, ${config.layers} layer(s), vocabSize ${config.vocabSize}, embedDim ${config.embedDim}, hidden ${config.hidden}, ${config.classes} classes)`;
+  for (const s of specs) {
+    const t = inits.get(s.name);
+    if (!t) throw new ModelWeightsError(`weight '${s.name}' is missing: ${where} needs float32 [${s.dims}]`);
+    const dims = (t.dims ?? []).map((d) => toNumber(d));
+    if (t.dataType !== FLOAT || dims.join() !== s.dims.join()) {
+      const type = t.dataType === FLOAT ? 'float32' : `data type ${t.dataType}`;
+      throw new ModelWeightsError(`weight '${s.name}' is ${type} [${dims}]; ${where} needs float32 [${s.dims}]`);
+    }
+  }
+}
+
+/**
+ * Decode and vet a classifier file: protobuf, structure, metadata, weights (shapes and
+ * finiteness). Every failure is a typed error whose first line says what was expected
+ * and what was found.
+ */
+export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info: ModelInfo } {
+  const model = decodeModel(bytes);
+  const problems = checkModel(model);
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : '';
+    throw new ModelLoadError(`the model is structurally broken: ${problems[0]}${more}`);
+  }
+  const meta = readClassifierMetadata(model);
+  let vocab: Vocabulary | null = null;
+  if (meta.vocab) {
+    try {
+      vocab = Vocabulary.fromJSON(meta.vocab);
+    } catch (e) {
+      throw new ModelLoadError(`the model's vocabulary (metadata 'highway_onnx.vocab') is unusable: ${(e as Error).message}`);
+    }
+  }
+  checkClassifierWeights(model, meta.config);
+  // NaN is never meaningful; ±Infinity can be (a masking constant), except in a trained weight.
+  const params = new Set(paramSpecs(meta.config).map((s) => s.name));
+  const bad = nonFiniteInitializers(model).filter((f) => f.nan > 0 || params.has(f.name));
+  if (bad.length > 0) {
+    const more = bad.length > 1 ? `; ${bad.length - 1} more weight tensor(s) too` : '';
+    throw new ModelWeightsError(
+      `the model's weights are not finite: ${describeNonFinite(bad[0]!)}${more}. Its predictions would be NaN; retrain, or re-export from a checkpoint taken before training diverged`,
+    );
+  }
+  return { model, info: { config: meta.config, labels: meta.labels, vocab } };
+}

@@ -1,0 +1,231 @@
+// The HTTP server: POST /v1/predict, GET /healthz, GET /metrics, over Node's http module.
+// Requests are validated before any work, scored through the micro-batcher, and answered
+// with JSON; errors are `{"error": {"code", "message"}}` with a 4xx/5xx status.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Predictor } from '../runtime/predictor.js';
+import { Vocabulary } from '../data/vocab.js';
+import { ModelLoadError } from '../runtime/errors.js';
+import { MicroBatcher } from './batcher.js';
+import { HttpError, ListenError } from './errors.js';
+import { PROMETHEUS_CONTENT_TYPE, serverMetrics } from './metrics.js';
+import { DEFAULT_LIMITS, parsePredictBody, readBody, type RequestLimits } from './request.js';
+
+export interface ServeOptions extends Partial<RequestLimits> {
+  /** Most texts in one onnxruntime run (default 32). */
+  maxBatch?: number;
+  /** Longest a text waits for others to fill its batch, ms (default 5). */
+  maxWaitMs?: number;
+  /** Texts allowed to wait at once before requests are refused with 503. */
+  maxQueue?: number;
+  /** Whole-request time limit, ms (default 30 000): slow clients cannot hold a socket forever. */
+  requestTimeoutMs?: number;
+  /** Where the server logs (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface ResolvedServeOptions extends RequestLimits {
+  maxBatch: number;
+  maxWaitMs: number;
+}
+
+export interface PredictionJson {
+  label: string;
+  probs: Record<string, number>;
+  /** Tokens the model saw, and how many of them it did not know. */
+  tokens: number;
+  unknown: number;
+}
+
+interface Encoded {
+  ids: number[];
+  tokens: number;
+  unknown: number;
+}
+
+const ROUTES: Record<string, string[]> = { '/v1/predict': ['POST'], '/healthz': ['GET', 'HEAD'], '/metrics': ['GET', 'HEAD'] };
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export class PredictServer {
+  readonly server: Server;
+  readonly metrics = serverMetrics();
+  readonly batcher: MicroBatcher<number[], { label: string; probs: number[] }>;
+  readonly options: ResolvedServeOptions;
+  private draining = false;
+  private inflight = 0;
+  private inflightZero: (() => void)[] = [];
+  private shuttingDown: Promise<{ forced: boolean }> | null = null;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    readonly predictor: Predictor,
+    opts: ServeOptions = {},
+  ) {
+    if (!predictor.info.vocab) throw new ModelLoadError('the model carries no vocabulary (metadata highway_onnx.vocab), so it cannot score texts: build or export it with one');
+    this.options = {
+      maxBatch: opts.maxBatch ?? 32,
+      maxWaitMs: opts.maxWaitMs ?? 5,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_LIMITS.maxBodyBytes,
+      maxTexts: opts.maxTexts ?? DEFAULT_LIMITS.maxTexts,
+      maxChars: opts.maxChars ?? DEFAULT_LIMITS.maxChars,
+    };
+    this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+    const m = this.metrics;
+    this.batcher = new MicroBatcher(
+      async (ids) => (await predictor.predict(ids)).map((p) => ({ label: p.label, probs: p.probs })),
+      {
+        maxBatch: this.options.maxBatch,
+        maxWaitMs: this.options.maxWaitMs,
+        ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}),
+        onBatch: (size, seconds) => {
+          m.batchSize.observe(size);
+          m.batchSeconds.observe(seconds);
+          m.texts.inc({}, size);
+        },
+        onQueue: (n) => m.queued.set(n),
+      },
+    );
+    const cfg = predictor.info.config;
+    m.info.set(1, { kind: cfg.kind, layers: String(cfg.layers), labels: predictor.labels.join(','), provider: predictor.provider });
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
+    this.server.headersTimeout = Math.min(this.server.requestTimeout, 10_000);
+    this.server.on('clientError', (err, socket) => {
+      // Malformed HTTP (bad request line, oversized headers): answer 400 if the socket still can.
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy(err);
+    });
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<{ host: string; port: number; url: string }> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException): void => {
+        const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' ? `no such local address` : e.message;
+        reject(new ListenError(`cannot listen on ${host}:${port}: ${why}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        const a = this.server.address() as AddressInfo;
+        const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+        resolve({ host: a.address, port: a.port, url: `http://${h}:${a.port}` });
+      });
+    });
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Graceful stop: refuse new requests (503), stop batching waits, finish every request already
+   * received, then close. After graceMs, remaining connections are cut ({forced: true}).
+   */
+  shutdown(graceMs = 30_000): Promise<{ forced: boolean }> {
+    if (this.shuttingDown) return this.shuttingDown;
+    this.draining = true;
+    this.shuttingDown = (async () => {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.server.closeIdleConnections();
+      void this.batcher.drain();
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        this.inflight === 0 ? Promise.resolve(true) : new Promise<boolean>((r) => this.inflightZero.push(() => r(true))),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) this.log(`highway-onnx: shutdown grace period (${graceMs} ms) over: closing ${this.inflight} unfinished request(s)`);
+      this.server.closeAllConnections();
+      await closed;
+      return { forced: !finished };
+    })();
+    return this.shuttingDown;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = performance.now();
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = path in ROUTES ? path : 'other';
+    const method = METHODS.has(req.method ?? '') ? req.method! : 'other';
+    this.inflight++;
+    this.metrics.inflight.set(this.inflight);
+    res.on('close', () => {
+      this.metrics.requests.inc({ route, method, status: String(res.statusCode) });
+      this.metrics.latency.observe((performance.now() - t0) / 1000, { route });
+      this.inflight--;
+      this.metrics.inflight.set(this.inflight);
+      if (this.inflight === 0) for (const w of this.inflightZero.splice(0)) w();
+    });
+    req.on('error', () => undefined); // a client that vanishes mid-body is handled by readBody
+    try {
+      if (this.draining) throw new HttpError(503, 'E_SHUTTING_DOWN', 'the server is shutting down', { connection: 'close' });
+      const allowed = ROUTES[path];
+      if (!allowed) throw new HttpError(404, 'E_NOT_FOUND', `no route ${path}: the server answers POST /v1/predict, GET /healthz and GET /metrics`);
+      if (!allowed.includes(req.method ?? '')) {
+        throw new HttpError(405, 'E_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}: use ${allowed.join(' or ')}`, { allow: allowed.join(', ') });
+      }
+      if (path === '/v1/predict') await this.predict(req, res);
+      else if (path === '/healthz') this.send(res, 200, { status: 'ok', model: this.modelSummary() }, req.method === 'HEAD');
+      else this.sendText(res, 200, this.metrics.registry.render(), PROMETHEUS_CONTENT_TYPE, req.method === 'HEAD');
+    } catch (e) {
+      const he = toHttpError(e);
+      if (he.status >= 500 && he.code === 'E_INTERNAL') this.log(`highway-onnx: internal error on ${req.method} ${path}: ${(e as Error)?.stack ?? e}`);
+      if (!res.headersSent) this.send(res, he.status, { error: { code: he.code, message: he.message } }, false, he.headers);
+      else res.destroy();
+      if (he.headers.connection === 'close') req.resume(); // discard the rest of an oversized body
+    }
+  }
+
+  private async predict(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Any Content-Type is read as JSON (curl -d sends a form type); a body that is not JSON gets E_BAD_JSON.
+    const body = await readBody(req, this.options.maxBodyBytes);
+    const texts = parsePredictBody(body, this.options);
+    const encoded = texts.map((t) => this.encode(t));
+    const preds = await this.batcher.submit(encoded.map((e) => e.ids));
+    const labels = this.predictor.labels;
+    const predictions: PredictionJson[] = preds.map((p, i) => ({
+      label: p.label,
+      probs: Object.fromEntries(labels.map((l, k) => [l, p.probs[k]!])),
+      tokens: encoded[i]!.tokens,
+      unknown: encoded[i]!.unknown,
+    }));
+    this.send(res, 200, { predictions });
+  }
+
+  private encode(text: string): Encoded {
+    const { ids } = this.predictor.encode(text);
+    let unknown = 0;
+    for (const id of ids) if (id === Vocabulary.UNK_ID) unknown++;
+    return { ids, tokens: ids.length, unknown };
+  }
+
+  private modelSummary(): Record<string, unknown> {
+    const c = this.predictor.info.config;
+    return { kind: c.kind, layers: c.layers, hidden: c.hidden, labels: this.predictor.labels, vocabSize: c.vocabSize, provider: this.predictor.provider, maxBatch: this.options.maxBatch, maxWaitMs: this.options.maxWaitMs };
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headOnly = false, headers: Record<string, string> = {}): void {
+    this.sendText(res, status, JSON.stringify(body), 'application/json; charset=utf-8', headOnly, headers);
+  }
+
+  private sendText(res: ServerResponse, status: number, text: string, type: string, headOnly = false, headers: Record<string, string> = {}): void {
+    const buf = Buffer.from(text, 'utf8');
+    const h: Record<string, string | number> = { 'content-type': type, 'content-length': buf.length, ...headers };
+    if (this.draining) h.connection = 'close';
+    res.writeHead(status, h);
+    res.end(headOnly ? undefined : buf);
+  }
+}
+
+function toHttpError(e: unknown): HttpError {
+  if (e instanceof HttpError) return e;
+  const code = (e as { code?: unknown })?.code;
+  const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  if (code === 'E_PREDICT_INPUT') return new HttpError(400, code, message);
+  if (code === 'E_MODEL_RUN') return new HttpError(500, code, message);
+  return new HttpError(500, 'E_INTERNAL', 'internal server error (logged on the server)');
+}
+
+export function createPredictServer(predictor: Predictor, opts: ServeOptions = {}): PredictServer {
+  return new PredictServer(predictor, opts);
+}

@@ -1,0 +1,89 @@
+// Shared by the serve tests: a tiny real classifier, request helpers over real sockets.
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import * as ort from 'onnxruntime-node';
+import { classifierModel } from '../../src/models/classifier.js';
+import { resolveConfig } from '../../src/models/config.js';
+import { initParams } from '../../src/models/init.js';
+import { encodeModel } from '../../src/onnx/proto.js';
+import { Vocabulary } from '../../src/data/vocab.js';
+import { tokenize } from '../../src/data/tokenizer.js';
+import { loadModel } from '../../src/runtime/node.js';
+import { Predictor, type OrtTensorLike, type SessionLike, type TensorCtor } from '../../src/runtime/predictor.js';
+import { parsePrometheus } from '../../src/serve/metrics.js';
+
+export const TRAIN_TEXTS = ['a gripping film', 'not good at all', 'the plot is dull but the acting is great', 'wonderful', 'poison pill'];
+export const vocab = Vocabulary.build(TRAIN_TEXTS.map(tokenize));
+export const config = resolveConfig({ layers: 2, vocabSize: vocab.size, embedDim: 6, hidden: 3, seed: 7 });
+export const modelBytes = encodeModel(classifierModel(config, { params: initParams(config), vocab: vocab.toJSON() }));
+
+export async function tinyPredictor(maxBatch = 64): Promise<Predictor> {
+  return loadModel(modelBytes, { device: 'cpu', maxBatch });
+}
+
+/**
+ * A Predictor whose session can be slowed down and poisoned: runs take `delayMs` longer, and a
+ * batch holding the id of `poisonToken` fails, as a model that breaks on one input would.
+ */
+export async function rigged(opts: { delayMs?: number; poisonToken?: string; maxBatch?: number } = {}): Promise<{ predictor: Predictor; runs: number[] }> {
+  const inner = await tinyPredictor(opts.maxBatch ?? 64);
+  const poison = opts.poisonToken ? BigInt(vocab.idOf(opts.poisonToken)) : null;
+  const runs: number[] = [];
+  const session: SessionLike = {
+    inputNames: inner.session.inputNames,
+    outputNames: inner.session.outputNames,
+    async run(feeds: Record<string, OrtTensorLike>) {
+      runs.push(feeds.lengths!.dims[0]!);
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+      if (poison !== null && (feeds.ids!.data as BigInt64Array).includes(poison)) throw new Error('simulated kernel failure');
+      return inner.session.run(feeds);
+    },
+    release: () => inner.release(),
+  };
+  return { predictor: new Predictor(session, ort.Tensor as unknown as TensorCtor, inner.info, { maxBatch: opts.maxBatch ?? 64, provider: 'cpu' }), runs };
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json: () => any;
+}
+
+/** One HTTP request with node:http (a fresh connection), body as given. */
+export function send(url: string, opts: { method?: string; path?: string; body?: string | Uint8Array; headers?: Record<string, string | number> } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(opts.path ?? '/', url);
+    const req = request(u, { method: opts.method ?? 'GET', headers: { connection: 'close', ...(opts.headers ?? {}) }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode!, headers: res.headers, body, json: () => JSON.parse(body) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export const predict = (url: string, body: unknown): Promise<Reply> =>
+  send(url, { method: 'POST', path: '/v1/predict', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+export async function metrics(url: string): Promise<Map<string, number>> {
+  const r = await send(url, { path: '/metrics' });
+  return parsePrometheus(r.body);
+}
+
+/** Raw bytes over TCP; resolves with everything the server sent before closing. */
+export function raw(url: string, bytes: string | Uint8Array): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = connect(Number(u.port), u.hostname, () => s.end(bytes));
+    s.on('data', (c) => chunks.push(c));
+    s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    s.on('error', reject);
+  });
+}

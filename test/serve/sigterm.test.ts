@@ -1,0 +1,79 @@
+// `highway-onnx serve` as a real process: SIGTERM finishes the requests in flight (without
+// waiting out max-wait), closes idle keep-alive connections, and exits 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { metrics, modelBytes, predict, send } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'serve-sigterm-'));
+const modelPath = join(dir, 'model.onnx');
+writeFileSync(modelPath, modelBytes);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+export function spawnServe(args: string[]): { child: ChildProcess; url: Promise<string>; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'serve', '--model', modelPath, '--port', '0', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited (${code}) before listening: ${err}`)));
+  });
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, url, stderr: () => err, exit };
+}
+
+describe('serve: SIGTERM', () => {
+  it('finishes queued requests at once, closes idle keep-alive sockets, exits 0, then refuses connections', async () => {
+    const { child, url: pending, stderr, exit } = spawnServe(['--max-wait-ms', '5000', '--max-batch', '32']);
+    const url = await pending;
+    // An idle keep-alive connection must not keep the server alive.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    await new Promise<void>((resolve, reject) => {
+      request(new URL('/healthz', url), { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      }).on('error', reject).end();
+    });
+    // Three requests wait in the batch queue (max wait 5 s, batch not full).
+    const inflight = [predict(url, { texts: ['wonderful'] }), predict(url, { texts: ['a gripping film', 'not good at all'] }), predict(url, { texts: [''] })];
+    for (let i = 0; i < 100 && (await metrics(url)).get('highway_queue_texts') !== 4; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await metrics(url)).get('highway_queue_texts')).toBe(4);
+
+    const t0 = performance.now();
+    child.kill('SIGTERM');
+    const replies = await Promise.all(inflight);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(replies.map((r) => r.json().predictions.length)).toEqual([1, 2, 1]);
+    expect(performance.now() - t0).toBeLessThan(2500);
+    expect(await exit).toBe(0);
+    expect(stderr()).toMatch(/SIGTERM: finishing requests in flight/);
+    expect(stderr()).toMatch(/highway-onnx: stopped\n$/);
+    await expect(send(url, { path: '/healthz' })).rejects.toThrow(/ECONNREFUSED/);
+    agent.destroy();
+  }, 30_000);
+
+  it('a port already in use is one clear line and exit 1', async () => {
+    const first = spawnServe([]);
+    const url = await first.url;
+    const port = new URL(url).port;
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'serve', '--model', modelPath, '--port', port], { cwd: ROOT });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(1);
+    expect(err.trim()).toBe(`highway-onnx: [E_LISTEN] cannot listen on 127.0.0.1:${port}: the address is already in use`);
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+  }, 30_000);
+});
