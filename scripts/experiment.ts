@@ -4,7 +4,8 @@ import { CommanderError } from 'commander';
 import { experimentMain } from '../src/experiment/cli.js';
 
 try {
-  await experimentMain(process.argv);
+  const summary = await experimentMain(process.argv);
+  if (summary && summary.failed.length > 0) process.exitCode = 1;
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
   const err = e as Error & { code?: string };

@@ -7,7 +7,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Plugin } from 'vite';
+import type { Plugin, UserConfig } from 'vite';
 
 /** onnxruntime-web's runtime files: the WASM-only flavour and the WebGPU (asyncify) flavour. */
 export const ORT_FILES = [
@@ -98,5 +98,35 @@ export function highwayWebAssets(opts: { defaultModel?: string } = {}): Plugin {
         await copyFile(defaultModel, join(outDir, DEFAULT_MODEL_URL));
       }
     },
+  };
+}
+
+/**
+ * The Vite config of the demo (examples/web/vite.config.ts re-exports it; not at the project root,
+ * where vitest would take it for its own): build into dist/web, the demo page plus the harness
+ * page the browser tests and benchmark drive.
+ */
+export function webViteConfig(): UserConfig {
+  const root = join(PROJECT_ROOT, 'examples/web');
+  return {
+    root,
+    base: './',
+    publicDir: false,
+    build: {
+      outDir: join(PROJECT_ROOT, 'dist/web'),
+      emptyOutDir: true,
+      target: 'es2022',
+      chunkSizeWarningLimit: 2000,
+      rollupOptions: { input: { main: join(root, 'index.html'), bench: join(root, 'bench.html') } },
+    },
+    worker: { format: 'es' },
+    // onnxruntime-web's "extern wasm" builds: the runtime glue (.mjs) and .wasm are fetched from
+    // env.wasm.wasmPaths (the page sets it to ort/), not embedded, nor re-emitted by the bundler.
+    resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'] },
+    // Pre-bundling would move its module away from where it expects to be.
+    optimizeDeps: { exclude: ['onnxruntime-web'] },
+    server: { headers: { ...ISOLATION_HEADERS }, port: 5173 },
+    preview: { headers: { ...ISOLATION_HEADERS }, port: 4173 },
+    plugins: [highwayWebAssets()],
   };
 }

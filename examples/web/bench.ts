@@ -1,13 +1,13 @@
-// Harness page for scripts/bench/browser.ts and test/web: the browser entry's API on `window`,
-// plus timing loops that run inside the page (no round trip per call).
+// Harness page for scripts/bench/browser.ts: the browser entry's API on `window.highwayBench`,
+// timing loops that run inside the page (no round trip per call), and a training worker
+// that is stepped on request.
 import * as web from '../../src/web/index.js';
-import { trainInWorker, type WorkerTrainOptions } from '../../src/web/worker.js';
 
-web.configureWasm({ wasmPaths: new URL('ort/', document.baseURI).href });
+const wasmPaths = new URL('ort/', document.baseURI).href;
+web.configureWasm({ wasmPaths });
 
-/** Latencies (ms) of predictor.predict(batch) over `seconds`, after `warmup` calls. */
-async function timePredict(p: web.Predictor, batch: number[][], opts: { seconds: number; minIters: number; warmup: number }): Promise<number[]> {
-  for (let i = 0; i < opts.warmup; i++) await p.predict(batch);
+/** Latencies (ms) of predictor.predict(batch) over `seconds` (at least minIters calls). */
+async function timePredict(p: web.Predictor, batch: number[][], opts: { seconds: number; minIters: number }): Promise<number[]> {
   const times: number[] = [];
   const end = performance.now() + opts.seconds * 1000;
   while (performance.now() < end || times.length < opts.minIters) {
@@ -18,9 +18,31 @@ async function timePredict(p: web.Predictor, batch: number[][], opts: { seconds:
   return times;
 }
 
-function trainWorker(options: WorkerTrainOptions): Promise<web.BrowserTrainResult> {
-  const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module' });
-  return trainInWorker(worker, options, { wasmPaths: new URL('ort/', document.baseURI).href }).result.finally(() => worker.terminate());
+interface StepTimes {
+  steps: number;
+  seconds: number;
+  tokens: number;
+  loss: number;
 }
 
-(window as unknown as { highwayBench: unknown }).highwayBench = { ...web, timePredict, trainWorker, ready: true };
+/** A Training in a worker (as the demo trains): steps(n) runs and times n steps there. */
+async function openTrainer(options: web.BrowserTrainOptions, numThreads?: number) {
+  const worker = new Worker(new URL('./bench-worker.ts', import.meta.url), { type: 'module' });
+  const call = <T>(msg: unknown): Promise<T> =>
+    new Promise((resolve, reject) => {
+      worker.onmessage = (ev: MessageEvent<{ ok: boolean; message?: string } & T>) => (ev.data.ok ? resolve(ev.data) : reject(new Error(ev.data.message)));
+      worker.onerror = (ev) => reject(new Error(ev.message || 'benchmark worker failed'));
+      worker.postMessage(msg);
+    });
+  const opened = await call<{ buildMs: number; sessionMs: number; totalSteps: number }>({ type: 'open', options, wasm: { wasmPaths, ...(numThreads ? { numThreads } : {}) } });
+  return {
+    ...opened,
+    steps: (n: number) => call<StepTimes>({ type: 'steps', n }),
+    close: async () => {
+      await call({ type: 'close' });
+      worker.terminate();
+    },
+  };
+}
+
+(window as unknown as { highwayBench: unknown }).highwayBench = { ...web, timePredict, openTrainer, ready: true };

@@ -70,8 +70,8 @@ export class TrainChart {
       g.fillText(`${100 - 25 * i}%`, pad.l + pw + 4, y + 4);
     }
     g.fillStyle = COLOURS.text;
-    g.textAlign = 'center';
-    g.fillText(`step (of ${this.total})`, pad.l + pw / 2, h - 6);
+    g.textAlign = 'right';
+    g.fillText(`step (of ${this.total})`, pad.l + pw, h - 8);
 
     const line = (pts: [number, number][], colour: string, width: number): void => {
       if (pts.length === 0) return;
@@ -93,13 +93,14 @@ export class TrainChart {
     }
 
     const legend: [string, string][] = [['loss', COLOURS.loss], ['train acc', COLOURS.train], ['dev acc', COLOURS.dev]];
-    let lx = pad.l + 6;
+    // Under the plot, where no line runs.
+    let lx = pad.l;
     g.textAlign = 'left';
     for (const [name, colour] of legend) {
       g.fillStyle = colour;
-      g.fillRect(lx, pad.t + 4, 10, 3);
+      g.fillRect(lx, h - 13, 10, 3);
       g.fillStyle = COLOURS.text;
-      g.fillText(name, lx + 14, pad.t + 9);
+      g.fillText(name, lx + 14, h - 8);
       lx += g.measureText(name).width + 30;
     }
   }

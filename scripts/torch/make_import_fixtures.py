@@ -3,8 +3,9 @@
 
 Run from the project root:  /usr/bin/python3 scripts/torch/make_import_fixtures.py
 Also a helper the tests call when torch is present (the "live" PyTorch check):
-    /usr/bin/python3 scripts/torch/make_import_fixtures.py twin-logits WEIGHTS.safetensors BATCH.json
-prints {"logits": [...]} for the twin (config from the file's metadata) after load_state_dict.
+    /usr/bin/python3 scripts/torch/make_import_fixtures.py twin-logits WEIGHTS.safetensors BATCH.json [W B ...]
+prints {"logits": [...]} per pair: the twin (config from the file's metadata, float64) after
+load_state_dict(strict=True) of the weights, on the batch's ids and lengths.
 
 Everything lands in test/fixtures/import/ (tiny: vocabulary 16, hidden 3–4):
 
@@ -301,6 +302,10 @@ def make_gru():
 
 def twin_logits(weights, batch_json):
     """Load exported weights (safetensors with our config in its metadata) into the twin; print logits."""
+    print(json.dumps(_twin_logits(weights, batch_json)))
+
+
+def _twin_logits(weights, batch_json):
     tensors, metadata = load_safetensors(weights)
     cfg = json.loads(metadata['highway_onnx.config'])
     with open(batch_json) as f:
@@ -310,12 +315,14 @@ def twin_logits(weights, batch_json):
     m.eval()
     with torch.no_grad():
         logits = m(torch.tensor(batch['ids'], dtype=torch.int64), torch.tensor(batch['lengths'], dtype=torch.int64))
-    print(json.dumps({'logits': logits.reshape(-1).tolist(), 'keys': list(tensors.keys())}))
+    return {'logits': logits.reshape(-1).tolist(), 'keys': list(tensors.keys())}
 
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == 'twin-logits':
-        twin_logits(sys.argv[2], sys.argv[3])
+        args = sys.argv[2:]  # WEIGHTS BATCH [WEIGHTS BATCH ...]: one JSON line each (torch imports once)
+        for i in range(0, len(args) - 1, 2):
+            twin_logits(args[i], args[i + 1])
         return
     import warnings
     warnings.filterwarnings('ignore')

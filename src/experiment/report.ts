@@ -82,7 +82,8 @@ export function resultsMarkdown(record: ExperimentRecord | null, results: CellRe
       `Budget per cell: ${s.epochs} epochs (early stopping ${s.patience >= s.epochs ? 'off' : `patience ${s.patience}`}), Adam lr ${s.lr}, batch ${s.batchSize}, ` +
         `embedding ${s.embedDim}, hidden ${s.hidden} per direction, dropout ${s.dropout}, random-init embeddings; ` +
         `highway transform-gate bias ${describeGateBias(s.gateBias)}, carry 'projection' (layer 1).`,
-      `Seeds: ${s.seeds.join(', ')} (cells finished: ${results.length}).${record.command ? ` Command: \`${record.command}\`.` : ''}`,
+      `Seeds: ${s.seeds.join(', ')} (cells finished: ${results.length}).`,
+      ...(record.commands.length ? ['', `Command${record.commands.length > 1 ? 's' : ''}: ${record.commands.map((c) => `\`${c}\``).join(', then ')}.`] : []),
       '',
     );
   }

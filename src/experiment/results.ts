@@ -35,7 +35,8 @@ export interface ExperimentRecord {
   dataSizes: { train: number; dev: number; test: number };
   /** Accuracy of always predicting the most frequent class. */
   majority: { dev: number; test: number };
-  command: string;
+  /** Every distinct command line that ran this sweep, first to last (a resumed sweep adds one). */
+  commands: string[];
   startedAt: string;
 }
 

@@ -31,6 +31,8 @@ export interface ExperimentSummary {
   results: CellResult[];
   ran: number;
   skipped: number;
+  /** Cells that threw; they stay pending for the next run. */
+  failed: string[];
   seconds: number;
 }
 
@@ -92,7 +94,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
     dataLabel: opts.dataset ? 'given dataset' : settings.data ?? 'built-in data',
     dataSizes: { train: dataset.train.length, dev: dataset.dev.length, test: dataset.test.length },
     majority: { dev: majority(dataset.dev, dataset.labels.length), test: majority(dataset.test, dataset.labels.length) },
-    command: opts.command ?? previous?.command ?? '',
+    commands: [...new Set([...(previous?.commands ?? []), ...(opts.command ? [opts.command] : [])])],
     startedAt: previous?.startedAt ?? new Date().toISOString(),
   };
   await writeJsonAtomic(recordPath, record);
@@ -118,6 +120,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
   };
 
   let ran = 0;
+  const failed: string[] = [];
   for (const [i, cell] of pending.entries()) {
     const remainingCost = pending.slice(i).reduce((a, c) => a + cellCost(c), 0);
     const r = rate();
@@ -127,7 +130,16 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
         `${cell.id}: ${cell.kind} ${cell.depth}-layer, seed ${cell.seed}${cell.kind === 'highway' ? `, gate bias ${cell.gateBias}` : ''}`,
     );
     const c0 = performance.now();
-    const result = await runCell(cell, opts, dataset, log);
+    let result: CellResult;
+    try {
+      result = await runCell(cell, opts, dataset, log);
+    } catch (e) {
+      // One failing cell (e.g. a diverged run) must not cost the rest of the sweep; it stays
+      // pending, so a rerun retries it from its last checkpoint.
+      failed.push(cell.id);
+      log(`  ${cell.id} FAILED: ${(e as Error).message}`);
+      continue;
+    }
     const secs = (performance.now() - c0) / 1000;
     spentCost += cellCost(cell);
     spentSeconds += secs;
@@ -144,8 +156,11 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
   await writeReport(out);
   const results = await readCellResults(out);
   const seconds = (performance.now() - t0) / 1000;
-  log(`sweep done: ${ran} cells run, ${skipped} skipped, ${formatDuration(seconds)}; report in ${join(out, 'results.md')}`);
-  return { results, ran, skipped, seconds };
+  log(
+    `sweep done: ${ran} cells run, ${skipped} skipped${failed.length ? `, ${failed.length} FAILED (${failed.join(', ')}; rerun to retry)` : ''}, ` +
+      `${formatDuration(seconds)}; report in ${join(out, 'results.md')}`,
+  );
+  return { results, ran, skipped, failed, seconds };
 }
 
 function union(a: number[], b: number[]): number[] {

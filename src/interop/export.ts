@@ -2,13 +2,17 @@
  * Whole-model interchange with PyTorch: a twin state_dict → a self-contained classifier .onnx
  * (import-torch), and a classifier .onnx → twin state_dict keys (export-torch).
  */
-import { DEFAULT_OPSET } from '../graph/index.js';
+import { attr, DEFAULT_OPSET, Graph, op, toModel } from '../graph/index.js';
+import { assertValidModel } from '../onnx/checker.js';
+import { readMetadata } from '../onnx/metadata.js';
 import { classifierModel, METADATA_KEYS, readClassifierMetadata } from '../models/classifier.js';
 import type { ModelConfig } from '../models/config.js';
 import { paramSpecs } from '../models/init.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { tensorFromProto, type Tensor } from '../onnx/tensor.js';
+import { tensorFromProto, tensorOf, type Tensor } from '../onnx/tensor.js';
 import { InteropError } from './errors.js';
+import { importOnnx, modelOpset } from './onnx-import/importer.js';
+import { pruneUnusedInitializers } from './onnx-import/training.js';
 import { configForWeights, paramsToTorch, torchToParams, type TorchMapOptions } from './torch-map.js';
 import type { NamedTensor } from './types.js';
 
@@ -76,4 +80,67 @@ export function classifierToTorch(model: ModelProto): TorchExport {
   };
   if (meta.vocab) metadata[METADATA_KEYS.vocab] = JSON.stringify(meta.vocab);
   return { tensors, config: meta.config, metadata };
+}
+
+export interface RawTextOptions {
+  /** Tokens in id order (default: the model's own vocabulary). */
+  vocab?: string[];
+  /**
+   * Locale of the lower-casing StringNormalizer. onnxruntime builds it with the C++ runtime:
+   * 'C.UTF-8' exists on Linux (containers included) and lower-cases non-ASCII letters;
+   * ONNX's default 'en_US.UTF-8' needs that locale installed (macOS, Windows, desktop Linux).
+   */
+  locale?: string;
+}
+
+export const RAW_TEXT_INPUT = 'text';
+const ML_DOMAIN = 'ai.onnx.ml';
+
+/**
+ * The classifier with tokenization and vocabulary lookup inside the graph: input `text`
+ * (string [batch]), the same outputs. Any onnxruntime (Python, C#, Java, C++, JS) scores plain
+ * strings with it, no tokenizer of ours needed:
+ *
+ *   text → StringNormalizer (lower-case) → StringSplit (runs of spaces; opset 20)
+ *        → ai.onnx.ml LabelEncoder (token → id, unknown → <unk>) → ids [batch, time]
+ *   lengths = max(token count, 1): an empty text is one <unk>, as padBatch makes it.
+ *
+ * The split is on spaces only, so it agrees with the toolkit's tokenizer on text already
+ * tokenized that way (SST's Penn Treebank text, `does n't` …); raw punctuation stays attached
+ * to its word (`movie,` is then an unknown token). Opset: max(20, the model's).
+ */
+export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): ModelProto {
+  const meta = readClassifierMetadata(model);
+  const vocab = opts.vocab ?? meta.vocab;
+  if (!vocab) throw new InteropError('E_EXPORT', 'a raw-text model needs the vocabulary: the model carries none (pass one)');
+  if (vocab.length !== meta.config.vocabSize) throw new InteropError('E_EXPORT', `the vocabulary has ${vocab.length} tokens, the model's embedding ${meta.config.vocabSize} rows`);
+  const unk = vocab.indexOf('<unk>') >= 0 ? vocab.indexOf('<unk>') : 1;
+  const opset = Math.max(20, modelOpset(model));
+  const g = new Graph({ name: 'highway_onnx_text_classifier', docString: `${model.graph?.docString ?? ''}\nInput: text, string [batch] (lower-cased and split on spaces inside the graph).` });
+  const text = g.input(RAW_TEXT_INPUT, 'string', ['batch']);
+  const front = g.scope('tokenize', () => {
+    const [lower] = g.addNode('StringNormalizer', [text], { case_change_action: attr.string('LOWER'), locale: attr.string(opts.locale ?? 'C.UTF-8') }, [{ dtype: 'string', shape: ['batch'] }]);
+    const [tokens, counts] = g.addNode('StringSplit', [lower!], {}, [{ dtype: 'string', shape: ['batch', 'words'] }, { dtype: 'int64', shape: ['batch'] }]);
+    // '' (StringSplit's padding) → <unk>: padded steps are masked by the lengths anyway, and an
+    // empty text's single step must be <unk>.
+    const keys = [...vocab, ...(vocab.includes('') ? [] : [''])];
+    const values = [...vocab.keys(), ...(vocab.includes('') ? [] : [unk])];
+    const [ids0] = g.addNode('LabelEncoder', [tokens!], {
+      keys_strings: attr.strings(keys), values_int64s: attr.ints(values), default_int64: attr.int(unk),
+    }, [{ dtype: 'int64', shape: ['batch', 'words'] }], { domain: ML_DOMAIN });
+    // At least one step even when every text is empty: append an <unk> column, keep max(T, 1).
+    const shape = op.shapeOf(ids0!);
+    const batchCol = op.concat([op.slice(shape, [0], [1], [0]), g.vector([1])], 0);
+    const widened = op.concat([ids0!, op.constantOfShape(batchCol, tensorOf('int64', [unk], [1]))], 1);
+    const steps = op.max(op.slice(shape, [1], [2], [0]), g.vector([1]));
+    const [ids] = g.addNode('Slice', [widened, g.vector([0]), steps, g.vector([1])], {}, [{ dtype: 'int64', shape: ['batch', 'time'] }]);
+    const lengths = op.cast(op.max(counts!, g.scalar(1, 'int64')), 'int32');
+    return { ids: ids!, lengths };
+  });
+  importOnnx(model, { graph: g, bind: { ids: front.ids, lengths: front.lengths } });
+  const metadata = { ...readMetadata(model), 'highway_onnx.input': JSON.stringify({ text: RAW_TEXT_INPUT, tokenizer: 'lower-case (StringNormalizer), split on spaces (StringSplit)' }) };
+  const out = pruneUnusedInitializers(toModel(g, { opset, metadata, docString: g.docString }));
+  out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }];
+  assertValidModel(out);
+  return out;
 }

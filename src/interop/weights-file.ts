@@ -1,16 +1,29 @@
 /** Node-only file helpers (node:fs); everything else in src/interop works on bytes. */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { InteropError } from './errors.js';
 import { writeSafetensors } from './safetensors.js';
 import type { NamedTensor } from './types.js';
 import { type WeightsContents, readWeights } from './weights.js';
 
 /** Reads a `.safetensors` or zip `.pt` file, chosen by its magic bytes, not its name. */
 export async function readWeightsFile(path: string): Promise<WeightsContents> {
-  const buf = await readFile(path);
+  let buf: Buffer;
+  try {
+    const s = await stat(path);
+    if (s.isDirectory()) throw new InteropError('E_FILE', `'${path}' is a directory: expected a .safetensors or .pt file`);
+    // readFile cannot hold more than this; say so rather than fail with a RangeError.
+    if (s.size > MAX_WEIGHTS_FILE_BYTES) throw new InteropError('E_FILE', `'${path}' is ${s.size} bytes: weights files over ${MAX_WEIGHTS_FILE_BYTES} bytes (2 GiB) are not supported`);
+    buf = await readFile(path);
+  } catch (e) {
+    if (e instanceof InteropError) throw e;
+    throw new InteropError('E_FILE', `cannot read weights file '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   return readWeights(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
 }
+
+export const MAX_WEIGHTS_FILE_BYTES = 2 ** 31 - 1;
 
 /**
  * Writes a safetensors file atomically: a temporary file in the same directory, flushed to disk,

@@ -108,11 +108,6 @@ export function checkClassifierWeights(model: ModelProto, config: ModelConfig): 
  */
 export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info: ModelInfo } {
   const model = decodeModel(bytes);
-  const problems = checkModel(model);
-  if (problems.length > 0) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : '';
-    throw new ModelLoadError(`the model is structurally broken: ${problems[0]}${more}`);
-  }
   const meta = readClassifierMetadata(model);
   let vocab: Vocabulary | null = null;
   if (meta.vocab) {
@@ -122,7 +117,13 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
       throw new ModelLoadError(`the model's vocabulary (metadata 'highway_onnx.vocab') is unusable: ${(e as Error).message}`);
     }
   }
+  // The weights first: for a classifier, "weight X is missing" says more than "input X is undefined".
   checkClassifierWeights(model, meta.config);
+  const problems = checkModel(model);
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : '';
+    throw new ModelLoadError(`the model is structurally broken: ${problems[0]}${more}`);
+  }
   // NaN is never meaningful; ±Infinity can be (a masking constant), except in a trained weight.
   const params = new Set(paramSpecs(meta.config).map((s) => s.name));
   const bad = nonFiniteInitializers(model).filter((f) => f.nan > 0 || params.has(f.name));

@@ -1,5 +1,7 @@
 // checkpoint.safetensors: parameters, optimizer state and the loop position, written
 // atomically (temporary file + rename) so a crash mid-save leaves the previous one intact.
+import { readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { readWeightsFile, writeSafetensorsFile } from '../interop/weights-file.js';
 import type { NamedTensor } from '../interop/types.js';
 import type { Tensor } from '../onnx/tensor.js';
@@ -26,23 +28,69 @@ export interface Checkpoint {
 const PARAM = 'param/';
 const STATE = 'state/';
 
+const tidied = new Set<string>();
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * A process killed mid-save leaves its temporary file ('.<name>.<pid>.<hex>.tmp', see
+ * writeSafetensorsFile) beside the checkpoint. The first save of a path in this process removes
+ * those of processes no longer alive, so repeated crashes do not fill the disk.
+ */
+async function removeStaleTemps(path: string): Promise<void> {
+  if (tidied.has(path)) return;
+  tidied.add(path);
+  const prefix = `.${basename(path)}.`;
+  for (const f of await readdir(dirname(path)).catch(() => [] as string[])) {
+    if (!f.startsWith(prefix) || !f.endsWith('.tmp')) continue;
+    const pid = Number(f.slice(prefix.length).split('.')[0]);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) await unlink(join(dirname(path), f)).catch(() => undefined);
+  }
+}
+
 export class CheckpointError extends Error {
   readonly code = 'E_CHECKPOINT';
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'CheckpointError';
   }
 }
 
+function checkPosition(p: LoopPosition, path: string): void {
+  const bad = (field: string, expected: string): never => {
+    throw new CheckpointError(`checkpoint '${path}': position.${field} should be ${expected}, found ${JSON.stringify((p as unknown as Record<string, unknown>)?.[field] ?? null)}`);
+  };
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new CheckpointError(`checkpoint '${path}': the position record is not a JSON object`);
+  for (const f of ['step', 'epoch', 'batchInEpoch', 'epochsWithoutImprovement', 'seed'] as const) {
+    if (!Number.isSafeInteger(p[f]) || p[f] < 0) bad(f, 'a non-negative integer');
+  }
+  if (!Number.isSafeInteger(p.bestEpoch) || p.bestEpoch < -1) bad('bestEpoch', 'an integer ≥ -1');
+  if (typeof p.bestDevAccuracy !== 'number' || !(p.bestDevAccuracy >= -1 && p.bestDevAccuracy <= 1)) bad('bestDevAccuracy', 'a number in [-1, 1]');
+}
+
 export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<void> {
+  await removeStaleTemps(path);
   const entries: [string, NamedTensor][] = [];
   for (const [name, t] of ckpt.params) entries.push([PARAM + name, { dtype: 'F32', shape: t.dims, data: t.data as Float32Array }]);
   for (const [name, t] of ckpt.state) entries.push([STATE + name, { dtype: 'F32', shape: t.dims, data: t.data as Float32Array }]);
   await writeSafetensorsFile(path, entries, { format: 'highway-onnx-checkpoint/1', position: JSON.stringify(ckpt.position) });
 }
 
+/** Reads and vets a checkpoint: a damaged, foreign or non-finite one is a CheckpointError naming the problem. */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  const { tensors, metadata } = await readWeightsFile(path);
+  let contents: Awaited<ReturnType<typeof readWeightsFile>>;
+  try {
+    contents = await readWeightsFile(path);
+  } catch (e) {
+    throw new CheckpointError(`checkpoint '${path}' is unreadable: ${(e as Error).message}`, { cause: e });
+  }
+  const { tensors, metadata } = contents;
   if (metadata.format !== 'highway-onnx-checkpoint/1' || !metadata.position) {
     throw new CheckpointError(`'${path}' is not a highway-onnx checkpoint (metadata format '${metadata.format ?? 'missing'}')`);
   }
@@ -50,7 +98,13 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   const state = new Map<string, Tensor>();
   for (const [key, t] of tensors) {
     if (t.dtype !== 'F32') throw new CheckpointError(`checkpoint tensor '${key}' is ${t.dtype}, expected F32`);
-    const tensor: Tensor = { dtype: 'float32', dims: t.shape, data: t.data as Float32Array };
+    const data = t.data as Float32Array;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) {
+        throw new CheckpointError(`checkpoint '${path}': tensor '${key}' [${t.shape}] holds ${data[i]} at flat index ${i}; a checkpoint must be finite (resume from an earlier one, or retrain)`);
+      }
+    }
+    const tensor: Tensor = { dtype: 'float32', dims: t.shape, data };
     if (key.startsWith(PARAM)) params.set(key.slice(PARAM.length), tensor);
     else if (key.startsWith(STATE)) state.set(key.slice(STATE.length), tensor);
     else throw new CheckpointError(`unexpected tensor '${key}' in checkpoint '${path}'`);
@@ -61,5 +115,32 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   } catch {
     throw new CheckpointError(`checkpoint '${path}' has an unreadable position record`);
   }
+  checkPosition(position, path);
   return { params, state, position };
+}
+
+/**
+ * A checkpoint fits a model when it holds exactly the parameters (and optimizer state) the
+ * model's training graph needs, with the same shapes: otherwise resuming would fail deep
+ * inside onnxruntime, or silently train something else.
+ */
+export function checkCheckpointFits(
+  ckpt: Pick<Checkpoint, 'params' | 'state'>,
+  expected: { params: readonly { name: string; dims: readonly number[] }[]; state?: readonly { name: string; dims: readonly number[] }[] },
+  path: string,
+): void {
+  const compare = (kind: string, have: Map<string, Tensor>, want: readonly { name: string; dims: readonly number[] }[]): void => {
+    for (const w of want) {
+      const t = have.get(w.name);
+      if (!t) throw new CheckpointError(`checkpoint '${path}' does not fit this model: it has no ${kind} '${w.name}' (needed: [${w.dims}]); was it made with other --layers/--plain/--carry/--optimizer options?`);
+      if (t.dims.join() !== w.dims.join()) {
+        throw new CheckpointError(`checkpoint '${path}' does not fit this model: ${kind} '${w.name}' is [${t.dims}] in the checkpoint, the model needs [${w.dims}] (was it made with other --hidden/--embed-dim options or data?)`);
+      }
+    }
+    const names = new Set(want.map((w) => w.name));
+    const extra = [...have.keys()].filter((k) => !names.has(k));
+    if (extra.length > 0) throw new CheckpointError(`checkpoint '${path}' does not fit this model: unexpected ${kind} '${extra[0]}'${extra.length > 1 ? ` and ${extra.length - 1} more` : ''}`);
+  };
+  compare('parameter', ckpt.params, expected.params);
+  if (expected.state) compare('optimizer state', ckpt.state, expected.state);
 }

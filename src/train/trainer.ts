@@ -10,7 +10,7 @@ import { Rng } from '../data/rng.js';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../data/batches.js';
 import type { Dataset, Example } from '../data/example.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
-import { initParams } from '../models/init.js';
+import { initParams, paramSpecs } from '../models/init.js';
 import { classifierModel } from '../models/classifier.js';
 import { encodeModel } from '../onnx/proto.js';
 import { optimizerState } from '../optim/index.js';
@@ -19,7 +19,7 @@ import { buildStepGraphs } from './step-graph.js';
 import { writeArtifact } from './artifact.js';
 import { TrainSession } from './train-session.js';
 import { dropoutMask, stepRng } from './dropout.js';
-import { loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint.js';
+import { checkCheckpointFits, loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint.js';
 import { makeProgress } from './progress.js';
 import { loadPretrainedEmbeddings } from './embeddings.js';
 import { TrainingDivergedError } from './errors.js';
@@ -108,6 +108,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let pos: LoopPosition = { step: 0, epoch: 0, batchInEpoch: 0, bestDevAccuracy: -1, bestEpoch: -1, epochsWithoutImprovement: 0, seed };
   if (opts.resume && (await exists(checkpointPath))) {
     const ckpt = await loadCheckpoint(checkpointPath);
+    checkCheckpointFits(ckpt, { params: paramSpecs(config) }, checkpointPath);
     params = ckpt.params;
     state = ckpt.state;
     pos = ckpt.position;
@@ -123,6 +124,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   const graphs = buildStepGraphs(config, optimizer, { params });
+  if (state) checkCheckpointFits({ params, state }, graphs, checkpointPath);
   if (!state) state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
   await writeArtifact(opts.out, graphs, {
     config, optimizer, vocab: vocab.toJSON(),

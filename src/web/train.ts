@@ -16,7 +16,7 @@ import { encodeModel } from '../onnx/proto.js';
 import { allocate, type Tensor } from '../onnx/tensor.js';
 import { optimizerState, type OptimizerSpec } from '../optim/index.js';
 import { buildStepGraphs, type StepGraphs } from '../train/step-graph.js';
-import { openStepRunner, StepRunner, type StepRuntime } from '../train/step-runner.js';
+import { openStepRunner, StepRunner, type RuntimeTensor, type StepRuntime } from '../train/step-runner.js';
 import { dropoutMask, stepRng } from '../train/dropout.js';
 import { ortFor, type Ort, type WebBackend } from './ort.js';
 
@@ -58,8 +58,11 @@ export interface BrowserTrainOptions {
   evalEvery?: number;
   seed?: number;
   backend?: WebBackend;
-  /** Use this onnxruntime instead of importing onnxruntime-web (tests under Node). */
-  ort?: Ort;
+  /**
+   * Run the steps on this runtime instead of onnxruntime-web: the same loop, batches and masks
+   * on another onnxruntime (the benchmark's Node baseline passes nodeStepRuntime()).
+   */
+  runtime?: StepRuntime<RuntimeTensor>;
   /** Checked between steps: returns early with what has been trained. */
   shouldStop?: () => boolean;
   onProgress?: (p: TrainProgress) => void;
@@ -139,98 +142,179 @@ export function exportModel(config: ModelConfig, params: Map<string, Tensor>, vo
   return encodeModel(classifierModel({ ...config, gatesOutput: config.kind === 'highway' }, { params, vocab: vocab.toJSON() }));
 }
 
+/** One step's outcome, with the batch it ran on. */
+export interface TrainingStep {
+  step: number;
+  epoch: number;
+  loss: number;
+  correct: number;
+  size: number;
+  /** Valid (unpadded) tokens in the batch. */
+  tokens: number;
+}
+
+/**
+ * A training run opened and ready to step: data, vocabulary, step graphs, sessions, and the
+ * batch order (length-bucketed, reshuffled per epoch from the seed) and dropout masks (from
+ * (seed, step)) that make a run repeat exactly. trainInBrowser() loops over it; the browser
+ * benchmark times its steps on onnxruntime-web and onnxruntime-node alike.
+ */
+export class Training {
+  step = 0;
+  private epoch = 0;
+  private queue: { batch: PaddedBatch; labels: BigInt64Array }[] = [];
+
+  private constructor(
+    readonly config: ModelConfig,
+    readonly vocab: Vocabulary,
+    readonly session: StepRunner<RuntimeTensor>,
+    private readonly train: Encoded,
+    readonly dev: { batch: PaddedBatch; labels: BigInt64Array }[],
+    readonly settings: { seed: number; lr: number; batchSize: number; epochs: number },
+    readonly totalSteps: number,
+    readonly stepsPerEpoch: number,
+    readonly buildMs: number,
+    readonly sessionMs: number,
+  ) {}
+
+  static async open(opts: BrowserTrainOptions = {}): Promise<Training> {
+    const D = BROWSER_TRAIN_DEFAULTS;
+    const settings = { seed: opts.seed ?? D.seed, lr: opts.lr ?? D.lr, batchSize: opts.batchSize ?? D.batchSize, epochs: opts.epochs ?? D.epochs };
+    const dataset = opts.dataset ?? builtinDataset({ seed: settings.seed, trainSize: opts.trainSize ?? D.trainSize, devSize: opts.devSize ?? D.devSize, testSize: 0 });
+    const vocab = Vocabulary.build(dataset.train.map((e) => tokenize(e.text)));
+    const config = resolveConfig({
+      seed: settings.seed, ...D.model, ...opts.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels, gatesOutput: false,
+    });
+    const train = encode(dataset.train, vocab);
+    const devData = encode(dataset.dev, vocab);
+    const dev = batchesOf(devData, lengthBucketedBatches(devData.ids, 128, null));
+    const stepsPerEpoch = Math.ceil(train.ids.length / settings.batchSize);
+    const totalSteps = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * settings.epochs);
+
+    const optimizer: OptimizerSpec = { kind: 'adam', clipNorm: 5 };
+    let t = performance.now();
+    const params = initParams(config);
+    const graphs = buildStepGraphs(config, optimizer, { params });
+    const buildMs = performance.now() - t;
+    const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
+    t = performance.now();
+    const session: StepRunner<RuntimeTensor> = opts.runtime
+      ? new StepRunner(await openStepRunner(opts.runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state))
+      : await WebTrainSession.create(graphs, params, state, opts.backend ? { backend: opts.backend } : {});
+    const sessionMs = performance.now() - t;
+    return new Training(config, vocab, session, train, dev, settings, totalSteps, stepsPerEpoch, buildMs, sessionMs);
+  }
+
+  get done(): boolean {
+    return this.step >= this.totalSteps;
+  }
+
+  /** Run the next step; null once totalSteps are done. A non-finite loss throws (nothing is updated). */
+  async next(): Promise<TrainingStep | null> {
+    if (this.done) return null;
+    if (this.queue.length === 0) {
+      const { seed, batchSize } = this.settings;
+      this.queue = batchesOf(this.train, lengthBucketedBatches(this.train.ids, batchSize, new Rng(seed * 7919 + this.epoch)));
+      this.epoch++;
+    }
+    const { batch, labels } = this.queue.shift()!;
+    const step = this.step + 1;
+    const { seed, lr } = this.settings;
+    const rng = stepRng(seed, step);
+    const r = await this.session.step({
+      batch, labels, lr, step,
+      embeddingMask: dropoutMask(rng, batch.time * batch.batch * this.config.embedDim, this.config.dropout),
+      outputMask: dropoutMask(rng, batch.batch * 2 * this.config.hidden, this.config.dropout),
+    });
+    if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${step}; lower the learning rate (now ${lr})`);
+    this.step = step;
+    return { step, epoch: this.epoch, loss: r.loss, correct: r.correct, size: batch.batch, tokens: batch.lengths.reduce((a, b) => a + b, 0) };
+  }
+
+  async evaluateDev(): Promise<{ loss: number; accuracy: number }> {
+    const ev = await this.session.evaluate(this.dev);
+    return { loss: ev.loss / ev.total, accuracy: ev.correct / ev.total };
+  }
+
+  params(): Map<string, Tensor> {
+    return this.session.params();
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+/** Run up to n steps and time them (benchmarks: the same call on every runtime). */
+export async function timeSteps(t: Training, n: number): Promise<{ steps: number; seconds: number; tokens: number; loss: number }> {
+  let steps = 0;
+  let tokens = 0;
+  let loss = Number.NaN;
+  const t0 = performance.now();
+  for (; steps < n; steps++) {
+    const r = await t.next();
+    if (!r) break;
+    tokens += r.tokens;
+    loss = r.loss;
+  }
+  return { steps, seconds: (performance.now() - t0) / 1000, tokens, loss };
+}
+
 export async function trainInBrowser(opts: BrowserTrainOptions = {}): Promise<BrowserTrainResult> {
-  const D = BROWSER_TRAIN_DEFAULTS;
-  const seed = opts.seed ?? D.seed;
-  const lr = opts.lr ?? D.lr;
-  const batchSize = opts.batchSize ?? D.batchSize;
-  const epochs = opts.epochs ?? D.epochs;
-  const dataset = opts.dataset ?? builtinDataset({ seed, trainSize: opts.trainSize ?? D.trainSize, devSize: opts.devSize ?? D.devSize, testSize: 0 });
-  const vocab = Vocabulary.build(dataset.train.map((e) => tokenize(e.text)));
-  const config = resolveConfig({ seed, ...D.model, ...opts.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels, gatesOutput: false });
-  const train = encode(dataset.train, vocab);
-  const devData = encode(dataset.dev, vocab);
-  const dev = batchesOf(devData, lengthBucketedBatches(devData.ids, 128, null));
-  const stepsPerEpoch = Math.ceil(train.ids.length / batchSize);
-  const totalSteps = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * epochs);
+  const training = await Training.open(opts);
+  const { totalSteps, stepsPerEpoch, config, vocab } = training;
   const evalEvery = opts.evalEvery ?? Math.max(1, Math.round(stepsPerEpoch / 4));
-
-  const optimizer: OptimizerSpec = { kind: 'adam', clipNorm: 5 };
-  let t = performance.now();
-  const params = initParams(config);
-  const graphs = buildStepGraphs(config, optimizer, { params });
-  const buildMs = performance.now() - t;
-  const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
-  t = performance.now();
-  const session = await WebTrainSession.create(graphs, params, state, { ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.ort ? { ort: opts.ort } : {}) });
-  const sessionMs = performance.now() - t;
-
   const history: TrainProgress[] = [];
   const losses: number[] = [];
   const accs: number[] = [];
-  let best = { accuracy: -1, params: session.params() };
-  let step = 0;
+  let best = { accuracy: -1, params: training.params() };
   let stopped = false;
   const t0 = performance.now();
   let lastYield = t0;
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
   try {
-    outer: for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = lengthBucketedBatches(train.ids, batchSize, new Rng(seed * 7919 + epoch));
-      for (const { batch, labels } of batchesOf(train, order)) {
-        if (step >= totalSteps) break outer;
-        if (opts.shouldStop?.()) {
-          stopped = true;
-          break outer;
-        }
-        step++;
-        const rng = stepRng(seed, step);
-        const r = await session.step({
-          batch, labels, lr, step,
-          embeddingMask: dropoutMask(rng, batch.time * batch.batch * config.embedDim, config.dropout),
-          outputMask: dropoutMask(rng, batch.batch * 2 * config.hidden, config.dropout),
-        });
-        if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${step}; lower the learning rate (now ${lr})`);
-        losses.push(r.loss);
-        accs.push(r.correct / batch.batch);
-        const seconds = (performance.now() - t0) / 1000;
-        const p: TrainProgress = {
-          step, totalSteps, epoch: epoch + 1, loss: r.loss, accuracy: r.correct / batch.batch,
-          smoothLoss: mean(losses.slice(-20)), smoothAccuracy: mean(accs.slice(-20)), stepsPerSec: step / seconds, seconds,
-        };
-        if (step % evalEvery === 0 || step === totalSteps) {
-          const ev = await session.evaluate(dev);
-          p.devLoss = ev.loss / ev.total;
-          p.devAccuracy = ev.correct / ev.total;
-          if (p.devAccuracy > best.accuracy) best = { accuracy: p.devAccuracy, params: session.params() };
-        }
-        history.push(p);
-        opts.onProgress?.(p);
-        if (performance.now() - lastYield > 30) {
-          await yieldToEventLoop();
-          lastYield = performance.now();
-        }
+    while (!training.done) {
+      if (opts.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
+      const r = (await training.next())!;
+      losses.push(r.loss);
+      accs.push(r.correct / r.size);
+      const seconds = (performance.now() - t0) / 1000;
+      const p: TrainProgress = {
+        step: r.step, totalSteps, epoch: r.epoch, loss: r.loss, accuracy: r.correct / r.size,
+        smoothLoss: mean(losses.slice(-20)), smoothAccuracy: mean(accs.slice(-20)), stepsPerSec: r.step / seconds, seconds,
+      };
+      if (r.step % evalEvery === 0 || training.done) {
+        const ev = await training.evaluateDev();
+        p.devLoss = ev.loss;
+        p.devAccuracy = ev.accuracy;
+        if (ev.accuracy > best.accuracy) best = { accuracy: ev.accuracy, params: training.params() };
+      }
+      history.push(p);
+      opts.onProgress?.(p);
+      if (performance.now() - lastYield > 30) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
       }
     }
-    if (best.accuracy < 0) {
-      // Stopped before the first evaluation: evaluate what there is.
-      const ev = await session.evaluate(dev);
-      best = { accuracy: ev.correct / ev.total, params: session.params() };
-    }
+    // Stopped before the first evaluation: evaluate what there is.
+    if (best.accuracy < 0) best = { accuracy: (await training.evaluateDev()).accuracy, params: training.params() };
   } finally {
-    await session.release();
+    await training.release();
   }
   return {
     modelBytes: exportModel(config, best.params, vocab),
     config: { ...config, gatesOutput: config.kind === 'highway' },
-    steps: step,
+    steps: training.step,
     seconds: (performance.now() - t0) / 1000,
     firstLoss: mean(losses.slice(0, 10)),
     lastLoss: mean(losses.slice(-10)),
     bestDevAccuracy: best.accuracy,
     history,
     stopped,
-    buildMs,
-    sessionMs,
+    buildMs: training.buildMs,
+    sessionMs: training.sessionMs,
   };
 }

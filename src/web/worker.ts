@@ -4,7 +4,7 @@ import { configureWasm, type WasmSettings } from './ort.js';
 import { trainInBrowser, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress } from './train.js';
 
 /** The options that cross postMessage (no callbacks, no onnxruntime instance). */
-export type WorkerTrainOptions = Omit<BrowserTrainOptions, 'onProgress' | 'shouldStop' | 'ort'>;
+export type WorkerTrainOptions = Omit<BrowserTrainOptions, 'onProgress' | 'shouldStop' | 'runtime'>;
 
 export type TrainRequest = { type: 'train'; options: WorkerTrainOptions; wasm: WasmSettings } | { type: 'stop' };
 export type TrainReply =

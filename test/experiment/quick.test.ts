@@ -28,6 +28,7 @@ describe('npm run experiment -- --quick', () => {
   it('trains the 4 cells (depths 1, 2 × plain, highway × 1 seed)', () => {
     expect(first.ran).toBe(4);
     expect(first.skipped).toBe(0);
+    expect(first.failed).toEqual([]);
     expect(first.results.map((r) => r.id).sort()).toEqual(['d01-highway-s1', 'd01-plain-s1', 'd02-highway-s1', 'd02-plain-s1']);
     for (const r of first.results) {
       expect(r.epochs).toHaveLength(1);

@@ -131,17 +131,20 @@ let torchAvailable: boolean | undefined;
 /** Debian's python3-torch is there (CI has it): the live PyTorch checks run. */
 export function hasTorch(): boolean {
   if (torchAvailable === undefined) {
-    const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+    // find_spec only locates the package: importing torch itself takes seconds.
+    const r = spawnSync(PYTHON, ['-c', "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('torch') else 1)"], { encoding: 'utf8' });
     torchAvailable = r.status === 0;
   }
   return torchAvailable;
 }
 
-/** The twin (float64) loaded with exported weights, on a batch: logits [B·C]. */
-export function twinLogits(weightsPath: string, batchJsonPath: string): number[] {
-  const r = spawnSync(PYTHON, [FIXTURE_SCRIPT, 'twin-logits', weightsPath, batchJsonPath], { encoding: 'utf8', timeout: 120_000 });
+/** The twin (float64) loaded with exported weights, on a batch, per [weights, batch.json] pair: logits [B·C] (one Python process). */
+export function twinLogits(pairs: [weightsPath: string, batchJsonPath: string][]): number[][] {
+  const r = spawnSync(PYTHON, [FIXTURE_SCRIPT, 'twin-logits', ...pairs.flat()], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`twin-logits failed (${r.status}): ${r.stderr}`);
-  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { logits: number[] }).logits;
+  const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+  if (lines.length !== pairs.length) throw new Error(`twin-logits printed ${lines.length} results for ${pairs.length} models: ${r.stdout}`);
+  return lines.map((l) => (JSON.parse(l) as { logits: number[] }).logits);
 }
 
 /** Sentences whose tokens are the vocabulary entries of the fixture ids (so tokenize + vocab give the ids back). */

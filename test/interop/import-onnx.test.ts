@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import {
   buildImportedGradients, chooseLogits, exportImported, ImportedTrainer, importOnnx, ImportError, supportedOps,
 } from '../../src/interop/onnx-import/index.js';
+import { Graph, op, toModel } from '../../src/graph/index.js';
 import { assertValidModel } from '../../src/onnx/checker.js';
+import { tensorOf } from '../../src/onnx/tensor.js';
 import { AttributeType, type ModelProto } from '../../src/onnx/proto.js';
 import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
 import { feedsFor, fixtureModel, loadOnnx, maxDiff, ONNX_CASES, refArray, runModel } from './import-fixtures.js';
@@ -164,11 +166,22 @@ describe('what cannot be imported is named', () => {
     expect(() => importOnnx(c)).toThrow(/nodes of domain 'com\.microsoft' are not supported/);
   });
 
+  it('a float path through an imported glue op without a gradient rule fails naming the op, the node and why', () => {
+    const g = new Graph({ name: 'tiled' });
+    const ids = g.input('ids', 'int64', ['batch', 'time']);
+    const emb = g.param('emb', tensorOf('float32', Array.from({ length: 12 }, (_, i) => i / 10), [4, 3]));
+    const w = g.param('w', tensorOf('float32', Array.from({ length: 12 }, (_, i) => i / 7), [6, 2]));
+    const x = op.tile(op.reduceMean(op.gather(emb, ids), [1]), [1, 2]); // [B, 6]
+    g.output(op.matMul(x, w), 'logits');
+    const m = toModel(g, { opset: 17 });
+    expect(() => buildImportedGradients(m)).toThrow(/op Tile \(node '[^']+'\) is not differentiable: imported as glue/);
+  });
+
   it('integer initializers are constants, scalars are not trained, freeze keeps a parameter fixed', async () => {
     const f = loadOnnx('unilstm2-last');
     const imp = importOnnx(f.model, { freeze: ['emb.weight'] });
     expect(imp.params.has('emb.weight')).toBe(false);
-    expect([...imp.constants.values()].every((v) => v.dtype !== 'float32' || v.shape!.reduce((a, b) => Number(a) * Number(b), 1) <= 1 || v.name === 'emb.weight')).toBe(true);
+    expect([...imp.constants.values()].every((v) => v.dtype !== 'float32' || (v.shape ?? []).reduce<number>((a, b) => a * Number(b), 1) <= 1 || v.name === 'emb.weight')).toBe(true);
     const g = buildImportedGradients(f.model, { import: { freeze: ['emb.weight'] } });
     expect(g.params).not.toContain('emb.weight');
   });

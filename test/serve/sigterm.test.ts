@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,16 +65,15 @@ describe('serve: SIGTERM', () => {
   }, 30_000);
 
   it('a port already in use is one clear line and exit 1', async () => {
-    const first = spawnServe([]);
-    const url = await first.url;
-    const port = new URL(url).port;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'serve', '--model', modelPath, '--port', port], { cwd: ROOT });
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'serve', '--model', modelPath, '--port', String(port)], { cwd: ROOT });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise((r) => child.on('exit', r));
+    blocker.close();
     expect(code).toBe(1);
     expect(err.trim()).toBe(`highway-onnx: [E_LISTEN] cannot listen on 127.0.0.1:${port}: the address is already in use`);
-    first.child.kill('SIGTERM');
-    expect(await first.exit).toBe(0);
   }, 30_000);
 });

@@ -120,7 +120,7 @@ describe('browser build in Chromium', () => {
     expect(download.suggestedFilename()).toMatch(/\.onnx$/);
     const path = join(OUT, 'browser-trained.onnx');
     await download.saveAs(path);
-    const node = await loadModel(readFileSync(path), { device: 'cpu' });
+    const node = await loadModel(new Uint8Array(readFileSync(path)), { device: 'cpu' });
     const test = data.test.slice(0, 200);
     const inNode = await node.predict(test.map((e) => e.text));
     await node.release();

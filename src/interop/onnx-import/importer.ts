@@ -6,13 +6,14 @@
  * others constants. Graph inputs and outputs keep their names, so a model exported again is
  * a drop-in replacement.
  */
-import { Graph, MIN_OPSET, type Dim, type Value } from '../../graph/index.js';
+import { Graph, MIN_OPSET, op, type Dim, type Value } from '../../graph/index.js';
 import type { ModelProto, NodeProto, ValueInfoProto } from '../../onnx/proto.js';
 import { toNumber } from '../../onnx/proto.js';
 import { tensorFromProto, tensorOf, type Tensor } from '../../onnx/tensor.js';
 import { Ctx, dtypeOfElem, ImportError, irAttr } from './context.js';
 import { MATH_CONVERTERS, type Converter } from './convert-math.js';
 import { GLUE_CONVERTERS } from './convert-glue.js';
+import './not-differentiable.js';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = { ...MATH_CONVERTERS, ...GLUE_CONVERTERS };
 
@@ -33,6 +34,10 @@ export interface ImportOptions {
   trainable?: readonly string[];
   /** Register the model's outputs on the graph (default true); false leaves them to the caller. */
   registerOutputs?: boolean;
+  /** Build into this graph (default: a fresh one), e.g. behind a front end that computes some inputs. */
+  graph?: Graph;
+  /** Graph inputs given as values of `graph` instead (cast when only the integer or float width differs). */
+  bind?: Record<string, Value>;
 }
 
 export interface ImportedModel {
@@ -124,7 +129,7 @@ export function importOnnx(model: ModelProto, opts: ImportOptions = {}): Importe
   }
   checkSupported(model);
 
-  const g = new Graph({ name: src.name || 'imported', docString: src.docString ?? '' });
+  const g = opts.graph ?? new Graph({ name: src.name || 'imported', docString: src.docString ?? '' });
   const values = new Map<string, Value>();
   const inputs = new Map<string, Value>();
   const params = new Map<string, Value>();
@@ -135,6 +140,15 @@ export function importOnnx(model: ModelProto, opts: ImportOptions = {}): Importe
     const name = info.name ?? '';
     if (initNames.has(name)) continue; // an initializer listed as input (IR < 4 style): its value is used
     const { dtype, shape } = shapeOf(info, 'graph input');
+    const bound = opts.bind?.[name];
+    if (bound) {
+      const castable = (a: string, b: string): boolean => (a.startsWith('int') && b.startsWith('int')) || (a.startsWith('float') && b.startsWith('float'));
+      if (bound.dtype !== dtype && !castable(bound.dtype, dtype)) throw new ImportError(`input '${name}' is ${dtype}; the value bound to it is ${bound.dtype}`);
+      const v = bound.dtype === dtype ? bound : op.cast(bound, dtype);
+      values.set(name, v);
+      inputs.set(name, v);
+      continue;
+    }
     const v = g.input(name, dtype, shape);
     values.set(name, v);
     inputs.set(name, v);
@@ -154,6 +168,9 @@ export function importOnnx(model: ModelProto, opts: ImportOptions = {}): Importe
     if (v.name !== name) throw new ImportError(`initializer name '${name}' clashes with another value`);
     (trainable ? params : constants).set(name, v);
     values.set(name, v);
+  }
+  for (const name of Object.keys(opts.bind ?? {})) {
+    if (!inputs.has(name)) throw new ImportError(`cannot bind '${name}': the model has no such input (inputs: ${(src.input ?? []).map((i) => i.name).join(', ')})`);
   }
   for (const name of opts.trainable ?? []) {
     if (!params.has(name)) throw new ImportError(`'${name}' was asked to be trainable but is not a float initializer of the model`);

@@ -1,0 +1,28 @@
+// Benchmark worker: a Training opened on request, stepped n steps at a time and timed here,
+// so the page's round trips stay out of the measurement (scripts/bench/browser.ts).
+import { configureWasm, timeSteps, Training, type BrowserTrainOptions, type WasmSettings } from '../../src/web/index.js';
+
+type Request = { type: 'open'; options: Omit<BrowserTrainOptions, 'runtime' | 'onProgress' | 'shouldStop'>; wasm: WasmSettings } | { type: 'steps'; n: number } | { type: 'close' };
+
+const scope = self as unknown as { onmessage: (ev: MessageEvent<Request>) => void; postMessage(m: unknown): void };
+let training: Training | null = null;
+
+scope.onmessage = (ev) => {
+  const m = ev.data;
+  const reply = async (): Promise<unknown> => {
+    if (m.type === 'open') {
+      configureWasm(m.wasm);
+      training = await Training.open(m.options);
+      return { buildMs: training.buildMs, sessionMs: training.sessionMs, totalSteps: training.totalSteps };
+    }
+    if (!training) throw new Error('no training open');
+    if (m.type === 'steps') return timeSteps(training, m.n);
+    await training.release();
+    training = null;
+    return {};
+  };
+  reply().then(
+    (r) => scope.postMessage({ ok: true, ...(r as object) }),
+    (e: unknown) => scope.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) }),
+  );
+};

@@ -1,0 +1,92 @@
+// Execution-provider choice and its failures, with onnxruntime's session factory replaced so
+// the CUDA paths run without a GPU: which providers are asked for, when 'auto' falls back,
+// and whether a failure is blamed on the device or on the model.
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { openNodeSession, loadModel, type SessionBackend } from '../../src/runtime/node.js';
+import { DeviceUnavailableError, ModelLoadError } from '../../src/runtime/errors.js';
+import { modelBytes } from '../serve/helpers.js';
+
+type Create = SessionBackend['create'];
+function fake(available: string[], fails: (providers: string[]) => string | null): { backend: SessionBackend; calls: { providers: string[]; threads?: number }[]; released: number } {
+  const log = { calls: [] as { providers: string[]; threads?: number }[], released: 0 };
+  const create: Create = async (_bytes, options) => {
+    const providers = (options.executionProviders ?? []) as string[];
+    log.calls.push({ providers, ...(options.intraOpNumThreads ? { threads: options.intraOpNumThreads } : {}) });
+    const why = fails(providers);
+    if (why) throw new Error(`${why}\nstack of native frames`);
+    return { release: async () => void log.released++ } as unknown as ort.InferenceSession;
+  };
+  return { backend: { available: () => available, create }, ...log, get released() { return log.released; } } as never;
+}
+
+const bytes = new Uint8Array(8);
+
+describe('device choice (CUDA logic, no GPU needed)', () => {
+  it('cuda, when its provider is bundled and starts: cuda first, cpu for the ops it lacks', async () => {
+    const f = fake(['cpu', 'cuda'], () => null);
+    const s = await openNodeSession(bytes, { device: 'cuda', threads: 2 }, f.backend);
+    expect(s.provider).toBe('cuda');
+    expect(f.calls).toEqual([{ providers: ['cuda', 'cpu'], threads: 2 }]);
+  });
+
+  it('auto prefers cuda when bundled, and uses cpu alone otherwise', async () => {
+    const withCuda = fake(['cpu', 'webgpu', 'cuda'], () => null);
+    expect((await openNodeSession(bytes, { device: 'auto' }, withCuda.backend)).provider).toBe('cuda');
+    const cpuOnly = fake(['cpu', 'webgpu'], () => null);
+    expect((await openNodeSession(bytes, { device: 'auto' }, cpuOnly.backend)).provider).toBe('cpu');
+    expect(cpuOnly.calls).toEqual([{ providers: ['cpu'] }]);
+  });
+
+  it('cuda not installed: DeviceUnavailableError with the setup:cuda hint, before onnxruntime is asked', async () => {
+    const f = fake(['cpu', 'webgpu'], () => null);
+    const e = await openNodeSession(bytes, { device: 'cuda' }, f.backend).catch((x: unknown) => x as DeviceUnavailableError);
+    expect(e).toBeInstanceOf(DeviceUnavailableError);
+    expect((e as DeviceUnavailableError).code).toBe('E_DEVICE_UNAVAILABLE');
+    expect((e as Error).message).toBe("device 'cuda' is not available in this onnxruntime build; available: cpu, webgpu (run 'npm run setup:cuda' on a machine with CUDA 12 and network)");
+    expect(f.calls).toEqual([]);
+  });
+
+  it('cuda installed but failing to start: auto falls back to cpu and says why once', async () => {
+    const f = fake(['cpu', 'cuda'], (p) => (p[0] === 'cuda' ? 'CUDA failure 100: no CUDA-capable device is detected' : null));
+    const warnings: string[] = [];
+    const s = await openNodeSession(bytes, { device: 'auto', onFallback: (m) => warnings.push(m) }, f.backend);
+    expect(s.provider).toBe('cpu');
+    expect(f.calls.map((c) => c.providers)).toEqual([['cuda', 'cpu'], ['cpu']]);
+    expect(warnings).toEqual(["device 'auto': cuda is installed but failed to start (CUDA failure 100: no CUDA-capable device is detected); running on cpu"]);
+  });
+
+  it('cuda asked by name but failing to start: DeviceUnavailableError naming the cause (never a silent cpu run)', async () => {
+    const f = fake(['cpu', 'cuda'], (p) => (p[0] === 'cuda' ? 'libcudnn.so.9: cannot open shared object file' : null));
+    const e = await openNodeSession(bytes, { device: 'cuda' }, f.backend).catch((x: unknown) => x as Error);
+    expect(e).toBeInstanceOf(DeviceUnavailableError);
+    expect(e.message).toBe("device 'cuda' is installed but onnxruntime could not start it: libcudnn.so.9: cannot open shared object file (it needs an NVIDIA driver and the CUDA 12 / cuDNN 9 libraries on the library path; --device auto falls back to cpu)");
+    expect(f.released).toBe(1); // the probe session on cpu is released
+  });
+
+  it('a model that fails on every provider is the model’s fault: ModelLoadError with the cpu message', async () => {
+    const f = fake(['cpu', 'cuda'], () => 'Load model failed: invalid graph');
+    for (const device of ['cuda', 'auto', 'cpu'] as const) {
+      const e = await openNodeSession(bytes, { device }, f.backend).catch((x: unknown) => x as Error);
+      expect(e).toBeInstanceOf(ModelLoadError);
+      expect(e.message).toBe('onnxruntime could not load the model on cpu: Load model failed: invalid graph');
+    }
+  });
+
+  it('on this machine: auto runs on cpu; cuda is not installed; webgpu either runs or is a DeviceUnavailableError', async () => {
+    const auto = await loadModel(modelBytes, { device: 'auto', onFallback: () => undefined });
+    expect(['cpu', 'cuda']).toContain(auto.provider);
+    await auto.release();
+    if (!ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled)) {
+      await expect(loadModel(modelBytes, { device: 'cuda' })).rejects.toThrow(/setup:cuda/);
+    }
+    try {
+      const gpu = await loadModel(modelBytes, { device: 'webgpu' });
+      expect(gpu.provider).toBe('webgpu');
+      await gpu.release();
+    } catch (e) {
+      expect(e).toBeInstanceOf(DeviceUnavailableError);
+      expect((e as Error).message).toMatch(/^device 'webgpu' (is installed but onnxruntime could not start it: .*it needs a GPU adapter|is not available)/);
+    }
+  });
+});
