@@ -2,20 +2,30 @@
 // Writes bench-results/bench.json and bench-results/bench.md.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { benchInference, inferenceTable } from './bench/inference.js';
+import { benchTraining, trainingTable } from './bench/training.js';
 
 const program = new Command('bench')
   .option('--quick', 'short run (fewer layers, less time per cell)')
   .option('--seconds <s>', 'time per cell', (v) => Number(v))
   .option('--out <dir>', 'output directory', 'bench-results')
+  .option('--data <dir>', 'SST directory for the training bench', '../shared/data/sst')
+  .option('--no-training', 'skip the training bench')
   .parse(process.argv);
-const o = program.opts<{ quick?: boolean; seconds?: number; out: string }>();
+const o = program.opts<{ quick?: boolean; seconds?: number; out: string; data: string; training: boolean }>();
 
 const seconds = o.seconds ?? (o.quick ? 0.5 : 3);
 const layers = o.quick ? [1, 4] : [1, 4, 16];
 const started = new Date().toISOString();
 process.stderr.write(`bench: inference (layers ${layers.join(', ')}; batch 1, 32, 256; ${seconds}s per cell)\n`);
 const inference = await benchInference({ layers, batches: [1, 32, 256], seconds, seqLen: 20 });
+
+let training: Awaited<ReturnType<typeof benchTraining>> = [];
+if (o.training && existsSync(o.data)) {
+  process.stderr.write(`bench: training (layers 1, 4; SST-2 from ${o.data}; ours vs PyTorch in the same run)\n`);
+  training = await benchTraining({ layers: [1, 4], steps: o.quick ? 10 : 30, data: o.data });
+} else if (o.training) process.stderr.write(`bench: training skipped — no data at ${o.data} (pass --data)\n`);
 
 const md = [
   `# highway-onnx benchmarks`,
@@ -27,8 +37,11 @@ const md = [
   ``,
   inferenceTable(inference),
   ``,
+  ...(training.length > 0
+    ? [`## Training (Highway BiLSTM, embed 100, hidden 50 per direction, batch 32, Adam, SST-2)`, ``, trainingTable(training), ``]
+    : []),
 ].join('\n');
 await mkdir(o.out, { recursive: true });
-await writeFile(`${o.out}/bench.json`, JSON.stringify({ started, inference }, null, 2));
+await writeFile(`${o.out}/bench.json`, JSON.stringify({ started, inference, training }, null, 2));
 await writeFile(`${o.out}/bench.md`, md);
 process.stdout.write(`${md}\n`);

@@ -84,6 +84,13 @@ export function highwayWebAssets(opts: { defaultModel?: string } = {}): Plugin {
     },
     configureServer(server) {
       server.middlewares.use(middleware(defaultModel));
+      server.httpServer?.once('listening', () => {
+        server.config.logger.info(
+          existsSync(defaultModel)
+            ? `  highway-onnx: preloading the default model ${defaultModel}`
+            : `  highway-onnx: no ${defaultModel} (run \`npm start\`): the page trains a small model in the browser when it opens`,
+        );
+      });
     },
     configurePreviewServer(server) {
       server.middlewares.use(middleware(defaultModel));

@@ -18,7 +18,10 @@ Twin cases  twin-<case>.{pt|safetensors}  the state_dict of twin.HighwayBiLSTMCl
                 grad/<key>  F64         autograd dLoss/d<key> (float64 reference), PyTorch layout
                 after/<key> F32         the weights after one torch.optim.SGD step (float32, as trained)
                 after_logits F64 [B, C] the twin (float64) on the stepped weights
-ONNX cases  onnx-<case>.onnx  torch.onnx.export of a small nn.Module (Embedding, nn.LSTM, Linear)
+ONNX cases  onnx-<case>.onnx  torch.onnx.export of a small nn.Module (Embedding, nn.LSTM, Linear);
+                               'nofold' is exported with do_constant_folding=False, so its
+                               initializers are the torch parameters and Slice/Concat glue
+                               reorders the LSTM gates inside the graph
             onnx-<case>.json   opset, inputs, batch, SGD learning rate, initializer names per torch parameter
             onnx-<case>.ref.safetensors
                 logits / loss / grad/<initializer> / after_logits: as above, but keyed by the ONNX
@@ -196,10 +199,11 @@ class Gru(nn.Module):
 
 
 ONNX_CASES = {
-    # name: (module class, opset, seed, takes lengths)
-    'bilstm2-max': (BiMax, 13, 31, False),
-    'unilstm2-last': (UniLast, 15, 32, False),
-    'bilstm2-packed': (BiPacked, 17, 33, True),
+    # name: (module class, opset, seed, takes lengths, extra torch.onnx.export arguments)
+    'bilstm2-max': (BiMax, 13, 31, False, {}),
+    'bilstm2-nofold': (BiMax, 14, 34, False, {'do_constant_folding': False}),
+    'unilstm2-last': (UniLast, 15, 32, False, {}),
+    'bilstm2-packed': (BiPacked, 17, 33, True, {}),
 }
 
 
@@ -218,6 +222,11 @@ def lstm_initializers(model_proto):
 def onnx_grads(module, model_proto, grads):
     """Autograd gradients (torch names/layout) → ONNX initializer names/layout."""
     inits = {t.name for t in model_proto.graph.initializer}
+    if 'lstm.weight_ih_l0' in inits:
+        # Exported without constant folding: the torch parameters themselves are the
+        # initializers, and the graph reorders their gates with Slice/Concat glue.
+        out = {k: g.numpy() for k, g in grads.items()}
+        return out, {k: [k] for k in grads}
     out = {}
     mapping = {}
     lstm = module.lstm
@@ -244,7 +253,7 @@ def onnx_grads(module, model_proto, grads):
     return out, mapping
 
 
-def make_onnx(name, cls, opset, seed, with_lengths):
+def make_onnx(name, cls, opset, seed, with_lengths, export_args):
     import onnx
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -263,7 +272,7 @@ def make_onnx(name, cls, opset, seed, with_lengths):
         dynamic['probs'] = {0: 'batch'}
     path = os.path.join(OUT, f'onnx-{name}.onnx')
     torch.onnx.export(m, args, path, input_names=input_names, output_names=output_names,
-                      dynamic_axes=dynamic, opset_version=opset)
+                      dynamic_axes=dynamic, opset_version=opset, **export_args)
     proto = onnx.load(path)
     onnx.checker.check_model(proto)
 
@@ -329,8 +338,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for name, (partial, seed, fmt) in TWIN_CASES.items():
         make_twin(name, partial, seed, fmt)
-    for name, (cls, opset, seed, with_lengths) in ONNX_CASES.items():
-        make_onnx(name, cls, opset, seed, with_lengths)
+    for name, (cls, opset, seed, with_lengths, export_args) in ONNX_CASES.items():
+        make_onnx(name, cls, opset, seed, with_lengths, export_args)
     make_gru()
     with open(os.path.join(OUT, 'vocab.json'), 'w') as f:
         json.dump(VOCAB, f)

@@ -40,9 +40,11 @@ export interface ChartOptions {
   yMax?: number;
   /** Horizontal dashed lines, e.g. chance level. */
   references?: ReferenceLine[];
-  /** Legend placement (default 'top-right'; 'none' hides it). */
-  legend?: 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left' | 'none';
+  /** Legend placement; 'auto' (line charts' default) picks the corner covering the fewest data; 'none' hides it. */
+  legend?: LegendPlace | 'auto' | 'none';
 }
+
+type LegendPlace = 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left';
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
@@ -96,14 +98,34 @@ function yAxis(f: Frame, y: Scale): string {
   return s;
 }
 
-function legend(f: Frame, entries: { name: string; color: string; dash: boolean; box?: boolean }[], where: ChartOptions['legend']): string {
+interface LegendEntry {
+  name: string;
+  color: string;
+  dash: boolean;
+  box?: boolean;
+}
+
+function legendBox(f: Frame, entries: LegendEntry[], place: LegendPlace): { x0: number; y0: number; w: number; h: number } {
+  const w = 28 + Math.max(...entries.map((e) => e.name.length)) * 6.6;
+  const h = entries.length * 16 + 8;
+  return { x0: place.endsWith('left') ? f.left + 8 : f.right - w - 8, y0: place.startsWith('top') ? f.top + 8 : f.bottom - h - 8, w, h };
+}
+
+/** The corner whose legend box covers the fewest drawn points (ties: top-right first). */
+function emptiestCorner(f: Frame, entries: LegendEntry[], pixels: [number, number][]): LegendPlace {
+  const corners: LegendPlace[] = ['top-right', 'top-left', 'bottom-right', 'bottom-left'];
+  const cost = (p: LegendPlace): number => {
+    const b = legendBox(f, entries, p);
+    return pixels.filter(([x, y]) => x >= b.x0 - 4 && x <= b.x0 + b.w + 4 && y >= b.y0 - 4 && y <= b.y0 + b.h + 4).length;
+  };
+  return corners.reduce((best, c) => (cost(c) < cost(best) ? c : best));
+}
+
+function legend(f: Frame, entries: LegendEntry[], where: ChartOptions['legend'], pixels: [number, number][] = []): string {
   if (where === 'none' || entries.length === 0) return '';
   const rowH = 16;
-  const w = 28 + Math.max(...entries.map((e) => e.name.length)) * 6.6;
-  const h = entries.length * rowH + 8;
-  const place = where ?? 'top-right';
-  const x0 = place.endsWith('left') ? f.left + 8 : f.right - w - 8;
-  const y0 = place.startsWith('top') ? f.top + 8 : f.bottom - h - 8;
+  const place = where === undefined || where === 'auto' ? emptiestCorner(f, entries, pixels) : where;
+  const { x0, y0, w, h } = legendBox(f, entries, place);
   let s = `<g class="legend"><rect x="${n(x0)}" y="${n(y0)}" width="${n(w)}" height="${h}" fill="white" fill-opacity="0.85" stroke="#bbb"/>\n`;
   entries.forEach((e, i) => {
     const cy = y0 + 12 + i * rowH;
@@ -151,13 +173,15 @@ export function lineChart(series: LineSeries[], opts: ChartOptions = {}): string
     if (!ok(py)) continue;
     s += `<line class="reference" x1="${f.left}" y1="${n(py)}" x2="${f.right}" y2="${n(py)}" stroke="#888" stroke-dasharray="2,3"/><text x="${f.right - 4}" y="${n(py - 4)}" text-anchor="end" fill="#666">${escapeXml(r.label)}</text>\n`;
   }
-  const entries: { name: string; color: string; dash: boolean }[] = [];
+  const entries: LegendEntry[] = [];
+  const pixels: [number, number][] = [];
   series.forEach((ser, i) => {
     const color = ser.color ?? PALETTE[i % PALETTE.length]!;
     const dash = ser.dash ?? false;
     entries.push({ name: ser.name, color, dash });
     // Split the polyline wherever a point cannot be drawn.
     const runs: string[][] = [[]];
+    let prev: [number, number] | null = null;
     let marks = '';
     let bars = '';
     for (const p of [...ser.points].sort((a, b) => a.x - b.x)) {
@@ -165,9 +189,14 @@ export function lineChart(series: LineSeries[], opts: ChartOptions = {}): string
       const py = y.map(p.y);
       if (!ok(px, py)) {
         if (runs[runs.length - 1]!.length > 0) runs.push([]);
+        prev = null;
         continue;
       }
-      runs[runs.length - 1]!.push(`${n(px)},${n(py)}`);
+      const run = runs[runs.length - 1]!;
+      if (prev && run.length > 0) for (let k = 1; k < 8; k++) pixels.push([prev[0] + ((px - prev[0]) * k) / 8, prev[1] + ((py - prev[1]) * k) / 8]);
+      pixels.push([px, py]);
+      prev = [px, py];
+      run.push(`${n(px)},${n(py)}`);
       if (ser.markers ?? true) marks += `<circle cx="${n(px)}" cy="${n(py)}" r="3" fill="${color}"/>`;
       if (p.lo !== undefined && p.hi !== undefined) {
         const plo = y.map(p.lo);
@@ -183,7 +212,7 @@ export function lineChart(series: LineSeries[], opts: ChartOptions = {}): string
     }
     s += `${bars}${marks}</g>\n`;
   });
-  return `${s}${legend(f, entries, opts.legend)}</svg>\n`;
+  return `${s}${legend(f, entries, opts.legend, pixels)}</svg>\n`;
 }
 
 export interface BarSeries {
@@ -208,7 +237,7 @@ export function barChart(categories: string[], series: BarSeries[], opts: ChartO
   categories.forEach((c, i) => {
     s += `<text x="${n(f.left + groupW * (i + 0.5))}" y="${f.bottom + 18}" text-anchor="middle">${escapeXml(c)}</text>\n`;
   });
-  const entries: { name: string; color: string; dash: boolean; box: boolean }[] = [];
+  const entries: LegendEntry[] = [];
   series.forEach((ser, j) => {
     const color = ser.color ?? PALETTE[j % PALETTE.length]!;
     entries.push({ name: ser.name, color, dash: false, box: true });
@@ -228,7 +257,7 @@ export function barChart(categories: string[], series: BarSeries[], opts: ChartO
     });
     s += '</g>\n';
   });
-  return `${s}${legend(f, entries, opts.legend)}</svg>\n`;
+  return `${s}${legend(f, entries, opts.legend ?? 'top-right')}</svg>\n`;
 }
 
 /** Several charts side by side in one SVG (nested <svg> elements), `columns` per row. */

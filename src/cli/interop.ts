@@ -3,7 +3,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { classifierToTorch, torchToClassifierModel } from '../interop/export.js';
+import { classifierToTorch, rawTextModel, torchToClassifierModel } from '../interop/export.js';
 import { finetuneRun, importOnnxRun } from '../interop/onnx-import/index.js';
 import { readWeightsFile, writeSafetensorsFile } from '../interop/weights-file.js';
 import { readConfigFile } from '../models/build-graph.js';
@@ -121,6 +121,20 @@ export async function exportTorchCommand(a: ExportTorchArgs): Promise<void> {
   print({ weights: a.out, keys: tensors.size, kind: config.kind, layers: config.layers, ...(a.configOut ? { config: a.configOut } : {}) });
 }
 
+export async function exportTextCommand(a: { model: string; out: string; vocab?: string; locale?: string }): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(a.model));
+  } catch (e) {
+    throw new UsageError(`cannot read model '${a.model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
+  const model = rawTextModel(decodeModel(bytes), { ...(vocab ? { vocab } : {}), ...(a.locale ? { locale: a.locale } : {}) });
+  const out = encodeModel(model);
+  await writeBytes(a.out, out);
+  print({ model: a.out, input: 'text', outputs: (model.graph?.output ?? []).map((o) => o.name), opset: 20, bytes: out.length });
+}
+
 export async function importOnnxCommand(a: ImportOnnxArgs): Promise<void> {
   const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
   const info = await importOnnxRun(a.model, a.out, {
@@ -183,6 +197,15 @@ export function registerInteropCommands(program: Command): void {
     .requiredOption('--out <weights.safetensors>', 'output weights')
     .option('--config-out <json>', 'also write the model config here (for HighwayBiLSTMClassifier(config))')
     .action(exportTorchCommand);
+
+  program
+    .command('export-text')
+    .description('classifier .onnx → a model that takes plain strings (input `text`): lower-casing, splitting on spaces and the vocabulary lookup inside the graph (StringNormalizer, StringSplit, ai.onnx.ml LabelEncoder; opset 20)')
+    .requiredOption('--model <file>', 'highway-onnx classifier model (with its vocabulary, or pass --vocab)')
+    .requiredOption('--out <model.onnx>', 'output model')
+    .option('--vocab <file>', 'vocabulary, when the model carries none')
+    .option('--locale <name>', "StringNormalizer locale (default 'C.UTF-8'; 'en_US.UTF-8' where that locale is installed)")
+    .action(exportTextCommand);
 
   program
     .command('import-onnx')

@@ -158,7 +158,8 @@ export async function runCli(argv: string[]): Promise<void> {
       // --help/--version (exit 0) and bare help (already printed) need no error line.
       if (e.exitCode === 0 || e.code === 'commander.help' || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(e.exitCode);
       const sub = argv.slice(2).find((a) => program.commands.some((c) => c.name() === a));
-      reportAndExit(new UsageError(`${e.message.replace(/^error: /, '')} (see 'highway-onnx ${sub ? `${sub} ` : ''}--help')`), argv.includes('--verbose'));
+      const message = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      reportAndExit(new UsageError(`${message} (see 'highway-onnx ${sub ? `${sub} ` : ''}--help')`), argv.includes('--verbose'));
     }
     reportAndExit(e, argv.includes('--verbose'));
   }

@@ -11,12 +11,15 @@ export interface PredictArgs {
   gates: boolean;
   /** Longest text accepted, in characters (default 100 000). */
   maxChars?: number;
+  /** Where lines come from when no texts are given (default: stdin). */
+  input?: AsyncIterable<Buffer | string> & { isTTY?: boolean };
 }
 
 export const DEFAULT_MAX_CHARS = 100_000;
 
 export async function predictCommand(texts: string[], args: PredictArgs): Promise<void> {
-  if (texts.length === 0 && process.stdin.isTTY) throw new UsageError('give texts as arguments or pipe them one per line on stdin');
+  const input = args.input ?? process.stdin;
+  if (texts.length === 0 && input.isTTY) throw new UsageError('give texts as arguments or pipe them one per line on stdin');
   const maxChars = args.maxChars ?? DEFAULT_MAX_CHARS;
   texts.forEach((t, i) => {
     if ([...t].length > maxChars) throw new InputTextError('E_INPUT_TOO_LONG', `text argument ${i + 1} is too long: the limit is ${maxChars} characters (--max-chars), found ${[...t].length}`, i + 1);
@@ -36,7 +39,7 @@ export async function predictCommand(texts: string[], args: PredictArgs): Promis
     let chunk: string[] = [];
     let lines: number[] = [];
     try {
-      for await (const { line, text } of readLines(process.stdin, { maxChars })) {
+      for await (const { line, text } of readLines(input, { maxChars })) {
         if (text.trim() === '') continue;
         chunk.push(text);
         lines.push(line);

@@ -2,6 +2,7 @@
 // than a limit. A bad line stops the command with an error naming it; lines before it have
 // already been processed, so nothing read so far is lost. A huge line is refused as soon as
 // it passes the limit, without buffering the rest of it.
+import { firstInvalidUtf8 } from '../serve/request.js';
 
 /** A line of input the command refuses: not UTF-8, or too long. */
 export class InputTextError extends Error {
@@ -27,14 +28,7 @@ function decode(bytes: Uint8Array, line: number, source: string): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    let i = 0;
-    for (; i < bytes.length; i++) {
-      try {
-        utf8.decode(bytes.subarray(0, i + 1), { stream: true });
-      } catch {
-        break;
-      }
-    }
+    const i = firstInvalidUtf8(bytes);
     throw new InputTextError('E_INPUT_ENCODING', `${source} line ${line} is not valid UTF-8 (bad byte 0x${(bytes[i] ?? 0).toString(16).padStart(2, '0')} at byte ${i + 1} of the line); convert the input to UTF-8 (e.g. iconv -f latin1 -t utf-8)`, line);
   }
 }

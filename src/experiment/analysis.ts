@@ -108,7 +108,6 @@ export function gradientChart(report: GradientReport): string {
     yLabel: '‖∂L/∂θ_layer‖ (BiLSTM weights)',
     yScale: 'log',
     xTicks,
-    legend: 'bottom-right',
   });
   const gateSeries: LineSeries[] = report.runs
     .filter((r) => r.init.gateMean && r.trained.gateMean)
@@ -123,7 +122,6 @@ export function gradientChart(report: GradientReport): string {
     xTicks,
     yMin: 0,
     yMax: 1,
-    legend: 'top-right',
   });
   return panelGrid([norms, gates], 2);
 }

@@ -83,7 +83,7 @@ export function resultsMarkdown(record: ExperimentRecord | null, results: CellRe
         `embedding ${s.embedDim}, hidden ${s.hidden} per direction, dropout ${s.dropout}, random-init embeddings; ` +
         `highway transform-gate bias ${describeGateBias(s.gateBias)}, carry 'projection' (layer 1).`,
       `Seeds: ${s.seeds.join(', ')} (cells finished: ${results.length}).`,
-      ...(record.commands.length ? ['', `Command${record.commands.length > 1 ? 's' : ''}: ${record.commands.map((c) => `\`${c}\``).join(', then ')}.`] : []),
+      ...(record.commands?.length ? ['', `Command${record.commands.length > 1 ? 's' : ''}: ${record.commands.map((c) => `\`${c}\``).join(', then ')}.`] : []),
       '',
     );
   }
@@ -141,7 +141,6 @@ export function accuracyChart(results: CellResult[], record: ExperimentRecord | 
       yLabel: 'accuracy (%)',
       xTicks: depths,
       ...(majority !== null ? { references: [{ y: 100 * majority, label: 'majority class' }] } : {}),
-      legend: 'bottom-left',
     });
   };
   return panelGrid([panel('dev'), panel('test')], 2, { title: 'Plain vs Highway BiLSTM by depth (bars: min–max over seeds)' });
@@ -165,8 +164,8 @@ export function curvesChart(results: CellResult[]): string {
     }));
     const size = { width: 420, height: 260 };
     panels.push(
-      lineChart(loss, { ...size, title: `${d} layer${d > 1 ? 's' : ''}: training loss`, xLabel: 'epoch', legend: 'top-right' }),
-      lineChart(dev, { ...size, title: `${d} layer${d > 1 ? 's' : ''}: dev accuracy (%)`, xLabel: 'epoch', legend: 'bottom-right' }),
+      lineChart(loss, { ...size, title: `${d} layer${d > 1 ? 's' : ''}: training loss`, xLabel: 'epoch' }),
+      lineChart(dev, { ...size, title: `${d} layer${d > 1 ? 's' : ''}: dev accuracy (%)`, xLabel: 'epoch' }),
     );
   }
   return panelGrid(panels, 2, { title: 'Training curves per cell (solid: first seed, dashed: others)' });

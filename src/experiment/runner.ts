@@ -94,7 +94,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
     dataLabel: opts.dataset ? 'given dataset' : settings.data ?? 'built-in data',
     dataSizes: { train: dataset.train.length, dev: dataset.dev.length, test: dataset.test.length },
     majority: { dev: majority(dataset.dev, dataset.labels.length), test: majority(dataset.test, dataset.labels.length) },
-    commands: [...new Set([...(previous?.commands ?? []), ...(opts.command ? [opts.command] : [])])],
+    commands: [...new Set([...earlierCommands(previous), ...(opts.command ? [opts.command] : [])])],
     startedAt: previous?.startedAt ?? new Date().toISOString(),
   };
   await writeJsonAtomic(recordPath, record);
@@ -161,6 +161,13 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
       `${formatDuration(seconds)}; report in ${join(out, 'results.md')}`,
   );
   return { results, ran, skipped, failed, seconds };
+}
+
+/** Commands of an existing record (records before `commands` existed held one `command`). */
+function earlierCommands(previous: ExperimentRecord | null): string[] {
+  if (!previous) return [];
+  const legacy = (previous as unknown as { command?: string }).command;
+  return previous.commands ?? (legacy ? [legacy] : []);
 }
 
 function union(a: number[], b: number[]): number[] {

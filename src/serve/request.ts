@@ -62,8 +62,8 @@ function tooLarge(max: number, found: string): HttpError {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Where the first invalid UTF-8 sequence starts (for the error message). */
-function firstInvalidUtf8(bytes: Uint8Array): number {
+/** Where the first invalid UTF-8 sequence starts (for error messages), or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;

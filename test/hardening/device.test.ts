@@ -21,6 +21,14 @@ function fake(available: string[], fails: (providers: string[]) => string | null
 }
 
 const bytes = new Uint8Array(8);
+async function failure(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a failure');
+}
 
 describe('device choice (CUDA logic, no GPU needed)', () => {
   it('cuda, when its provider is bundled and starts: cuda first, cpu for the ops it lacks', async () => {
@@ -40,10 +48,10 @@ describe('device choice (CUDA logic, no GPU needed)', () => {
 
   it('cuda not installed: DeviceUnavailableError with the setup:cuda hint, before onnxruntime is asked', async () => {
     const f = fake(['cpu', 'webgpu'], () => null);
-    const e = await openNodeSession(bytes, { device: 'cuda' }, f.backend).catch((x: unknown) => x as DeviceUnavailableError);
+    const e = await failure(openNodeSession(bytes, { device: 'cuda' }, f.backend));
     expect(e).toBeInstanceOf(DeviceUnavailableError);
-    expect((e as DeviceUnavailableError).code).toBe('E_DEVICE_UNAVAILABLE');
-    expect((e as Error).message).toBe("device 'cuda' is not available in this onnxruntime build; available: cpu, webgpu (run 'npm run setup:cuda' on a machine with CUDA 12 and network)");
+    expect(e.code).toBe('E_DEVICE_UNAVAILABLE');
+    expect(e.message).toBe("device 'cuda' is not available in this onnxruntime build; available: cpu, webgpu (run 'npm run setup:cuda' on a machine with CUDA 12 and network)");
     expect(f.calls).toEqual([]);
   });
 
@@ -58,7 +66,7 @@ describe('device choice (CUDA logic, no GPU needed)', () => {
 
   it('cuda asked by name but failing to start: DeviceUnavailableError naming the cause (never a silent cpu run)', async () => {
     const f = fake(['cpu', 'cuda'], (p) => (p[0] === 'cuda' ? 'libcudnn.so.9: cannot open shared object file' : null));
-    const e = await openNodeSession(bytes, { device: 'cuda' }, f.backend).catch((x: unknown) => x as Error);
+    const e = await failure(openNodeSession(bytes, { device: 'cuda' }, f.backend));
     expect(e).toBeInstanceOf(DeviceUnavailableError);
     expect(e.message).toBe("device 'cuda' is installed but onnxruntime could not start it: libcudnn.so.9: cannot open shared object file (it needs an NVIDIA driver and the CUDA 12 / cuDNN 9 libraries on the library path; --device auto falls back to cpu)");
     expect(f.released).toBe(1); // the probe session on cpu is released
@@ -67,7 +75,7 @@ describe('device choice (CUDA logic, no GPU needed)', () => {
   it('a model that fails on every provider is the model’s fault: ModelLoadError with the cpu message', async () => {
     const f = fake(['cpu', 'cuda'], () => 'Load model failed: invalid graph');
     for (const device of ['cuda', 'auto', 'cpu'] as const) {
-      const e = await openNodeSession(bytes, { device }, f.backend).catch((x: unknown) => x as Error);
+      const e = await failure(openNodeSession(bytes, { device }, f.backend));
       expect(e).toBeInstanceOf(ModelLoadError);
       expect(e.message).toBe('onnxruntime could not load the model on cpu: Load model failed: invalid graph');
     }

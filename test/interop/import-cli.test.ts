@@ -12,8 +12,9 @@ import { readWeightsFile } from '../../src/interop/weights-file.js';
 import type { ImportRunInfo } from '../../src/interop/onnx-import/index.js';
 import { paramSpecs } from '../../src/models/init.js';
 import { decodeModel } from '../../src/onnx/proto.js';
+import { spawnSync } from 'node:child_process';
 import {
-  feedsFor, hasTorch, IMPORT_FIXTURES, loadOnnx, loadTwin, maxDiff, refArray, runModel, textsFor, twinLogits,
+  feedsFor, hasTorch, IMPORT_FIXTURES, PYTHON, ROOT, loadOnnx, loadTwin, maxDiff, refArray, runModel, textsFor, twinLogits,
 } from './import-fixtures.js';
 
 const TOL = 1e-5;
@@ -143,6 +144,30 @@ describe('torch.onnx.export model → import-onnx → finetune → drop-in model
     await importOnnxCommand({ model: f.path, out: run });
     const data = dataFolder('novocab', f.ids, f.lengths, f.labels, await readVocabFile(vocabPath));
     await expect(finetuneCommand({ ...FINETUNE, init: run, data, lr: 0.1, batch: 4 })).rejects.toThrow(/no vocabulary: pass --vocab/);
+  });
+
+  it('every file written passes onnx.checker (full_check, Debian python3-onnx) when it is installed', () => {
+    const files = [
+      join(dir, 'highway-2-zero-pad', 'model.onnx'), // import-torch
+      join(dir, 'highway-2-zero-pad', 'run', 'train_step.onnx'), // import-onnx: the derived step
+      join(dir, 'highway-2-zero-pad', 'run', 'model.onnx'), // finetune: the fine-tuned model
+      join(dir, 'packed', 'train_step.onnx'),
+      join(dir, 'packed', 'tuned', 'model.onnx'),
+    ];
+    for (const f of files) expect(existsSync(f), f).toBe(true);
+    const probe = spawnSync(PYTHON, ['-c', "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('onnx') else 1)"]);
+    if (probe.status !== 0) {
+      console.log('onnx.checker not run: /usr/bin/python3 has no onnx (apt install python3-onnx)');
+      return;
+    }
+    const r = spawnSync(PYTHON, [join(ROOT, 'scripts', 'check_onnx.py'), ...files], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  }, 120_000);
+
+  it('the commands are registered on the highway-onnx program', async () => {
+    const { makeProgram } = await import('../../src/cli/main.js');
+    const names = makeProgram().commands.map((c) => c.name());
+    expect(names).toEqual(expect.arrayContaining(['import-torch', 'export-torch', 'export-text', 'import-onnx', 'finetune']));
   });
 
   it('readVocabFile takes a JSON array, a {token: id} object, or one token per line', async () => {

@@ -75,7 +75,7 @@ export interface OnnxFixture {
   ref: Map<string, NamedTensor>;
 }
 
-export const ONNX_CASES = ['bilstm2-max', 'unilstm2-last', 'bilstm2-packed'] as const;
+export const ONNX_CASES = ['bilstm2-max', 'bilstm2-nofold', 'unilstm2-last', 'bilstm2-packed'] as const;
 
 export function loadOnnx(name: string): OnnxFixture {
   const meta = JSON.parse(readFileSync(join(IMPORT_FIXTURES, `onnx-${name}.json`), 'utf8'));

@@ -1,5 +1,6 @@
 // ONNX graphs exported by torch.onnx.export (fixtures onnx-*: Embedding + nn.LSTM + Linear,
-// bi- and unidirectional, 2 layers, opsets 13/15/17, one with pack_padded_sequence) imported
+// bi- and unidirectional, 2 layers, opsets 13/14/15/17, one with pack_padded_sequence, one
+// exported without constant folding) imported
 // into the builder IR: outputs equal onnxruntime on the original, gradients equal PyTorch
 // autograd's, one fine-tuning step equals torch.optim.SGD's, the export keeps the names.
 import * as ort from 'onnxruntime-node';
@@ -22,7 +23,9 @@ const labelsTensor = (labels: number[]): ort.Tensor => new ort.Tensor('int64', B
 describe('torch.onnx.export models → builder IR', () => {
   it('the fixtures cover bi- and unidirectional 2-layer LSTMs, opsets 13–17, with and without lengths', () => {
     const fs = ONNX_CASES.map(loadOnnx);
-    expect(fs.map((f) => f.opset).sort()).toEqual([13, 15, 17]);
+    expect(fs.map((f) => f.opset).sort()).toEqual([13, 14, 15, 17]);
+    // exported without constant folding: the torch parameters are the initializers, gates reordered by glue
+    expect(Object.keys(loadOnnx('bilstm2-nofold').initializers)).toContain('lstm.weight_ih_l1_reverse');
     const dirs = fs.flatMap((f) => (f.model.graph!.node ?? []).filter((n) => n.opType === 'LSTM').map((n) => n.attribute?.find((a) => a.name === 'direction')?.s));
     expect(dirs.some((d) => d && new TextDecoder().decode(d) === 'bidirectional')).toBe(true);
     expect(dirs.some((d) => !d)).toBe(true); // forward (the default) on the unidirectional model

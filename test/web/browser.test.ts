@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer as createNetServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { builtinDataset } from '../../src/data/builtin.js';
 import { tokenize } from '../../src/data/tokenizer.js';
@@ -13,8 +14,8 @@ import { resolveConfig } from '../../src/models/config.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { loadModel } from '../../src/runtime/node.js';
 import type { Prediction } from '../../src/runtime/predictor.js';
-import { PROJECT_ROOT } from '../../scripts/web-assets.js';
-import { startHarness, watch, type WebHarness } from './harness.js';
+import { PROJECT_ROOT, webViteConfig } from '../../scripts/web-assets.js';
+import { launchChromium, startHarness, watch, type WebHarness } from './harness.js';
 
 const OUT = join(PROJECT_ROOT, 'test-output');
 const data = builtinDataset();
@@ -149,4 +150,37 @@ describe('browser build in Chromium', () => {
     expect(p.errors).toEqual([]);
     await phone.close();
   }, 60_000);
+});
+
+describe('npm run web (the Vite dev server)', () => {
+  it('serves the demo, onnxruntime-web included, with no console errors', async () => {
+    const port = await new Promise<number>((ok) => {
+      const srv = createNetServer().listen(0, '127.0.0.1', () => {
+        const a = srv.address();
+        srv.close(() => ok(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    const { createServer, mergeConfig } = await import('vite');
+    const server = await createServer(mergeConfig(webViteConfig(), { configFile: false, logLevel: 'warn', server: { port, strictPort: true, host: '127.0.0.1' } }));
+    await server.listen();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const origin = `http://127.0.0.1:${port}`;
+      const problems = watch(page, origin);
+      // No auto-training: with no runs/default/model.onnx the page waits ('none').
+      await page.goto(`${origin}/?autotrain=0`);
+      await page.waitForFunction("['ready', 'none', 'error'].includes(document.body.dataset.modelState)", null, { timeout: 60_000 });
+      await page.evaluate(async (bytes) => {
+        await (globalThis as any).highway.useModel(new Uint8Array(bytes), 'test model');
+      }, Array.from(modelBytes));
+      await waitReady(page);
+      expect(await page.textContent('#model-status')).toMatch(/^test model: 2-layer Highway BiLSTM/);
+      expect(await page.locator('table.heatmap tbody tr').count()).toBe(2);
+      expect(problems.errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }, 90_000);
 });

@@ -10,7 +10,7 @@ import { Graph, MIN_OPSET, op, type Dim, type Value } from '../../graph/index.js
 import type { ModelProto, NodeProto, ValueInfoProto } from '../../onnx/proto.js';
 import { toNumber } from '../../onnx/proto.js';
 import { tensorFromProto, tensorOf, type Tensor } from '../../onnx/tensor.js';
-import { Ctx, dtypeOfElem, ImportError, irAttr } from './context.js';
+import { Ctx, dtypeOfElem, ImportError } from './context.js';
 import { MATH_CONVERTERS, type Converter } from './convert-math.js';
 import { GLUE_CONVERTERS } from './convert-glue.js';
 import './not-differentiable.js';
@@ -165,7 +165,9 @@ export function importOnnx(model: ModelProto, opts: ImportOptions = {}): Importe
     const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
     const trainable = isFloat && !frozen(name, t) && (opts.trainable ? opts.trainable.includes(name) : t.data.length > 1);
     const v = trainable ? g.param(name, t) : g.constant(t, name);
-    if (v.name !== name) throw new ImportError(`initializer name '${name}' clashes with another value`);
+    // A parameter keeps its name (fine-tuning and export address it by name); a constant
+    // renamed to avoid a value of the host graph (see `graph`) changes nothing.
+    if (trainable && v.name !== name) throw new ImportError(`parameter '${name}' clashes with another value of the graph`);
     (trainable ? params : constants).set(name, v);
     values.set(name, v);
   }
@@ -225,4 +227,3 @@ export function importOnnx(model: ModelProto, opts: ImportOptions = {}): Importe
   return { graph: g, source: model, opset, inputs, outputs, params, constants, ops };
 }
 
-export { irAttr };

@@ -9,7 +9,7 @@
  * else the input of the model's only Softmax/LogSoftmax output.
  */
 import { gradients } from '../../autodiff/index.js';
-import { op, toModel, type Graph, type Node, type Value } from '../../graph/index.js';
+import { op, toModel, type Graph, type Value } from '../../graph/index.js';
 import { assertValidModel } from '../../onnx/checker.js';
 import type { GraphProto, ModelProto } from '../../onnx/proto.js';
 import type { Tensor } from '../../onnx/tensor.js';
@@ -33,10 +33,6 @@ export interface LogitsChoice {
 const isFloat = (v: Value): boolean => v.dtype === 'float32' || v.dtype === 'float64';
 const NORMALISERS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
 
-function producer(v: Value): Node | null {
-  return v.producer;
-}
-
 export function chooseLogits(imp: ImportedModel, given?: string): LogitsChoice {
   const outputs = [...imp.outputs.entries()];
   const describe = outputs.map(([n, v]) => `'${n}' ${v.dtype}[${v.shape?.join(', ') ?? '…'}]`).join(', ');
@@ -49,12 +45,12 @@ export function chooseLogits(imp: ImportedModel, given?: string): LogitsChoice {
   const candidates = outputs.filter(([, v]) => isFloat(v) && (v.rank === null || v.rank === 2));
   const named = candidates.filter(([n]) => /logit/i.test(n));
   if (named.length === 1) return { output: named[0]![0], value: named[0]![1], beforeSoftmax: false };
-  const raw = candidates.filter(([, v]) => !NORMALISERS.has(producer(v)?.opType ?? ''));
+  const raw = candidates.filter(([, v]) => !NORMALISERS.has(v.producer?.opType ?? ''));
   if (raw.length === 1) return { output: raw[0]![0], value: raw[0]![1], beforeSoftmax: false };
-  const soft = candidates.filter(([, v]) => ['Softmax', 'LogSoftmax'].includes(producer(v)?.opType ?? ''));
+  const soft = candidates.filter(([, v]) => ['Softmax', 'LogSoftmax'].includes(v.producer?.opType ?? ''));
   if (raw.length === 0 && soft.length === 1) {
     const [name, v] = soft[0]!;
-    return { output: name, value: producer(v)!.inputs[0]!, beforeSoftmax: true };
+    return { output: name, value: v.producer!.inputs[0]!, beforeSoftmax: true };
   }
   throw new ImportError(
     candidates.length === 0
@@ -121,10 +117,14 @@ function lossGraph(source: ModelProto, opts: ImportedTrainingOptions): LossGraph
       frozen.push({ name, reason: `does not reach the logits '${logits.output}'` });
     }
   }
+  const sourceInits = new Set((source.graph?.initializer ?? []).map((t) => t.name ?? ''));
+  const freeze = opts.import?.freeze;
   for (const [name, v] of imp.constants) {
-    if (isFloat(v) && v.producer === null && (source.graph?.initializer ?? []).some((t) => t.name === name)) {
-      frozen.push({ name, reason: v.staticShape().reduce((a, b) => a * b, 1) <= 1 ? 'a scalar (taken for a constant)' : 'frozen' });
-    }
+    if (!isFloat(v) || !sourceInits.has(name)) continue;
+    const reason = (Array.isArray(freeze) && freeze.includes(name)) || typeof freeze === 'function' ? 'frozen'
+      : opts.import?.trainable ? 'not among the trainable initializers'
+        : 'a scalar (taken for a constant)';
+    frozen.push({ name, reason });
   }
   if (params.length === 0) throw new ImportError(`no trainable parameter reaches the logits '${logits.output}'`);
   return { imp, logits, labels, loss: loss!, correct, params, frozen };
