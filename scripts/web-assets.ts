@@ -2,7 +2,7 @@
 // `ort/` (so nothing is fetched from a CDN) and the default model from `npm start` under
 // `models/default.onnx`. A Vite plugin for `vite` / `vite build` / `vite preview`, and the
 // headers that make the page cross-origin isolated (needed for multi-threaded WASM).
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -47,8 +47,16 @@ export function ortDistDir(): string {
   return dirname(createRequire(join(PROJECT_ROOT, 'package.json')).resolve('onnxruntime-web'));
 }
 
-function sendFile(res: ServerResponse, path: string, type: string): void {
-  res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-cache', ...ISOLATION_HEADERS });
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string, type: string): void {
+  // A validator, so a returning page revalidates (304) and Chromium reuses its compiled WASM.
+  const st = statSync(path);
+  const etag = `"${st.size.toString(36)}-${Math.round(st.mtimeMs).toString(36)}"`;
+  const headers = { 'Cache-Control': 'no-cache', ETag: etag, ...ISOLATION_HEADERS };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'Content-Type': type });
   createReadStream(path).pipe(res);
 }
 
@@ -59,14 +67,14 @@ function middleware(defaultModel: string) {
     const path = (req.url ?? '').split('?')[0]!;
     const ort = /\/ort\/([\w.-]+)$/.exec(path);
     if (ort && (ORT_FILES as readonly string[]).includes(ort[1]!)) {
-      return sendFile(res, join(ortDir, ort[1]!), ort[1]!.endsWith('.wasm') ? MIME['.wasm']! : MIME['.mjs']!);
+      return sendFile(req, res, join(ortDir, ort[1]!), ort[1]!.endsWith('.wasm') ? MIME['.wasm']! : MIME['.mjs']!);
     }
     if (path.endsWith(`/${MANIFEST_URL}`)) {
       res.writeHead(200, { 'Content-Type': MIME['.json']!, 'Cache-Control': 'no-cache', ...ISOLATION_HEADERS }).end(manifest(existsSync(defaultModel)));
       return;
     }
     if (path.endsWith(`/${DEFAULT_MODEL_URL}`)) {
-      if (existsSync(defaultModel)) return sendFile(res, defaultModel, MIME['.onnx']!);
+      if (existsSync(defaultModel)) return sendFile(req, res, defaultModel, MIME['.onnx']!);
       res.writeHead(404, ISOLATION_HEADERS).end('no default model: run `npm start` to train one');
       return;
     }

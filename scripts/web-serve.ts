@@ -30,9 +30,19 @@ export async function serveStatic(root: string, opts: { port?: number; routes?: 
         return;
       }
       try {
-        if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+        let st = await stat(file);
+        if (st.isDirectory()) {
+          file = join(file, 'index.html');
+          st = await stat(file);
+        }
+        // A validator, so a returning page revalidates (304) and Chromium reuses its compiled WASM.
+        const etag = `"${st.size.toString(36)}-${Math.round(st.mtimeMs).toString(36)}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.writeHead(304, { ...headers, ETag: etag }).end();
+          return;
+        }
         const body = await readFile(file);
-        res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' }).end(body);
+        res.writeHead(200, { ...headers, ETag: etag, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' }).end(body);
       } catch {
         res.writeHead(404, headers).end('not found');
       }

@@ -31,9 +31,14 @@ export interface BrowserBenchOptions {
   windows?: number;
   /** Timed training steps per configuration, each side (default 60); 0 skips training. */
   trainSteps?: number;
-  /** Untimed warm-up: seconds of inference per model, steps of training (default 3 s, 20 steps). */
+  /**
+   * Untimed warm-up, browser side: seconds of inference before the first cell (default 12) and of
+   * training per configuration (default 15). Chromium runs WASM first from its baseline compiler
+   * and tiers hot functions up to TurboFan in the background; on this 2-core machine under load
+   * that took ~10 s (inference) and ~25 s (training) before the step time settled (3–4× faster).
+   */
   warmupSeconds?: number;
-  warmupSteps?: number;
+  warmupTrainSeconds?: number;
   /** Node intra-op threads (default: onnxruntime's choice). */
   nodeThreads?: number;
   /** Browser WASM threads (default: onnxruntime-web's choice: min(4, ⌈cores/2⌉)). */
@@ -76,9 +81,9 @@ async function timeNode(fn: () => Promise<unknown>, seconds: number, minIters: n
 
 export async function benchBrowser(opts: BrowserBenchOptions): Promise<BrowserRow[]> {
   const windows = opts.windows ?? 4;
-  const warmupSeconds = opts.warmupSeconds ?? 3;
+  const warmupSeconds = opts.warmupSeconds ?? 12;
+  const warmupTrainSeconds = opts.warmupTrainSeconds ?? 15;
   const trainSteps = opts.trainSteps ?? 60;
-  const warmupSteps = opts.warmupSteps ?? 20;
   const nodeThreads = opts.nodeThreads ? String(opts.nodeThreads) : 'default';
   const models = new Map(opts.layers.map((layers) => {
     const config = resolveConfig({ layers, vocabSize: 20000, embedDim: 100, hidden: 50, kind: 'highway' });
@@ -115,9 +120,9 @@ export async function benchBrowser(opts: BrowserBenchOptions): Promise<BrowserRo
             },
             [seqs, seconds] as const,
           );
-        // Warm-up: Chromium compiles WASM lazily and tiers hot code up in the background.
-        await timeNode(() => node.predict(seqs), Math.min(1, warmupSeconds), 2);
-        await inBrowser(batch === opts.batches[0] ? warmupSeconds : Math.min(1, warmupSeconds));
+        // Warm-up (see warmupSeconds): long before the page's first cell, short after.
+        await timeNode(() => node.predict(seqs), 1, 2);
+        await inBrowser(rows.length === 0 ? warmupSeconds : 1);
         const all = { b: [] as number[], n: [] as number[] };
         const ratios: number[] = [];
         for (let w = 0; w < windows; w++) {
@@ -153,8 +158,8 @@ export async function benchBrowser(opts: BrowserBenchOptions): Promise<BrowserRo
         );
         const browserSteps = (n: number): Promise<{ steps: number; seconds: number }> =>
           page.evaluate((k) => (window as unknown as { __t: { steps(n: number): Promise<{ steps: number; seconds: number }> } }).__t.steps(k), n);
-        await timeSteps(nodeTraining, warmupSteps);
-        await browserSteps(warmupSteps);
+        await timeSteps(nodeTraining, 20);
+        for (let spent = 0; spent < warmupTrainSeconds; ) spent += (await browserSteps(10)).seconds;
         const per = Math.max(1, Math.round(trainSteps / windows));
         const b: number[] = [];
         const n: number[] = [];

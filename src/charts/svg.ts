@@ -171,7 +171,7 @@ export function lineChart(series: LineSeries[], opts: ChartOptions = {}): string
   for (const r of opts.references ?? []) {
     const py = y.map(r.y);
     if (!ok(py)) continue;
-    s += `<line class="reference" x1="${f.left}" y1="${n(py)}" x2="${f.right}" y2="${n(py)}" stroke="#888" stroke-dasharray="2,3"/><text x="${f.right - 4}" y="${n(py - 4)}" text-anchor="end" fill="#666">${escapeXml(r.label)}</text>\n`;
+    s += `<line class="reference" x1="${f.left}" y1="${n(py)}" x2="${f.right}" y2="${n(py)}" stroke="#888" stroke-dasharray="2,3"/><text x="${f.left + 6}" y="${n(py - 4)}" fill="#666">${escapeXml(r.label)}</text>\n`;
   }
   const entries: LegendEntry[] = [];
   const pixels: [number, number][] = [];

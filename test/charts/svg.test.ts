@@ -112,3 +112,17 @@ describe('scales', () => {
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
   });
 });
+
+describe('browser safety', () => {
+  it('src/charts imports nothing but its own files and uses no Node globals', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const dir = fileURLToPath(new URL('../../src/charts/', import.meta.url));
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const src = readFileSync(dir + file, 'utf8');
+      const imports = [...src.matchAll(/\bfrom\s+'([^']+)'/g)].map((m) => m[1]!);
+      expect(imports.filter((s) => !s.startsWith('./')), file).toEqual([]);
+      expect(src, file).not.toMatch(/\bprocess\.|\bBuffer\b|\brequire\(/);
+    }
+  });
+});

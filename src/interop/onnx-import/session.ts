@@ -136,8 +136,8 @@ export class ImportedTrainer {
     const all: Record<string, ort.Tensor> = {
       ...feeds,
       [this.graphs.labelsInput]: new ort.Tensor('int64', labels, [labels.length]),
-      lr: new ort.Tensor('float32', Float32Array.of(lr), []),
-      step: new ort.Tensor('float32', Float32Array.of(this.steps + 1), []),
+      [this.graphs.lrInput]: new ort.Tensor('float32', Float32Array.of(lr), []),
+      [this.graphs.stepInput]: new ort.Tensor('float32', Float32Array.of(this.steps + 1), []),
     };
     for (const [name, t] of this.tensors) all[name] = t;
     const out = await this.train.run(all);

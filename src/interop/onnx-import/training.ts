@@ -138,6 +138,9 @@ export interface ImportedStepGraphs {
   frozen: { name: string; reason: string }[];
   logitsOutput: string;
   labelsInput: string;
+  /** Learning rate and 1-based step inputs (float32 scalars; 'lr' and 'step' unless the model uses those names). */
+  lrInput: string;
+  stepInput: string;
   /** The model's own inputs, which the step graph takes as well. */
   dataInputs: string[];
   nodeCount: number;
@@ -204,6 +207,8 @@ export function buildImportedStep(source: ModelProto, optimizer: OptimizerSpec, 
     frozen: lg.frozen,
     logitsOutput: lg.logits.output,
     labelsInput: lg.labels.name,
+    lrInput: lr.name,
+    stepInput: step.name,
     dataInputs: [...lg.imp.inputs.keys()],
     nodeCount: trainStep.graph?.node?.length ?? 0,
     opset,

@@ -1,0 +1,157 @@
+// HTTP serving benchmark: `highway-onnx serve` in a child process, loaded with autocannon on
+// loopback at several client counts for a bounded time each. One text per request (an SST-like
+// sentence of 5–35 known words), so batching across requests is the only batching. Each server
+// configuration (max batch, max wait) runs on the same model; "gain" is throughput over the
+// max-batch-1 server's at the same client count, measured in the same run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { classifierModel } from '../../src/models/classifier.js';
+import { resolveConfig } from '../../src/models/config.js';
+import { encodeModel } from '../../src/onnx/proto.js';
+import { Rng } from '../../src/data/rng.js';
+import { parsePrometheus } from '../../src/serve/metrics.js';
+import { markdownTable } from './stats.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServeConfig {
+  maxBatch: number;
+  maxWaitMs: number;
+}
+
+export interface ServeBenchOptions {
+  /** Measured seconds per cell (after `warmupSeconds` unmeasured). */
+  seconds: number;
+  connections: number[];
+  configs?: ServeConfig[];
+  warmupSeconds?: number;
+  /** An .onnx to serve; default: a 2-layer Highway BiLSTM (embed 100, hidden 50, 5000 words). */
+  model?: string;
+  /** onnxruntime intra-op threads for the server (default: onnxruntime's choice). */
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+export interface ServeRow {
+  maxBatch: number;
+  maxWaitMs: number;
+  connections: number;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Socket errors + timeouts + non-2xx responses. */
+  errors: number;
+  requests: number;
+  /** Texts per onnxruntime run, from the server's /metrics. */
+  meanBatch: number;
+  /** requestsPerSec over the max-batch-1 configuration's at the same client count. */
+  gain: number | null;
+}
+
+export const DEFAULT_CONFIGS: ServeConfig[] = [
+  { maxBatch: 32, maxWaitMs: 5 },
+  { maxBatch: 32, maxWaitMs: 0 },
+  { maxBatch: 1, maxWaitMs: 0 },
+];
+
+async function benchModel(dir: string): Promise<{ path: string; words: string[] }> {
+  const words = Array.from({ length: 4998 }, (_, i) => `w${i}`);
+  const config = resolveConfig({ kind: 'highway', layers: 2, embedDim: 100, hidden: 50, vocabSize: words.length + 2 });
+  const path = join(dir, 'bench-model.onnx');
+  await writeFile(path, encodeModel(classifierModel(config, { vocab: ['<pad>', '<unk>', ...words] })));
+  return { path, words };
+}
+
+function startServer(model: string, c: ServeConfig, threads?: number): Promise<{ child: ChildProcess; url: string }> {
+  const args = ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'serve', '--model', model, '--port', '0', '--device', 'cpu',
+    '--max-batch', String(c.maxBatch), '--max-wait-ms', String(c.maxWaitMs), ...(threads ? ['--threads', String(threads)] : [])];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /at (http:\/\/[^ ]+) /.exec(err);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited (${code}) before listening:\n${err}`)));
+  });
+}
+
+async function batchStats(url: string): Promise<{ sum: number; count: number }> {
+  const m = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
+  return { sum: m.get('highway_batch_size_sum') ?? 0, count: m.get('highway_batch_size_count') ?? 0 };
+}
+
+function load(url: string, bodies: string[], connections: number, seconds: number): Promise<autocannon.Result> {
+  let i = 0;
+  return autocannon({
+    url: `${url}/v1/predict`,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length]! }) }],
+  });
+}
+
+export async function benchServe(opts: ServeBenchOptions): Promise<ServeRow[]> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dir = await mkdtemp(join(tmpdir(), 'bench-serve-'));
+  const rows: ServeRow[] = [];
+  try {
+    const { path: generated, words } = await benchModel(dir);
+    const model = opts.model ?? generated;
+    // Sentences of known words (for a given model the words only matter through their ids).
+    const rng = new Rng(17);
+    const pool = opts.model ? ['the', 'film', 'is', 'not', 'good', 'a', 'gripping', 'dull', 'but', 'acting', 'great', 'plot', 'wonderful', 'mess'] : words;
+    const bodies = Array.from({ length: 256 }, () =>
+      JSON.stringify({ texts: [Array.from({ length: 5 + rng.nextInt(31) }, () => pool[rng.nextInt(pool.length)]).join(' ')] }),
+    );
+    for (const c of opts.configs ?? DEFAULT_CONFIGS) {
+      const { child, url } = await startServer(model, c, opts.threads);
+      try {
+        for (const connections of opts.connections) {
+          if (opts.warmupSeconds !== 0) await load(url, bodies, connections, opts.warmupSeconds ?? 1);
+          const before = await batchStats(url);
+          const r = await load(url, bodies, connections, opts.seconds);
+          const after = await batchStats(url);
+          const row: ServeRow = {
+            maxBatch: c.maxBatch,
+            maxWaitMs: c.maxWaitMs,
+            connections,
+            requestsPerSec: r.requests.average,
+            p50Ms: r.latency.p50,
+            p99Ms: r.latency.p99,
+            errors: r.errors + r.timeouts + r.non2xx,
+            requests: r.requests.total,
+            meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
+            gain: null,
+          };
+          rows.push(row);
+          log(`  serve max-batch ${c.maxBatch} max-wait ${c.maxWaitMs} ms, ${connections} clients: ${row.requestsPerSec.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, mean batch ${row.meanBatch.toFixed(1)}, errors ${row.errors}`);
+        }
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  for (const row of rows) {
+    const base = rows.find((b) => b.maxBatch === 1 && b.connections === row.connections);
+    row.gain = base && base.requestsPerSec > 0 ? row.requestsPerSec / base.requestsPerSec : null;
+  }
+  return rows;
+}
+
+export function serveTable(rows: ServeRow[]): string {
+  return markdownTable(
+    ['max batch', 'max wait ms', 'clients', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'requests', 'mean batch', 'gain vs batch 1'],
+    rows.map((r) => [r.maxBatch, r.maxWaitMs, r.connections, r.requestsPerSec.toFixed(0), r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.errors, r.requests, r.meanBatch.toFixed(1), r.gain === null ? '–' : `${r.gain.toFixed(2)}×`]),
+  );
+}
