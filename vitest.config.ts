@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // This machine (and CI's) has 2 shared cores: generous per-test limits keep slow-but-correct
+    // tests (fuzz loops, onnxruntime sessions) from flaking under load. Speed lives in `npm run bench`.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    include: ['test/**/*.test.ts'],
+  },
+});
