@@ -9,3 +9,5 @@ export { gradients, registerGradient, registerNotDifferentiable, MissingGradient
 export { train, buildStepGraphs, TrainSession, saveCheckpoint, loadCheckpoint, TrainingDivergedError, type TrainOptions, type TrainResult } from './train/index.js';
 export { tokenize, Vocabulary, Rng, builtinDataset, type Dataset, type Example } from './data/index.js';
 export { readDataset } from './data/files.js';
+export { PredictServer, createPredictServer, HttpError, type ServeOptions } from './serve/index.js';
+export { inspectPath, inspectOnnxBytes, formatReport, InspectError, type Report } from './inspect/index.js';

@@ -14,7 +14,7 @@ import { resolveConfig } from '../../src/models/config.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { Rng } from '../../src/data/rng.js';
 import { parsePrometheus } from '../../src/serve/metrics.js';
-import { markdownTable } from './stats.js';
+import { markdownTable, percentile } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -86,15 +86,25 @@ async function batchStats(url: string): Promise<{ sum: number; count: number }> 
   return { sum: m.get('highway_batch_size_sum') ?? 0, count: m.get('highway_batch_size_count') ?? 0 };
 }
 
-function load(url: string, bodies: string[], connections: number, seconds: number): Promise<autocannon.Result> {
+/** autocannon's own histogram keeps whole milliseconds: per-response times are collected here instead. */
+function load(url: string, bodies: string[], connections: number, seconds: number): Promise<{ result: autocannon.Result; latencies: number[] }> {
   let i = 0;
-  return autocannon({
-    url: `${url}/v1/predict`,
-    connections,
-    duration: seconds,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length]! }) }],
+  const latencies: number[] = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `${url}/v1/predict`,
+        connections,
+        duration: seconds,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length]! }) }],
+      },
+      (err, result) => (err ? reject(err) : resolve({ result, latencies })),
+    );
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status >= 200 && status < 300) latencies.push(ms);
+    });
   });
 }
 
@@ -111,32 +121,41 @@ export async function benchServe(opts: ServeBenchOptions): Promise<ServeRow[]> {
     const bodies = Array.from({ length: 256 }, () =>
       JSON.stringify({ texts: [Array.from({ length: 5 + rng.nextInt(31) }, () => pool[rng.nextInt(pool.length)]).join(' ')] }),
     );
-    for (const c of opts.configs ?? DEFAULT_CONFIGS) {
-      const { child, url } = await startServer(model, c, opts.threads);
-      try {
-        for (const connections of opts.connections) {
+    // Every server is up for the whole run and the configurations take turns at each client
+    // count, so drift in the machine's load hits the cells being compared alike.
+    const configs = opts.configs ?? DEFAULT_CONFIGS;
+    const servers: { child: ChildProcess; url: string }[] = [];
+    try {
+      for (const c of configs) servers.push(await startServer(model, c, opts.threads));
+      for (const connections of opts.connections) {
+        for (const [k, c] of configs.entries()) {
+          const { url } = servers[k]!;
           if (opts.warmupSeconds !== 0) await load(url, bodies, connections, opts.warmupSeconds ?? 1);
           const before = await batchStats(url);
-          const r = await load(url, bodies, connections, opts.seconds);
+          const { result: r, latencies } = await load(url, bodies, connections, opts.seconds);
           const after = await batchStats(url);
+          latencies.sort((x, y) => x - y);
           const row: ServeRow = {
             maxBatch: c.maxBatch,
             maxWaitMs: c.maxWaitMs,
             connections,
             requestsPerSec: r.requests.average,
-            p50Ms: r.latency.p50,
-            p99Ms: r.latency.p99,
+            p50Ms: percentile(latencies, 50),
+            p99Ms: percentile(latencies, 99),
             errors: r.errors + r.timeouts + r.non2xx,
             requests: r.requests.total,
             meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
             gain: null,
           };
           rows.push(row);
-          log(`  serve max-batch ${c.maxBatch} max-wait ${c.maxWaitMs} ms, ${connections} clients: ${row.requestsPerSec.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, mean batch ${row.meanBatch.toFixed(1)}, errors ${row.errors}`);
+          log(`  serve max-batch ${c.maxBatch} max-wait ${c.maxWaitMs} ms, ${connections} clients: ${row.requestsPerSec.toFixed(0)} req/s, p50 ${row.p50Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms, mean batch ${row.meanBatch.toFixed(1)}, errors ${row.errors}`);
         }
-      } finally {
+      }
+    } finally {
+      for (const { child } of servers) {
+        const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
+        await exited;
       }
     }
   } finally {
@@ -152,6 +171,6 @@ export async function benchServe(opts: ServeBenchOptions): Promise<ServeRow[]> {
 export function serveTable(rows: ServeRow[]): string {
   return markdownTable(
     ['max batch', 'max wait ms', 'clients', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'requests', 'mean batch', 'gain vs batch 1'],
-    rows.map((r) => [r.maxBatch, r.maxWaitMs, r.connections, r.requestsPerSec.toFixed(0), r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.errors, r.requests, r.meanBatch.toFixed(1), r.gain === null ? '–' : `${r.gain.toFixed(2)}×`]),
+    rows.map((r) => [r.maxBatch, r.maxWaitMs, r.connections, r.requestsPerSec.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(1), r.errors, r.requests, r.meanBatch.toFixed(1), r.gain === null ? '–' : `${r.gain.toFixed(2)}×`]),
   );
 }

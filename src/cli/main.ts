@@ -109,16 +109,16 @@ export function makeProgram(): Command {
     .option('--port <n>', 'TCP port (0: any free port)', nonNegativeInt, 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--max-batch <n>', 'most texts in one onnxruntime run', positiveInt, 32)
-    .option('--max-wait-ms <ms>', 'longest a text waits for others to fill its batch', nonNegativeNumber, 5)
+    .option('--max-wait-ms <ms>', 'longest a text waits for others to fill its batch (never when no other request is arriving)', nonNegativeNumber, 5)
     .option('--max-body-bytes <n>', 'largest request body', positiveInt, 1 << 20)
     .option('--max-texts <n>', 'most texts per request', positiveInt, 256)
     .option('--max-chars <n>', 'longest text, in characters', positiveInt, 10_000)
-    .option('--max-queue <n>', 'texts allowed to wait before requests get 503')
+    .option('--max-queue <n>', 'texts allowed to wait before requests get 503 (default 16 × max batch, at least 1024)', positiveInt)
     .addOption(deviceOption())
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight requests may take', positiveInt, 30_000)
-    .action(async (o: ServeArgs & { maxQueue?: string }) => {
-      await serveCommand({ ...o, ...(o.maxQueue !== undefined ? { maxQueue: positiveInt(o.maxQueue) } : {}) } as ServeArgs);
+    .action(async (o: ServeArgs) => {
+      await serveCommand(o);
     });
 
   program

@@ -1,8 +1,9 @@
 /**
  * Raised for malformed or refused interchange files (safetensors, PyTorch zips, pickles).
  * `code` names the layer that refused the input: 'E_SAFETENSORS', 'E_ZIP', 'E_PICKLE',
- * 'E_TORCH' (a well-formed pickle that is not a tensor state dict) or 'E_FORMAT'
- * (bytes that are none of the supported formats). Messages say what was expected and what was found.
+ * 'E_TORCH' (a well-formed pickle that is not a tensor state dict), 'E_FORMAT'
+ * (bytes that are none of the supported formats) or 'E_FILE' (readWeightsFile: missing,
+ * a directory, or over 2 GiB). Messages say what was expected and what was found.
  */
 export class InteropError extends Error {
   constructor(

@@ -1,9 +1,10 @@
 // Dynamic micro-batching: texts from concurrent requests share one onnxruntime run.
 //
 // A batch leaves when it is full (maxBatch texts), when its oldest text has waited maxWaitMs,
-// or at once while draining. One batch runs at a time; texts arriving meanwhile queue up and
-// leave together when it ends, so under load batches fill by themselves and the wait only
-// matters at low load (maxWaitMs 0: never wait, batch only what queued during a run).
+// when nothing else could join it (no other request is being received: waiting would only add
+// latency — a lone client never waits), or at once while draining. One batch runs at a time;
+// texts arriving meanwhile queue up and leave together when it ends, so under load batches
+// fill by themselves (maxWaitMs 0: never wait, batch only what queued during a run).
 // A request larger than maxBatch spans several batches. If a mixed batch fails, each request
 // in it is retried alone, so one poisonous input fails only its own request.
 import { HttpError } from './errors.js';
@@ -17,6 +18,8 @@ export interface BatcherOptions {
   onBatch?: (size: number, seconds: number) => void;
   /** Observes the queue length after every change. */
   onQueue?: (texts: number) => void;
+  /** Requests being received that may still join a batch; at 0 a waiting batch leaves at once. */
+  stragglers?: () => number;
 }
 
 interface Request<I, O> {
@@ -82,6 +85,11 @@ export class MicroBatcher<I, O> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Re-evaluate whether the waiting batch should leave (after a straggler gave up, say). */
+  poke(): void {
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.running || this.queued === 0) {
       if (!this.running && this.queued === 0) this.notifyIdle();
@@ -89,7 +97,7 @@ export class MicroBatcher<I, O> {
     }
     const oldest = this.queue[this.head]!.req.enqueuedAt;
     const wait = oldest + this.maxWaitMs - performance.now();
-    if (this.queued >= this.maxBatch || this.draining || wait <= 0) {
+    if (this.queued >= this.maxBatch || this.draining || wait <= 0 || this.opts.stragglers?.() === 0) {
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = null;

@@ -53,6 +53,8 @@ export class PredictServer {
   readonly options: ResolvedServeOptions;
   private draining = false;
   private inflight = 0;
+  /** /v1/predict requests still being read and parsed: they may yet join the waiting batch. */
+  private receiving = 0;
   private inflightZero: (() => void)[] = [];
   private shuttingDown: Promise<{ forced: boolean }> | null = null;
   private readonly log: (line: string) => void;
@@ -83,6 +85,7 @@ export class PredictServer {
           m.texts.inc({}, size);
         },
         onQueue: (n) => m.queued.set(n),
+        stragglers: () => this.receiving,
       },
     );
     const cfg = predictor.info.config;
@@ -178,9 +181,17 @@ export class PredictServer {
 
   private async predict(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Any Content-Type is read as JSON (curl -d sends a form type); a body that is not JSON gets E_BAD_JSON.
-    const body = await readBody(req, this.options.maxBodyBytes);
-    const texts = parsePredictBody(body, this.options);
-    const encoded = texts.map((t) => this.encode(t));
+    let encoded: Encoded[];
+    this.receiving++;
+    try {
+      const body = await readBody(req, this.options.maxBodyBytes);
+      encoded = parsePredictBody(body, this.options).map((t) => this.encode(t));
+    } catch (e) {
+      this.receiving--;
+      this.batcher.poke(); // a batch waiting for this request need not wait any longer
+      throw e;
+    }
+    this.receiving--;
     const preds = await this.batcher.submit(encoded.map((e) => e.ids));
     const labels = this.predictor.labels;
     const predictions: PredictionJson[] = preds.map((p, i) => ({

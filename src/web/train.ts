@@ -1,7 +1,9 @@
 // Training in the browser: the same training-step graph as Node (forward + backward + Adam,
 // standard ai.onnx ops), run by onnxruntime-web. WebTrainSession is TrainSession's twin (the
-// shared logic is src/train/step-runner.ts); trainInBrowser() is a small loop over it for the
-// built-in data, made to run inside a Web Worker (src/web/worker.ts) so the page stays live.
+// shared logic is src/train/step-runner.ts); Training is one run over the built-in data (batch
+// order and dropout masks from the seed, as the Node trainer draws them); trainInBrowser() is
+// its loop with progress, dev evaluation and export, made to run inside a Web Worker
+// (src/web/worker.ts) so the page stays live.
 import type * as OrtWeb from 'onnxruntime-web';
 import { builtinDataset } from '../data/builtin.js';
 import { tokenize } from '../data/tokenizer.js';

@@ -87,3 +87,41 @@ export function raw(url: string, bytes: string | Uint8Array): Promise<string> {
     s.on('error', reject);
   });
 }
+
+/**
+ * A /v1/predict request whose body is sent in two parts: the server sees it arrive and waits
+ * for the rest (a slow client). `finish()` sends the rest and resolves with the reply.
+ */
+export function partialPredict(url: string, texts: string[]): { finish: () => Promise<Reply> } {
+  const body = Buffer.from(JSON.stringify({ texts }));
+  const cut = Math.floor(body.length / 2);
+  let resolveReply!: (r: Reply) => void;
+  let rejectReply!: (e: unknown) => void;
+  const reply = new Promise<Reply>((res, rej) => ((resolveReply = res), (rejectReply = rej)));
+  const req = request(new URL('/v1/predict', url), { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length, connection: 'close' }, agent: false }, (res) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      resolveReply({ status: res.statusCode!, headers: res.headers, body: text, json: () => JSON.parse(text) });
+    });
+  });
+  req.on('error', rejectReply);
+  req.flushHeaders();
+  req.write(body.subarray(0, cut));
+  return {
+    finish: () => {
+      req.end(body.subarray(cut));
+      return reply;
+    },
+  };
+}
+
+/** Polls /metrics until `name` reaches `value` (or fails after ~3 s). */
+export async function until(url: string, name: string, atLeast: number): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (((await metrics(url)).get(name) ?? 0) >= atLeast) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${name} never reached ${atLeast}`);
+}

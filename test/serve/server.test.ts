@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictServer, type ServeOptions } from '../../src/serve/server.js';
 import type { Predictor } from '../../src/runtime/predictor.js';
-import { metrics, predict, raw, rigged, send, tinyPredictor } from './helpers.js';
+import { metrics, partialPredict, predict, raw, rigged, send, tinyPredictor, until } from './helpers.js';
 
 const servers: PredictServer[] = [];
 async function start(predictor: Predictor, opts: ServeOptions = {}): Promise<{ url: string; server: PredictServer }> {
@@ -102,7 +102,10 @@ describe('serve: micro-batching', () => {
     const { predictor, runs } = await rigged();
     const { url } = await start(predictor, { maxBatch: 8, maxWaitMs: 5000 });
     const texts = Array.from({ length: 8 }, (_, i) => TEXTS[i % TEXTS.length]!.split(' ').slice(0, 1 + i).join(' '));
-    const replies = await Promise.all(texts.map((t) => predict(url, { texts: [t] })));
+    // All eight are mid-upload before any completes, so each completed one waits for the rest.
+    const held = texts.map((t) => partialPredict(url, [t]));
+    await until(url, 'highway_inflight_requests', 9); // the eight, and this /metrics request
+    const replies = await Promise.all(held.map((h) => h.finish()));
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
     const m = await metrics(url);
     expect(m.get('highway_batch_size_count')).toBe(1);
@@ -114,15 +117,35 @@ describe('serve: micro-batching', () => {
     replies.forEach((r, i) => expect(r.json().predictions[0].probs.positive).toBeCloseTo(alone[i]!.probs[1]!, 6));
   });
 
-  it('a lone request leaves after max-wait; a request larger than max-batch spans several runs, in order', async () => {
+  it('a lone request never waits; a queued one waits for a request still arriving, at most max-wait', async () => {
     const { predictor, runs } = await rigged();
-    const { url } = await start(predictor, { maxBatch: 4, maxWaitMs: 150 });
-    const t0 = performance.now();
+    const { url } = await start(predictor, { maxBatch: 32, maxWaitMs: 300 });
+    let t0 = performance.now();
     expect((await predict(url, { texts: ['wonderful'] })).status).toBe(200);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(performance.now() - t0).toBeLessThan(250); // nobody else was arriving: no wait
+    // B is mid-upload; A is complete and waits for B; B arrives within max-wait: one batch.
+    const b = partialPredict(url, ['a gripping film']);
+    await until(url, 'highway_inflight_requests', 2);
+    const a = predict(url, { texts: ['not good at all'] });
+    await new Promise((r) => setTimeout(r, 50));
+    expect([(await b.finish()).status, (await a).status]).toEqual([200, 200]);
+    expect(runs).toEqual([1, 2]);
+    // B' stalls past max-wait: A' leaves alone after ~300 ms, B' later in its own batch.
+    const slow = partialPredict(url, ['dull']);
+    await until(url, 'highway_inflight_requests', 2);
+    t0 = performance.now();
+    expect((await predict(url, { texts: ['wonderful'] })).status).toBe(200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(280);
+    expect((await slow.finish()).status).toBe(200);
+    expect(runs).toEqual([1, 2, 1, 1]);
+  });
+
+  it('a request larger than max-batch spans several runs, answers in order', async () => {
+    const { predictor, runs } = await rigged();
+    const { url } = await start(predictor, { maxBatch: 4, maxWaitMs: 5 });
     const ten = Array.from({ length: 10 }, (_, i) => TEXTS[i % TEXTS.length]!);
     const r = await predict(url, { texts: ten });
-    expect(runs).toEqual([1, 4, 4, 2]);
+    expect(runs).toEqual([4, 4, 2]);
     const expected = await (await tinyPredictor()).predict(ten);
     r.json().predictions.forEach((p: { label: string }, i: number) => expect(p.label).toBe(expected[i]!.label));
   });

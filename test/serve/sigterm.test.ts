@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { metrics, modelBytes, predict, send } from './helpers.js';
+import { modelBytes, partialPredict, predict, send, until } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'serve-sigterm-'));
@@ -46,16 +46,23 @@ describe('serve: SIGTERM', () => {
         res.on('end', () => resolve());
       }).on('error', reject).end();
     });
-    // Three requests wait in the batch queue (max wait 5 s, batch not full).
+    // A slow client is mid-upload, so three complete requests wait in the batch queue for it
+    // (max wait 5 s): at SIGTERM, four requests are in flight and none has been answered.
+    const slow = partialPredict(url, ['dull']);
+    await until(url, 'highway_inflight_requests', 2);
     const inflight = [predict(url, { texts: ['wonderful'] }), predict(url, { texts: ['a gripping film', 'not good at all'] }), predict(url, { texts: [''] })];
-    for (let i = 0; i < 100 && (await metrics(url)).get('highway_queue_texts') !== 4; i++) await new Promise((r) => setTimeout(r, 20));
-    expect((await metrics(url)).get('highway_queue_texts')).toBe(4);
+    await until(url, 'highway_queue_texts', 4);
 
     const t0 = performance.now();
     child.kill('SIGTERM');
-    const replies = await Promise.all(inflight);
+    const replies = await Promise.all(inflight); // the queue leaves at once, without waiting out max-wait
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(replies.map((r) => r.json().predictions.length)).toEqual([1, 2, 1]);
+    // The slow upload was in flight too: it is finished, not cut off.
+    await new Promise((r) => setTimeout(r, 200));
+    const late = await slow.finish();
+    expect(late.status).toBe(200);
+    expect(late.json().predictions).toHaveLength(1);
     expect(performance.now() - t0).toBeLessThan(2500);
     expect(await exit).toBe(0);
     expect(stderr()).toMatch(/SIGTERM: finishing requests in flight/);

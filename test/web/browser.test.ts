@@ -90,6 +90,10 @@ describe('browser build in Chromium', () => {
     await page.fill('#text', 'the acting is not bad at all');
     await page.waitForFunction(`Number(document.body.dataset.predicted) > ${before}`);
     expect(await rows.first().locator('td').count()).toBe(8);
+    // Headless Chromium with --disable-gpu has no WebGPU adapter: asking for it is a typed error
+    // ('auto', the default, fell back to WASM above).
+    const webgpu = await page.evaluate(() => (globalThis as any).highway.loadModel('models/test.onnx', { device: 'webgpu' }).then(() => 'loaded', (e: Error) => `${e.name}: ${e.message}`));
+    expect(webgpu).toMatch(/^DeviceUnavailableError: device 'webgpu' is not available/);
     expect(problems.errors).toEqual([]);
   }, 60_000);
 
