@@ -24,7 +24,7 @@ const md = [
   '# highway-onnx serve: load test',
   '',
   `Run ${started} on ${process.platform}/${process.arch} (${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}.`,
-  `autocannon on loopback, ${seconds} s per cell after 1 s of warm-up; one text per request (5–35 words);`,
+  `autocannon on loopback, ${seconds} s per cell after 1 s of warm-up (and 2 s per server before the first cell); configurations take turns at each client count; one text per request (5–35 words);`,
   `model: ${o.model ?? 'generated 2-layer Highway BiLSTM, embed 100, hidden 50, 5000 words'}; server: \`highway-onnx serve --device cpu\` in a child process.`,
   'The load generator shares the machine with the server. "gain" is req/s over the max-batch-1 server at the same client count.',
   '',

@@ -127,6 +127,9 @@ export async function benchServe(opts: ServeBenchOptions): Promise<ServeRow[]> {
     const servers: { child: ChildProcess; url: string }[] = [];
     try {
       for (const c of configs) servers.push(await startServer(model, c, opts.threads));
+      // JIT and onnxruntime warm-up for every server and for the load generator itself: without
+      // it the first cells measured run markedly slower than the same cells later.
+      for (const { url } of servers) await load(url, bodies, Math.max(...opts.connections), 2);
       for (const connections of opts.connections) {
         for (const [k, c] of configs.entries()) {
           const { url } = servers[k]!;

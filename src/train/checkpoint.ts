@@ -120,16 +120,16 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
 }
 
 /**
- * A checkpoint fits a model when it holds exactly the parameters (and optimizer state) the
- * model's training graph needs, with the same shapes: otherwise resuming would fail deep
- * inside onnxruntime, or silently train something else.
+ * A checkpoint fits a model when it holds exactly the parameters the model's training graph
+ * needs, and at least the optimizer state, with the same shapes: otherwise resuming would fail
+ * deep inside onnxruntime, or silently train something else.
  */
 export function checkCheckpointFits(
   ckpt: Pick<Checkpoint, 'params' | 'state'>,
   expected: { params: readonly { name: string; dims: readonly number[] }[]; state?: readonly { name: string; dims: readonly number[] }[] },
   path: string,
 ): void {
-  const compare = (kind: string, have: Map<string, Tensor>, want: readonly { name: string; dims: readonly number[] }[]): void => {
+  const compare = (kind: string, have: Map<string, Tensor>, want: readonly { name: string; dims: readonly number[] }[], extraAllowed: boolean): void => {
     for (const w of want) {
       const t = have.get(w.name);
       if (!t) throw new CheckpointError(`checkpoint '${path}' does not fit this model: it has no ${kind} '${w.name}' (needed: [${w.dims}]); was it made with other --layers/--plain/--carry/--optimizer options?`);
@@ -137,10 +137,12 @@ export function checkCheckpointFits(
         throw new CheckpointError(`checkpoint '${path}' does not fit this model: ${kind} '${w.name}' is [${t.dims}] in the checkpoint, the model needs [${w.dims}] (was it made with other --hidden/--embed-dim options or data?)`);
       }
     }
+    if (extraAllowed) return;
     const names = new Set(want.map((w) => w.name));
     const extra = [...have.keys()].filter((k) => !names.has(k));
     if (extra.length > 0) throw new CheckpointError(`checkpoint '${path}' does not fit this model: unexpected ${kind} '${extra[0]}'${extra.length > 1 ? ` and ${extra.length - 1} more` : ''}`);
   };
-  compare('parameter', ckpt.params, expected.params);
-  if (expected.state) compare('optimizer state', ckpt.state, expected.state);
+  compare('parameter', ckpt.params, expected.params, false);
+  // State the new optimizer does not use (resuming Adam's checkpoint with SGD) is left aside.
+  if (expected.state) compare('optimizer state', ckpt.state, expected.state, true);
 }

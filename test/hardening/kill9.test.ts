@@ -27,6 +27,8 @@ interface Trial {
 
 /** One kill: start the writer, let it run a random while, SIGKILL it, check the checkpoint. */
 async function trial(script: string, path: string, delayMs: number): Promise<Trial> {
+  const temps = (): string[] => readdirSync(join(path, '..')).filter((f) => f.endsWith('.tmp'));
+  const before = new Set(temps());
   const child = spawn(process.execPath, [script, path, String(FLOATS)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -51,7 +53,7 @@ async function trial(script: string, path: string, delayMs: number): Promise<Tri
     const d = t.data as Float32Array;
     expect(d[0] === step && d[d.length - 1] === step && d.every((x) => x === step), `${name} is torn at step ${step}`).toBe(true);
   }
-  const tempLeft = readdirSync(join(path, '..')).some((f) => f.endsWith('.tmp'));
+  const tempLeft = temps().some((f) => !before.has(f)); // this child died between open and rename
   return { acked, loaded: step, tempLeft };
 }
 
