@@ -30,14 +30,14 @@ function floatValues(t: TensorProto): Float32Array | Float64Array | number[] | n
   if (t.dataType === FLOAT) {
     if (raw && raw.length > 0) {
       if (raw.length % 4 !== 0) return null; // the checker reports the size mismatch
-      return raw.byteOffset % 4 === 0 ? new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4) : new Float32Array(raw.slice().buffer);
+      return raw.byteOffset % 4 === 0 ? new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4) : new Float32Array(new Uint8Array(raw).buffer);
     }
     return t.floatData ?? [];
   }
   if (t.dataType === DOUBLE) {
     if (raw && raw.length > 0) {
       if (raw.length % 8 !== 0) return null;
-      return raw.byteOffset % 8 === 0 ? new Float64Array(raw.buffer, raw.byteOffset, raw.length / 8) : new Float64Array(raw.slice().buffer);
+      return raw.byteOffset % 8 === 0 ? new Float64Array(raw.buffer, raw.byteOffset, raw.length / 8) : new Float64Array(new Uint8Array(raw).buffer);
     }
     return t.doubleData ?? [];
   }
