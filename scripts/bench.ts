@@ -24,7 +24,8 @@ const inference = await benchInference({ layers, batches: [1, 32, 256], seconds,
 let training: Awaited<ReturnType<typeof benchTraining>> = [];
 if (o.training && existsSync(o.data)) {
   process.stderr.write(`bench: training (layers 1, 4; SST-2 from ${o.data}; ours vs PyTorch in the same run)\n`);
-  training = await benchTraining({ layers: [1, 4], steps: o.quick ? 10 : 30, data: o.data });
+  // Batches vary in length, so the first pass over new shapes allocates: warm up over many of them.
+  training = await benchTraining({ layers: [1, 4], steps: o.quick ? 10 : 60, warmup: o.quick ? 5 : 30, data: o.data });
 } else if (o.training) process.stderr.write(`bench: training skipped — no data at ${o.data} (pass --data)\n`);
 
 const md = [
