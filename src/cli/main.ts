@@ -9,17 +9,8 @@ import { evalCommand, type EvalArgs } from './eval.js';
 import { registerInteropCommands } from './interop.js';
 import { serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
+import { number, positiveInt } from './args.js';
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, found '${v}'`);
-  return n;
-};
-const number = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found '${v}'`);
-  return n;
-};
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
 
 export function makeProgram(): Command {

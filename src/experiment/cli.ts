@@ -1,10 +1,11 @@
 // `npm run experiment`: command-line flags → sweep settings → runExperiment.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { DEFAULT_GATE_BIAS, ExperimentConfigError, parseGateBias, parseIntList, type ExperimentSettings } from './grid.js';
 import { runExperiment, type ExperimentSummary } from './runner.js';
 import { writeReport } from './report.js';
+import { number, positiveInt } from '../cli/args.js';
 
 /** Where SST is looked for when --data is not given: fetch-data's output, then the shared copy. */
 export const DEFAULT_SST_DIRS = ['data/sst', '../shared/data/sst'];
@@ -31,16 +32,6 @@ interface Flags {
   reportOnly?: boolean;
 }
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, found '${v}'`);
-  return n;
-};
-const number = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found '${v}'`);
-  return n;
-};
 
 export function experimentProgram(): Command {
   return new Command('experiment')

@@ -1,17 +1,12 @@
 // Seeded mutations of real files, and the rule every user-facing loader must keep: it returns,
 // or throws an Error subclass carrying a code ('E_…'), within a time bound. Nothing else.
 import { expect } from 'vitest';
+import { Rng } from '../../src/data/rng.js';
 
-/** mulberry32 */
+/** Seeded uniform floats in [0, 1): the project's own generator (mulberry32). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.nextFloat();
 }
 
 export const MUTATION_KINDS = [

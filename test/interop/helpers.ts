@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { InteropError } from '../../src/interop/errors.js';
 import { bf16ToF32, f16ToF32, type NamedTensor } from '../../src/interop/types.js';
 import { crc32 } from '../../src/interop/zip.js';
+import { Rng } from '../../src/data/rng.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'interop');
 
@@ -67,16 +68,10 @@ export function expectOnlyInteropError(f: () => unknown, label: string): 'ok' | 
   }
 }
 
-/** mulberry32: small, seeded, good enough for fuzzing. */
+/** Seeded uniform floats in [0, 1): the project's own generator (mulberry32). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.nextFloat();
 }
 
 /** A STORED zip, as torch writes it (method may be overridden to fake a compressed entry). */
