@@ -30,12 +30,11 @@ console.log(`\nbest dev accuracy ${pct(result.bestDevAccuracy)} (epoch ${result.
 console.log(`model: ${result.modelPath}  (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
 
 const predictor = await loadModel(result.modelPath, { device: 'cpu' });
-const samples = [
-  'a gripping , beautifully acted film',
-  'the plot is dull and the acting is not good',
-  'not bad at all , actually quite wonderful',
-  'it looked promising but it was a tedious mess',
-];
+// Sentences in the built-in data's vocabulary (the SST vocabulary is far larger): plain,
+// negated and contrastive, the cases where word order and direction matter.
+const samples = o.data
+  ? ['a gripping , beautifully acted film', 'the plot is dull and the acting is not good', 'not bad at all , actually quite wonderful', 'it looked promising but it was a tedious mess']
+  : ['the soundtrack was a delight from start to finish', 'the plot is not gripping', 'the acting was weak , but the story was truly moving', 'although the cast was charming , the script was a chore'];
 for (const [i, p] of (await predictor.predict(samples)).entries()) {
   console.log(`${p.label.padEnd(9)} ${(100 * Math.max(...p.probs)).toFixed(1).padStart(5)}%  ${samples[i]}`);
 }
