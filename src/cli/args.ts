@@ -1,6 +1,6 @@
 // Argument parsers shared by the command-line entry points: a bad value is a usage error
 // naming what was expected and what was found.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 export const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -10,6 +10,17 @@ export const positiveInt = (v: string): number => {
 
 export const number = (v: string): number => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found '${v}'`);
+  // Number('') is 0: an empty value is not a number.
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found '${v}'`);
   return n;
 };
+
+/** The optimizer flags shared by `train` and `finetune` (see optimizerFromArgs in train.ts). */
+export function addOptimizerOptions(cmd: Command, defaults: { lr: number }): Command {
+  return cmd
+    .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))
+    .option('--lr <x>', 'learning rate', number, defaults.lr)
+    .option('--momentum <m>', 'SGD momentum', number)
+    .option('--weight-decay <w>', 'weight decay', number)
+    .option('--clip <norm>', 'global gradient-norm clip (0: off)', number, 5);
+}

@@ -2,7 +2,7 @@
 // PyTorch and with ONNX graphs other frameworks exported.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { classifierToTorch, rawTextModel, torchToClassifierModel } from '../interop/export.js';
 import { finetuneRun, importOnnxRun } from '../interop/onnx-import/index.js';
 import { readWeightsFile, writeSafetensorsFile } from '../interop/weights-file.js';
@@ -13,17 +13,8 @@ import { decodeModel, encodeModel } from '../onnx/proto.js';
 import { DEVICES, type Device } from '../runtime/device.js';
 import { UsageError } from './errors.js';
 import { optimizerFromArgs } from './train.js';
+import { addOptimizerOptions, number, positiveInt } from './args.js';
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, found '${v}'`);
-  return n;
-};
-const number = (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found '${v}'`);
-  return n;
-};
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
 /** A vocabulary file: a JSON array of tokens in id order, a JSON object {token: id}, or one token per line. */
@@ -222,18 +213,14 @@ export function registerInteropCommands(program: Command): void {
     .option('--time-major', 'the ids input is [time, batch]')
     .action(importOnnxCommand);
 
-  program
-    .command('finetune')
+  const finetune = program.command('finetune');
+  addOptimizerOptions(finetune, { lr: 0.001 });
+  finetune
     .description('fine-tune an imported ONNX model (`import-onnx` run folder) on labelled text; writes <out>/model.onnx with the original input/output names')
     .requiredOption('--init <dir>', 'run folder written by import-onnx')
     .requiredOption('--data <dir>', 'data directory (SST train/dev/test.txt, or .tsv/.csv/.jsonl splits)')
     .option('--out <dir>', 'output folder (default: the --init folder)')
     .option('--five-class', 'SST 5-class instead of binary')
-    .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))
-    .option('--lr <x>', 'learning rate', number, 0.001)
-    .option('--momentum <m>', 'SGD momentum', number)
-    .option('--weight-decay <w>', 'weight decay', number)
-    .option('--clip <norm>', 'global gradient-norm clip (0: off)', number, 5)
     .option('--epochs <n>', 'epochs', positiveInt, 1)
     .option('--batch <n>', 'batch size', positiveInt, 32)
     .option('--max-steps <n>', 'stop after this many steps', positiveInt)

@@ -9,7 +9,7 @@ import { evalCommand, type EvalArgs } from './eval.js';
 import { registerInteropCommands } from './interop.js';
 import { serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
-import { number, positiveInt } from './args.js';
+import { addOptimizerOptions, number, positiveInt } from './args.js';
 
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
 
@@ -34,8 +34,9 @@ export function makeProgram(): Command {
       await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false, maxChars: o.maxChars });
     });
 
-  program
-    .command('train')
+  const trainCmd = program.command('train');
+  addOptimizerOptions(trainCmd, { lr: 0.003 });
+  trainCmd
     .description('train a Highway (or plain) BiLSTM classifier; writes <out>/model.onnx and the training artifact')
     .option('--data <dir>', 'data directory (SST train/dev/test.txt, or .tsv/.csv/.jsonl splits); default: built-in data')
     .option('--five-class', 'SST 5-class instead of binary')
@@ -47,11 +48,6 @@ export function makeProgram(): Command {
     .addOption(new Option('--carry <mode>', 'highway carry').choices(['projection', 'identity', 'zero-pad']).default('projection'))
     .option('--gate-bias <b>', 'initial transform-gate bias', number, -1)
     .option('--dropout <p>', 'dropout probability', number, 0.4)
-    .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))
-    .option('--lr <x>', 'learning rate', number, 0.003)
-    .option('--momentum <m>', 'SGD momentum', number)
-    .option('--weight-decay <w>', 'weight decay', number)
-    .option('--clip <norm>', 'global gradient-norm clip (0: off)', number, 5)
     .option('--epochs <n>', 'maximum epochs', positiveInt, 5)
     .option('--batch <n>', 'batch size', positiveInt, 32)
     .option('--patience <n>', 'early stop after this many epochs without dev improvement', positiveInt, 3)

@@ -116,16 +116,7 @@ export async function runModel(model: ModelProto | Uint8Array, feeds: Record<str
 }
 
 /** max |a − b| and max |a − b| / max(1, max |b|). */
-export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { abs: number; rel: number } {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let abs = 0;
-  let scale = 1;
-  for (let i = 0; i < a.length; i++) {
-    abs = Math.max(abs, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return { abs, rel: abs / scale };
-}
+export { diff as maxDiff } from '../helpers/torch-fixtures.js';
 
 let torchAvailable: boolean | undefined;
 /** Debian's python3-torch is there (CI has it): the live PyTorch checks run. */
