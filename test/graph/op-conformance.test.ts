@@ -69,11 +69,11 @@ const ROWS: Row[] = [
   {
     tests: /^test_lstm_/,
     attrs: ['hidden_size', 'direction'],
-    maxInputs: 7,
+    maxInputs: 8,
     build: {
       LSTM: (c) => {
         const r = op.lstm(
-          { x: c.in(0), w: c.in(1), r: c.in(2), b: c.opt(3), sequenceLens: c.opt(4), initialH: c.opt(5), initialC: c.opt(6) },
+          { x: c.in(0), w: c.in(1), r: c.in(2), b: c.opt(3), sequenceLens: c.opt(4), initialH: c.opt(5), initialC: c.opt(6), peepholes: c.opt(7) },
           { hiddenSize: c.int('hidden_size', 0), direction: (c.attrs.direction as 'forward' | undefined) ?? 'forward' },
         );
         return [r.y, r.yH, r.yC];

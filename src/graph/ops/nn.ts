@@ -92,6 +92,8 @@ export interface LstmInputs {
   sequenceLens?: Value | null;
   initialH?: Value | null;
   initialC?: Value | null;
+  /** Peephole weights [D, 3H] (gates i, o, f). Inference only: the gradient rule refuses them. */
+  peepholes?: Value | null;
 }
 
 export interface LstmOptions {
@@ -124,10 +126,11 @@ export function lstm(inp: LstmInputs, opts: LstmOptions): { y: Value; yH: Value;
   expect(inp.sequenceLens, 'sequence_lens', [B]);
   expect(inp.initialH, 'initial_h', [D, B, H]);
   expect(inp.initialC, 'initial_c', [D, B, H]);
+  expect(inp.peepholes, 'P', [D, 3 * H]);
   if (inp.sequenceLens && inp.sequenceLens.dtype !== 'int32') {
     throw new GraphBuildError(`LSTM: sequence_lens '${inp.sequenceLens.name}' must be int32, found ${inp.sequenceLens.dtype}`);
   }
-  const inputs = [x, w, r, inp.b ?? null, inp.sequenceLens ?? null, inp.initialH ?? null, inp.initialC ?? null];
+  const inputs = [x, w, r, inp.b ?? null, inp.sequenceLens ?? null, inp.initialH ?? null, inp.initialC ?? null, inp.peepholes ?? null];
   while (inputs[inputs.length - 1] === null) inputs.pop();
   const [y, yH, yC] = emit(
     'LSTM',
