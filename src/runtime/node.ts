@@ -115,14 +115,15 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
   const bytes = typeof source === 'string' ? await readModelFile(source) : source;
   const { info } = vetClassifierModel(bytes);
   const { session, provider } = await openNodeSession(bytes, opts);
-  const missing = ['ids', 'lengths'].filter((n) => !session.inputNames.includes(n));
+  const takesText = session.inputNames.includes('text') && !session.inputNames.includes('ids');
+  const missing = takesText ? [] : ['ids', 'lengths'].filter((n) => !session.inputNames.includes(n));
   if (missing.length > 0) {
     await session.release().catch(() => undefined);
-    throw new ModelLoadError(`the model has no '${missing.join("', '")}' input: expected inputs ids int64 [batch, time] and lengths int32 [batch], found ${session.inputNames.join(', ') || 'none'}`);
+    throw new ModelLoadError(`the model has no '${missing.join("', '")}' input: expected inputs ids int64 [batch, time] and lengths int32 [batch] (or text, string [batch], for a raw-text model), found ${session.inputNames.join(', ') || 'none'}`);
   }
   const predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider });
   try {
-    await predictor.predict([[1], [1, 1]]);
+    await predictor.predict(takesText ? ['a', 'a a'] : [[1], [1, 1]]);
   } catch (e) {
     await session.release().catch(() => undefined);
     throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${firstLine(e)}`);

@@ -10,7 +10,7 @@ export interface OrtTensorLike {
   readonly data: unknown;
   readonly dims: readonly number[];
 }
-export type TensorCtor = new (type: 'int64' | 'int32', data: BigInt64Array | Int32Array, dims: number[]) => OrtTensorLike;
+export type TensorCtor = new (type: 'int64' | 'int32' | 'string', data: BigInt64Array | Int32Array | string[], dims: number[]) => OrtTensorLike;
 
 /** The part of an onnxruntime InferenceSession the Predictor needs. */
 export interface SessionLike {
@@ -60,10 +60,15 @@ export class Predictor {
     this.maxLength = opts.maxLength ?? Number.POSITIVE_INFINITY;
     this.provider = opts.provider ?? 'unknown';
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new PredictInputError(`maxBatch must be a positive integer, found ${opts.maxBatch}`);
-    for (const name of ['ids', 'lengths']) {
+    // A raw-text model (export-text) tokenizes inside the graph: it takes `text` instead of ids.
+    this.takesText = session.inputNames.includes('text') && !session.inputNames.includes('ids');
+    for (const name of this.takesText ? ['text'] : ['ids', 'lengths']) {
       if (!session.inputNames.includes(name)) throw new PredictInputError(`model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
     }
   }
+
+  /** True for raw-text models, whose graph lower-cases and splits the text itself. */
+  readonly takesText: boolean;
 
   get labels(): string[] {
     return this.info.labels;
@@ -80,6 +85,7 @@ export class Predictor {
 
   async predict(inputs: readonly string[] | readonly number[][]): Promise<Prediction[]> {
     if (!Array.isArray(inputs)) throw new PredictInputError('predict() takes an array of texts or of token-id arrays');
+    if (this.takesText) return this.predictText(inputs);
     const encoded = inputs.map((x, i) => {
       if (typeof x === 'string') return this.encode(x);
       if (!Array.isArray(x)) throw new PredictInputError(`input ${i}: expected a string or an array of token ids, found ${typeof x}`);
@@ -90,6 +96,33 @@ export class Predictor {
       out.push(...(await this.runBatch(encoded.slice(s, s + this.maxBatch))));
     }
     return out;
+  }
+
+  private async predictText(inputs: readonly unknown[]): Promise<Prediction[]> {
+    const texts = inputs.map((x, i) => {
+      if (typeof x !== 'string') throw new PredictInputError(`input ${i}: this model tokenizes inside the graph and takes texts, found ${Array.isArray(x) ? 'token ids' : typeof x}`);
+      return x;
+    });
+    const out: Prediction[] = [];
+    for (let s = 0; s < texts.length; s += this.maxBatch) {
+      const chunk = texts.slice(s, s + this.maxBatch);
+      const result = await this.run({ text: new this.Tensor('string', chunk, [chunk.length]) }, `${chunk.length} text(s)`);
+      // The graph's own rule: lower-case, split on runs of spaces; an empty text is one <unk>.
+      const items = chunk.map((t) => {
+        const tokens = t.toLowerCase().split(' ').filter((w) => w !== '');
+        return { len: Math.max(1, tokens.length), tokens: tokens.length === 0 ? ['<unk>'] : tokens };
+      });
+      out.push(...this.readResults(result, items));
+    }
+    return out;
+  }
+
+  private async run(feeds: Record<string, OrtTensorLike>, what: string): Promise<Record<string, OrtTensorLike>> {
+    try {
+      return await this.session.run(feeds);
+    } catch (e) {
+      throw new ModelRunError(`onnxruntime failed on a batch of ${what}: ${firstLine(e)}`);
+    }
   }
 
   private checkIds(ids: number[], i: number): number[] {
@@ -103,12 +136,11 @@ export class Predictor {
   private async runBatch(batch: { ids: number[]; tokens: string[] | undefined }[]): Promise<Prediction[]> {
     const maxLen = Number.isFinite(this.maxLength) ? this.maxLength : undefined;
     const { ids, lengths, batch: B, time: T } = padBatch(batch.map((b) => b.ids), maxLen === undefined ? {} : { maxLen });
-    let result: Record<string, OrtTensorLike>;
-    try {
-      result = await this.session.run({ ids: new this.Tensor('int64', ids, [B, T]), lengths: new this.Tensor('int32', lengths, [B]) });
-    } catch (e) {
-      throw new ModelRunError(`onnxruntime failed on a batch of ${B} sequence(s) of up to ${T} tokens: ${firstLine(e)}`);
-    }
+    const result = await this.run({ ids: new this.Tensor('int64', ids, [B, T]), lengths: new this.Tensor('int32', lengths, [B]) }, `${B} sequence(s) of up to ${T} tokens`);
+    return this.readResults(result, batch.map((item, b) => ({ len: lengths[b]!, tokens: item.tokens === undefined ? undefined : item.tokens.length === 0 ? ['<unk>'] : item.tokens.slice(0, lengths[b]!) })));
+  }
+
+  private readResults(result: Record<string, OrtTensorLike>, items: { len: number; tokens: string[] | undefined }[]): Prediction[] {
     if (!result.logits || !result.probs) {
       throw new ModelRunError(`the model returned no 'logits'/'probs' outputs (it returned: ${Object.keys(result).join(', ')})`);
     }
@@ -121,13 +153,12 @@ export class Predictor {
     }
     const gates = result.gates;
     const C = this.info.labels.length;
-    return batch.map((item, b) => {
-      const len = lengths[b]!;
+    return items.map((item, b) => {
+      const len = item.len;
       const p = Array.from(probs.subarray(b * C, (b + 1) * C));
       const labelId = p.indexOf(Math.max(...p));
       const pred: Prediction = { label: this.info.labels[labelId]!, labelId, probs: p, logits: Array.from(logits.subarray(b * C, (b + 1) * C)) };
-      const tokens = item.tokens;
-      if (tokens) pred.tokens = tokens.length === 0 ? ['<unk>'] : tokens.slice(0, len);
+      if (item.tokens) pred.tokens = item.tokens;
       if (gates) {
         const [, L, Tg] = gates.dims as number[];
         const g = gates.data as Float32Array;
