@@ -132,7 +132,7 @@ describe('weights of the wrong shape, or missing', () => {
       for (const n of m.graph!.node!) n.input = n.input!.map((x) => (x === 'lengths' ? 'lens' : x));
     })));
     expect(e).toBeInstanceOf(ModelLoadError);
-    expect(e.message).toMatch(/has no 'lengths' input: expected inputs ids int64 \[batch, time\] and lengths int32 \[batch\], found ids, lens/);
+    expect(e.message).toMatch(/has no 'lengths' input: expected inputs ids int64 \[batch, time\] and lengths int32 \[batch\] \(or text, string \[batch\], for a raw-text model\), found ids, lens/);
   });
 });
 
