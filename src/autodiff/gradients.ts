@@ -21,6 +21,7 @@ import { fmt } from '../graph/shape.js';
 import * as op from '../graph/ops/index.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { MissingGradientError, ruleFor } from './registry.js';
+import { CodedError } from '../errors.js';
 
 export interface GradientsOptions {
   /** A `wrt` that does not reach the loss gets explicit zeros instead of an error. */
@@ -35,11 +36,9 @@ export interface GradientsOptions {
   scope?: string;
 }
 
-export class GradientError extends Error {
-  readonly code = 'E_GRADIENT';
+export class GradientError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'GradientError';
+    super('E_GRADIENT', 'GradientError', message);
   }
 }
 

@@ -1,10 +1,10 @@
 // How the CLI reports failures: one readable line and a non-zero exit; the stack only
 // with --verbose.
-export class UsageError extends Error {
-  readonly code = 'E_USAGE';
+import { CodedError } from '../errors.js';
+
+export class UsageError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('E_USAGE', 'UsageError', message);
   }
 }
 

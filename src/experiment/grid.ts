@@ -1,6 +1,7 @@
 // The depth sweep's grid: which cells (depth × kind × seed) to train, with what budget,
 // and the transform-gate bias rule. A cell is one train() run; plain and highway cells of
 // the same depth and seed see the same data, seed and budget.
+import { CodedError } from '../errors.js';
 
 export type Kind = 'plain' | 'highway';
 export const KINDS: readonly Kind[] = ['plain', 'highway'];
@@ -39,11 +40,9 @@ export interface Cell {
   gateBias: number;
 }
 
-export class ExperimentConfigError extends Error {
-  readonly code = 'E_EXPERIMENT_CONFIG';
+export class ExperimentConfigError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ExperimentConfigError';
+    super('E_EXPERIMENT_CONFIG', 'ExperimentConfigError', message);
   }
 }
 

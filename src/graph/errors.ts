@@ -1,8 +1,8 @@
+import { CodedError } from '../errors.js';
+
 /** A shape or type error found while building a graph; thrown at the line that built the node. */
-export class GraphBuildError extends Error {
-  readonly code = 'E_GRAPH_BUILD';
+export class GraphBuildError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'GraphBuildError';
+    super('E_GRAPH_BUILD', 'GraphBuildError', message);
   }
 }

@@ -7,12 +7,11 @@ import { detectWeightsFormat, readWeights, type WeightsContents } from '../inter
 import type { ArtifactJson } from '../train/artifact.js';
 import type { ModelConfig } from '../models/config.js';
 import { inspectOnnxBytes, type OnnxReport } from './onnx.js';
+import { CodedError } from '../errors.js';
 
-export class InspectError extends Error {
-  readonly code = 'E_INSPECT';
+export class InspectError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InspectError';
+    super('E_INSPECT', 'InspectError', message);
   }
 }
 

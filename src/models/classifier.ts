@@ -7,6 +7,7 @@ import type { Tensor } from '../onnx/tensor.js';
 import { bilstm, embedding, highwayBilstm, linear, maskedMaxPool } from '../nn/index.js';
 import { ConfigError, resolveConfig, type ModelConfig } from './config.js';
 import { initParams, paramSpecs } from './init.js';
+import { CodedError } from '../errors.js';
 
 export const METADATA_KEYS = {
   config: 'highway_onnx.config',
@@ -183,11 +184,9 @@ export function classifierModel(config: ModelConfig, opts: ClassifierModelOption
   return toModel(built.graph, { opset: opts.opset ?? DEFAULT_OPSET, metadata, docString: built.graph.docString });
 }
 
-export class ModelMetadataError extends Error {
-  readonly code = 'E_MODEL_METADATA';
+export class ModelMetadataError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelMetadataError';
+    super('E_MODEL_METADATA', 'ModelMetadataError', message);
   }
 }
 

@@ -1,4 +1,6 @@
 // The JSON model config: every hyperparameter of a classifier, serialisable into the .onnx.
+import { CodedError } from '../errors.js';
+
 export type CarryMode = 'identity' | 'projection' | 'zero-pad';
 
 export interface ModelConfig {
@@ -40,11 +42,9 @@ export const DEFAULT_CONFIG: ModelConfig = {
   labels: ['negative', 'positive'],
 };
 
-export class ConfigError extends Error {
-  readonly code = 'E_CONFIG';
+export class ConfigError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
+    super('E_CONFIG', 'ConfigError', message);
   }
 }
 

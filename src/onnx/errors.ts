@@ -1,9 +1,9 @@
+import { CodedError } from '../errors.js';
+
 /** Raised for bytes that are not a well-formed ONNX message. */
-export class OnnxFormatError extends Error {
-  readonly code = 'E_ONNX_FORMAT';
+export class OnnxFormatError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'OnnxFormatError';
+    super('E_ONNX_FORMAT', 'OnnxFormatError', message);
   }
 }
 

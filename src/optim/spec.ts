@@ -1,6 +1,7 @@
 // Optimizer specifications (JSON-serialisable, stored in artifact.json) and the state
 // tensors each optimizer keeps per parameter. Learning rate and step are not part of the
 // spec: they are graph inputs, so schedules live in TypeScript and a step is pure.
+import { CodedError } from '../errors.js';
 
 /** torch.optim.SGD (dampening 0): `buf = momentum·buf + g`, `p -= lr·(nesterov ? g + momentum·buf : buf)`. */
 export interface SgdSpec {
@@ -39,11 +40,9 @@ export type ResolvedSpec =
   | { kind: 'adam' | 'adamw'; beta1: number; beta2: number; eps: number; weightDecay: number; clipNorm: number | null };
 
 /** An optimizer spec that torch would also reject (or that makes no sense here). */
-export class OptimizerSpecError extends Error {
-  readonly code = 'E_OPTIMIZER_SPEC';
+export class OptimizerSpecError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'OptimizerSpecError';
+    super('E_OPTIMIZER_SPEC', 'OptimizerSpecError', message);
   }
 }
 

@@ -1,44 +1,36 @@
+import { CodedError } from '../errors.js';
+
 /** The asked execution provider is not available in this onnxruntime build or machine. */
-export class DeviceUnavailableError extends Error {
-  readonly code = 'E_DEVICE_UNAVAILABLE';
+export class DeviceUnavailableError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DeviceUnavailableError';
+    super('E_DEVICE_UNAVAILABLE', 'DeviceUnavailableError', message);
   }
 }
 
 /** Bad arguments to predict(): empty batch, ids out of range, text without a vocabulary. */
-export class PredictInputError extends Error {
-  readonly code = 'E_PREDICT_INPUT';
+export class PredictInputError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'PredictInputError';
+    super('E_PREDICT_INPUT', 'PredictInputError', message);
   }
 }
 
 /** A model file that loads as ONNX but is not a highway-onnx classifier, or fails in onnxruntime. */
-export class ModelLoadError extends Error {
-  readonly code = 'E_MODEL_LOAD';
+export class ModelLoadError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelLoadError';
+    super('E_MODEL_LOAD', 'ModelLoadError', message);
   }
 }
 
 /** The model's weights are missing, the wrong shape for its config, or hold NaN/Infinity. */
-export class ModelWeightsError extends Error {
-  readonly code = 'E_MODEL_WEIGHTS';
+export class ModelWeightsError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelWeightsError';
+    super('E_MODEL_WEIGHTS', 'ModelWeightsError', message);
   }
 }
 
 /** onnxruntime failed while running a loaded model, or the model returned non-finite probabilities. */
-export class ModelRunError extends Error {
-  readonly code = 'E_MODEL_RUN';
+export class ModelRunError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelRunError';
+    super('E_MODEL_RUN', 'ModelRunError', message);
   }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '../errors.js';
+
 /**
  * A request the server refuses or cannot answer: `status` is the HTTP status, `code` the
  * stable machine-readable reason sent as `{"error": {"code", "message"}}`.
@@ -15,10 +17,8 @@ export class HttpError extends Error {
 }
 
 /** The server could not bind its address (in use, not permitted, unknown host). */
-export class ListenError extends Error {
-  readonly code = 'E_LISTEN';
+export class ListenError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ListenError';
+    super('E_LISTEN', 'ListenError', message);
   }
 }

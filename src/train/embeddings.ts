@@ -16,12 +16,11 @@ import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Vocabulary } from '../data/vocab.js';
 import type { Tensor } from '../onnx/tensor.js';
+import { CodedError } from '../errors.js';
 
-export class EmbeddingsFileError extends Error {
-  readonly code = 'E_EMBEDDINGS';
+export class EmbeddingsFileError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'EmbeddingsFileError';
+    super('E_EMBEDDINGS', 'EmbeddingsFileError', message);
   }
 }
 

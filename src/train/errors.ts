@@ -1,8 +1,8 @@
+import { CodedError } from '../errors.js';
+
 /** The loss or gradient became NaN/Inf: training stops; the last good checkpoint stays. */
-export class TrainingDivergedError extends Error {
-  readonly code = 'E_DIVERGED';
+export class TrainingDivergedError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'TrainingDivergedError';
+    super('E_DIVERGED', 'TrainingDivergedError', message);
   }
 }
