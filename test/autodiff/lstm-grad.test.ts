@@ -158,7 +158,7 @@ describe('LSTM gradient rule', () => {
     const none = gradGraph(p, { dt: 'float32', forward: 'op', grads: [false, false, false] });
     expect(none.g.outputs).toHaveLength(0);
     expect(none.g.nodes.map((n) => n.opType)).toEqual(['LSTM']);
-    const onlyX = gradGraph(p, { dt: 'float32', forward: 'op', wants: [true, false, false, false, false, false, false] });
+    const onlyX = gradGraph(p, { dt: 'float32', forward: 'op', needsInputGrad: [true, false, false, false, false, false, false] });
     expect(onlyX.g.outputs.map((v) => v.name)).toEqual(['d_x']);
   });
 

@@ -13,7 +13,6 @@ import { tensorFromProto, tensorOf, type Tensor } from '../../onnx/tensor.js';
 import { Ctx, dtypeOfElem, ImportError } from './context.js';
 import { MATH_CONVERTERS, type Converter } from './convert-math.js';
 import { GLUE_CONVERTERS } from './convert-glue.js';
-import './not-differentiable.js';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = { ...MATH_CONVERTERS, ...GLUE_CONVERTERS };
 
