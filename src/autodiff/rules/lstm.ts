@@ -6,7 +6,7 @@
 //   X [T,B,I] ─► LSTM(W, R, B, lens, h0, c0) ─► Y [T,D,B,H], Y_h [D,B,H], Y_c [D,B,H]
 //                  h_t, c_t = cell(x̃_t, h_{t−1}, c_{t−1})      (a padding step keeps h, c)
 //
-// After (all directions in processing order, autodiff/lstm/layout.ts: the reverse direction
+// After (all directions in processing order, graph/lstm-layout.ts: the reverse direction
 // is each sequence reversed within its length, so step t of every direction is its t-th
 // step, padding stays at the end and one mask serves all; D is one more batch dim):
 //
@@ -40,7 +40,7 @@
 import { refuse, type GradContext, type GradientTable } from '../rule.js';
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
-import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, sumDirections, swapOrder, unflattenRows, zeroState } from '../lstm/layout.js';
+import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, sumDirections, swapOrder, unflattenRows, zeroState } from '../../graph/lstm-layout.js';
 import { backwardScan, cellStates, recomputeGates, sumOuter } from '../lstm/backward.js';
 
 function checkSupported(ctx: GradContext): void {

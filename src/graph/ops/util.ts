@@ -24,7 +24,7 @@ export interface OpOptions {
 }
 
 /** Add a node to the innermost graph of its inputs and return its outputs. */
-export function emit(
+export function addOp(
   opType: string,
   inputs: (Value | null)[],
   attrs: Record<string, Attr>,
@@ -37,5 +37,5 @@ export function emit(
 }
 
 export function one(opType: string, inputs: (Value | null)[], attrs: Record<string, Attr>, dtype: DType, shape: Shape, opts: OpOptions = {}): Value {
-  return emit(opType, inputs, attrs, [{ dtype, shape }], opts)[0]!;
+  return addOp(opType, inputs, attrs, [{ dtype, shape }], opts)[0]!;
 }
