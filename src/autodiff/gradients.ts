@@ -14,8 +14,7 @@
 // Only top-level nodes are visited: a Scan is an opaque node (registered not
 // differentiable); values a Scan body captures from the outer graph count as its inputs.
 // Integer and bool values never carry a gradient.
-import type { Graph } from '../graph/graph.js';
-import type { Node, Value } from '../graph/ir.js';
+import type { Graph, Node, Value } from '../graph/ir.js';
 import { DEFAULT_OPSET, graphToProto, irVersionFor, valueInfo } from '../graph/emit.js';
 import { fmt } from '../graph/shape.js';
 import * as op from '../graph/ops/index.js';

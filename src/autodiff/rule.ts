@@ -1,8 +1,7 @@
 // What a gradient rule is: its context, its signature, and the one way it refuses a node.
 // A rule is only the math; the driver (gradients.ts) decides which nodes to visit, sums
 // fan-in and undoes broadcasting; the table of rules lives in registry.ts.
-import type { Graph } from '../graph/graph.js';
-import type { Node, Value } from '../graph/ir.js';
+import type { Graph, Node, Value } from '../graph/ir.js';
 import { CodedError } from '../errors.js';
 
 export interface GradContext {

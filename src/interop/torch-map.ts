@@ -15,8 +15,8 @@ import { resolveConfig, type CarryMode, type ModelConfig } from '../models/confi
 import { paramSpecs } from '../models/init.js';
 import type { ParamLayout } from '../nn/index.js';
 import type { Tensor } from '../onnx/tensor.js';
-import { InteropError } from './errors.js';
-import { bf16ToF32, f16ToF32, type NamedTensor } from './types.js';
+import { InteropError } from '../formats/errors.js';
+import { bf16ToF32, f16ToF32, type NamedTensor } from '../formats/types.js';
 
 const CODE = 'E_TORCH_MAP';
 

@@ -2,8 +2,8 @@
 // atomically (temporary file + rename) so a crash mid-save leaves the previous one intact.
 import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { readWeightsFile, writeSafetensorsFile } from '../interop/weights-file.js';
-import type { NamedTensor } from '../interop/types.js';
+import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.js';
+import type { NamedTensor } from '../formats/types.js';
 import type { Tensor } from '../onnx/tensor.js';
 
 export interface LoopPosition {

@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng.js';
 import { gradients } from '../../src/autodiff/index.js';
-import { Graph } from '../../src/graph/graph.js';
+import { Graph } from '../../src/graph/ir.js';
 import * as op from '../../src/graph/ops/index.js';
 import { lstmBackwardRef, lstmForwardRef, numDirections, type Direction, type LstmProblem } from '../reference/lstm-reference.js';
 import {

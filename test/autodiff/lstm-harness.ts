@@ -1,7 +1,7 @@
 // Test plumbing for the LSTM tests: random problems, graphs with the LSTM (op, Scan, or a
 // detached node whose outputs are fed), the gradient rule applied directly, and onnxruntime.
 import * as ort from 'onnxruntime-node';
-import { Graph } from '../../src/graph/graph.js';
+import { Graph } from '../../src/graph/ir.js';
 import { Node, type Value } from '../../src/graph/ir.js';
 import { attr } from '../../src/graph/ir.js';
 import { toModel } from '../../src/graph/emit.js';

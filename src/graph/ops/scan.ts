@@ -1,6 +1,5 @@
 // Scan with its body written as a callback over the body's own Values.
-import { Graph } from '../graph.js';
-import { attr, type Dim, type Value } from '../ir.js';
+import { attr, Graph, type Dim, type Value } from '../ir.js';
 import { GraphBuildError } from '../errors.js';
 import { fmt, UNKNOWN } from '../shape.js';
 import { addOp } from './util.js';

@@ -1,10 +1,9 @@
 // Shape-manipulating ops. Constant shape/axes arguments are given as numbers and stored
 // as int64 initializers, so shape inference can read them.
-import { attr, type Dim, type Shape, type Value } from '../ir.js';
+import { attr, type Dim, type Graph, type Shape, type Value } from '../ir.js';
 import { GraphBuildError } from '../errors.js';
 import { constInts, fmt, normAxis, UNKNOWN, broadcastShapes } from '../shape.js';
 import { tensorOf, type Tensor } from '../../onnx/tensor.js';
-import type { Graph } from '../graph.js';
 import { addOp, one, type OpOptions } from './util.js';
 
 const ints = (g: Graph, v: number[] | Value): Value => (Array.isArray(v) ? g.vector(v, 'int64') : v);

@@ -1,7 +1,6 @@
 // Shared plumbing for op constructors.
 import type { DType } from '../../onnx/tensor.js';
-import { graphOf, type Graph, type OutputSpec } from '../graph.js';
-import type { Attr, Shape, Value } from '../ir.js';
+import { graphOf, type Attr, type Graph, type OutputSpec, type Shape, type Value } from '../ir.js';
 
 /** A value, or a plain number turned into a scalar constant of the partner's dtype. */
 export type Operand = Value | number;

@@ -21,9 +21,9 @@ import { readMetadata } from '../../onnx/metadata.js';
 import { tensorFromProto, type Tensor } from '../../onnx/tensor.js';
 import type { OptimizerSpec } from '../../optim/index.js';
 import type { Device } from '../../runtime/device.js';
-import { loadCheckpoint, saveCheckpoint, type LoopPosition } from '../../train/checkpoint.js';
-import { ImportError } from './context.js';
-import { importOnnx, type ImportOptions } from './importer.js';
+import { loadCheckpoint, saveCheckpoint, type LoopPosition } from '../checkpoint.js';
+import { ImportError } from '../../onnx-import/context.js';
+import { importOnnx, type ImportOptions } from '../../onnx-import/importer.js';
 import { batchFeeds, detectBinding, ImportedTrainer, type DataBinding } from './session.js';
 import { buildImportedStep, chooseLogits, exportImported, type TensorSpec } from './training.js';
 
