@@ -1,0 +1,40 @@
+// The run directory: which files make a run, refusing to overwrite one by accident, and
+// finding the checkpoint a resume continues from.
+import { access, mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NoCheckpointError, RunExistsError } from './errors.js';
+
+/** Files train() writes into its output directory (a run); --force deletes exactly these. */
+export const RUN_FILES = ['model.onnx', 'best.safetensors', 'checkpoint.safetensors', 'metrics.jsonl', 'artifact.json', 'train_step.onnx', 'eval.onnx'] as const;
+
+const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+
+/** The run files present in `dir` (none when it does not exist). */
+export async function existingRunFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const f of RUN_FILES) if (await exists(join(dir, f))) found.push(f);
+  return found;
+}
+
+/**
+ * Gets `dir` ready for a run. Resume: the checkpoint must be there. New run: a directory that
+ * already holds run files is refused, unless `force`, which deletes them first (other files are
+ * left alone). Creates the directory when missing.
+ * @throws NoCheckpointError (E_NO_CHECKPOINT) on resume without checkpoint.safetensors.
+ * @throws RunExistsError (E_RUN_EXISTS) for a new run into an existing run without force.
+ */
+export async function prepareRunDir(dir: string, opts: { resume?: boolean; force?: boolean }): Promise<void> {
+  const present = await existingRunFiles(dir);
+  if (opts.resume) {
+    if (present.includes('checkpoint.safetensors')) return;
+    const why = present.length === 0
+      ? `'${dir}' holds no training run`
+      : `'${dir}' holds a run (${present.join(', ')}) that stopped before its first checkpoint`;
+    throw new NoCheckpointError(`--resume: no checkpoint to continue from: ${why}; start a new run without --resume${present.length ? ' (with --force to replace it)' : ''}`);
+  }
+  if (present.length > 0 && !opts.force) {
+    throw new RunExistsError(`'${dir}' already holds a training run (${present.join(', ')}): pass --resume to continue it, --force to replace it, or choose another --out`);
+  }
+  await mkdir(dir, { recursive: true });
+  for (const f of present) await unlink(join(dir, f));
+}
