@@ -186,7 +186,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
   const saveBestModel = async (): Promise<void> => {
     const current = session.params();
-    await saveCheckpoint(bestPath, { params: current, state: new Map(), position: pos });
+    // Only the loop position proper: the file is the same however often the run was resumed.
+    const { epochSums: _sums, metricsLines: _lines, ...position } = pos;
+    await saveCheckpoint(bestPath, { params: current, state: new Map(), position });
     await writeFileAtomic(modelPath, encodeModel(classifierModel(config, { params: current, vocab: vocab.toJSON() })));
   };
   const stopRequested = (): boolean => {
