@@ -119,14 +119,14 @@ async function syncDir(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<boolean> {
   const bytes = toBytes(data);
-  if (opts.ifChanged) {
-    const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
-    if (size === bytes.length && sameBytes(await readFile(path), bytes)) return false;
-  }
   if (!tidied.has(path)) {
     tidied.add(path);
     const names = await readdir(dirname(path)).catch(() => [] as string[]);
     for (const f of staleTemps(path, names)) await unlink(f).catch(() => undefined);
+  }
+  if (opts.ifChanged) {
+    const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
+    if (size === bytes.length && sameBytes(await readFile(path), bytes)) return false;
   }
   const tmp = tempPath(path);
   const n = countWrite(path);
@@ -157,16 +157,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
 /** writeFileAtomic for synchronous callers (same steps, same guarantees, same errors). */
 export function writeFileAtomicSync(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): boolean {
   const bytes = toBytes(data);
-  if (opts.ifChanged) {
-    let size = -1;
-    try {
-      const s = statSync(path);
-      if (s.isFile()) size = s.size;
-    } catch {
-      // no file yet
-    }
-    if (size === bytes.length && sameBytes(readFileSync(path), bytes)) return false;
-  }
   if (!tidied.has(path)) {
     tidied.add(path);
     let names: string[] = [];
@@ -182,6 +172,16 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string, opt
         // another process tidied it first
       }
     }
+  }
+  if (opts.ifChanged) {
+    let size = -1;
+    try {
+      const s = statSync(path);
+      if (s.isFile()) size = s.size;
+    } catch {
+      // no file yet
+    }
+    if (size === bytes.length && sameBytes(readFileSync(path), bytes)) return false;
   }
   const tmp = tempPath(path);
   const n = countWrite(path);

@@ -14,7 +14,7 @@ import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { initParams, paramSpecs } from '../models/init.js';
 import { classifierModel } from '../models/classifier.js';
 import { encodeModel } from '../onnx/proto.js';
-import { optimizerState, resolveSpec } from '../optim/index.js';
+import { optimizerState, resolveSpec, type OptimizerSpec } from '../optim/index.js';
 import { allocate, type Tensor } from '../onnx/tensor.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { buildStepGraphs } from './step-graph.js';
@@ -162,7 +162,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (state) checkCheckpointFits({ params, state }, graphs, checkpointPath);
   if (!state) state = new Map(optimizerState(optimizer, graphs.params).map((st) => [st.name, allocate('float32', st.dims)]));
   await writeArtifact(opts.out, graphs, {
-    config, optimizer, vocab: vocab.toJSON(),
+    // The resolved spec (defaults spelled out): the same whether it came from options or a checkpoint.
+    config, optimizer: record.optimizer as OptimizerSpec, vocab: vocab.toJSON(),
     hyperparameters: { lr, epochs, batchSize, patience, minFreq: s.minFreq, maxLen: s.maxLen, seed, embeddings: s.embeddings },
   });
   log(`train step graph: ${graphs.nodeCount} nodes, ${graphs.params.length} parameter tensors (${graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0)} weights)`);
