@@ -17,16 +17,16 @@ export async function existingRunFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * Gets `dir` ready for a run. Resume: the checkpoint must be there. New run: a directory that
- * already holds run files is refused, unless `force`, which deletes them first (other files are
- * left alone). Creates the directory when missing.
+ * Refuses what a run cannot start from, without touching anything. Resume: the checkpoint must
+ * be there. New run: a directory that already holds run files is refused unless `force`.
+ * Returns the run files present (what `clearRunDir` deletes under force).
  * @throws NoCheckpointError (E_NO_CHECKPOINT) on resume without checkpoint.safetensors.
  * @throws RunExistsError (E_RUN_EXISTS) for a new run into an existing run without force.
  */
-export async function prepareRunDir(dir: string, opts: { resume?: boolean; force?: boolean }): Promise<void> {
+export async function checkRunDir(dir: string, opts: { resume?: boolean; force?: boolean }): Promise<string[]> {
   const present = await existingRunFiles(dir);
   if (opts.resume) {
-    if (present.includes('checkpoint.safetensors')) return;
+    if (present.includes('checkpoint.safetensors')) return present;
     const why = present.length === 0
       ? `'${dir}' holds no training run`
       : `'${dir}' holds a run (${present.join(', ')}) that stopped before its first checkpoint`;
@@ -35,6 +35,13 @@ export async function prepareRunDir(dir: string, opts: { resume?: boolean; force
   if (present.length > 0 && !opts.force) {
     throw new RunExistsError(`'${dir}' already holds a training run (${present.join(', ')}): pass --resume to continue it, --force to replace it, or choose another --out`);
   }
+  return present;
+}
+
+/** Creates `dir` for a new run and deletes the given run files of a replaced run (other files stay). */
+export async function clearRunDir(dir: string, runFiles: readonly string[]): Promise<void> {
   await mkdir(dir, { recursive: true });
-  for (const f of present) await unlink(join(dir, f));
+  for (const f of runFiles) await unlink(join(dir, f)).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
 }

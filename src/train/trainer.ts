@@ -26,7 +26,7 @@ import { makeProgress } from './progress.js';
 import { loadPretrainedEmbeddings } from './embeddings.js';
 import { TrainingDivergedError } from './errors.js';
 import { checkTrainOptions, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
-import { prepareRunDir } from './run-dir.js';
+import { checkRunDir, clearRunDir } from './run-dir.js';
 import { MetricsLog } from './metrics-log.js';
 import { checkResume, savedRunRecord, vocabDigest, type RunRecord } from './run-record.js';
 import { runSettings } from './settings.js';
@@ -113,7 +113,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const bestPath = join(opts.out, 'best.safetensors');
   const modelPath = join(opts.out, 'model.onnx');
   const metricsPath = join(opts.out, 'metrics.jsonl');
-  await prepareRunDir(opts.out, { resume: opts.resume ?? false, force: opts.force ?? false });
+  // Everything that can refuse the run does so before anything on disk changes.
+  const replaced = await checkRunDir(opts.out, { resume: opts.resume ?? false, force: opts.force ?? false });
 
   const ckpt = opts.resume ? await loadCheckpoint(checkpointPath) : null;
   const saved = savedRunRecord(ckpt?.run);
@@ -155,6 +156,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const c = await loadPretrainedEmbeddings(s.embeddings, vocab, params.get('embedding.weight')!);
       log(`embeddings: ${c.found}/${c.total} vocabulary words (${((100 * c.found) / Math.max(c.total, 1)).toFixed(1)}%) found in ${s.embeddings} (${c.fileWords} vectors, ${c.dim}-d${c.caseInsensitive ? `, ${c.caseInsensitive} matched after lower-casing` : ''}); the rest keep their random init`);
     }
+    await clearRunDir(opts.out, replaced);
     metrics = await MetricsLog.create(metricsPath);
   }
 
