@@ -43,7 +43,14 @@ export function recordOptimizer(r: RunRecord): OptimizerSpec {
 
 const show = (v: unknown): string => (v === null || v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
 
-/** Settings whose values differ, as `name: <checkpoint> in the checkpoint, <now> now` (epochs excluded). */
+// Settings are named by the command-line flag that sets them (the API's names are the same words).
+const MODEL_FLAGS: Partial<Record<keyof ModelConfig, string>> = {
+  kind: '--plain', layers: '--layers', hidden: '--hidden', embedDim: '--embed-dim', carry: '--carry', gateBias: '--gate-bias', dropout: '--dropout',
+};
+const OPTIMIZER_FLAGS: Record<string, string> = { kind: '--optimizer', momentum: '--momentum', weightDecay: '--weight-decay', clipNorm: '--clip' };
+const RUN_FLAGS = { lr: '--lr', batchSize: '--batch', patience: '--patience', minFreq: '--min-freq', maxLen: '--max-len', seed: '--seed', embeddings: '--embeddings', fiveClass: '--five-class' } as const;
+
+/** Settings whose values differ, as `--flag: <checkpoint> in the checkpoint, <now> now` (epochs excluded). */
 export function runDifferences(saved: RunRecord, now: RunRecord): string[] {
   const out: string[] = [];
   const cmp = (name: string, a: unknown, b: unknown): void => {
@@ -51,11 +58,15 @@ export function runDifferences(saved: RunRecord, now: RunRecord): string[] {
   };
   for (const k of Object.keys({ ...saved.config, ...now.config }) as (keyof ModelConfig)[]) {
     if (k === 'labels' || k === 'vocabSize' || k === 'classes') continue; // follow from the data: vocabDigest
-    cmp(`model.${k}`, saved.config[k], now.config[k]);
+    if (k === 'seed' && saved.config.seed === saved.seed && now.config.seed === now.seed) continue; // the run's --seed, compared below
+    cmp(MODEL_FLAGS[k] ?? `model.${k}`, saved.config[k], now.config[k]);
   }
-  const opt = resolveSpec(recordOptimizer(saved));
-  for (const k of Object.keys({ ...opt, ...now.optimizer })) cmp(`optimizer.${k}`, (opt as Record<string, unknown>)[k], (now.optimizer as Record<string, unknown>)[k]);
-  for (const k of ['lr', 'batchSize', 'patience', 'minFreq', 'maxLen', 'seed', 'embeddings', 'fiveClass'] as const) cmp(k, saved[k], now[k]);
+  const was = resolveSpec(recordOptimizer(saved)) as Record<string, unknown>;
+  const is = now.optimizer as Record<string, unknown>;
+  // Another optimizer kind has other fields (Adam's betas, SGD's momentum): compare the shared ones.
+  const keys = was.kind === is.kind ? Object.keys({ ...was, ...is }) : Object.keys(was).filter((k) => k in is);
+  for (const k of keys) cmp(OPTIMIZER_FLAGS[k] ?? `optimizer.${k}`, was[k], is[k]);
+  for (const [k, flag] of Object.entries(RUN_FLAGS) as [keyof typeof RUN_FLAGS, string][]) cmp(flag, saved[k], now[k]);
   return out;
 }
 
