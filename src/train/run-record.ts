@@ -19,7 +19,7 @@ export interface RunRecord {
   maxLen: number | null;
   seed: number;
   embeddings: string | null;
-  /** Data directory; null for the built-in data or a dataset passed in memory. */
+  /** Data directory (absolute, so a resume from another folder finds it); null for the built-in data or a dataset passed in memory. */
   data: string | null;
   fiveClass: boolean;
   /** sha256 of the vocabulary and labels: different data gives different word ids. */

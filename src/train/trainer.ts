@@ -2,7 +2,7 @@
 // each epoch → best checkpoint and model.onnx; resumable to the exact same losses and the same
 // metrics.jsonl, however often it is stopped (signal, kill, step limit) and resumed.
 import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readDataset } from '../data/files.js';
 import { builtinDataset } from '../data/builtin.js';
 import { tokenize } from '../data/tokenizer.js';
@@ -128,7 +128,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const config = resolveConfig({ seed, ...s.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels });
   const record: RunRecord = {
     format: 'highway-onnx-run/1', config, optimizer: resolveSpec(optimizer), lr, epochs, batchSize, patience, minFreq: s.minFreq,
-    maxLen: s.maxLen, seed, embeddings: s.embeddings, data: s.data, fiveClass: s.fiveClass, vocabDigest: vocabDigest(vocab.toJSON(), dataset.labels),
+    maxLen: s.maxLen, seed, embeddings: s.embeddings, data: s.data === null ? null : resolve(s.data), fiveClass: s.fiveClass, vocabDigest: vocabDigest(vocab.toJSON(), dataset.labels),
   };
   if (saved) checkResume(saved, record, { allowChanges: opts.allowChanges ?? false, checkpoint: checkpointPath, log });
   else if (ckpt) log(`warning: ${checkpointPath} records no settings (an older checkpoint): they cannot be checked against this run's`);
