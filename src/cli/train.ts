@@ -6,6 +6,7 @@ import type { Device } from '../runtime/device.js';
 import type { CarryMode, ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 
+/** `train`'s options as commander parses them (defaults filled in). */
 export interface TrainArgs {
   data?: string;
   fiveClass?: boolean;

@@ -20,6 +20,7 @@ export class FileWriteError extends CodedError {
   }
 }
 
+/** Options of writeFileAtomic / writeFileAtomicSync. */
 export interface AtomicWriteOptions {
   /**
    * Leave the file alone when it already holds exactly these bytes (no write, no new inode,
@@ -32,6 +33,7 @@ const TEMP_SUFFIX = '.tmp';
 
 /** The moments inside one write where the test hook below can kill the process. */
 export const KILL_PHASES = ['open', 'partial', 'written', 'renamed'] as const;
+/** One of KILL_PHASES. */
 export type KillPhase = (typeof KILL_PHASES)[number];
 
 /**

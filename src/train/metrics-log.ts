@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../io/atomic-write.js';
 
+/** metrics.jsonl of one run, held in memory and rewritten atomically on every append. */
 export class MetricsLog {
   private constructor(
     readonly path: string,

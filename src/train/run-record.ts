@@ -6,6 +6,7 @@ import type { ModelConfig } from '../models/config.js';
 import { resolveSpec, type OptimizerSpec, type ResolvedSpec } from '../optim/index.js';
 import { ResumeMismatchError } from './errors.js';
 
+/** A run's settings as stored in its checkpoints (metadata 'run', JSON). */
 export interface RunRecord {
   format: 'highway-onnx-run/1';
   config: ModelConfig;

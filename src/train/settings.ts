@@ -5,6 +5,7 @@ import type { OptimizerSpec } from '../optim/index.js';
 import { defaultOptimizer, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
 import { recordOptimizer, type RunRecord } from './run-record.js';
 
+/** The settings one invocation of train() runs with, before the data fixes vocabulary and labels. */
 export interface RunSettings {
   lr: number;
   epochs: number;
