@@ -1,6 +1,7 @@
 // `highway-onnx import-torch | export-torch | import-onnx | finetune`: interchange with
 // PyTorch and with ONNX graphs other frameworks exported.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { classifierToTorch, rawTextModel, torchToClassifierModel } from '../interop/export.js';
@@ -63,7 +64,7 @@ function parseConfigArg(arg: string): Partial<ModelConfig> {
 
 async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
   await mkdir(dirname(resolve(path)), { recursive: true });
-  await writeFile(path, bytes);
+  await writeFileAtomic(path, bytes);
 }
 
 const print = (o: unknown): void => {
