@@ -15,3 +15,10 @@ export class OnnxCheckError extends Error {
     this.name = 'OnnxCheckError';
   }
 }
+
+/** A tensor of the model keeps its data outside the .onnx file (data_location EXTERNAL). */
+export class ExternalDataError extends CodedError {
+  constructor(message: string) {
+    super('E_EXTERNAL_DATA', 'ExternalDataError', message);
+  }
+}
