@@ -5,6 +5,7 @@
 import { attr, DEFAULT_OPSET, Graph, op, toModel } from '../graph/index.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
+import { stampDigest } from '../onnx/digest.js';
 import { classifierModel, METADATA_KEYS, readClassifierMetadata } from '../models/classifier.js';
 import type { ModelConfig } from '../models/config.js';
 import { paramSpecs } from '../models/init.js';
@@ -142,5 +143,6 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
   const out = pruneUnusedInitializers(toModel(g, { opset, metadata, docString: g.docString }));
   out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }];
   assertValidModel(out);
-  return out;
+  // A new graph and vocabulary lookup: the source's digest no longer applies.
+  return stampDigest(out);
 }

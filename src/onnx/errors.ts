@@ -22,3 +22,10 @@ export class ExternalDataError extends CodedError {
     super('E_EXTERNAL_DATA', 'ExternalDataError', message);
   }
 }
+
+/** The model's content no longer matches the digest stored in its metadata when it was written. */
+export class ModelDigestError extends CodedError {
+  constructor(message: string) {
+    super('E_MODEL_DIGEST', 'ModelDigestError', message);
+  }
+}

@@ -4,3 +4,4 @@ export * from './tensor.js';
 export * from './metadata.js';
 export * from './checker.js';
 export * from './external.js';
+export * from './digest.js';
