@@ -1,6 +1,7 @@
 // How the CLI reports failures: one readable line and a non-zero exit; the stack only
 // with --verbose.
 import { CodedError } from '../errors.js';
+import { printable } from '../printable.js';
 
 export class UsageError extends CodedError {
   constructor(message: string) {
@@ -11,9 +12,10 @@ export class UsageError extends CodedError {
 export function reportAndExit(e: unknown, verbose: boolean): never {
   const err = e instanceof Error ? e : new Error(String(e));
   const code = (err as { code?: string }).code;
-  const line = `highway-onnx: ${code ? `[${code}] ` : ''}${err.message.split('\n')[0]}`;
+  // Messages may quote names and text from files: control characters are shown as escapes.
+  const line = `highway-onnx: ${code ? `[${code}] ` : ''}${printable(err.message.split('\n')[0]!)}`;
   process.stderr.write(`${line}\n`);
   if (verbose) process.stderr.write(`${err.stack ?? ''}\n`);
-  else if (err.message.includes('\n')) process.stderr.write(`${err.message.split('\n').slice(1).join('\n')}\n`);
+  else if (err.message.includes('\n')) process.stderr.write(`${err.message.split('\n').slice(1).map(printable).join('\n')}\n`);
   process.exit(code === 'E_USAGE' ? 2 : 1);
 }
