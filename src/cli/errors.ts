@@ -2,6 +2,14 @@
 // with --verbose.
 import { CodedError } from '../errors.js';
 import { printable } from '../printable.js';
+import { isOrtMessage, ortMessage } from '../runtime/ort-errors.js';
+
+/** An onnxruntime failure that reached the top without a code of ours (a safety net). */
+export class OnnxRuntimeError extends CodedError {
+  constructor(message: string) {
+    super('E_ONNXRUNTIME', 'OnnxRuntimeError', message);
+  }
+}
 
 export class UsageError extends CodedError {
   constructor(message: string) {
@@ -10,7 +18,12 @@ export class UsageError extends CodedError {
 }
 
 export function reportAndExit(e: unknown, verbose: boolean): never {
-  const err = e instanceof Error ? e : new Error(String(e));
+  let err = e instanceof Error ? e : new Error(String(e));
+  if ((err as { code?: string }).code === undefined && isOrtMessage(err.message)) {
+    const coded = new OnnxRuntimeError(`onnxruntime failed: ${ortMessage(err)}`);
+    coded.stack = err.stack;
+    err = coded;
+  }
   const code = (err as { code?: string }).code;
   // Messages may quote names and text from files: control characters are shown as escapes.
   const line = `highway-onnx: ${code ? `[${code}] ` : ''}${printable(err.message.split('\n')[0]!)}`;

@@ -6,6 +6,7 @@ import { availableNodeBackends } from './node-backends.js';
 import { DeviceUnavailableError, ModelLoadError } from './errors.js';
 import { Predictor, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
 import { vetClassifierModel } from './validate.js';
+import { ortMessage } from './ort-errors.js';
 
 export interface LoadOptions extends PredictorOptions {
   device?: Device;
@@ -40,9 +41,7 @@ export interface NodeSession {
   provider: string;
 }
 
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
-}
+const firstLine = (e: unknown): string => ortMessage(e);
 
 /**
  * Create an onnxruntime-node session on the asked device. Under 'auto' a failing accelerator

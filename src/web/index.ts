@@ -2,6 +2,7 @@
 // training in the browser (src/web/train.ts). Nothing reachable from here imports node:*.
 import { ModelLoadError } from '../runtime/errors.js';
 import { vetClassifierModel } from '../runtime/validate.js';
+import { ortMessage } from '../runtime/ort-errors.js';
 import { Predictor, type ModelInfo, type PredictorOptions, type SessionLike, type TensorCtor } from '../runtime/predictor.js';
 import { configureWasm, createWebSession, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
 
@@ -68,7 +69,7 @@ export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer 
     await predictor.predict([[1], [1, 1]]);
   } catch (e) {
     await session.release().catch(() => undefined);
-    throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${(e as Error).message.split('\n')[0]}`);
+    throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${ortMessage(e)}`);
   }
   return predictor;
 }
