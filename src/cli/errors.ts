@@ -17,10 +17,33 @@ export class UsageError extends CodedError {
   }
 }
 
+/** A system error (a full disk, an I/O error) that reached the top without a code of ours. */
+export class SystemIoError extends CodedError {
+  constructor(message: string) {
+    super('E_IO', 'SystemIoError', message);
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: 'no space left on device', EIO: 'input/output error (a failing disk or network file system)', EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'operation not permitted', EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system', EFBIG: 'file too large', ENOENT: 'no such file or directory', EISDIR: 'is a directory',
+};
+
+/** Node's raw fs errors ("ENOSPC: no space left on device, write") as one readable coded line. */
+function systemError(err: NodeJS.ErrnoException & { dest?: string }): SystemIoError {
+  const what = ERRNO_TEXT[err.code!] ?? err.message.replace(/^[A-Z]+: /, '');
+  const where = err.path ? ` ('${err.path}'${err.dest ? ` → '${err.dest}'` : ''})` : '';
+  return new SystemIoError(`${what} (${err.code}) during ${err.syscall}${where}`);
+}
+
 export function reportAndExit(e: unknown, verbose: boolean): never {
   let err = e instanceof Error ? e : new Error(String(e));
-  if ((err as { code?: string }).code === undefined && isOrtMessage(err.message)) {
-    const coded = new OnnxRuntimeError(`onnxruntime failed: ${ortMessage(err)}`);
+  const raw = err as NodeJS.ErrnoException;
+  let coded: CodedError | null = null;
+  if (raw.code === undefined && isOrtMessage(err.message)) coded = new OnnxRuntimeError(`onnxruntime failed: ${ortMessage(err)}`);
+  else if (typeof raw.syscall === 'string' && typeof raw.code === 'string' && /^E[A-Z]+$/.test(raw.code)) coded = systemError(raw);
+  if (coded) {
     coded.stack = err.stack;
     err = coded;
   }

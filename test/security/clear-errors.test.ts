@@ -140,6 +140,17 @@ describe("onnxruntime's messages without C++ source paths", () => {
   }, 60_000);
 });
 
+describe('raw system errors reaching the CLI', () => {
+  it('a real ENOSPC (writing to /dev/full) ends as one E_IO line saying what happened', async () => {
+    const script = join(dir, 'enospc.mts');
+    writeFileSync(script, `import { writeFile } from 'node:fs/promises';\nimport { reportAndExit } from ${JSON.stringify(join(process.cwd(), 'src/cli/errors.ts'))};\nawait writeFile('/dev/full', 'x'.repeat(70000)).catch((e) => reportAndExit(e, false));\n`);
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trimEnd()).toBe('highway-onnx: [E_IO] no space left on device (ENOSPC) during write');
+  }, 60_000);
+});
+
 describe('onnxruntime failures in training and fine-tuning carry a code', () => {
   // A token id outside the embedding table makes onnxruntime's Gather kernel fail: a real
   // kernel error, raised where a failed allocation on a huge batch would be.
