@@ -229,11 +229,16 @@ describe('bit flips in the weights of a real trained model', () => {
     expect(refused).toBeGreaterThan(280);
   });
 
-  it('predict refuses a flipped model with one coded line', async () => {
+  it.each([
+    ['predict', ['predict', '--model', 'flipped.onnx', 'a gripping film']],
+    ['export-torch', ['export-torch', '--model', 'flipped.onnx', '--out', 'flipped.safetensors']],
+    ['export-text', ['export-text', '--model', 'flipped.onnx', '--out', 'flipped-text.onnx']],
+    ['import-onnx', ['import-onnx', '--model', 'flipped.onnx', '--out', 'flipped-import']],
+  ])('%s refuses a flipped model with one coded line', async (_, args) => {
     const b = Uint8Array.from(bytes);
     b[spans[0]![0] + 7]! ^= 0x04;
     writeFileSync(join(dir, 'flipped.onnx'), b);
-    const r = await runCliIn(dir, ['predict', '--model', 'flipped.onnx', 'a gripping film']);
+    const r = await runCliIn(dir, args);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^highway-onnx: \[E_MODEL_DIGEST\] the model's content does not match the digest stored when it was written/);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
