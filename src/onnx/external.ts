@@ -15,6 +15,8 @@ export interface ExternalTensor {
   where: string;
   /** The `location` entry of its external_data, as written in the file (may be absent). */
   location: string | null;
+  /** The tensor itself (so a loader that may resolve external data can fill in its bytes). */
+  tensor: TensorProto;
 }
 
 const EXTERNAL = 1;
@@ -40,7 +42,7 @@ function locationOf(t: TensorProto): string | null {
 export function externalTensors(model: ModelProto): ExternalTensor[] {
   const found: ExternalTensor[] = [];
   const check = (t: TensorProto | null | undefined, where: string): void => {
-    if (t && isExternal(t)) found.push({ name: t.name ?? '', where, location: locationOf(t) });
+    if (t && isExternal(t)) found.push({ name: t.name ?? '', where, location: locationOf(t), tensor: t });
   };
   const graphs: { g: GraphProto; path: string }[] = [];
   const nodeLists: { nodes: NodeProto[]; path: string }[] = [];
