@@ -1,9 +1,10 @@
 // `inspect` on files and directories: an .onnx model, a weights file (.safetensors / .pt,
 // checkpoints included), artifact.json, or a whole training run directory.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { readWeightsFile } from '../formats/weights-file.js';
-import { detectWeightsFormat, readWeights, type WeightsContents } from '../formats/weights.js';
+import { readWeights, type WeightsContents } from '../formats/weights.js';
+import { readSafetensors } from '../formats/safetensors.js';
 import type { ArtifactJson } from '../train/artifact.js';
 import type { ModelConfig } from '../models/config.js';
 import { inspectOnnxBytes, type OnnxReport } from './onnx.js';
@@ -175,11 +176,19 @@ export async function inspectPath(path: string): Promise<Report> {
   if (s.isDirectory()) return inspectRun(path);
   if (basename(path) === 'artifact.json' || path.endsWith('.json')) return readArtifact(path);
   const bytes = new Uint8Array(await readFile(path));
-  let format: 'safetensors' | 'pt' | null;
-  try {
-    format = detectWeightsFormat(bytes);
-  } catch {
-    format = null;
-  }
-  return format ? weightsReport(readWeights(bytes), path, bytes.length) : inspectOnnxBytes(bytes, path);
+  // Decide the kind by name and signature first, and let that reader's error stand: a weights
+  // file that its reader refuses (a header over the limit) must not be retried as ONNX, where
+  // protobuf can decode almost anything into a plausible-looking model.
+  const ext = extname(path).toLowerCase();
+  if (ext === '.safetensors' || looksLikeSafetensors(bytes)) return weightsReport({ format: 'safetensors', ...readSafetensors(bytes) }, path, bytes.length);
+  if (ext === '.pt' || ext === '.pth' || (bytes[0] === 0x50 && bytes[1] === 0x4b)) return weightsReport(readWeights(bytes), path, bytes.length);
+  return inspectOnnxBytes(bytes, path);
+}
+
+/**
+ * safetensors' signature whatever the header length: a little-endian u64 below 2^32 (an
+ * ONNX file's first 8 bytes never are: they hold ir_version and the producer's name) then '{'.
+ */
+function looksLikeSafetensors(bytes: Uint8Array): boolean {
+  return bytes.length >= 9 && bytes[4] === 0 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0 && bytes[8] === 0x7b;
 }

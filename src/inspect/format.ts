@@ -1,5 +1,6 @@
 // Human-readable rendering of inspect reports (the --json flag prints the reports as they are).
 import type { OnnxReport, ValueReport } from './onnx.js';
+import { printable } from '../printable.js';
 import type { ArtifactReport, Report, RunReport, WeightsReport } from './files.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -33,6 +34,9 @@ export function formatOnnx(r: OnnxReport, indent = '  '): string[] {
   out.push(row('weights', r.nonFinite.length === 0 ? 'all finite' : `NOT FINITE: ${r.nonFinite.map((f) => `${f.name} (${f.nan} NaN, ${f.inf} inf)`).join(', ')}`, indent));
   for (const [k, v] of Object.entries(r.metadata)) out.push(row('metadata', `${k} = ${v}`, indent));
   out.push(row('check', r.problems.length === 0 ? 'passes the structural check' : `${r.problems.length} problem(s): ${r.problems.slice(0, 3).join('; ')}`, indent));
+  const verdict = { verified: '', unverified: 'UNVERIFIED: ', mismatch: 'DOES NOT MATCH: ', absent: 'NONE: ' } as const;
+  out.push(row('structure', `${verdict[r.graphCheck.state]}${r.graphCheck.detail}`, indent));
+  out.push(row('digest', `${r.digest.state === 'mismatch' ? 'MISMATCH: ' : verdict[r.digest.state]}${r.digest.detail}`, indent));
   return out;
 }
 
@@ -80,15 +84,23 @@ export function formatRun(r: RunReport): string[] {
   return out;
 }
 
+/**
+ * The report as text for a terminal. Names, metadata and doc strings come from the file: each
+ * line is passed through printable(), so a control character in them (an escape sequence, a
+ * carriage return, a bidi override) is shown as an escape and never acts on the terminal.
+ */
 export function formatReport(r: Report): string {
-  switch (r.kind) {
-    case 'onnx':
-      return [`${r.file ?? '(bytes)'}`, ...formatOnnx(r)].join('\n');
-    case 'weights':
-      return [r.file, ...formatWeights(r)].join('\n');
-    case 'artifact':
-      return [r.file, ...formatArtifact(r)].join('\n');
-    case 'run':
-      return formatRun(r).join('\n');
-  }
+  const lines = (() => {
+    switch (r.kind) {
+      case 'onnx':
+        return [`${r.file ?? '(bytes)'}`, ...formatOnnx(r)];
+      case 'weights':
+        return [r.file, ...formatWeights(r)];
+      case 'artifact':
+        return [r.file, ...formatArtifact(r)];
+      case 'run':
+        return formatRun(r);
+    }
+  })();
+  return lines.map(printable).join('\n');
 }

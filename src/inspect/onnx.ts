@@ -6,6 +6,8 @@ import { readMetadata } from '../onnx/metadata.js';
 import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier.js';
 import type { ModelConfig } from '../models/config.js';
 import { nonFiniteInitializers } from '../runtime/validate.js';
+import { verifyClassifierGraph } from '../models/verify-graph.js';
+import { DIGEST_KEY, verifyDigest } from '../onnx/digest.js';
 
 export interface ValueReport {
   name: string;
@@ -50,7 +52,17 @@ export interface OnnxReport {
   classifier: ClassifierReport | null;
   /** Why the classifier metadata could not be read, when it is present but broken. */
   classifierError: string | null;
+  /** Whether the graph was checked against its config (see verifyClassifierGraph). */
+  graphCheck: { state: 'verified' | 'mismatch' | 'unverified'; detail: string };
+  /** The stored content digest: matches, does not, or there is none (imported or older models). */
+  digest: { state: 'verified' | 'mismatch' | 'absent'; detail: string };
   problems: string[];
+}
+
+/** The first line of an error's message, with its code. */
+function reason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  return `${code ? `[${code}] ` : ''}${(e as Error).message.split('\n')[0]}`;
 }
 
 const ELEM_NAMES: Record<number, string> = {
@@ -113,7 +125,7 @@ export function inspectOnnxModel(model: ModelProto, bytes: number, file: string 
   const layerList = [...layers.values()].sort((a, b) => (a.name === '(constants)' ? 1 : 0) - (b.name === '(constants)' ? 1 : 0));
 
   const md = readMetadata(model);
-  const own = new Set<string>(Object.values(METADATA_KEYS));
+  const own = new Set<string>([...Object.values(METADATA_KEYS), DIGEST_KEY]);
   const metadata = Object.fromEntries(Object.entries(md).filter(([k]) => !own.has(k)).map(([k, v]) => [k, shorten(v)]));
   let classifier: ClassifierReport | null = null;
   let classifierError: string | null = null;
@@ -124,6 +136,25 @@ export function inspectOnnxModel(model: ModelProto, bytes: number, file: string 
     } catch (e) {
       classifierError = (e as Error).message;
     }
+  }
+
+  let graphCheck: OnnxReport['graphCheck'] = { state: 'unverified', detail: 'no highway-onnx config to check the graph against (an imported or foreign model): what it computes is unverified' };
+  if (classifier) {
+    try {
+      const v = verifyClassifierGraph(model, classifier.config);
+      graphCheck = { state: 'verified', detail: `matches its config: ${v.lstms} bidirectional LSTM node(s) with hidden size ${classifier.config.hidden}, ${v.parameters} parameters with the config's names and shapes` };
+    } catch (e) {
+      graphCheck = { state: 'mismatch', detail: reason(e) };
+    }
+  } else if (classifierError) graphCheck = { state: 'unverified', detail: 'the config is unreadable, so the graph is unverified' };
+  let digest: OnnxReport['digest'];
+  try {
+    const d = verifyDigest(model);
+    digest = d.state === 'verified'
+      ? { state: 'verified', detail: `${d.digest.slice(0, 23)}… matches the content` }
+      : { state: 'absent', detail: 'no digest (an imported model, or one written before digests): damage to the weights cannot be detected' };
+  } catch (e) {
+    digest = { state: 'mismatch', detail: reason(e) };
   }
 
   return {
@@ -146,6 +177,8 @@ export function inspectOnnxModel(model: ModelProto, bytes: number, file: string 
     metadata,
     classifier,
     classifierError,
+    graphCheck,
+    digest,
     problems: checkModel(model),
   };
 }

@@ -5,6 +5,7 @@
 import { attr, DEFAULT_OPSET, Graph, op, toModel } from '../graph/index.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
+import { stampDigest, verifyDigest } from '../onnx/digest.js';
 import { classifierModel, METADATA_KEYS, readClassifierMetadata } from '../models/classifier.js';
 import type { ModelConfig } from '../models/config.js';
 import { paramSpecs } from '../models/init.js';
@@ -73,6 +74,7 @@ export interface TorchExport {
 export function classifierToTorch(model: ModelProto): TorchExport {
   const meta = readClassifierMetadata(model);
   const tensors = paramsToTorch(meta.config, classifierParams(model, meta.config));
+  verifyDigest(model); // after the specific checks: damaged weights are not carried into PyTorch (E_MODEL_DIGEST)
   const metadata: Record<string, string> = {
     format: 'pt',
     [METADATA_KEYS.config]: JSON.stringify(meta.config),
@@ -110,6 +112,7 @@ const ML_DOMAIN = 'ai.onnx.ml';
  * to its word (`movie,` is then an unknown token). Opset: max(20, the model's).
  */
 export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): ModelProto {
+  verifyDigest(model); // the new file gets a fresh digest: check the old one first (E_MODEL_DIGEST)
   const meta = readClassifierMetadata(model);
   const vocab = opts.vocab ?? meta.vocab;
   if (!vocab) throw new InteropError('E_EXPORT', 'a raw-text model needs the vocabulary: the model carries none (pass one)');
@@ -142,5 +145,6 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
   const out = pruneUnusedInitializers(toModel(g, { opset, metadata, docString: g.docString }));
   out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }];
   assertValidModel(out);
-  return out;
+  // A new graph and vocabulary lookup: the source's digest no longer applies.
+  return stampDigest(out);
 }

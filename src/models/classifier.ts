@@ -2,6 +2,7 @@
 // max over valid steps → tanh → dropout → Linear → logits, probs (+ transform gates).
 import { Graph, GraphBuildError, op, toModel, DEFAULT_OPSET, type Value } from '../graph/index.js';
 import { readMetadata } from '../onnx/metadata.js';
+import { stampDigest } from '../onnx/digest.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { bilstm, bilstmParams, embedding, highwayBilstm, highwayBilstmParams, linear, maskedMaxPool, paramsIn } from '../nn/index.js';
@@ -153,7 +154,7 @@ export interface ClassifierModelOptions {
   opset?: number;
 }
 
-/** The self-contained inference model: weights, config, labels and vocabulary inside. */
+/** The self-contained inference model: weights, config, labels and vocabulary inside, and their digest (DIGEST_KEY). */
 export function classifierModel(config: ModelConfig, opts: ClassifierModelOptions = {}): ModelProto {
   const cfg = resolveConfig(config);
   if (opts.vocab !== undefined) {
@@ -169,7 +170,7 @@ export function classifierModel(config: ModelConfig, opts: ClassifierModelOption
     [METADATA_KEYS.labels]: JSON.stringify(cfg.labels),
   };
   if (opts.vocab) metadata[METADATA_KEYS.vocab] = JSON.stringify(opts.vocab);
-  return toModel(built.graph, { opset: opts.opset ?? DEFAULT_OPSET, metadata, docString: built.graph.docString });
+  return stampDigest(toModel(built.graph, { opset: opts.opset ?? DEFAULT_OPSET, metadata, docString: built.graph.docString }));
 }
 
 export class ModelMetadataError extends CodedError {

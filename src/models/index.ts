@@ -1,3 +1,4 @@
 export * from './config.js';
 export * from './init.js';
 export * from './classifier.js';
+export * from './verify-graph.js';

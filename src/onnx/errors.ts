@@ -15,3 +15,17 @@ export class OnnxCheckError extends Error {
     this.name = 'OnnxCheckError';
   }
 }
+
+/** A tensor of the model keeps its data outside the .onnx file (data_location EXTERNAL). */
+export class ExternalDataError extends CodedError {
+  constructor(message: string) {
+    super('E_EXTERNAL_DATA', 'ExternalDataError', message);
+  }
+}
+
+/** The model's content no longer matches the digest stored in its metadata when it was written. */
+export class ModelDigestError extends CodedError {
+  constructor(message: string) {
+    super('E_MODEL_DIGEST', 'ModelDigestError', message);
+  }
+}

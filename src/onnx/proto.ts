@@ -1,22 +1,28 @@
-// Encode/decode ONNX protobuf messages through the generated onnx-proto bindings.
-// onnx-proto is CommonJS; the default import gives its `onnx` namespace.
-import onnxProto from 'onnx-proto';
+// Encode/decode ONNX protobuf messages through the generated onnx-proto bindings (messages.ts).
 import { OnnxFormatError } from './errors.js';
+import { assertSelfContained } from './external.js';
+import { onnx, type ModelProto, type TensorProto } from './messages.js';
 
-export const onnx = onnxProto.onnx;
-export type ModelProto = onnxProto.onnx.IModelProto;
-export type GraphProto = onnxProto.onnx.IGraphProto;
-export type NodeProto = onnxProto.onnx.INodeProto;
-export type TensorProto = onnxProto.onnx.ITensorProto;
-export type AttributeProto = onnxProto.onnx.IAttributeProto;
-export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
-export const AttributeType = onnxProto.onnx.AttributeProto.AttributeType;
-export const TensorDataType = onnxProto.onnx.TensorProto.DataType;
+export { onnx, AttributeType, TensorDataType, type ModelProto, type GraphProto, type NodeProto, type TensorProto, type AttributeProto, type ValueInfoProto } from './messages.js';
 
-/** Decode a serialized ModelProto; a truncated or corrupt file becomes an OnnxFormatError. */
-export function decodeModel(bytes: Uint8Array): ModelProto {
+export interface DecodeOptions {
+  /**
+   * Accept tensors whose data lives in another file (data_location EXTERNAL). Default false:
+   * such a model is refused with ExternalDataError, since onnxruntime would read the named file
+   * relative to the working directory. Only code that inlines or inspects the references
+   * itself may pass true.
+   */
+  allowExternalData?: boolean;
+}
+
+/**
+ * Decode a serialized ModelProto. A truncated or corrupt file becomes an OnnxFormatError
+ * (E_ONNX_FORMAT); a model with external data an ExternalDataError (E_EXTERNAL_DATA), unless
+ * `allowExternalData`.
+ */
+export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): ModelProto {
   if (bytes.length === 0) throw new OnnxFormatError('empty file: expected a serialized ONNX ModelProto, found 0 bytes');
-  let model: onnxProto.onnx.ModelProto;
+  let model: InstanceType<typeof onnx.ModelProto>;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
@@ -26,6 +32,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   if (!model.opsetImport || model.opsetImport.length === 0) {
     throw new OnnxFormatError('not a valid ONNX model: no opset_import (is this really an .onnx file?)');
   }
+  if (!opts.allowExternalData) assertSelfContained(model);
   return model;
 }
 

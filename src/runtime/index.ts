@@ -3,4 +3,5 @@ export * from './device.js';
 export * from './predictor.js';
 export * from './node.js';
 export * from './validate.js';
+export * from './ort-errors.js';
 export { availableNodeBackends } from './node-backends.js';

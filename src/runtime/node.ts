@@ -1,11 +1,14 @@
 // Node entry of the runtime: load a model file into a Predictor over onnxruntime-node.
 import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { executionProviders, type Device } from './device.js';
 import { availableNodeBackends } from './node-backends.js';
 import { DeviceUnavailableError, ModelLoadError } from './errors.js';
 import { Predictor, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
 import { vetClassifierModel } from './validate.js';
+import { ortMessage } from './ort-errors.js';
+import { inlineExternalData } from './external-data.js';
 
 export interface LoadOptions extends PredictorOptions {
   device?: Device;
@@ -13,6 +16,13 @@ export interface LoadOptions extends PredictorOptions {
   threads?: number;
   /** Called when 'auto' had to fall back from an accelerator to CPU (default: a warning on stderr). */
   onFallback?: (message: string) => void;
+  /**
+   * Tensors stored outside the .onnx file (ONNX external data): 'refuse' (default) fails with
+   * E_EXTERNAL_DATA; 'model-folder' reads them from the model file's own folder only (never the
+   * working directory; no '..', no absolute names, no symbolic link leaving the folder) and puts
+   * them inside the model before it is vetted. Needs the model as a path.
+   */
+  externalData?: 'refuse' | 'model-folder';
 }
 
 /** A protobuf message (an .onnx file without external data) cannot exceed 2 GiB. */
@@ -40,9 +50,7 @@ export interface NodeSession {
   provider: string;
 }
 
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
-}
+const firstLine = (e: unknown): string => ortMessage(e);
 
 /**
  * Create an onnxruntime-node session on the asked device. Under 'auto' a failing accelerator
@@ -112,7 +120,11 @@ async function readModelFile(path: string): Promise<Uint8Array> {
  * so a model that would fail on requests fails here instead.
  */
 export async function loadModel(source: string | Uint8Array, opts: LoadOptions = {}): Promise<Predictor> {
-  const bytes = typeof source === 'string' ? await readModelFile(source) : source;
+  let bytes = typeof source === 'string' ? await readModelFile(source) : source;
+  if (opts.externalData === 'model-folder') {
+    if (typeof source !== 'string') throw new ModelLoadError("externalData 'model-folder' needs the model as a path: bytes have no folder");
+    bytes = await inlineExternalData(bytes, dirname(resolve(source)), MAX_MODEL_BYTES);
+  }
   const { info } = vetClassifierModel(bytes);
   const { session, provider } = await openNodeSession(bytes, opts);
   const takesText = session.inputNames.includes('text') && !session.inputNames.includes('ids');

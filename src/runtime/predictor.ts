@@ -5,6 +5,7 @@ import { padBatch } from '../data/batches.js';
 import type { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
 import { ModelRunError, PredictInputError } from './errors.js';
+import { ortMessage } from './ort-errors.js';
 
 export interface OrtTensorLike {
   readonly data: unknown;
@@ -173,6 +174,4 @@ export class Predictor {
   }
 }
 
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
-}
+const firstLine = (e: unknown): string => ortMessage(e);

@@ -5,6 +5,8 @@
 import { decodeModel, type ModelProto, type NodeProto, type TensorProto, toNumber } from '../onnx/proto.js';
 import { checkModel } from '../onnx/checker.js';
 import { readClassifierMetadata } from '../models/classifier.js';
+import { verifyClassifierGraph, type GraphVerification } from '../models/verify-graph.js';
+import { verifyDigest, type DigestStatus } from '../onnx/digest.js';
 import { paramSpecs } from '../models/init.js';
 import type { ModelConfig } from '../models/config.js';
 import { Vocabulary } from '../data/vocab.js';
@@ -83,12 +85,11 @@ export function describeNonFinite(f: NonFinite): string {
 
 /**
  * The classifier's parameters as the config says they must be: every one present, float32,
- * the right shape. Only applies when the model names its weights as highway-onnx does.
+ * the right shape. Throws ModelWeightsError (E_MODEL_WEIGHTS) naming the first that is not.
  */
 export function checkClassifierWeights(model: ModelProto, config: ModelConfig): void {
   const inits = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
   const specs = paramSpecs(config);
-  if (!specs.some((s) => inits.has(s.name))) return;
   const where = `the config (${config.kind}, ${config.layers} layer(s), vocabSize ${config.vocabSize}, embedDim ${config.embedDim}, hidden ${config.hidden}, ${config.classes} classes)`;
   for (const s of specs) {
     const t = inits.get(s.name);
@@ -101,12 +102,20 @@ export function checkClassifierWeights(model: ModelProto, config: ModelConfig): 
   }
 }
 
+/** What vetting established beyond the info: the graph's structure and the digest's verdict. */
+export interface ModelIntegrity {
+  graph: GraphVerification;
+  /** 'absent' for models written without a digest (imported, older): their content is unchecked. */
+  digest: DigestStatus;
+}
+
 /**
- * Decode and vet a classifier file: protobuf, structure, metadata, weights (shapes and
- * finiteness). Every failure is a typed error whose first line says what was expected
- * and what was found.
+ * Decode and vet a classifier file: protobuf, no external data (E_EXTERNAL_DATA), metadata,
+ * weights (shapes: E_MODEL_WEIGHTS; finiteness), structure (E_ONNX_CHECK via ModelLoadError),
+ * the graph against its config (E_MODEL_GRAPH), the stored digest (E_MODEL_DIGEST). Every
+ * failure is a typed error whose first line says what was expected and what was found.
  */
-export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info: ModelInfo } {
+export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info: ModelInfo; integrity: ModelIntegrity } {
   const model = decodeModel(bytes);
   const meta = readClassifierMetadata(model);
   let vocab: Vocabulary | null = null;
@@ -133,5 +142,8 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
       `the model's weights are not finite: ${describeNonFinite(bad[0]!)}${more}. Its predictions would be NaN; retrain, or re-export from a checkpoint taken before training diverged`,
     );
   }
-  return { model, info: { config: meta.config, labels: meta.labels, vocab } };
+  // After the specific checks (a NaN names its tensor), the general ones.
+  const graph = verifyClassifierGraph(model, meta.config);
+  const digest = verifyDigest(model);
+  return { model, info: { config: meta.config, labels: meta.labels, vocab }, integrity: { graph, digest } };
 }

@@ -5,6 +5,20 @@
 import type { PaddedBatch } from '../data/batches.js';
 import type { Tensor } from '../onnx/tensor.js';
 import type { StepGraphs, TensorSpec } from './step-graph.js';
+import { ModelRunError } from '../runtime/errors.js';
+import { ortMessage } from '../runtime/ort-errors.js';
+
+/**
+ * session.run, with an onnxruntime failure (a kernel error, a failed allocation on a huge batch)
+ * turned into ModelRunError (E_MODEL_RUN) saying which run and batch it was.
+ */
+async function runCoded<T extends RuntimeTensor>(session: RuntimeSession<T>, feeds: Record<string, T>, what: string): Promise<Record<string, T>> {
+  try {
+    return await session.run(feeds);
+  } catch (e) {
+    throw new ModelRunError(`onnxruntime failed on ${what}: ${ortMessage(e)}`);
+  }
+}
 
 export interface StepResult {
   loss: number;
@@ -111,7 +125,7 @@ export class StepRunner<T extends RuntimeTensor> {
       step: this.runtime.tensor('float32', Float32Array.of(inp.step), []),
     };
     for (const [name, t] of this.tensors) feeds[name] = t;
-    const out = await this.trainSession.run(feeds);
+    const out = await runCoded(this.trainSession, feeds, `training step ${inp.step} (a batch of ${B} sentence(s) of up to ${T} tokens)`);
     const result = { loss: scalar(out.loss, 'loss'), correct: scalar(out.correct, 'correct'), gradNorm: scalar(out.grad_norm, 'grad_norm') };
     if (Number.isFinite(result.loss) && Number.isFinite(result.gradNorm)) {
       for (const name of this.tensors.keys()) this.tensors.set(name, out[this.graphs.nextName(name)]!);
@@ -128,7 +142,7 @@ export class StepRunner<T extends RuntimeTensor> {
     for (const { batch, labels } of batches) {
       const feeds = this.batchFeeds(batch, labels);
       for (const p of this.graphs.params) feeds[p.name] = this.tensors.get(p.name)!;
-      const out = await this.evalSession.run(feeds);
+      const out = await runCoded(this.evalSession, feeds, `evaluation (a batch of ${batch.batch} sentence(s) of up to ${batch.time} tokens)`);
       loss += scalar(out.loss_sum, 'loss_sum');
       correct += scalar(out.correct, 'correct');
       total += batch.batch;

@@ -2,12 +2,15 @@
 // training in the browser (src/web/train.ts). Nothing reachable from here imports node:*.
 import { ModelLoadError } from '../runtime/errors.js';
 import { vetClassifierModel } from '../runtime/validate.js';
+import { ortMessage } from '../runtime/ort-errors.js';
 import { Predictor, type ModelInfo, type PredictorOptions, type SessionLike, type TensorCtor } from '../runtime/predictor.js';
 import { configureWasm, createWebSession, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
 
 export { configureWasm, ortFor, webgpuAvailable, wasmSettings, WEB_DEVICES, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
 export { Predictor, type Prediction, type PredictorOptions, type ModelInfo } from '../runtime/predictor.js';
 export { DeviceUnavailableError, ModelLoadError, ModelRunError, ModelWeightsError, PredictInputError } from '../runtime/errors.js';
+export { ExternalDataError, ModelDigestError } from '../onnx/errors.js';
+export { ModelGraphError } from '../models/verify-graph.js';
 export { trainInBrowser, timeSteps, Training, WebTrainSession, exportModel, BROWSER_TRAIN_DEFAULTS, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress, type TrainingStep } from './train.js';
 export { serveTraining, trainInWorker, type TrainingRun, type WorkerTrainOptions } from './worker.js';
 export { builtinDataset, BUILTIN_LABELS, tokenize, Vocabulary, type Dataset, type Example } from '../data/index.js';
@@ -68,7 +71,7 @@ export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer 
     await predictor.predict([[1], [1, 1]]);
   } catch (e) {
     await session.release().catch(() => undefined);
-    throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${(e as Error).message.split('\n')[0]}`);
+    throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${ortMessage(e)}`);
   }
   return predictor;
 }

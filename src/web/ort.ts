@@ -4,6 +4,7 @@
 // files from `wasmPaths` — the bundle's own copy (the Vite build puts them in `ort/`), never a CDN.
 import type * as OrtWeb from 'onnxruntime-web';
 import { DeviceUnavailableError, ModelLoadError } from '../runtime/errors.js';
+import { ortMessage } from '../runtime/ort-errors.js';
 
 export type Ort = typeof OrtWeb;
 export type WebDevice = 'wasm' | 'webgpu' | 'auto';
@@ -88,7 +89,7 @@ export async function createWebSession(
       const session = await ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] });
       return { session, ort, backend };
     } catch (e) {
-      errors.push(`${backend}: ${(e as Error).message}`);
+      errors.push(`${backend}: ${ortMessage(e)}`);
     }
   }
   throw new ModelLoadError(`onnxruntime-web could not load the model (${errors.join('; ')})`);

@@ -9,8 +9,19 @@ import { allocate, tensorFromProto, type Tensor } from '../../onnx/tensor.js';
 import type { OptimizerSpec } from '../../optim/index.js';
 import type { Device } from '../../runtime/device.js';
 import { createNodeSession } from '../../runtime/node.js';
+import { ModelRunError } from '../../runtime/errors.js';
+import { ortMessage } from '../../runtime/ort-errors.js';
 import { ImportError } from '../../onnx-import/context.js';
 import type { ImportedModel, ImportOptions } from '../../onnx-import/importer.js';
+
+/** session.run with onnxruntime's failure as ModelRunError (E_MODEL_RUN) naming the run. */
+async function runCoded(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, what: string): Promise<ort.InferenceSession.ReturnType> {
+  try {
+    return await session.run(feeds);
+  } catch (e) {
+    throw new ModelRunError(`onnxruntime failed on ${what}: ${ortMessage(e)}`);
+  }
+}
 import { buildImportedEval, buildImportedStep, exportImported, type ImportedStepGraphs } from './training.js';
 
 /** How a padded batch of token ids enters the model. */
@@ -140,7 +151,7 @@ export class ImportedTrainer {
       [this.graphs.stepInput]: new ort.Tensor('float32', Float32Array.of(this.steps + 1), []),
     };
     for (const [name, t] of this.tensors) all[name] = t;
-    const out = await this.train.run(all);
+    const out = await runCoded(this.train, all, `fine-tuning step ${this.steps + 1} (a batch of ${labels.length})`);
     const r = {
       loss: (out.loss!.data as Float32Array)[0]!,
       correct: (out.correct!.data as Float32Array)[0]!,
@@ -161,7 +172,7 @@ export class ImportedTrainer {
     for (const { feeds, labels } of batches) {
       const all: Record<string, ort.Tensor> = { ...feeds, [this.graphs.labelsInput]: new ort.Tensor('int64', labels, [labels.length]) };
       for (const p of this.graphs.params) all[p.name] = this.tensors.get(p.name)!;
-      const out = await this.evalSession.run(all);
+      const out = await runCoded(this.evalSession, all, `evaluation (a batch of ${labels.length})`);
       loss += (out.loss_sum!.data as Float32Array)[0]!;
       correct += (out.correct!.data as Float32Array)[0]!;
       total += labels.length;

@@ -11,6 +11,7 @@
 import { gradients } from '../../autodiff/index.js';
 import { op, toModel, type Graph, type Value } from '../../graph/index.js';
 import { assertValidModel } from '../../onnx/checker.js';
+import { stampDigest } from '../../onnx/digest.js';
 import type { GraphProto, ModelProto } from '../../onnx/proto.js';
 import type { Tensor } from '../../onnx/tensor.js';
 import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../../optim/index.js';
@@ -263,5 +264,6 @@ export function exportImported(source: ModelProto, params: Map<string, Tensor> =
   if (source.modelVersion !== undefined && source.modelVersion !== null) model.modelVersion = source.modelVersion;
   if (source.domain) model.domain = source.domain;
   assertValidModel(model);
-  return model;
+  // New weights: a digest the source carried no longer applies; this file gets its own.
+  return stampDigest(model);
 }
