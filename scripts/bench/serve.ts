@@ -45,6 +45,11 @@ export interface ServeRow {
   p99Ms: number;
   /** Socket errors + timeouts + non-2xx responses. */
   errors: number;
+  /** 2xx responses per second: the requests actually served (goodput). */
+  goodput: number;
+  /** 503 responses (shed under overload) and socket errors + timeouts (lost or cut off). */
+  shed: number;
+  socketErrors: number;
   requests: number;
   /** Texts per onnxruntime run, from the server's /metrics. */
   meanBatch: number;
@@ -146,6 +151,9 @@ export async function benchServe(opts: ServeBenchOptions): Promise<ServeRow[]> {
             p50Ms: percentile(latencies, 50),
             p99Ms: percentile(latencies, 99),
             errors: r.errors + r.timeouts + r.non2xx,
+            goodput: r['2xx'] / opts.seconds,
+            shed: r.statusCodeStats?.['503']?.count ?? 0,
+            socketErrors: r.errors + r.timeouts,
             requests: r.requests.total,
             meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
             gain: null,

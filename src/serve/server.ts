@@ -51,6 +51,9 @@ interface Encoded {
   unknown: number;
 }
 
+/** Connections the kernel may queue before the server accepts them (capped by net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
+
 const ROUTES: Record<string, string[]> = { '/v1/predict': ['POST'], '/healthz': ['GET', 'HEAD'], '/metrics': ['GET', 'HEAD'] };
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -122,7 +125,9 @@ export class PredictServer {
         reject(new ListenError(`cannot listen on ${host}:${port}: ${why}`));
       };
       this.server.once('error', onError);
-      this.server.listen(port, host, () => {
+      // A deep accept queue (Node's default is 511): a burst of clients connecting at once
+      // otherwise overflows it, and the kernel's SYN retries (1 s, 3 s, …) become their latency.
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
         const a = this.server.address() as AddressInfo;
         const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;

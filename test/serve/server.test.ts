@@ -151,7 +151,7 @@ describe('serve: micro-batching', () => {
   });
 
   it('max-wait 0 never waits: batches form only from what queued during a run', async () => {
-    const { predictor, runs } = await rigged({ delayMs: 100 });
+    const { predictor, runs } = await rigged({ delayMs: 400 }); // ample time for the three to arrive on a busy machine
     const { url } = await start(predictor, { maxBatch: 32, maxWaitMs: 0 });
     const first = predict(url, { texts: ['wonderful'] });
     await new Promise((r) => setTimeout(r, 30));

@@ -72,8 +72,9 @@ describe('serve: SIGTERM', () => {
   }, 30_000);
 
   it('SIGTERM under load from 48 keep-alive clients: every request gets a complete 200, a 503 with Connection: close, or a refused connection', async () => {
-    const { child, url: pending, exit } = spawnServe(['--max-wait-ms', '2', '--max-batch', '32']);
+    const { child, url: pending, exit, stderr } = spawnServe(['--max-wait-ms', '2', '--max-batch', '32', '--max-connections', '200']);
     const url = await pending;
+    expect(stderr()).toMatch(/max connections 200\n/);
     let ok = 0;
     let unavailable = 0;
     let refused = 0;
