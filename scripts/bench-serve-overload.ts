@@ -12,15 +12,17 @@ import { markdownTable } from './bench/stats.js';
 const o = new Command('bench:serve:overload')
   .option('--seconds <s>', 'measured seconds per client count', (v) => Number(v), 10)
   .option('--connections <list>', 'client counts (the first is the reference)', (v) => v.split(',').map(Number), [500, 1000])
+  .option('--max-queue <n>', 'the server\'s --max-queue (default: its own)', (v) => Number(v))
+  .option('--shed-delay-ms <ms>', 'the server\'s --shed-delay-ms (default: its own)', (v) => Number(v))
   .option('--threads <n>', 'onnxruntime intra-op threads in the server', (v) => Number(v))
   .option('--out <dir>', 'output directory', 'bench-results')
   .parse(process.argv)
-  .opts<{ seconds: number; connections: number[]; threads?: number; out: string }>();
+  .opts<{ seconds: number; connections: number[]; maxQueue?: number; shedDelayMs?: number; threads?: number; out: string }>();
 
 const started = new Date().toISOString();
 const load0 = loadavg()[0]!;
 process.stderr.write(`bench:serve:overload: clients ${o.connections.join(', ')}, ${o.seconds} s each (+1 s warm-up)\n`);
-const rows = await benchServe({ seconds: o.seconds, connections: o.connections, configs: [{ maxBatch: 32, maxWaitMs: 5 }], ...(o.threads ? { threads: o.threads } : {}) });
+const rows = await benchServe({ seconds: o.seconds, connections: o.connections, configs: [{ maxBatch: 32, maxWaitMs: 5, ...(o.maxQueue ? { maxQueue: o.maxQueue } : {}), ...(o.shedDelayMs !== undefined ? { shedDelayMs: o.shedDelayMs } : {}) }], ...(o.threads ? { threads: o.threads } : {}) });
 const ref = rows[0]!.goodput;
 const table = markdownTable(
   ['clients', 'goodput 2xx/s', 'vs first', '503 shed', 'socket errors + timeouts', 'admitted p50 ms', 'admitted p99 ms', 'mean batch'],
@@ -30,7 +32,7 @@ const md = [
   '# highway-onnx serve: overload',
   '',
   `Run ${started} on ${process.platform}/${process.arch} (${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end.`,
-  `autocannon on loopback, ${o.seconds} s per client count after 1 s of warm-up; one server (\`highway-onnx serve --device cpu --max-batch 32 --max-wait-ms 5\`, default queue and connection limits) in a child process;`,
+  `autocannon on loopback, ${o.seconds} s per client count after 1 s of warm-up; one server (\`highway-onnx serve --device cpu --max-batch 32 --max-wait-ms 5${o.maxQueue ? ` --max-queue ${o.maxQueue}` : ''}${o.shedDelayMs !== undefined ? ` --shed-delay-ms ${o.shedDelayMs}` : ''}\`, default ${o.maxQueue ? '' : 'queue and '}connection limits) in a child process;`,
   'model: generated 2-layer Highway BiLSTM, embed 100, hidden 50, 5000 words; one text of 5–35 words per request. The load generator shares the machine with the server.',
   'Goodput counts 2xx responses only; latency percentiles are over the 2xx responses (the requests admitted).',
   '',

@@ -21,6 +21,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface ServeConfig {
   maxBatch: number;
   maxWaitMs: number;
+  /** --max-queue for the server (default: the server's). */
+  maxQueue?: number;
+  /** --shed-delay-ms for the server (default: the server's). */
+  shedDelayMs?: number;
 }
 
 export interface ServeBenchOptions {
@@ -73,7 +77,7 @@ async function benchModel(dir: string): Promise<{ path: string; words: string[] 
 
 function startServer(model: string, c: ServeConfig, threads?: number): Promise<{ child: ChildProcess; url: string }> {
   const args = ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'serve', '--model', model, '--port', '0', '--device', 'cpu',
-    '--max-batch', String(c.maxBatch), '--max-wait-ms', String(c.maxWaitMs), ...(threads ? ['--threads', String(threads)] : [])];
+    '--max-batch', String(c.maxBatch), '--max-wait-ms', String(c.maxWaitMs), ...(c.maxQueue ? ['--max-queue', String(c.maxQueue)] : []), ...(c.shedDelayMs !== undefined ? ['--shed-delay-ms', String(c.shedDelayMs)] : []), ...(threads ? ['--threads', String(threads)] : [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let err = '';

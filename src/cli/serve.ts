@@ -15,6 +15,7 @@ export interface ServeArgs {
   maxChars: number;
   maxQueue?: number;
   maxConnections?: number;
+  shedDelayMs?: number;
   device: Device;
   threads?: number;
   shutdownGraceMs: number;
@@ -35,6 +36,7 @@ export async function serveCommand(a: ServeArgs): Promise<void> {
     maxChars: a.maxChars,
     ...(a.maxQueue ? { maxQueue: a.maxQueue } : {}),
     ...(a.maxConnections ? { maxConnections: a.maxConnections } : {}),
+    ...(a.shedDelayMs !== undefined ? { shedDelayMs: a.shedDelayMs } : {}),
   });
   let url: string;
   try {
