@@ -13,28 +13,29 @@ const o = new Command('bench:serve:overload')
   .option('--seconds <s>', 'measured seconds per client count', (v) => Number(v), 10)
   .option('--connections <list>', 'client counts (the first is the reference)', (v) => v.split(',').map(Number), [500, 1000])
   .option('--max-queue <n>', 'the server\'s --max-queue (default: its own)', (v) => Number(v))
-  .option('--shed-delay-ms <ms>', 'the server\'s --shed-delay-ms (default: its own)', (v) => Number(v))
+  .option('--queue-timeout-ms <ms>', 'the server\'s --queue-timeout-ms (default: its own)', (v) => Number(v))
   .option('--threads <n>', 'onnxruntime intra-op threads in the server', (v) => Number(v))
   .option('--out <dir>', 'output directory', 'bench-results')
   .parse(process.argv)
-  .opts<{ seconds: number; connections: number[]; maxQueue?: number; shedDelayMs?: number; threads?: number; out: string }>();
+  .opts<{ seconds: number; connections: number[]; maxQueue?: number; queueTimeoutMs?: number; threads?: number; out: string }>();
 
 const started = new Date().toISOString();
 const load0 = loadavg()[0]!;
 process.stderr.write(`bench:serve:overload: clients ${o.connections.join(', ')}, ${o.seconds} s each (+1 s warm-up)\n`);
-const rows = await benchServe({ seconds: o.seconds, connections: o.connections, configs: [{ maxBatch: 32, maxWaitMs: 5, ...(o.maxQueue ? { maxQueue: o.maxQueue } : {}), ...(o.shedDelayMs !== undefined ? { shedDelayMs: o.shedDelayMs } : {}) }], ...(o.threads ? { threads: o.threads } : {}) });
+const rows = await benchServe({ seconds: o.seconds, connections: o.connections, configs: [{ maxBatch: 32, maxWaitMs: 5, ...(o.maxQueue ? { maxQueue: o.maxQueue } : {}), ...(o.queueTimeoutMs !== undefined ? { queueTimeoutMs: o.queueTimeoutMs } : {}) }], ...(o.threads ? { threads: o.threads } : {}) });
 const ref = rows[0]!.goodput;
 const table = markdownTable(
-  ['clients', 'goodput 2xx/s', 'vs first', '503 shed', 'socket errors + timeouts', 'admitted p50 ms', 'admitted p99 ms', 'mean batch'],
-  rows.map((r) => [r.connections, r.goodput.toFixed(0), `${((100 * r.goodput) / ref).toFixed(0)}%`, r.shed, r.socketErrors, r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.meanBatch.toFixed(1)]),
+  ['clients', 'goodput 2xx/s', 'vs first', '503 shed', 'socket errors + timeouts', 'admitted p50 / p99 ms (client)', 'server p50 / p99 ≤ s', 'mean batch'],
+  rows.map((r) => [r.connections, r.goodput.toFixed(0), `${((100 * r.goodput) / ref).toFixed(0)}%`, r.shed, r.socketErrors, `${r.p50Ms.toFixed(0)} / ${r.p99Ms.toFixed(0)}`, `${r.serverP50S} / ${r.serverP99S}`, r.meanBatch.toFixed(1)]),
 );
 const md = [
   '# highway-onnx serve: overload',
   '',
   `Run ${started} on ${process.platform}/${process.arch} (${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end.`,
-  `autocannon on loopback, ${o.seconds} s per client count after 1 s of warm-up; one server (\`highway-onnx serve --device cpu --max-batch 32 --max-wait-ms 5${o.maxQueue ? ` --max-queue ${o.maxQueue}` : ''}${o.shedDelayMs !== undefined ? ` --shed-delay-ms ${o.shedDelayMs}` : ''}\`, default ${o.maxQueue ? '' : 'queue and '}connection limits) in a child process;`,
+  `autocannon on loopback, ${o.seconds} s per client count after 1 s of warm-up; one server (\`highway-onnx serve --device cpu --max-batch 32 --max-wait-ms 5${o.maxQueue ? ` --max-queue ${o.maxQueue}` : ''}${o.queueTimeoutMs !== undefined ? ` --queue-timeout-ms ${o.queueTimeoutMs}` : ''}\`, default ${o.maxQueue ? '' : 'queue and '}connection limits) in a child process;`,
   'model: generated 2-layer Highway BiLSTM, embed 100, hidden 50, 5000 words; one text of 5–35 words per request. The load generator shares the machine with the server.',
-  'Goodput counts 2xx responses only; latency percentiles are over the 2xx responses (the requests admitted).',
+  'Goodput counts 2xx responses only; client latency percentiles are over the 2xx responses (the requests admitted), as autocannon saw them;',
+  'server percentiles are the upper bounds of the /metrics histogram buckets (request headers to response) over the same window.',
   '',
   table,
   '',

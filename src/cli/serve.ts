@@ -15,7 +15,7 @@ export interface ServeArgs {
   maxChars: number;
   maxQueue?: number;
   maxConnections?: number;
-  shedDelayMs?: number;
+  queueTimeoutMs?: number;
   device: Device;
   threads?: number;
   shutdownGraceMs: number;
@@ -36,7 +36,7 @@ export async function serveCommand(a: ServeArgs): Promise<void> {
     maxChars: a.maxChars,
     ...(a.maxQueue ? { maxQueue: a.maxQueue } : {}),
     ...(a.maxConnections ? { maxConnections: a.maxConnections } : {}),
-    ...(a.shedDelayMs !== undefined ? { shedDelayMs: a.shedDelayMs } : {}),
+    ...(a.queueTimeoutMs !== undefined ? { queueTimeoutMs: a.queueTimeoutMs } : {}),
   });
   let url: string;
   try {

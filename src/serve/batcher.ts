@@ -14,8 +14,13 @@ import { FairQueue } from './fair-queue.js';
 export interface BatcherOptions<I = unknown> {
   maxBatch: number;
   maxWaitMs: number;
-  /** Texts allowed to wait at once; beyond it submit() refuses with 503 (default 16 × maxBatch, at least 1024). */
+  /** Texts allowed to wait for a batch at once (default 16 × maxBatch, at least 1024). */
   maxQueue?: number;
+  /**
+   * How long (ms) a request may wait for room when the queue is full before submit() refuses it
+   * with 503 (default 1000; 0 refuses at once). Requests waiting for room get it oldest first.
+   */
+  queueTimeoutMs?: number;
   /** Observes every run: its size and duration (seconds). */
   onBatch?: (size: number, seconds: number) => void;
   /** Observes the queue length after every change. */
@@ -49,6 +54,9 @@ export class MicroBatcher<I, O> {
   readonly maxWaitMs: number;
   readonly maxQueue: number;
   private readonly queue = new FairQueue<Request<I, O>>();
+  /** Requests waiting for room in a full queue, oldest first. */
+  private admitting: { req: Request<I, O>; timer: NodeJS.Timeout }[] = [];
+  readonly queueTimeoutMs: number;
   private running = false;
   private draining = false;
   private timer: NodeJS.Timeout | null = null;
@@ -63,6 +71,12 @@ export class MicroBatcher<I, O> {
     this.maxBatch = opts.maxBatch;
     this.maxWaitMs = opts.maxWaitMs;
     this.maxQueue = opts.maxQueue ?? Math.max(1024, 16 * opts.maxBatch);
+    this.queueTimeoutMs = opts.queueTimeoutMs ?? 1000;
+  }
+
+  /** Requests waiting for room in the full queue. */
+  get waitingForRoom(): number {
+    return this.admitting.length;
   }
 
   /** Texts waiting for a batch. */
@@ -75,22 +89,52 @@ export class MicroBatcher<I, O> {
     return new HttpError(503, 'E_OVERLOADED', `the server is overloaded: ${this.queued} texts are waiting and ${incoming} more would exceed the limit of ${this.maxQueue} (--max-queue); retry after ${RETRY_AFTER_S} s`, { 'retry-after': String(RETRY_AFTER_S) });
   }
 
-  /** Scores `items` in one or more shared batches; rejects with a 503 HttpError when the queue is full. */
+  /**
+   * Scores `items` in one or more shared batches. When the queue is full the request waits for
+   * room (oldest first) up to queueTimeoutMs, then is refused with a 503 HttpError (E_OVERLOADED):
+   * under overload, clients that retry at once are parked rather than spinning on refusals that
+   * would take the CPU from the requests admitted, and admitted requests wait at most
+   * queueTimeoutMs plus the queue's own length.
+   */
   submit(items: I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
-    if (this.queued + items.length > this.maxQueue) return Promise.reject(this.overloaded(items.length));
+    const fits = this.admitting.length === 0 && this.queued + items.length <= this.maxQueue;
+    if (!fits && (this.queueTimeoutMs === 0 || items.length > this.maxQueue)) return Promise.reject(this.overloaded(items.length));
     return new Promise<O[]>((resolve, reject) => {
       const req: Request<I, O> = { items, results: new Array<O>(items.length), remaining: items.length, enqueuedAt: performance.now(), settled: false, resolve, reject };
-      const lengthOf = this.opts.lengthOf;
-      this.queue.add(req, items.map((it) => (lengthOf ? lengthOf(it) : 0)));
-      this.opts.onQueue?.(this.queued);
-      this.schedule();
+      if (fits || this.draining) return this.enqueue(req);
+      const entry = {
+        req,
+        timer: setTimeout(() => {
+          this.admitting = this.admitting.filter((e) => e !== entry);
+          req.settled = true;
+          reject(this.overloaded(items.length));
+        }, this.queueTimeoutMs),
+      };
+      this.admitting.push(entry);
     });
+  }
+
+  private enqueue(req: Request<I, O>): void {
+    const lengthOf = this.opts.lengthOf;
+    this.queue.add(req, req.items.map((it) => (lengthOf ? lengthOf(it) : 0)));
+    this.opts.onQueue?.(this.queued);
+    this.schedule();
+  }
+
+  /** Lets requests waiting for room into the queue, oldest first, while they fit (all of them when draining). */
+  private admit(): void {
+    while (this.admitting.length > 0 && (this.draining || this.queued + this.admitting[0]!.req.items.length <= this.maxQueue)) {
+      const { req, timer } = this.admitting.shift()!;
+      clearTimeout(timer);
+      this.enqueue(req);
+    }
   }
 
   /** From now on send batches without waiting; resolves once the queue is empty and nothing runs. */
   drain(): Promise<void> {
     this.draining = true;
+    this.admit();
     this.schedule();
     if (!this.running && this.queued === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -126,6 +170,7 @@ export class MicroBatcher<I, O> {
     if (!taken) return;
     this.running = true;
     this.opts.onQueue?.(this.queued);
+    this.admit(); // the batch taken made room
     try {
       await this.runSlots(taken.slots, true);
     } finally {
@@ -168,6 +213,7 @@ export class MicroBatcher<I, O> {
     r.settled = true;
     this.queue.remove(r); // its texts still waiting would be scored for nobody
     this.opts.onQueue?.(this.queued);
+    this.admit();
     r.reject(e);
   }
 

@@ -27,12 +27,8 @@ export interface ServeOptions extends Partial<RequestLimits> {
   maxConnections?: number;
   /** While draining, how long (ms) an idle keep-alive connection stays open for a request already on its way (default 500). */
   drainLingerMs?: number;
-  /**
-   * How long (ms) a refused (503 E_OVERLOADED) request is held before its answer (default 250):
-   * clients that retry at once, ignoring Retry-After, cannot turn refusals into a busy loop that
-   * takes the CPU from the requests admitted. 0 answers at once.
-   */
-  shedDelayMs?: number;
+  /** How long (ms) a request waits for room in a full queue before it gets 503 (default 1000; 0: at once). */
+  queueTimeoutMs?: number;
   /** Where the server logs (default: stderr). */
   log?: (line: string) => void;
 }
@@ -71,9 +67,6 @@ export class PredictServer {
   readonly connections: ConnectionTracker;
   private readonly tracked = new WeakMap<ServerResponse, TrackedRequest>();
   private readonly drainLingerMs: number;
-  private readonly shedDelayMs: number;
-  /** Ends the holds of refused requests at once (shutdown). */
-  private readonly shedHolds = new Set<() => void>();
   private draining = false;
   private inflight = 0;
   /** /v1/predict requests still being read and parsed: they may yet join the waiting batch. */
@@ -95,7 +88,6 @@ export class PredictServer {
       maxConnections: opts.maxConnections ?? defaultMaxConnections(),
     };
     this.drainLingerMs = opts.drainLingerMs ?? 500;
-    this.shedDelayMs = opts.shedDelayMs ?? 250;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     const m = this.metrics;
     this.batcher = new MicroBatcher(
@@ -104,6 +96,7 @@ export class PredictServer {
         maxBatch: this.options.maxBatch,
         maxWaitMs: this.options.maxWaitMs,
         ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}),
+        ...(opts.queueTimeoutMs !== undefined ? { queueTimeoutMs: opts.queueTimeoutMs } : {}),
         onBatch: (size, seconds) => {
           m.batchSize.observe(size);
           m.batchSeconds.observe(seconds);
@@ -167,7 +160,6 @@ export class PredictServer {
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(this.server, () => resolve()));
       this.connections.drain(this.drainLingerMs);
       void this.batcher.drain();
-      for (const release of this.shedHolds) release();
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
       clearTimeout(timer);
@@ -232,9 +224,6 @@ export class PredictServer {
   }
 
   private async predict(req: IncomingMessage, res: ServerResponse, t: TrackedRequest): Promise<void> {
-    // Shed before reading or parsing anything when the queue is already full: under overload a
-    // refusal must cost far less than an answer, or refusals eat the capacity (goodput collapse).
-    if (this.batcher.queued >= this.batcher.maxQueue) throw await this.shed(this.batcher.overloaded(1));
     // Any Content-Type is read as JSON (curl -d sends a form type); a body that is not JSON gets E_BAD_JSON.
     let encoded: Encoded[];
     this.receiving++;
@@ -251,9 +240,7 @@ export class PredictServer {
     }
     this.receiving--;
     if (t.doomed) return;
-    const preds = await this.batcher.submit(encoded.map((e) => e.ids)).catch(async (e: unknown) => {
-      throw e instanceof HttpError && e.code === 'E_OVERLOADED' ? await this.shed(e) : e;
-    });
+    const preds = await this.batcher.submit(encoded.map((e) => e.ids));
     const labels = this.predictor.labels;
     const predictions: PredictionJson[] = preds.map((p, i) => ({
       label: p.label,
@@ -262,22 +249,6 @@ export class PredictServer {
       unknown: encoded[i]!.unknown,
     }));
     this.send(res, 200, { predictions });
-  }
-
-  /** Holds a refused request for shedDelayMs (less when the server starts draining), then returns its error. */
-  private async shed(e: HttpError): Promise<HttpError> {
-    if (this.shedDelayMs > 0 && !this.draining) {
-      await new Promise<void>((resolve) => {
-        const release = (): void => {
-          clearTimeout(timer);
-          this.shedHolds.delete(release);
-          resolve();
-        };
-        const timer = setTimeout(release, this.shedDelayMs);
-        this.shedHolds.add(release);
-      });
-    }
-    return e;
   }
 
   private encode(text: string): Encoded {

@@ -142,7 +142,7 @@ describe('serve: connection cap', () => {
 describe('serve: overload', () => {
   it('shed requests get 503 E_OVERLOADED with Retry-After; every request is answered; the queue and gauge return to 0', async () => {
     const { predictor } = await rigged({ delayMs: 30 });
-    const { url } = await start(predictor, { maxBatch: 4, maxWaitMs: 0, maxQueue: 8 });
+    const { url } = await start(predictor, { maxBatch: 4, maxWaitMs: 0, maxQueue: 8, queueTimeoutMs: 100 });
     const agent = new Agent({ keepAlive: true, maxSockets: 80 });
     const one = (): Promise<{ status: number; retry?: string | string[]; code?: string }> =>
       new Promise((resolve, reject) => {
@@ -168,6 +168,23 @@ describe('serve: overload', () => {
     await settles(url, 'highway_inflight_requests', 1);
     expect((await metrics(url)).get('highway_queue_texts')).toBe(0);
     agent.destroy();
+  });
+
+  it('a request that finds the queue full waits for room, oldest first, instead of being refused at once', async () => {
+    const { predictor, runs } = await rigged({ delayMs: 100 });
+    const { url } = await start(predictor, { maxBatch: 1, maxWaitMs: 0, maxQueue: 1, queueTimeoutMs: 10_000 });
+    const order: number[] = [];
+    const replies = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => {
+        await new Promise((r) => setTimeout(r, 15 * i)); // arrive in this order
+        const r = await predict(url, { texts: ['wonderful'] });
+        order.push(i);
+        return r.status;
+      }),
+    );
+    expect(replies).toEqual([200, 200, 200, 200, 200]);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+    expect(runs).toEqual([1, 1, 1, 1, 1]);
   });
 });
 

@@ -173,7 +173,7 @@ describe('serve: micro-batching', () => {
 
   it('refuses with 503 E_OVERLOADED when the queue is full, and recovers', async () => {
     const { predictor } = await rigged({ delayMs: 200 });
-    const { url } = await start(predictor, { maxBatch: 1, maxWaitMs: 0, maxQueue: 2 });
+    const { url } = await start(predictor, { maxBatch: 1, maxWaitMs: 0, maxQueue: 2, queueTimeoutMs: 0 });
     const replies = await Promise.all(Array.from({ length: 6 }, () => predict(url, { texts: ['wonderful'] })));
     const codes = replies.map((r) => r.status).sort();
     expect(codes.filter((c) => c === 200).length).toBeGreaterThanOrEqual(3);
