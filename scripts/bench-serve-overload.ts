@@ -16,17 +16,19 @@ const o = new Command('bench:serve:overload')
   .option('--queue-timeout-ms <ms>', 'the server\'s --queue-timeout-ms (default: its own)', (v) => Number(v))
   .option('--threads <n>', 'onnxruntime intra-op threads in the server', (v) => Number(v))
   .option('--out <dir>', 'output directory', 'bench-results')
+  .option('--label <name>', 'written as serve-overload-<name>.md/json (default: serve-overload.md/json)')
   .parse(process.argv)
-  .opts<{ seconds: number; connections: number[]; maxQueue?: number; queueTimeoutMs?: number; threads?: number; out: string }>();
+  .opts<{ seconds: number; connections: number[]; maxQueue?: number; queueTimeoutMs?: number; threads?: number; out: string; label?: string }>();
 
 const started = new Date().toISOString();
 const load0 = loadavg()[0]!;
 process.stderr.write(`bench:serve:overload: clients ${o.connections.join(', ')}, ${o.seconds} s each (+1 s warm-up)\n`);
 const rows = await benchServe({ seconds: o.seconds, connections: o.connections, configs: [{ maxBatch: 32, maxWaitMs: 5, ...(o.maxQueue ? { maxQueue: o.maxQueue } : {}), ...(o.queueTimeoutMs !== undefined ? { queueTimeoutMs: o.queueTimeoutMs } : {}) }], ...(o.threads ? { threads: o.threads } : {}) });
 const ref = rows[0]!.goodput;
+const refServer = rows[0]!.serverGoodput;
 const table = markdownTable(
-  ['clients', 'goodput 2xx/s', 'vs first', '503 shed', 'socket errors + timeouts', 'admitted p50 / p99 ms (client)', 'server p50 / p99 ≤ s', 'mean batch'],
-  rows.map((r) => [r.connections, r.goodput.toFixed(0), `${((100 * r.goodput) / ref).toFixed(0)}%`, r.shed, r.socketErrors, `${r.p50Ms.toFixed(0)} / ${r.p99Ms.toFixed(0)}`, `${r.serverP50S} / ${r.serverP99S}`, r.meanBatch.toFixed(1)]),
+  ['clients', 'goodput 2xx/s (client)', 'vs first', 'server 200/s', 'vs first', '503 shed', 'socket errors + timeouts', 'admitted p50 / p99 ms (client)', 'server p50 / p99 ≤ s', 'mean batch'],
+  rows.map((r) => [r.connections, r.goodput.toFixed(0), `${((100 * r.goodput) / ref).toFixed(0)}%`, r.serverGoodput.toFixed(0), `${((100 * r.serverGoodput) / refServer).toFixed(0)}%`, r.shed, r.socketErrors, `${r.p50Ms.toFixed(0)} / ${r.p99Ms.toFixed(0)}`, `${r.serverP50S} / ${r.serverP99S}`, r.meanBatch.toFixed(1)]),
 );
 const md = [
   '# highway-onnx serve: overload',
@@ -35,12 +37,14 @@ const md = [
   `autocannon on loopback, ${o.seconds} s per client count after 1 s of warm-up; one server (\`highway-onnx serve --device cpu --max-batch 32 --max-wait-ms 5${o.maxQueue ? ` --max-queue ${o.maxQueue}` : ''}${o.queueTimeoutMs !== undefined ? ` --queue-timeout-ms ${o.queueTimeoutMs}` : ''}\`, default ${o.maxQueue ? '' : 'queue and '}connection limits) in a child process;`,
   'model: generated 2-layer Highway BiLSTM, embed 100, hidden 50, 5000 words; one text of 5–35 words per request. The load generator shares the machine with the server.',
   'Goodput counts 2xx responses only; client latency percentiles are over the 2xx responses (the requests admitted), as autocannon saw them;',
-  'server percentiles are the upper bounds of the /metrics histogram buckets (request headers to response) over the same window.',
+  'server 200/s and server percentiles come from /metrics over the same window (percentiles: upper bounds of the histogram buckets, request headers to response).',
+  'Where the client and server figures differ, the load generator (one autocannon process on the same CPUs) could not keep up: responses the server wrote were still unread when the window closed.',
   '',
   table,
   '',
 ].join('\n');
 await mkdir(o.out, { recursive: true });
-await writeFile(`${o.out}/serve-overload.json`, JSON.stringify({ started, seconds: o.seconds, loadavg: [load0, loadavg()[0]], rows }, null, 2));
-await writeFile(`${o.out}/serve-overload.md`, md);
+const base = `${o.out}/serve-overload${o.label ? `-${o.label}` : ''}`;
+await writeFile(`${base}.json`, JSON.stringify({ started, seconds: o.seconds, loadavg: [load0, loadavg()[0]], rows }, null, 2));
+await writeFile(`${base}.md`, md);
 process.stdout.write(`${md}\n`);

@@ -64,6 +64,8 @@ export interface ServeRow {
    */
   serverP50S: number;
   serverP99S: number;
+  /** 200 responses per second as the server counted them (/metrics): goodput apart from the load generator's lag. */
+  serverGoodput: number;
   /** requestsPerSec over the max-batch-1 configuration's at the same client count. */
   gain: number | null;
 }
@@ -97,14 +99,15 @@ function startServer(model: string, c: ServeConfig, threads?: number): Promise<{
   });
 }
 
-async function batchStats(url: string): Promise<{ sum: number; count: number; latency: [number, number][] }> {
+async function batchStats(url: string): Promise<{ sum: number; count: number; ok: number; latency: [number, number][] }> {
   const m = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
   const latency: [number, number][] = [];
   for (const [k, v] of m) {
     const b = /^highway_http_request_duration_seconds_bucket\{route="\/v1\/predict",le="([^"]+)"\}$/.exec(k);
     if (b) latency.push([b[1] === '+Inf' ? Infinity : Number(b[1]), v]);
   }
-  return { sum: m.get('highway_batch_size_sum') ?? 0, count: m.get('highway_batch_size_count') ?? 0, latency };
+  const ok = m.get('highway_http_requests_total{route="/v1/predict",method="POST",status="200"}') ?? 0;
+  return { sum: m.get('highway_batch_size_sum') ?? 0, count: m.get('highway_batch_size_count') ?? 0, ok, latency };
 }
 
 /** The upper bound of the histogram bucket holding quantile q of the observations between two scrapes. */
@@ -181,6 +184,7 @@ export async function benchServe(opts: ServeBenchOptions): Promise<ServeRow[]> {
             meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
             serverP50S: bucketQuantile(before.latency, after.latency, 0.5),
             serverP99S: bucketQuantile(before.latency, after.latency, 0.99),
+            serverGoodput: (after.ok - before.ok) / opts.seconds,
             gain: null,
           };
           rows.push(row);
