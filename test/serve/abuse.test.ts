@@ -2,13 +2,16 @@
 // slow clients (408), a connection cap that keeps health probes working, overload shedding
 // (503 + Retry-After, nothing lost) and fairness between a huge request and a short one.
 // Every property is checked by order and by counts, never by wall time.
+import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PredictServer, type ServeOptions } from '../../src/serve/server.js';
 import type { Predictor } from '../../src/runtime/predictor.js';
 import { converse, metrics, parseResponses, predict, rawRequest, rigged, send, tinyPredictor, type Reply } from './helpers.js';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const servers: PredictServer[] = [];
 async function start(predictor: Predictor, opts: ServeOptions = {}): Promise<{ url: string; server: PredictServer }> {
   const server = new PredictServer(predictor, { log: () => undefined, ...opts });
@@ -64,7 +67,7 @@ describe('serve: pipelined requests with an error among them', () => {
 
   it('200 connections of [valid][over][valid] and [valid][garbage][valid]: every valid first request answered, the gauge returns to 0, no work for requests behind a closing response', async () => {
     const { predictor } = await rigged({ delayMs: 20 });
-    const { url } = await start(predictor, { maxBodyBytes: 200, maxWaitMs: 1, maxBatch: 64 });
+    const { url, server } = await start(predictor, { maxBodyBytes: 200, maxWaitMs: 1, maxBatch: 64 });
     const over = rawRequest('POST', '/v1/predict', JSON.stringify({ texts: ['a'.repeat(300)] }));
     const all = await Promise.all(
       Array.from({ length: 200 }, (_, i) => converse(url, [valid() + (i % 2 ? over : 'GARBAGE\r\n\r\n') + valid()], { timeoutMs: 15_000 })),
@@ -74,6 +77,8 @@ describe('serve: pipelined requests with an error among them', () => {
     const m = await metrics(url);
     expect(m.get('highway_texts_total')).toBe(200); // the third requests were never scored
     expect(m.get('highway_queue_texts')).toBe(0);
+    // Nothing is left hanging: a graceful stop finishes without cutting anything.
+    expect(await server.shutdown(10_000)).toEqual({ forced: false });
   }, 30_000);
 });
 
@@ -95,6 +100,12 @@ describe('serve: slow clients get 408', () => {
 });
 
 describe('serve: connection cap', () => {
+  it('the default cap leaves room under a 1,024 file-descriptor limit: 896', () => {
+    const script = "import('./src/serve/connections.ts').then((m) => console.log(m.defaultMaxConnections()))";
+    const r = spawnSync('bash', ['-c', `ulimit -n 1024 && exec "${process.execPath}" --import tsx -e "${script}"`], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('896');
+  });
+
   /** A client that sends half a request and then nothing. */
   const slowClient = (url: string): Promise<{ socket: Socket; received: () => string }> => {
     const u = new URL(url);
@@ -128,14 +139,12 @@ describe('serve: connection cap', () => {
   it('when every connection holds a complete request, a newcomer gets 503 with Retry-After, and the others are answered', async () => {
     const { predictor } = await rigged({ delayMs: 600 });
     const { url } = await start(predictor, { maxConnections: 3, maxBatch: 8, maxWaitMs: 0 });
-    const agent = new Agent({ keepAlive: false });
     const busy = [0, 1, 2].map(() => predict(url, { texts: ['wonderful'] }));
     await new Promise((r) => setTimeout(r, 150));
     const refused = parseResponses(await converse(url, [rawRequest('GET', '/healthz')]));
     expect(refused.map((r) => [r.status, r.headers['retry-after'], r.headers.connection])).toEqual([[503, '1', 'close']]);
     expect((await Promise.all(busy)).map((r) => r.status)).toEqual([200, 200, 200]);
     expect((await metrics(url)).get('highway_connections_shed{reason="refused"}')).toBe(1);
-    agent.destroy();
   });
 });
 
