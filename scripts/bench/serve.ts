@@ -21,6 +21,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface ServeConfig {
   maxBatch: number;
   maxWaitMs: number;
+  /** --max-queue for the server (default: the server's). */
+  maxQueue?: number;
+  /** --queue-timeout-ms for the server (default: the server's). */
+  queueTimeoutMs?: number;
 }
 
 export interface ServeBenchOptions {
@@ -45,9 +49,23 @@ export interface ServeRow {
   p99Ms: number;
   /** Socket errors + timeouts + non-2xx responses. */
   errors: number;
+  /** 2xx responses per second: the requests actually served (goodput). */
+  goodput: number;
+  /** 503 responses (shed under overload) and socket errors + timeouts (lost or cut off). */
+  shed: number;
+  socketErrors: number;
   requests: number;
   /** Texts per onnxruntime run, from the server's /metrics. */
   meanBatch: number;
+  /**
+   * Server-side p50/p99 of /v1/predict (request headers to response), as the upper bound of the
+   * /metrics histogram bucket that holds it, seconds: what the server did, apart from the load
+   * generator's own delays.
+   */
+  serverP50S: number;
+  serverP99S: number;
+  /** 200 responses per second as the server counted them (/metrics): goodput apart from the load generator's lag. */
+  serverGoodput: number;
   /** requestsPerSec over the max-batch-1 configuration's at the same client count. */
   gain: number | null;
 }
@@ -68,7 +86,7 @@ async function benchModel(dir: string): Promise<{ path: string; words: string[] 
 
 function startServer(model: string, c: ServeConfig, threads?: number): Promise<{ child: ChildProcess; url: string }> {
   const args = ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'serve', '--model', model, '--port', '0', '--device', 'cpu',
-    '--max-batch', String(c.maxBatch), '--max-wait-ms', String(c.maxWaitMs), ...(threads ? ['--threads', String(threads)] : [])];
+    '--max-batch', String(c.maxBatch), '--max-wait-ms', String(c.maxWaitMs), ...(c.maxQueue ? ['--max-queue', String(c.maxQueue)] : []), ...(c.queueTimeoutMs !== undefined ? ['--queue-timeout-ms', String(c.queueTimeoutMs)] : []), ...(threads ? ['--threads', String(threads)] : [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let err = '';
@@ -81,9 +99,22 @@ function startServer(model: string, c: ServeConfig, threads?: number): Promise<{
   });
 }
 
-async function batchStats(url: string): Promise<{ sum: number; count: number }> {
+async function batchStats(url: string): Promise<{ sum: number; count: number; ok: number; latency: [number, number][] }> {
   const m = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
-  return { sum: m.get('highway_batch_size_sum') ?? 0, count: m.get('highway_batch_size_count') ?? 0 };
+  const latency: [number, number][] = [];
+  for (const [k, v] of m) {
+    const b = /^highway_http_request_duration_seconds_bucket\{route="\/v1\/predict",le="([^"]+)"\}$/.exec(k);
+    if (b) latency.push([b[1] === '+Inf' ? Infinity : Number(b[1]), v]);
+  }
+  const ok = m.get('highway_http_requests_total{route="/v1/predict",method="POST",status="200"}') ?? 0;
+  return { sum: m.get('highway_batch_size_sum') ?? 0, count: m.get('highway_batch_size_count') ?? 0, ok, latency };
+}
+
+/** The upper bound of the histogram bucket holding quantile q of the observations between two scrapes. */
+function bucketQuantile(before: [number, number][], after: [number, number][], q: number): number {
+  const delta = after.map(([le, v]) => [le, v - (before.find(([b]) => b === le)?.[1] ?? 0)] as const);
+  const total = delta.at(-1)?.[1] ?? 0;
+  return delta.find(([, v]) => v >= q * total)?.[0] ?? NaN;
 }
 
 /** autocannon's own histogram keeps whole milliseconds: per-response times are collected here instead. */
@@ -146,8 +177,14 @@ export async function benchServe(opts: ServeBenchOptions): Promise<ServeRow[]> {
             p50Ms: percentile(latencies, 50),
             p99Ms: percentile(latencies, 99),
             errors: r.errors + r.timeouts + r.non2xx,
+            goodput: r['2xx'] / opts.seconds,
+            shed: r.statusCodeStats?.['503']?.count ?? 0,
+            socketErrors: r.errors + r.timeouts,
             requests: r.requests.total,
             meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
+            serverP50S: bucketQuantile(before.latency, after.latency, 0.5),
+            serverP99S: bucketQuantile(before.latency, after.latency, 0.99),
+            serverGoodput: (after.ok - before.ok) / opts.seconds,
             gain: null,
           };
           rows.push(row);

@@ -104,6 +104,8 @@ export function makeProgram(): Command {
     .option('--max-texts <n>', 'most texts per request', positiveInt, 256)
     .option('--max-chars <n>', 'longest text, in characters', positiveInt, 10_000)
     .option('--max-queue <n>', 'texts allowed to wait before requests get 503 (default 16 × max batch, at least 1024)', positiveInt)
+    .option('--queue-timeout-ms <ms>', 'how long a request waits for room in a full queue before it gets 503 (default 1000)', nonNegativeNumber)
+    .option('--max-connections <n>', 'open connections before the least active is closed for a newcomer (default: file-descriptor limit − 128)', positiveInt)
     .addOption(deviceOption())
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight requests may take', positiveInt, 30_000)

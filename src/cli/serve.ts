@@ -14,6 +14,8 @@ export interface ServeArgs {
   maxTexts: number;
   maxChars: number;
   maxQueue?: number;
+  maxConnections?: number;
+  queueTimeoutMs?: number;
   device: Device;
   threads?: number;
   shutdownGraceMs: number;
@@ -33,6 +35,8 @@ export async function serveCommand(a: ServeArgs): Promise<void> {
     maxTexts: a.maxTexts,
     maxChars: a.maxChars,
     ...(a.maxQueue ? { maxQueue: a.maxQueue } : {}),
+    ...(a.maxConnections ? { maxConnections: a.maxConnections } : {}),
+    ...(a.queueTimeoutMs !== undefined ? { queueTimeoutMs: a.queueTimeoutMs } : {}),
   });
   let url: string;
   try {
@@ -42,7 +46,7 @@ export async function serveCommand(a: ServeArgs): Promise<void> {
     throw e;
   }
   const c = predictor.info.config;
-  log(`serving ${a.model} (${c.kind}, ${c.layers} layer(s), labels ${predictor.labels.join('/')}) on ${predictor.provider} at ${url} — max batch ${a.maxBatch}, max wait ${a.maxWaitMs} ms`);
+  log(`serving ${a.model} (${c.kind}, ${c.layers} layer(s), labels ${predictor.labels.join('/')}) on ${predictor.provider} at ${url} — max batch ${a.maxBatch}, max wait ${a.maxWaitMs} ms, max connections ${server.options.maxConnections}`);
   await new Promise<void>((resolve) => {
     let signalled = false;
     const onSignal = (sig: NodeJS.Signals): void => {

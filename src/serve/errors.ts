@@ -4,15 +4,15 @@ import { CodedError } from '../errors.js';
  * A request the server refuses or cannot answer: `status` is the HTTP status, `code` the
  * stable machine-readable reason sent as `{"error": {"code", "message"}}`.
  */
-export class HttpError extends Error {
+export class HttpError extends CodedError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
+    /** Response headers the refusal needs (`connection: close`, `retry-after`, `allow`). */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
-    this.name = 'HttpError';
+    super(code, 'HttpError', message);
   }
 }
 

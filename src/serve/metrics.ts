@@ -128,6 +128,8 @@ export function serverMetrics(): {
   texts: Counter;
   queued: Gauge;
   inflight: Gauge;
+  connections: Gauge;
+  connectionsClosed: Gauge;
   info: Gauge;
 } {
   const registry = new Registry();
@@ -143,6 +145,9 @@ export function serverMetrics(): {
     texts: registry.register(new Counter('highway_texts_total', 'Texts scored.')),
     queued: registry.register(new Gauge('highway_queue_texts', 'Texts waiting for a batch.')),
     inflight: registry.register(new Gauge('highway_inflight_requests', 'Requests being handled.')),
+    connections: registry.register(new Gauge('highway_open_connections', 'Open client connections.')),
+    // A gauge set from the tracker's running totals at scrape time; it only grows, like a counter.
+    connectionsClosed: registry.register(new Gauge('highway_connections_shed', 'Connections closed at the connection cap: evicted (least active, for a newcomer) or refused (newcomer, everyone busy).')),
     info: registry.register(new Gauge('highway_model_info', 'The served model (value 1).')),
   };
 }

@@ -14,16 +14,28 @@ export interface RequestLimits {
 
 export const DEFAULT_LIMITS: RequestLimits = { maxBodyBytes: 1 << 20, maxTexts: 256, maxChars: 10_000 };
 
-/** The body as bytes; refuses (413) a declared or actual size over the limit without buffering it. */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * The body as bytes; refuses (413) a declared or actual size over the limit without buffering it.
+ * `signal` ends the wait early, rejecting with its reason (the server aborts a body that arrives
+ * too slowly with a 408 HttpError).
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
     return Promise.reject(tooLarge(maxBytes, `Content-Length ${declared}`));
   }
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    signal?.addEventListener('abort', () => {
+      if (!done) {
+        done = true;
+        chunks.length = 0;
+        reject(signal.reason);
+      }
+    }, { once: true });
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;

@@ -2,11 +2,12 @@
 // Requests are validated before any work, scored through the micro-batcher, and answered
 // with JSON; errors are `{"error": {"code", "message"}}` with a 4xx/5xx status.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { Predictor } from '../runtime/predictor.js';
 import { Vocabulary } from '../data/vocab.js';
 import { ModelLoadError } from '../runtime/errors.js';
 import { MicroBatcher } from './batcher.js';
+import { ConnectionTracker, defaultMaxConnections, type TrackedRequest } from './connections.js';
 import { HttpError, ListenError } from './errors.js';
 import { PROMETHEUS_CONTENT_TYPE, serverMetrics } from './metrics.js';
 import { DEFAULT_LIMITS, parsePredictBody, readBody, type RequestLimits } from './request.js';
@@ -18,8 +19,16 @@ export interface ServeOptions extends Partial<RequestLimits> {
   maxWaitMs?: number;
   /** Texts allowed to wait at once before requests are refused with 503. */
   maxQueue?: number;
-  /** Whole-request time limit, ms (default 30 000): slow clients cannot hold a socket forever. */
+  /** Whole-request time limit, ms (default 30 000): slow clients cannot hold a socket forever (they get 408). */
   requestTimeoutMs?: number;
+  /** Time limit for the request headers, ms (default min(10 000, requestTimeoutMs)). */
+  headersTimeoutMs?: number;
+  /** Most open connections; past it the least active one is closed for a newcomer (default: file-descriptor limit − 128). */
+  maxConnections?: number;
+  /** While draining, how long (ms) an idle keep-alive connection stays open for a request already on its way (default 500). */
+  drainLingerMs?: number;
+  /** How long (ms) a request waits for room in a full queue before it gets 503 (default 1000; 0: at once). */
+  queueTimeoutMs?: number;
   /** Where the server logs (default: stderr). */
   log?: (line: string) => void;
 }
@@ -27,6 +36,7 @@ export interface ServeOptions extends Partial<RequestLimits> {
 export interface ResolvedServeOptions extends RequestLimits {
   maxBatch: number;
   maxWaitMs: number;
+  maxConnections: number;
 }
 
 export interface PredictionJson {
@@ -43,6 +53,9 @@ interface Encoded {
   unknown: number;
 }
 
+/** Connections the kernel may queue before the server accepts them (capped by net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
+
 const ROUTES: Record<string, string[]> = { '/v1/predict': ['POST'], '/healthz': ['GET', 'HEAD'], '/metrics': ['GET', 'HEAD'] };
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -51,11 +64,13 @@ export class PredictServer {
   readonly metrics = serverMetrics();
   readonly batcher: MicroBatcher<number[], { label: string; probs: number[] }>;
   readonly options: ResolvedServeOptions;
+  readonly connections: ConnectionTracker;
+  private readonly tracked = new WeakMap<ServerResponse, TrackedRequest>();
+  private readonly drainLingerMs: number;
   private draining = false;
   private inflight = 0;
   /** /v1/predict requests still being read and parsed: they may yet join the waiting batch. */
   private receiving = 0;
-  private inflightZero: (() => void)[] = [];
   private shuttingDown: Promise<{ forced: boolean }> | null = null;
   private readonly log: (line: string) => void;
 
@@ -70,7 +85,9 @@ export class PredictServer {
       maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_LIMITS.maxBodyBytes,
       maxTexts: opts.maxTexts ?? DEFAULT_LIMITS.maxTexts,
       maxChars: opts.maxChars ?? DEFAULT_LIMITS.maxChars,
+      maxConnections: opts.maxConnections ?? defaultMaxConnections(),
     };
+    this.drainLingerMs = opts.drainLingerMs ?? 500;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     const m = this.metrics;
     this.batcher = new MicroBatcher(
@@ -79,6 +96,7 @@ export class PredictServer {
         maxBatch: this.options.maxBatch,
         maxWaitMs: this.options.maxWaitMs,
         ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}),
+        ...(opts.queueTimeoutMs !== undefined ? { queueTimeoutMs: opts.queueTimeoutMs } : {}),
         onBatch: (size, seconds) => {
           m.batchSize.observe(size);
           m.batchSeconds.observe(seconds);
@@ -86,18 +104,21 @@ export class PredictServer {
         },
         onQueue: (n) => m.queued.set(n),
         stragglers: () => this.receiving,
+        lengthOf: (ids) => ids.length,
       },
     );
     const cfg = predictor.info.config;
     m.info.set(1, { kind: cfg.kind, layers: String(cfg.layers), labels: predictor.labels.join(','), provider: predictor.provider });
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
-    this.server.headersTimeout = Math.min(this.server.requestTimeout, 10_000);
-    this.server.on('clientError', (err, socket) => {
-      // Malformed HTTP (bad request line, oversized headers): answer 400 if the socket still can.
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy(err);
-    });
+    // Node's own knobs bound slow clients: headers and whole requests that take too long end in
+    // 408 (see ConnectionTracker's clientError handling). Node checks them only every
+    // connectionsCheckingInterval (30 s by default), so it follows the headers timeout.
+    const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+    const headersTimeout = opts.headersTimeoutMs ?? Math.min(requestTimeout, 10_000);
+    this.server = createServer(
+      { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(10, Math.min(30_000, headersTimeout / 4)) },
+      (req, res) => void this.handle(req, res),
+    );
+    this.connections = new ConnectionTracker(this.server, { maxConnections: this.options.maxConnections });
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<{ host: string; port: number; url: string }> {
@@ -107,7 +128,9 @@ export class PredictServer {
         reject(new ListenError(`cannot listen on ${host}:${port}: ${why}`));
       };
       this.server.once('error', onError);
-      this.server.listen(port, host, () => {
+      // A deep accept queue (Node's default is 511): a burst of clients connecting at once
+      // otherwise overflows it, and the kernel's SYN retries (1 s, 3 s, …) become their latency.
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
         const a = this.server.address() as AddressInfo;
         const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
@@ -121,26 +144,33 @@ export class PredictServer {
   }
 
   /**
-   * Graceful stop: refuse new requests (503), stop batching waits, finish every request already
-   * received, then close. After graceMs, remaining connections are cut ({forced: true}).
+   * Graceful stop: stop accepting connections (new ones are refused), stop batching waits, answer
+   * every request already received (requests arriving on open connections get 503 with
+   * `Connection: close`, the last response on each connection closes it, idle connections close
+   * after a short linger), then resolve. After graceMs, remaining connections are cut; `forced`
+   * says whether requests were cut with them.
    */
   shutdown(graceMs = 30_000): Promise<{ forced: boolean }> {
     if (this.shuttingDown) return this.shuttingDown;
     this.draining = true;
     this.shuttingDown = (async () => {
-      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-      this.server.closeIdleConnections();
+      // net.Server's close, not http.Server's: the latter also closes every idle keep-alive
+      // connection at once (a request already on its way on one is then lost) and stops the
+      // header/request timeout checks that bound slow clients while draining.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(this.server, () => resolve()));
+      this.connections.drain(this.drainLingerMs);
       void this.batcher.drain();
       let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        this.inflight === 0 ? Promise.resolve(true) : new Promise<boolean>((r) => this.inflightZero.push(() => r(true))),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
-      ]);
+      const finished = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
       clearTimeout(timer);
-      if (!finished) this.log(`highway-onnx: shutdown grace period (${graceMs} ms) over: closing ${this.inflight} unfinished request(s)`);
-      this.server.closeAllConnections();
-      await closed;
-      return { forced: !finished };
+      const cut = this.inflight;
+      if (!finished) {
+        if (cut > 0) this.log(`highway-onnx: shutdown grace period (${graceMs} ms) over: closing ${cut} unfinished request(s)`);
+        this.connections.destroyAll();
+        await closed;
+      }
+      this.server.close(); // already closed: only stops Node's timeout checks
+      return { forced: !finished && cut > 0 };
     })();
     return this.shuttingDown;
   }
@@ -152,46 +182,64 @@ export class PredictServer {
     const method = METHODS.has(req.method ?? '') ? req.method! : 'other';
     this.inflight++;
     this.metrics.inflight.set(this.inflight);
-    res.on('close', () => {
-      this.metrics.requests.inc({ route, method, status: String(res.statusCode) });
+    // Released exactly once: when the response closes, or when the connection closes before it
+    // could be written (a pipelined request behind a closing response).
+    const t = this.connections.begin(req, res, () => {
+      this.metrics.requests.inc({ route, method, status: res.headersSent ? String(res.statusCode) : 'unanswered' });
       this.metrics.latency.observe((performance.now() - t0) / 1000, { route });
       this.inflight--;
       this.metrics.inflight.set(this.inflight);
-      if (this.inflight === 0) for (const w of this.inflightZero.splice(0)) w();
     });
+    this.tracked.set(res, t);
     req.on('error', () => undefined); // a client that vanishes mid-body is handled by readBody
+    if (t.doomed) {
+      // An earlier response on this connection closes it: this request will never be written,
+      // so no work is spent on it (HTTP/1.1 clients resend requests left unanswered that way).
+      req.resume();
+      return;
+    }
     try {
-      if (this.draining) throw new HttpError(503, 'E_SHUTTING_DOWN', 'the server is shutting down', { connection: 'close' });
+      if (this.draining) throw new HttpError(503, 'E_SHUTTING_DOWN', 'the server is shutting down');
       const allowed = ROUTES[path];
       if (!allowed) throw new HttpError(404, 'E_NOT_FOUND', `no route ${path}: the server answers POST /v1/predict, GET /healthz and GET /metrics`);
       if (!allowed.includes(req.method ?? '')) {
         throw new HttpError(405, 'E_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}: use ${allowed.join(' or ')}`, { allow: allowed.join(', ') });
       }
-      if (path === '/v1/predict') await this.predict(req, res);
+      if (path === '/v1/predict') await this.predict(req, res, t);
       else if (path === '/healthz') this.send(res, 200, { status: 'ok', model: this.modelSummary() }, req.method === 'HEAD');
-      else this.sendText(res, 200, this.metrics.registry.render(), PROMETHEUS_CONTENT_TYPE, req.method === 'HEAD');
+      else {
+        this.metrics.connections.set(this.connections.size);
+        this.metrics.connectionsClosed.set(this.connections.evicted, { reason: 'evicted' });
+        this.metrics.connectionsClosed.set(this.connections.refused, { reason: 'refused' });
+        this.sendText(res, 200, this.metrics.registry.render(), PROMETHEUS_CONTENT_TYPE, req.method === 'HEAD');
+      }
     } catch (e) {
       const he = toHttpError(e);
       if (he.status >= 500 && he.code === 'E_INTERNAL') this.log(`highway-onnx: internal error on ${req.method} ${path}: ${(e as Error)?.stack ?? e}`);
+      if (he.headers.connection === 'close') t.closesConnection();
       if (!res.headersSent) this.send(res, he.status, { error: { code: he.code, message: he.message } }, false, he.headers);
       else res.destroy();
       if (he.headers.connection === 'close') req.resume(); // discard the rest of an oversized body
     }
   }
 
-  private async predict(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async predict(req: IncomingMessage, res: ServerResponse, t: TrackedRequest): Promise<void> {
     // Any Content-Type is read as JSON (curl -d sends a form type); a body that is not JSON gets E_BAD_JSON.
     let encoded: Encoded[];
     this.receiving++;
+    t.receiving(true);
     try {
-      const body = await readBody(req, this.options.maxBodyBytes);
-      encoded = parsePredictBody(body, this.options).map((t) => this.encode(t));
+      const body = await readBody(req, this.options.maxBodyBytes, t.signal);
+      t.receiving(false);
+      encoded = parsePredictBody(body, this.options).map((text) => this.encode(text));
     } catch (e) {
+      t.receiving(false);
       this.receiving--;
       this.batcher.poke(); // a batch waiting for this request need not wait any longer
       throw e;
     }
     this.receiving--;
+    if (t.doomed) return;
     const preds = await this.batcher.submit(encoded.map((e) => e.ids));
     const labels = this.predictor.labels;
     const predictions: PredictionJson[] = preds.map((p, i) => ({
@@ -222,7 +270,7 @@ export class PredictServer {
   private sendText(res: ServerResponse, status: number, text: string, type: string, headOnly = false, headers: Record<string, string> = {}): void {
     const buf = Buffer.from(text, 'utf8');
     const h: Record<string, string | number> = { 'content-type': type, 'content-length': buf.length, ...headers };
-    if (this.draining) h.connection = 'close';
+    if (this.tracked.get(res)?.lastWhileDraining()) h.connection = 'close';
     res.writeHead(status, h);
     res.end(headOnly ? undefined : buf);
   }

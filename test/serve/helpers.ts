@@ -25,22 +25,24 @@ export async function tinyPredictor(maxBatch = 64): Promise<Predictor> {
  * A Predictor whose session can be slowed down and poisoned: runs take `delayMs` longer, and a
  * batch holding the id of `poisonToken` fails, as a model that breaks on one input would.
  */
-export async function rigged(opts: { delayMs?: number; poisonToken?: string; maxBatch?: number } = {}): Promise<{ predictor: Predictor; runs: number[] }> {
+export async function rigged(opts: { delayMs?: number; poisonToken?: string; maxBatch?: number } = {}): Promise<{ predictor: Predictor; runs: number[]; shapes: [number, number][] }> {
   const inner = await tinyPredictor(opts.maxBatch ?? 64);
   const poison = opts.poisonToken ? BigInt(vocab.idOf(opts.poisonToken)) : null;
   const runs: number[] = [];
+  const shapes: [number, number][] = []; // [batch, padded length] of every run
   const session: SessionLike = {
     inputNames: inner.session.inputNames,
     outputNames: inner.session.outputNames,
     async run(feeds: Record<string, OrtTensorLike>) {
       runs.push(feeds.lengths!.dims[0]!);
+      shapes.push([feeds.ids!.dims[0]!, feeds.ids!.dims[1]!]);
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
       if (poison !== null && (feeds.ids!.data as BigInt64Array).includes(poison)) throw new Error('simulated kernel failure');
       return inner.session.run(feeds);
     },
     release: () => inner.release(),
   };
-  return { predictor: new Predictor(session, ort.Tensor as unknown as TensorCtor, inner.info, { maxBatch: opts.maxBatch ?? 64, provider: 'cpu' }), runs };
+  return { predictor: new Predictor(session, ort.Tensor as unknown as TensorCtor, inner.info, { maxBatch: opts.maxBatch ?? 64, provider: 'cpu' }), runs, shapes };
 }
 
 export interface Reply {
@@ -124,4 +126,67 @@ export async function until(url: string, name: string, atLeast: number): Promise
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`${name} never reached ${atLeast}`);
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Splits what a server sent on one connection into its HTTP/1.1 responses (Content-Length framed). */
+export function parseResponses(bytes: string): RawResponse[] {
+  const out: RawResponse[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const end = bytes.indexOf('\r\n\r\n', at);
+    if (end < 0) throw new Error(`truncated response head at byte ${at}: ${JSON.stringify(bytes.slice(at, at + 80))}`);
+    const [statusLine, ...lines] = bytes.slice(at, end).split('\r\n');
+    const m = /^HTTP\/1\.1 (\d{3}) /.exec(statusLine!);
+    if (!m) throw new Error(`not an HTTP/1.1 status line: ${JSON.stringify(statusLine)}`);
+    const headers: Record<string, string> = {};
+    for (const l of lines) {
+      const i = l.indexOf(':');
+      headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    const body = bytes.slice(end + 4, end + 4 + length);
+    if (body.length < length) throw new Error(`truncated body: ${body.length} of ${length} bytes`);
+    out.push({ status: Number(m[1]), headers, body });
+    at = end + 4 + length;
+  }
+  return out;
+}
+
+/** One raw HTTP/1.1 request (for pipelining over one socket). */
+export function rawRequest(method: string, path: string, body = '', headers: Record<string, string | number> = {}): string {
+  const h = { host: '127.0.0.1', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers };
+  return `${method} ${path} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`;
+}
+
+/**
+ * Opens a socket, writes `parts` (each after `gapMs`), and resolves with everything received
+ * once the server closes the connection; rejects if it stays open past `timeoutMs`.
+ */
+export function converse(url: string, parts: string[], opts: { gapMs?: number; timeoutMs?: number } = {}): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = connect(Number(u.port), u.hostname, async () => {
+      for (const [i, p] of parts.entries()) {
+        if (i > 0 && opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+        if (!s.destroyed) s.write(p);
+      }
+    });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`the server kept the connection open past ${opts.timeoutMs ?? 5000} ms; received: ${Buffer.concat(chunks).toString('latin1').slice(0, 300)}`));
+    }, opts.timeoutMs ?? 5000);
+    s.on('data', (c) => chunks.push(c));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+    s.on('error', () => undefined); // a reset still ends in 'close' with what arrived
+  });
 }

@@ -151,7 +151,7 @@ describe('serve: micro-batching', () => {
   });
 
   it('max-wait 0 never waits: batches form only from what queued during a run', async () => {
-    const { predictor, runs } = await rigged({ delayMs: 100 });
+    const { predictor, runs } = await rigged({ delayMs: 400 }); // ample time for the three to arrive on a busy machine
     const { url } = await start(predictor, { maxBatch: 32, maxWaitMs: 0 });
     const first = predict(url, { texts: ['wonderful'] });
     await new Promise((r) => setTimeout(r, 30));
@@ -173,7 +173,7 @@ describe('serve: micro-batching', () => {
 
   it('refuses with 503 E_OVERLOADED when the queue is full, and recovers', async () => {
     const { predictor } = await rigged({ delayMs: 200 });
-    const { url } = await start(predictor, { maxBatch: 1, maxWaitMs: 0, maxQueue: 2 });
+    const { url } = await start(predictor, { maxBatch: 1, maxWaitMs: 0, maxQueue: 2, queueTimeoutMs: 0 });
     const replies = await Promise.all(Array.from({ length: 6 }, () => predict(url, { texts: ['wonderful'] })));
     const codes = replies.map((r) => r.status).sort();
     expect(codes.filter((c) => c === 200).length).toBeGreaterThanOrEqual(3);

@@ -71,6 +71,56 @@ describe('serve: SIGTERM', () => {
     agent.destroy();
   }, 30_000);
 
+  it('SIGTERM under load from 48 keep-alive clients: every request gets a complete 200, a 503 with Connection: close, or a refused connection', async () => {
+    const { child, url: pending, exit, stderr } = spawnServe(['--max-wait-ms', '2', '--max-batch', '32', '--max-connections', '200']);
+    const url = await pending;
+    expect(stderr()).toMatch(/max connections 200\n/);
+    let ok = 0;
+    let unavailable = 0;
+    let refused = 0;
+    const lost: string[] = [];
+    const body = JSON.stringify({ texts: ['a gripping film'] });
+    const once = (agent: Agent): Promise<{ status: number; connection?: string; text: string }> =>
+      new Promise((resolve, reject) => {
+        const req = request(new URL('/v1/predict', url), { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, text, ...(res.headers.connection ? { connection: res.headers.connection } : {}) }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    // Each client sends its next request as soon as the last is answered, on the same connection,
+    // until the server refuses a new connection (or a request is lost: the test then fails).
+    const client = async (): Promise<void> => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < 20_000; i++) {
+        try {
+          const r = await once(agent);
+          if (r.status === 200 && JSON.parse(r.text).predictions.length === 1) ok++;
+          else if (r.status === 503 && r.connection === 'close' && JSON.parse(r.text).error.code === 'E_SHUTTING_DOWN') unavailable++;
+          else lost.push(`${r.status} ${r.connection} ${r.text.slice(0, 80)}`);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+          if (code === 'ECONNREFUSED') refused++;
+          else lost.push(code);
+          break;
+        }
+      }
+      agent.destroy();
+    };
+    const clients = Array.from({ length: 48 }, client);
+    while (ok < 300) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGTERM');
+    await Promise.all(clients);
+    expect(lost).toEqual([]);
+    expect(refused).toBe(48); // every client ended on a refused connection, none on a reset
+    expect(ok).toBeGreaterThanOrEqual(300);
+    expect(await exit).toBe(0);
+    process.stderr.write(`SIGTERM under load: ${ok} answered, ${unavailable} refused with 503, 48 connections refused\n`);
+  }, 60_000);
+
   it('a port already in use is one clear line and exit 1', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
