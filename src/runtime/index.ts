@@ -4,3 +4,7 @@ export * from './predictor.js';
 export * from './node.js';
 export * from './validate.js';
 export { availableNodeBackends } from './node-backends.js';
+export * from './adapter.js';
+export * from './run-queue.js';
+export { setRuntimeVerbose, runtimeVerbose } from './log.js';
+export { probeNodeWebgpu, vulkanDrivers, expectedNodeAdapter, type WebgpuProbe, type VulkanDriver } from './node-webgpu.js';

@@ -20,13 +20,25 @@ import { optimizerState, type OptimizerSpec } from '../optim/index.js';
 import { buildStepGraphs, type StepGraphs } from '../train/step-graph.js';
 import { openStepRunner, StepRunner, type RuntimeTensor, type StepRuntime } from '../train/step-runner.js';
 import { dropoutMask, stepRng } from '../train/dropout.js';
-import { ortFor, type Ort, type WebBackend } from './ort.js';
+import { backendsFor, ortFor, sessionOptions, type Ort, type WebBackend, type WebDevice } from './ort.js';
+import { WEBGPU_QUEUE } from '../runtime/run-queue.js';
 
+/**
+ * onnxruntime-web as a step runtime. On WebGPU, session creation, runs and release go through
+ * the realm's WebGPU queue, like the Predictor's, so training and inference never overlap on
+ * the shared device.
+ */
 export function webStepRuntime(ort: Ort, backend: WebBackend = 'wasm'): StepRuntime<OrtWeb.Tensor> {
+  const serial = <T>(f: () => Promise<T>): Promise<T> => (backend === 'webgpu' ? WEBGPU_QUEUE.run(f) : f());
   return {
     tensor: (type: 'float32' | 'int64' | 'int32', data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]) => new ort.Tensor(type, data, dims),
-    createSession: (bytes: Uint8Array) =>
-      ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] }),
+    createSession: async (bytes: Uint8Array) => {
+      const session = await serial(() => ort.InferenceSession.create(bytes, sessionOptions(backend)));
+      return {
+        run: (feeds: Record<string, OrtWeb.Tensor>) => serial(() => session.run(feeds)),
+        release: () => serial(() => session.release()),
+      };
+    },
   } as StepRuntime<OrtWeb.Tensor>;
 }
 
@@ -59,7 +71,8 @@ export interface BrowserTrainOptions {
   /** Evaluate on dev every this many steps (default: 4 times an epoch). */
   evalEvery?: number;
   seed?: number;
-  backend?: WebBackend;
+  /** Where the steps run, in the runtime's device vocabulary: 'cpu' (WASM, default), 'webgpu', or 'auto' (WebGPU on a hardware adapter, else WASM). */
+  device?: WebDevice;
   /**
    * Run the steps on this runtime instead of onnxruntime-web: the same loop, batches and masks
    * on another onnxruntime (the benchmark's Node baseline passes nodeStepRuntime()).
@@ -101,6 +114,8 @@ export interface BrowserTrainResult {
   /** Time to derive the training-step graph and to create the sessions. */
   buildMs: number;
   sessionMs: number;
+  /** The onnxruntime-web backend the steps ran on ('node' when a runtime was passed in). */
+  backend: WebBackend | 'node';
 }
 
 export const BROWSER_TRAIN_DEFAULTS = {
@@ -177,6 +192,7 @@ export class Training {
     readonly stepsPerEpoch: number,
     readonly buildMs: number,
     readonly sessionMs: number,
+    readonly backend: WebBackend | 'node',
   ) {}
 
   static async open(opts: BrowserTrainOptions = {}): Promise<Training> {
@@ -200,11 +216,12 @@ export class Training {
     const buildMs = performance.now() - t;
     const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
     t = performance.now();
+    const backend = opts.runtime ? 'node' : (await backendsFor(opts.device ?? 'cpu')).backends[0]!;
     const session: StepRunner<RuntimeTensor> = opts.runtime
       ? new StepRunner(await openStepRunner(opts.runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state))
-      : await WebTrainSession.create(graphs, params, state, opts.backend ? { backend: opts.backend } : {});
+      : await WebTrainSession.create(graphs, params, state, { backend: backend as WebBackend });
     const sessionMs = performance.now() - t;
-    return new Training(config, vocab, session, train, dev, settings, totalSteps, stepsPerEpoch, buildMs, sessionMs);
+    return new Training(config, vocab, session, train, dev, settings, totalSteps, stepsPerEpoch, buildMs, sessionMs, backend);
   }
 
   get done(): boolean {
@@ -318,5 +335,6 @@ export async function trainInBrowser(opts: BrowserTrainOptions = {}): Promise<Br
     stopped,
     buildMs: training.buildMs,
     sessionMs: training.sessionMs,
+    backend: training.backend,
   };
 }
