@@ -76,6 +76,8 @@ describe('browser build in Chromium with a WebGPU adapter', () => {
     expect(backends.slice(0, 2)).toEqual(['wasm', 'wasm']);
     expect(backends[2]).toMatch(/^DeviceUnavailableError: device 'cuda' exists only in Node/);
     expect(problems.errors).toEqual([]);
+    // Quiet by default: no onnxruntime placement warnings in the console.
+    expect(problems.warnings.filter((w) => /onnxruntime|VerifyEachNode/i.test(w))).toEqual([]);
   }, 120_000);
 
   it('answers 20 overlapping predict() calls, and a second model loading mid-run, without hanging', async () => {
