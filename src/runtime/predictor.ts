@@ -51,7 +51,7 @@ export interface PredictorOptions {
 }
 
 /** onnxruntime's and the browser's wording when the GPU device is gone. */
-const DEVICE_LOST = /device (?:is |was |has been )?lost|device.{0,40}destroyed|lost the device|memory access out of bounds/i;
+const DEVICE_LOST = /device (?:is |was |has been )?lost|device.{0,40}destroyed|lost the device/i;
 
 /** True when an onnxruntime error means the WebGPU device is gone. */
 export function isDeviceLost(e: unknown): boolean {
