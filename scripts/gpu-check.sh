@@ -48,7 +48,7 @@ echo '```'
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 echo "node $(node --version), $(uname -sr), $(nproc) cores"
 git log -1 --format='commit %h %s' 2>/dev/null || true
-ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tr '\n' ' '; echo
+echo "Vulkan drivers (for webgpu): $(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null | tr '\n' ' ')${VK_ICD_FILENAMES:+ (VK_ICD_FILENAMES=$VK_ICD_FILENAMES)}"
 echo '```'
 
 say "install"
