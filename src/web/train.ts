@@ -22,6 +22,7 @@ import { openStepRunner, StepRunner, type RuntimeTensor, type StepRuntime } from
 import { dropoutMask, stepRng } from '../train/dropout.js';
 import { backendsFor, ortFor, sessionOptions, type Ort, type WebBackend, type WebDevice } from './ort.js';
 import { WEBGPU_QUEUE } from '../runtime/run-queue.js';
+import { DeviceUnavailableError } from '../runtime/errors.js';
 
 /**
  * onnxruntime-web as a step runtime. On WebGPU, session creation, runs and release go through
@@ -159,6 +160,22 @@ export function exportModel(config: ModelConfig, params: Map<string, Tensor>, vo
   return encodeModel(classifierModel({ ...config, gatesOutput: config.kind === 'highway' }, { params, vocab: vocab.toJSON() }));
 }
 
+/**
+ * Open on the first backend that starts ('auto' lists WebGPU, then WASM): a WebGPU adapter
+ * that fails to start falls back to the next. Throws the last backend's error.
+ */
+async function openOnFirst<T>(backends: WebBackend[], open: (b: WebBackend) => Promise<T>): Promise<{ session: T; backend: WebBackend }> {
+  let last: unknown = new DeviceUnavailableError('no backend to train on');
+  for (const b of backends) {
+    try {
+      return { session: await open(b), backend: b };
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
 /** One step's outcome, with the batch it ran on. */
 export interface TrainingStep {
   step: number;
@@ -216,10 +233,10 @@ export class Training {
     const buildMs = performance.now() - t;
     const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
     t = performance.now();
-    const backend = opts.runtime ? 'node' : (await backendsFor(opts.device ?? 'cpu')).backends[0]!;
-    const session: StepRunner<RuntimeTensor> = opts.runtime
-      ? new StepRunner(await openStepRunner(opts.runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state))
-      : await WebTrainSession.create(graphs, params, state, { backend: backend as WebBackend });
+    let backend: WebBackend | 'node' = 'node';
+    let session: StepRunner<RuntimeTensor>;
+    if (opts.runtime) session = new StepRunner(await openStepRunner(opts.runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state));
+    else ({ session, backend } = await openOnFirst((await backendsFor(opts.device ?? 'cpu')).backends, (b) => WebTrainSession.create(graphs, params, state, { backend: b })));
     const sessionMs = performance.now() - t;
     return new Training(config, vocab, session, train, dev, settings, totalSteps, stepsPerEpoch, buildMs, sessionMs, backend);
   }
