@@ -196,8 +196,14 @@ for dev in ['cuda', 'cpu']:
     print(f"torch {dev}: {res[f'torch_{dev}_steps_per_sec']:.1f} steps/s")
 json.dump(res, open(out, 'w'))
 EOF
-PY=$(command -v python3 || true)
-if [ -n "$PY" ] && "$PY" -c 'import torch' 2>/dev/null; then
+# A python whose torch sees CUDA ($PYTHON first), else any python with torch (it says so and stops).
+PY=""
+for cand in ${PYTHON:-} python3 /usr/bin/python3; do
+  command -v "$cand" >/dev/null || continue
+  if "$cand" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then PY=$cand; break; fi
+  [ -z "$PY" ] && "$cand" -c 'import torch' 2>/dev/null && PY=$cand
+done
+if [ -n "$PY" ]; then
   phase "PyTorch reference" 120 "$PY" "$OUT/torch_gpu.py" "$STEPS" "$OUT/torch.json"
   if [ -f "$OUT/torch.json" ] && [ -f "$OUT/ours.json" ]; then
     node -e "const t=require('./$OUT/torch.json'),o=require('./$OUT/ours.json');for(const d of ['cuda','webgpu'])if(o[d+'StepsPerSec'])console.log('ours on '+d+' / PyTorch on cuda: '+(o[d+'StepsPerSec']/t.torch_cuda_steps_per_sec).toFixed(3)+'× (ours includes graph building and session start)')"
