@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     include: ['test/**/*.test.ts'],
+    // WebGPU is tested on every run: without a GPU, Dawn (in onnxruntime-node) gets SwiftShader's
+    // software Vulkan adapter from Debian's chromium-common. A GPU machine may point it elsewhere.
+    env: { VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json' },
   },
 });

@@ -5,6 +5,8 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { benchInference, inferenceTable } from './bench/inference.js';
 import { benchTraining, trainingTable } from './bench/training.js';
+import { benchDevice, deviceSection } from './bench/device.js';
+import { DEVICES, type Device } from '../src/runtime/device.js';
 
 const program = new Command('bench')
   .option('--quick', 'short run (fewer layers, less time per cell)')
@@ -12,8 +14,22 @@ const program = new Command('bench')
   .option('--out <dir>', 'output directory', 'bench-results')
   .option('--data <dir>', 'SST directory for the training bench', '../shared/data/sst')
   .option('--no-training', 'skip the training bench')
+  .option('--device <device>', `compare a device with cpu instead (${DEVICES.filter((d) => d !== 'cpu').join(', ')}): names the adapter; software-adapter figures are labelled correctness-only`)
   .parse(process.argv);
-const o = program.opts<{ quick?: boolean; seconds?: number; out: string; data: string; training: boolean }>();
+const o = program.opts<{ quick?: boolean; seconds?: number; out: string; data: string; training: boolean; device?: Device }>();
+
+if (o.device && o.device !== 'cpu') {
+  if (!DEVICES.includes(o.device)) throw new Error(`--device: expected one of ${DEVICES.join(', ')}, found '${o.device}'`);
+  const started = new Date().toISOString();
+  process.stderr.write(`bench: ${o.device} against cpu (same models, batches and training steps)\n`);
+  const r = await benchDevice(o.device, { layers: o.quick ? [1] : [1, 2], batches: [1, 32], seconds: o.seconds ?? (o.quick ? 0.5 : 2), trainSteps: o.quick ? 5 : 20 });
+  const md = [`# highway-onnx device benchmark`, ``, `Run ${started} on ${process.platform}/${process.arch}, Node ${process.version}; medians, device and cpu interleaved.`, ``, deviceSection(r), ``].join('\n');
+  await mkdir(o.out, { recursive: true });
+  await writeFile(`${o.out}/bench-${o.device}.json`, JSON.stringify({ started, ...r }, null, 2));
+  await writeFile(`${o.out}/bench-${o.device}.md`, md);
+  process.stdout.write(`${md}\n`);
+  process.exit(0);
+}
 
 const seconds = o.seconds ?? (o.quick ? 0.5 : 3);
 const layers = o.quick ? [1, 4] : [1, 4, 16];

@@ -11,6 +11,19 @@ import { serveStatic, type StaticServer } from './web-serve.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+/**
+ * Chromium with a WebGPU adapter and no GPU: SwiftShader (software Vulkan, shipped with
+ * Chromium). Pages on http://127.0.0.1 get it (navigator.gpu needs a secure context). A real
+ * GPU is used instead when CHROMIUM_WEBGPU_ADAPTER is set to '' (hardware) on such a machine.
+ */
+export const CHROMIUM_WEBGPU_ARGS = [
+  '--headless', '--no-sandbox', '--enable-unsafe-webgpu',
+  ...((process.env.CHROMIUM_WEBGPU_ADAPTER ?? 'swiftshader') ? [`--use-webgpu-adapter=${process.env.CHROMIUM_WEBGPU_ADAPTER ?? 'swiftshader'}`] : []),
+  '--disable-background-networking', '--disable-component-update', '--no-first-run',
+];
+
+/** Which browser: 'wasm' (no GPU at all, as DESIGN.md's flags) or 'webgpu' (an adapter, software without a GPU). */
+export type BrowserKind = 'wasm' | 'webgpu';
 
 export function chromiumMissing(): string | null {
   return existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`;
@@ -25,10 +38,10 @@ export async function buildWeb(): Promise<string> {
 }
 
 /** Chromium with a fresh profile (playwright gives every launch a new temporary user-data-dir). */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(kind: BrowserKind = 'wasm'): Promise<Browser> {
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, args: kind === 'webgpu' ? CHROMIUM_WEBGPU_ARGS : CHROMIUM_ARGS });
 }
 
 export interface WebHarness {
@@ -39,12 +52,12 @@ export interface WebHarness {
 }
 
 /** Build, serve (with extra in-memory routes, e.g. a model) and launch; close() undoes all three. */
-export async function startHarness(routes: Record<string, Uint8Array> = {}): Promise<WebHarness> {
+export async function startHarness(routes: Record<string, Uint8Array> = {}, kind: BrowserKind = 'wasm'): Promise<WebHarness> {
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   const dir = await buildWeb();
   const server = await serveStatic(dir, { routes });
-  const browser = await launchChromium().catch(async (e: unknown) => {
+  const browser = await launchChromium(kind).catch(async (e: unknown) => {
     await server.close();
     throw e;
   });

@@ -4,8 +4,8 @@ export { Graph, Value, Node, op, toModel, GraphBuildError, DEFAULT_OPSET, type M
 export * from './models/config.js';
 export { buildClassifier, classifierModel, readClassifierMetadata } from './models/classifier.js';
 export { initParams } from './models/init.js';
+export { loadModel, Predictor, type Prediction, type LoadOptions, type Device, DeviceUnavailableError, DeviceLostError, PredictInputError, ModelLoadError, ModelWeightsError, ModelRunError, setRuntimeVerbose, probeNodeWebgpu, type GpuAdapterSummary, type WebgpuProbe } from './runtime/index.js';
 export { verifyClassifierGraph, ModelGraphError, type GraphVerification } from './models/verify-graph.js';
-export { loadModel, Predictor, type Prediction, type LoadOptions, type Device, DeviceUnavailableError, PredictInputError, ModelLoadError, ModelWeightsError, ModelRunError } from './runtime/index.js';
 export { gradients, registerGradient, registerNotDifferentiable, refuse, GRADIENTS, MissingGradientError, type GradRule, type GradContext } from './autodiff/index.js';
 export { train, buildStepGraphs, TrainSession, saveCheckpoint, loadCheckpoint, TrainingDivergedError, type TrainOptions, type TrainResult } from './train/index.js';
 export { tokenize, Vocabulary, Rng, builtinDataset, type Dataset, type Example } from './data/index.js';

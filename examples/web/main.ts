@@ -1,6 +1,6 @@
 // The demo page: load a model (the default one from `npm start`, a URL or a file), classify
 // text with a transform-gate heatmap, train a small model here in a worker and use it.
-import { configureWasm, loadModel, type BrowserTrainResult, type Prediction, type WebDevice, type WebPredictor } from '../../src/web/index.js';
+import { configureWasm, loadModel, ortFor, type BrowserTrainResult, type Prediction, type WebDevice, type WebPredictor } from '../../src/web/index.js';
 import { trainInWorker, type TrainingRun, type WorkerTrainOptions } from '../../src/web/worker.js';
 import { renderHeatmap } from './heatmap.js';
 import { TrainChart } from './chart.js';
@@ -57,7 +57,8 @@ async function useModel(source: Uint8Array, name: string): Promise<void> {
     state.bytes = source;
     state.name = name;
     await old?.release();
-    el('backend').textContent = `onnxruntime-web · ${next.backend} · ${next.threads} WASM thread${next.threads === 1 ? '' : 's'}`;
+    const gpu = next.adapter ? ` (${next.adapter.name}${next.adapter.software ? ', software' : ''})` : '';
+    el('backend').textContent = `onnxruntime-web · ${next.backend}${gpu} · ${next.threads} WASM thread${next.threads === 1 ? '' : 's'}`;
     setModelState('ready', describe(next, name));
     await classify();
   } catch (e) {
@@ -164,6 +165,7 @@ function setTrainState(s: 'idle' | 'running' | 'done' | 'error', message: string
 function startTraining(options: WorkerTrainOptions = {}): Promise<BrowserTrainResult> {
   const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: 'highway-onnx-train' });
   const opts: WorkerTrainOptions = {
+    device: el<HTMLSelectElement>('device').value as WebDevice,
     model: { kind: 'highway', layers: num('t-layers'), hidden: num('t-hidden') },
     epochs: num('t-epochs'),
     lr: num('t-lr'),
@@ -189,7 +191,7 @@ function startTraining(options: WorkerTrainOptions = {}): Promise<BrowserTrainRe
       state.trained = r;
       (window as unknown as { highway: Record<string, unknown> }).highway.lastTraining = { ...r, modelBytes: undefined };
       await useModel(r.modelBytes, 'model trained here');
-      setTrainState('done', `${r.stopped ? 'Stopped' : 'Trained'}: ${r.steps} steps in ${r.seconds.toFixed(1)} s (${(r.steps / r.seconds).toFixed(0)} steps/s) · loss ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)} · best dev accuracy ${(100 * r.bestDevAccuracy).toFixed(1)}% — now in use.`);
+      setTrainState('done', `${r.stopped ? 'Stopped' : 'Trained'} on ${r.backend}: ${r.steps} steps in ${r.seconds.toFixed(1)} s (${(r.steps / r.seconds).toFixed(0)} steps/s) · loss ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)} · best dev accuracy ${(100 * r.bestDevAccuracy).toFixed(1)}% — now in use.`);
       return r;
     },
     (e: unknown) => {
@@ -226,6 +228,9 @@ el('isolation').textContent = self.crossOriginIsolated ? 'cross-origin isolated 
 
 async function start(): Promise<void> {
   const params = new URLSearchParams(location.search);
+  // ?device=auto|cpu|webgpu picks the device for classifying and for "train here".
+  const device = params.get('device');
+  if (device) el<HTMLSelectElement>('device').value = device;
   const asked = params.get('model');
   if (asked) {
     await useModel(await fetchBytes(asked), asked);
@@ -243,6 +248,7 @@ async function start(): Promise<void> {
 // A handle for devtools and the end-to-end tests.
 (window as unknown as { highway: Record<string, unknown> }).highway = {
   loadModel,
+  ortFor,
   useModel,
   startTraining,
   get predictor() {

@@ -1,6 +1,7 @@
 // The `highway-onnx` command.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEVICES, type Device } from '../runtime/device.js';
+import { setRuntimeVerbose } from '../runtime/log.js';
 import { reportAndExit, UsageError } from './errors.js';
 import { predictCommand } from './predict.js';
 import { buildGraphMain } from '../models/build-graph.js';
@@ -16,7 +17,7 @@ const deviceOption = (): Option => new Option('--device <device>', 'execution pr
 export function makeProgram(): Command {
   const program = new Command('highway-onnx')
     .description('Build, train and deploy Highway BiLSTM text classifiers through ONNX')
-    .option('--verbose', 'print stack traces on errors')
+    .option('--verbose', "print stack traces on errors, onnxruntime's warnings and the GPU driver log")
     // Usage errors reach runCli as CommanderErrors and leave as one line, like every other error.
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
@@ -143,6 +144,7 @@ const nonNegativeNumber = (v: string): number => {
 /** Parse argv and run; failures end the process with one readable line. */
 export async function runCli(argv: string[]): Promise<void> {
   const program = makeProgram();
+  setRuntimeVerbose(argv.includes('--verbose'));
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -34,3 +34,14 @@ export class ModelRunError extends CodedError {
     super('E_MODEL_RUN', 'ModelRunError', message);
   }
 }
+
+/**
+ * The GPU device went away while a model used it (driver reset, the browser reclaimed it,
+ * `GPUDevice.destroy()`): sessions on it are unusable. Load the model again; 'auto' falls back
+ * to CPU/WASM.
+ */
+export class DeviceLostError extends CodedError {
+  constructor(message: string) {
+    super('E_DEVICE_LOST', 'DeviceLostError', message);
+  }
+}

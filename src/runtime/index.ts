@@ -5,3 +5,7 @@ export * from './node.js';
 export * from './validate.js';
 export * from './ort-errors.js';
 export { availableNodeBackends } from './node-backends.js';
+export * from './adapter.js';
+export * from './run-queue.js';
+export { setRuntimeVerbose, runtimeVerbose } from './log.js';
+export { probeNodeWebgpu, vulkanDrivers, expectedNodeAdapter, type WebgpuProbe, type VulkanDriver } from './node-webgpu.js';

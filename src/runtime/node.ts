@@ -4,6 +4,10 @@ import { dirname, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { executionProviders, type Device } from './device.js';
 import { availableNodeBackends } from './node-backends.js';
+import { expectedNodeAdapter, noAdapterMessage, probeNodeWebgpu, webgpuFailureReason, type WebgpuProbe } from './node-webgpu.js';
+import { ortLogSeverity, runtimeVerbose } from './log.js';
+import { WEBGPU_QUEUE } from './run-queue.js';
+import type { GpuAdapterSummary } from './adapter.js';
 import { DeviceUnavailableError, ModelLoadError } from './errors.js';
 import { Predictor, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
 import { vetClassifierModel } from './validate.js';
@@ -32,11 +36,17 @@ export const MAX_MODEL_BYTES = 2 ** 31 - 1;
 export interface SessionBackend {
   available(): string[];
   create(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession>;
+  /** The WebGPU adapter the drivers promise, without starting it (absent: none known). */
+  webgpuAdapter?(): GpuAdapterSummary | null;
+  /** Start WebGPU once, out of process, and say whether it works (absent: not probed). */
+  probeWebgpu?(): WebgpuProbe;
 }
 
 const ortBackend: SessionBackend = {
   available: availableNodeBackends,
   create: (bytes, options) => ort.InferenceSession.create(bytes, options),
+  webgpuAdapter: () => expectedNodeAdapter(),
+  probeWebgpu: probeNodeWebgpu,
 };
 
 const DEVICE_HINTS: Record<string, string> = {
@@ -48,9 +58,27 @@ export interface NodeSession {
   session: ort.InferenceSession;
   /** The provider that runs the model: 'cuda', 'webgpu' or 'cpu'. */
   provider: string;
+  /** On 'webgpu': the adapter it runs on. */
+  adapter?: GpuAdapterSummary;
 }
 
-const firstLine = (e: unknown): string => ortMessage(e);
+/**
+ * Whether WebGPU may be used: for 'auto' only a hardware adapter that starts; for an explicit
+ * 'webgpu' any adapter that starts, else DeviceUnavailableError with one clear line.
+ */
+function webgpuUsable(device: Device, backend: SessionBackend, onFallback: (m: string) => void): GpuAdapterSummary | null {
+  const expected = backend.webgpuAdapter?.() ?? null;
+  if (device === 'auto' && (!expected || expected.software)) return null;
+  const probe = backend.probeWebgpu?.();
+  if (!probe) return expected ?? { name: 'unknown adapter', software: false };
+  if (probe.ok) return probe.adapter ?? { name: 'unknown adapter', software: false };
+  if (runtimeVerbose() && probe.log) process.stderr.write(`${probe.log}\n`);
+  if (device === 'auto') {
+    onFallback(`device 'auto': the ${expected!.name} WebGPU adapter failed to start (${probe.error}); running on cpu`);
+    return null;
+  }
+  throw new DeviceUnavailableError(noAdapterMessage(probe));
+}
 
 /**
  * Create an onnxruntime-node session on the asked device. Under 'auto' a failing accelerator
@@ -64,26 +92,32 @@ export async function openNodeSession(
   backend: SessionBackend = ortBackend,
 ): Promise<NodeSession> {
   const device = opts.device ?? 'auto';
-  const providers = executionProviders(device, backend.available());
-  const base: ort.InferenceSession.SessionOptions = opts.threads ? { intraOpNumThreads: opts.threads } : {};
+  const onFallback = opts.onFallback ?? ((m: string) => process.stderr.write(`highway-onnx: warning: ${m}\n`));
+  const available = backend.available();
+  // WebGPU is probed only when it could be chosen: asked by name, or 'auto' without cuda.
+  const considerGpu = available.includes('webgpu') && (device === 'webgpu' || (device === 'auto' && !available.includes('cuda')));
+  const adapter = considerGpu ? webgpuUsable(device, backend, onFallback) : null;
+  const providers = executionProviders(device, available, { hardware: adapter !== null && !adapter.software });
+  const base: ort.InferenceSession.SessionOptions = { ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}), logSeverityLevel: ortLogSeverity() };
   const onCpu = async (): Promise<NodeSession> => {
     try {
       return { session: await backend.create(bytes, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
     } catch (e) {
-      throw new ModelLoadError(`onnxruntime could not load the model on cpu: ${firstLine(e)}`);
+      throw new ModelLoadError(`onnxruntime could not load the model on cpu: ${ortMessage(e)}`);
     }
   };
   if (providers[0] === 'cpu') return onCpu();
   const accel = providers[0]!;
   try {
-    return { session: await backend.create(bytes, { ...base, executionProviders: providers }), provider: accel };
+    const create = (): Promise<ort.InferenceSession> => backend.create(bytes, { ...base, executionProviders: providers });
+    // Sessions on the WebGPU device are created one at a time, between runs (run-queue.ts).
+    const session = await (accel === 'webgpu' ? WEBGPU_QUEUE.run(create) : create());
+    return { session, provider: accel, ...(accel === 'webgpu' && adapter ? { adapter } : {}) };
   } catch (e) {
-    const why = firstLine(e);
+    const why = accel === 'webgpu' ? webgpuFailureReason(e instanceof Error ? e.message : String(e)) : ortMessage(e);
     const cpu = await onCpu(); // a model error surfaces here as ModelLoadError
     if (device === 'auto') {
-      (opts.onFallback ?? ((m: string) => process.stderr.write(`highway-onnx: warning: ${m}\n`)))(
-        `device 'auto': ${accel} is installed but failed to start (${why}); running on cpu`,
-      );
+      onFallback(`device 'auto': ${accel} is installed but failed to start (${why}); running on cpu`);
       return cpu;
     }
     await cpu.session.release();
@@ -91,7 +125,7 @@ export async function openNodeSession(
   }
 }
 
-/** Create an onnxruntime-node session; under 'auto' a failing accelerator falls back to CPU. */
+/** Create an onnxruntime-node session (logs quiet unless verbose); under 'auto' a failing accelerator falls back to CPU. */
 export async function createNodeSession(bytes: Uint8Array, opts: { device?: Device; threads?: number } = {}): Promise<ort.InferenceSession> {
   return (await openNodeSession(bytes, opts)).session;
 }
@@ -126,19 +160,21 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
     bytes = await inlineExternalData(bytes, dirname(resolve(source)), MAX_MODEL_BYTES);
   }
   const { info } = vetClassifierModel(bytes);
-  const { session, provider } = await openNodeSession(bytes, opts);
+  const { session, provider, adapter } = await openNodeSession(bytes, opts);
   const takesText = session.inputNames.includes('text') && !session.inputNames.includes('ids');
   const missing = takesText ? [] : ['ids', 'lengths'].filter((n) => !session.inputNames.includes(n));
   if (missing.length > 0) {
     await session.release().catch(() => undefined);
     throw new ModelLoadError(`the model has no '${missing.join("', '")}' input: expected inputs ids int64 [batch, time] and lengths int32 [batch] (or text, string [batch], for a raw-text model), found ${session.inputNames.join(', ') || 'none'}`);
   }
-  const predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider });
+  // Runs on the shared WebGPU device are serialised across all predictors of this process.
+  const gpu = provider === 'webgpu' ? { queue: WEBGPU_QUEUE, ...(adapter ? { adapter } : {}) } : {};
+  const predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider, ...gpu });
   try {
     await predictor.predict(takesText ? ['a', 'a a'] : [[1], [1, 1]]);
   } catch (e) {
     await session.release().catch(() => undefined);
-    throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${firstLine(e)}`);
+    throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${ortMessage(e)}`);
   }
   return predictor;
 }

@@ -4,7 +4,9 @@ import { tokenize } from '../data/tokenizer.js';
 import { padBatch } from '../data/batches.js';
 import type { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
-import { ModelRunError, PredictInputError } from './errors.js';
+import { DeviceLostError, ModelRunError, PredictInputError } from './errors.js';
+import type { GpuAdapterSummary } from './adapter.js';
+import type { RunQueue } from './run-queue.js';
 import { ortMessage } from './ort-errors.js';
 
 export interface OrtTensorLike {
@@ -39,6 +41,22 @@ export interface PredictorOptions {
   maxLength?: number;
   /** Execution provider the session runs on, as reported by the loader (default 'unknown'). */
   provider?: string;
+  /** The GPU adapter behind a 'webgpu' provider, when known. */
+  adapter?: GpuAdapterSummary;
+  /**
+   * Runs (and release) go through this queue, one at a time: the loaders pass one where the
+   * runtime cannot take overlapping runs (onnxruntime-web, any WebGPU device). Default: none,
+   * runs overlap (onnxruntime-node's CPU and CUDA sessions are safe to run concurrently).
+   */
+  queue?: RunQueue;
+}
+
+/** onnxruntime's and the browser's wording when the GPU device is gone. */
+const DEVICE_LOST = /device (?:is |was |has been )?lost|device.{0,40}destroyed|lost the device/i;
+
+/** True when an onnxruntime error means the WebGPU device is gone. */
+export function isDeviceLost(e: unknown): boolean {
+  return DEVICE_LOST.test(e instanceof Error ? e.message : String(e));
 }
 
 export interface ModelInfo {
@@ -51,6 +69,9 @@ export class Predictor {
   readonly maxBatch: number;
   readonly maxLength: number;
   readonly provider: string;
+  /** The GPU adapter behind a 'webgpu' provider (null when not on WebGPU or unknown). */
+  readonly adapter: GpuAdapterSummary | null;
+  private readonly queue: RunQueue | undefined;
   constructor(
     readonly session: SessionLike,
     private readonly Tensor: TensorCtor,
@@ -60,6 +81,8 @@ export class Predictor {
     this.maxBatch = opts.maxBatch ?? 64;
     this.maxLength = opts.maxLength ?? Number.POSITIVE_INFINITY;
     this.provider = opts.provider ?? 'unknown';
+    this.adapter = opts.adapter ?? null;
+    this.queue = opts.queue;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new PredictInputError(`maxBatch must be a positive integer, found ${opts.maxBatch}`);
     // A raw-text model (export-text) tokenizes inside the graph: it takes `text` instead of ids.
     this.takesText = session.inputNames.includes('text') && !session.inputNames.includes('ids');
@@ -120,9 +143,12 @@ export class Predictor {
 
   private async run(feeds: Record<string, OrtTensorLike>, what: string): Promise<Record<string, OrtTensorLike>> {
     try {
-      return await this.session.run(feeds);
+      return await (this.queue ? this.queue.run(() => this.session.run(feeds)) : this.session.run(feeds));
     } catch (e) {
-      throw new ModelRunError(`onnxruntime failed on a batch of ${what}: ${firstLine(e)}`);
+      if (this.provider === 'webgpu' && isDeviceLost(e)) {
+        throw new DeviceLostError(`the WebGPU device was lost while running a batch of ${what}: load the model again (with device 'auto' a failing WebGPU falls back to cpu, WASM in the browser)`);
+      }
+      throw new ModelRunError(`onnxruntime failed on a batch of ${what}: ${ortMessage(e)}`);
     }
   }
 
@@ -169,9 +195,12 @@ export class Predictor {
     });
   }
 
+  /** Free the session, after the runs already queued on it (when it has a queue). */
   async release(): Promise<void> {
-    await this.session.release?.();
+    const release = async (): Promise<void> => {
+      await this.session.release?.();
+    };
+    await (this.queue ? this.queue.run(release) : release());
   }
 }
 
-const firstLine = (e: unknown): string => ortMessage(e);

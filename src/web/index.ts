@@ -1,12 +1,16 @@
 // Browser entry of highway-onnx: the Node runtime's Predictor API over onnxruntime-web, and
 // training in the browser (src/web/train.ts). Nothing reachable from here imports node:*.
-import { ModelLoadError } from '../runtime/errors.js';
+import { DeviceLostError, ModelLoadError } from '../runtime/errors.js';
 import { vetClassifierModel } from '../runtime/validate.js';
 import { ortMessage } from '../runtime/ort-errors.js';
 import { Predictor, type ModelInfo, type PredictorOptions, type SessionLike, type TensorCtor } from '../runtime/predictor.js';
-import { configureWasm, createWebSession, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
+import { RunQueue, WEBGPU_QUEUE } from '../runtime/run-queue.js';
+import { backendsFor, configureWasm, createBackendSession, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
 
-export { configureWasm, ortFor, webgpuAvailable, wasmSettings, WEB_DEVICES, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
+export { configureWasm, ortFor, webgpuAdapter, webgpuAvailable, wasmSettings, WEB_DEVICES, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
+export { DeviceLostError } from '../runtime/errors.js';
+export { setRuntimeVerbose } from '../runtime/log.js';
+export type { GpuAdapterSummary } from '../runtime/adapter.js';
 export { Predictor, type Prediction, type PredictorOptions, type ModelInfo } from '../runtime/predictor.js';
 export { DeviceUnavailableError, ModelLoadError, ModelRunError, ModelWeightsError, PredictInputError } from '../runtime/errors.js';
 export { ExternalDataError, ModelDigestError } from '../onnx/errors.js';
@@ -16,8 +20,12 @@ export { serveTraining, trainInWorker, type TrainingRun, type WorkerTrainOptions
 export { builtinDataset, BUILTIN_LABELS, tokenize, Vocabulary, type Dataset, type Example } from '../data/index.js';
 export type { ModelConfig } from '../models/config.js';
 
-export interface WebLoadOptions extends PredictorOptions, WasmSettings {
-  /** 'auto' (default): WebGPU when the browser has an adapter, else WASM. */
+export interface WebLoadOptions extends Omit<PredictorOptions, 'queue' | 'adapter' | 'provider'>, WasmSettings {
+  /**
+   * 'auto' (default): WebGPU on a hardware adapter, else WASM (a software adapter such as
+   * SwiftShader is never chosen, and a WebGPU failure or lost device falls back to WASM);
+   * 'webgpu': any adapter; 'cpu' (or 'wasm'): WASM.
+   */
   device?: WebDevice;
 }
 
@@ -58,20 +66,45 @@ async function readSource(source: string | URL | Uint8Array | ArrayBuffer | Blob
 /**
  * Load a highway-onnx classifier (URL, bytes or a File) and return a Predictor over
  * onnxruntime-web. As in Node, the file is vetted first and run once on a tiny input, so a
- * model that would fail on requests fails here.
+ * model that would fail on requests fails here. Runs are serialised: per session on WASM, and
+ * across every session of the page on WebGPU (their shared device), the test run included.
+ * Throws DeviceUnavailableError (E_DEVICE_UNAVAILABLE), DeviceLostError (E_DEVICE_LOST,
+ * explicit 'webgpu' only: 'auto' falls back to WASM), ModelLoadError, ModelWeightsError.
  */
 export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer | Blob, opts: WebLoadOptions = {}): Promise<WebPredictor> {
   configureWasm(opts);
   const bytes = await readSource(source);
   const info = modelInfoFromBytes(bytes);
-  const { session, ort, backend } = await createWebSession(bytes, opts.device ?? 'auto');
-  const threads = typeof ort.env.wasm.numThreads === 'number' ? ort.env.wasm.numThreads : 1;
-  const predictor = new WebPredictor(session as unknown as SessionLike, ort.Tensor as unknown as TensorCtor, info, backend, threads, { ...opts, provider: backend });
-  try {
-    await predictor.predict([[1], [1, 1]]);
-  } catch (e) {
-    await session.release().catch(() => undefined);
-    throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${ortMessage(e)}`);
+  const device = opts.device ?? 'auto';
+  const { backends, adapter } = await backendsFor(device);
+  const failures: string[] = [];
+  for (const backend of backends) {
+    const last = backend === backends[backends.length - 1];
+    let opened: Awaited<ReturnType<typeof createBackendSession>>;
+    try {
+      opened = await createBackendSession(bytes, backend);
+    } catch (e) {
+      if (last) throw failures.length > 0 ? new ModelLoadError(`${(e as Error).message} (after: ${failures.join('; ')})`) : e;
+      failures.push(`${backend}: ${(e as Error).message}`);
+      continue;
+    }
+    const { session, ort } = opened;
+    const threads = typeof ort.env.wasm.numThreads === 'number' ? ort.env.wasm.numThreads : 1;
+    const queue = backend === 'webgpu' ? WEBGPU_QUEUE : new RunQueue();
+    const gpu = backend === 'webgpu' && adapter ? { adapter } : {};
+    const predictor = new WebPredictor(session as unknown as SessionLike, ort.Tensor as unknown as TensorCtor, info, backend, threads, { ...opts, provider: backend, queue, ...gpu });
+    try {
+      await predictor.predict([[1], [1, 1]]);
+      return predictor;
+    } catch (e) {
+      await predictor.release().catch(() => undefined);
+      if (e instanceof DeviceLostError && !last) {
+        failures.push(`${backend}: ${e.message}`);
+        continue; // 'auto': the device went away, WASM next
+      }
+      if (e instanceof DeviceLostError) throw e;
+      throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${ortMessage(e)}`);
+    }
   }
-  return predictor;
+  throw new ModelLoadError(`onnxruntime-web could not load the model (${failures.join('; ')})`);
 }

@@ -3,13 +3,22 @@
 // 'webgpu'. Each flavour is configured once, before its first session, to fetch its .wasm/.mjs
 // files from `wasmPaths` — the bundle's own copy (the Vite build puts them in `ort/`), never a CDN.
 import type * as OrtWeb from 'onnxruntime-web';
-import { DeviceUnavailableError, ModelLoadError } from '../runtime/errors.js';
+import { DeviceLostError, DeviceUnavailableError, ModelLoadError } from '../runtime/errors.js';
+import type { Device } from '../runtime/device.js';
+import { summariseAdapterInfo, type AdapterInfoLike, type GpuAdapterSummary } from '../runtime/adapter.js';
+import { ortLogSeverity, runtimeVerbose } from '../runtime/log.js';
+import { WEBGPU_QUEUE } from '../runtime/run-queue.js';
+import { isDeviceLost } from '../runtime/predictor.js';
 import { ortMessage } from '../runtime/ort-errors.js';
 
 export type Ort = typeof OrtWeb;
-export type WebDevice = 'wasm' | 'webgpu' | 'auto';
+/**
+ * The device vocabulary of the Node runtime (cpu | cuda | webgpu | auto), where 'cpu' means
+ * WASM here; 'wasm' is accepted as its other name. 'cuda' exists only in Node.
+ */
+export type WebDevice = Device | 'wasm';
 export type WebBackend = 'wasm' | 'webgpu';
-export const WEB_DEVICES: readonly WebDevice[] = ['auto', 'wasm', 'webgpu'];
+export const WEB_DEVICES: readonly WebDevice[] = ['auto', 'cpu', 'wasm', 'webgpu'];
 
 export interface WasmSettings {
   /**
@@ -34,7 +43,7 @@ export function wasmSettings(): Readonly<WasmSettings> {
   return { ...settings };
 }
 
-/** The onnxruntime-web module for one backend, configured. */
+/** The onnxruntime-web module for one backend, configured (logs: errors only unless verbose). */
 export function ortFor(backend: WebBackend): Promise<Ort> {
   let p = loaded.get(backend);
   if (!p) {
@@ -42,7 +51,7 @@ export function ortFor(backend: WebBackend): Promise<Ort> {
       const ort = m as unknown as Ort;
       if (settings.wasmPaths) ort.env.wasm.wasmPaths = settings.wasmPaths;
       if (settings.numThreads !== undefined) ort.env.wasm.numThreads = settings.numThreads;
-      ort.env.logLevel = 'error';
+      ort.env.logLevel = runtimeVerbose() ? 'warning' : 'error';
       return ort;
     });
     loaded.set(backend, p);
@@ -50,47 +59,63 @@ export function ortFor(backend: WebBackend): Promise<Ort> {
   return p;
 }
 
+/** Session options for a backend: its providers and the log level. */
+export function sessionOptions(backend: WebBackend): OrtWeb.InferenceSession.SessionOptions {
+  return { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'], logSeverityLevel: ortLogSeverity() };
+}
+
+interface AdapterLike {
+  info?: AdapterInfoLike;
+  isFallbackAdapter?: boolean;
+}
 interface GpuLike {
-  requestAdapter(): Promise<unknown>;
+  requestAdapter(): Promise<AdapterLike | null>;
+}
+
+/** The WebGPU adapter this page (or worker) gets, or null (no navigator.gpu, or no adapter). */
+export async function webgpuAdapter(): Promise<GpuAdapterSummary | null> {
+  const gpu = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu;
+  if (!gpu) return null;
+  try {
+    const adapter = await gpu.requestAdapter();
+    return adapter ? summariseAdapterInfo(adapter.info ?? {}, adapter.isFallbackAdapter === true) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** True when this browser offers a WebGPU adapter (false under headless --disable-gpu). */
 export async function webgpuAvailable(): Promise<boolean> {
-  const gpu = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) != null;
-  } catch {
-    return false;
-  }
+  return (await webgpuAdapter()) !== null;
 }
 
-/** Backends to try, best first: 'auto' prefers WebGPU when an adapter exists, else WASM. */
-export async function backendsFor(device: WebDevice): Promise<WebBackend[]> {
-  if (!WEB_DEVICES.includes(device)) throw new DeviceUnavailableError(`unknown device '${device}': expected one of ${WEB_DEVICES.join(', ')}`);
-  if (device === 'wasm') return ['wasm'];
-  const gpu = await webgpuAvailable();
+/**
+ * Backends to try, best first: 'auto' is WebGPU on a hardware adapter, then WASM (never a
+ * software adapter); an explicit 'webgpu' takes whatever adapter exists; 'cpu'/'wasm' is WASM.
+ */
+export async function backendsFor(device: WebDevice): Promise<{ backends: WebBackend[]; adapter: GpuAdapterSummary | null }> {
+  if (!WEB_DEVICES.includes(device)) {
+    const why = device === 'cuda' ? "device 'cuda' exists only in Node (onnxruntime-node)" : `unknown device '${device}'`;
+    throw new DeviceUnavailableError(`${why}: expected one of ${WEB_DEVICES.join(', ')}`);
+  }
+  if (device === 'wasm' || device === 'cpu') return { backends: ['wasm'], adapter: null };
+  const adapter = await webgpuAdapter();
   if (device === 'webgpu') {
-    if (!gpu) throw new DeviceUnavailableError("device 'webgpu' is not available: this browser offers no WebGPU adapter (use 'wasm' or 'auto')");
-    return ['webgpu'];
+    if (!adapter) throw new DeviceUnavailableError("device 'webgpu' is not available: this browser offers no WebGPU adapter (use 'cpu' or 'auto')");
+    return { backends: ['webgpu'], adapter };
   }
-  return gpu ? ['webgpu', 'wasm'] : ['wasm'];
+  return adapter && !adapter.software ? { backends: ['webgpu', 'wasm'], adapter } : { backends: ['wasm'], adapter: null };
 }
 
-/** Create a session on the first backend that accepts the model. */
-export async function createWebSession(
-  bytes: Uint8Array,
-  device: WebDevice = 'auto',
-): Promise<{ session: OrtWeb.InferenceSession; ort: Ort; backend: WebBackend }> {
-  const errors: string[] = [];
-  for (const backend of await backendsFor(device)) {
-    const ort = await ortFor(backend);
-    try {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] });
-      return { session, ort, backend };
-    } catch (e) {
-      errors.push(`${backend}: ${ortMessage(e)}`);
-    }
+/** Create a session on one backend; WebGPU sessions are created between runs on the shared device. */
+export async function createBackendSession(bytes: Uint8Array, backend: WebBackend): Promise<{ session: OrtWeb.InferenceSession; ort: Ort }> {
+  const ort = await ortFor(backend);
+  const create = (): Promise<OrtWeb.InferenceSession> => ort.InferenceSession.create(bytes, sessionOptions(backend));
+  try {
+    return { session: await (backend === 'webgpu' ? WEBGPU_QUEUE.run(create) : create()), ort };
+  } catch (e) {
+    if (backend === 'webgpu' && isDeviceLost(e)) throw new DeviceLostError(`the WebGPU device was lost while loading the model: ${ortMessage(e)}`);
+    throw new ModelLoadError(`onnxruntime-web could not load the model on ${backend}: ${ortMessage(e)}`);
   }
-  throw new ModelLoadError(`onnxruntime-web could not load the model (${errors.join('; ')})`);
 }
+

@@ -20,13 +20,26 @@ import { optimizerState, type OptimizerSpec } from '../optim/index.js';
 import { buildStepGraphs, type StepGraphs } from '../train/step-graph.js';
 import { openStepRunner, StepRunner, type RuntimeTensor, type StepRuntime } from '../train/step-runner.js';
 import { dropoutMask, stepRng } from '../train/dropout.js';
-import { ortFor, type Ort, type WebBackend } from './ort.js';
+import { backendsFor, ortFor, sessionOptions, type Ort, type WebBackend, type WebDevice } from './ort.js';
+import { WEBGPU_QUEUE } from '../runtime/run-queue.js';
+import { DeviceUnavailableError } from '../runtime/errors.js';
 
+/**
+ * onnxruntime-web as a step runtime. On WebGPU, session creation, runs and release go through
+ * the realm's WebGPU queue, like the Predictor's, so training and inference never overlap on
+ * the shared device.
+ */
 export function webStepRuntime(ort: Ort, backend: WebBackend = 'wasm'): StepRuntime<OrtWeb.Tensor> {
+  const serial = <T>(f: () => Promise<T>): Promise<T> => (backend === 'webgpu' ? WEBGPU_QUEUE.run(f) : f());
   return {
     tensor: (type: 'float32' | 'int64' | 'int32', data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]) => new ort.Tensor(type, data, dims),
-    createSession: (bytes: Uint8Array) =>
-      ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] }),
+    createSession: async (bytes: Uint8Array) => {
+      const session = await serial(() => ort.InferenceSession.create(bytes, sessionOptions(backend)));
+      return {
+        run: (feeds: Record<string, OrtWeb.Tensor>) => serial(() => session.run(feeds)),
+        release: () => serial(() => session.release()),
+      };
+    },
   } as StepRuntime<OrtWeb.Tensor>;
 }
 
@@ -59,7 +72,8 @@ export interface BrowserTrainOptions {
   /** Evaluate on dev every this many steps (default: 4 times an epoch). */
   evalEvery?: number;
   seed?: number;
-  backend?: WebBackend;
+  /** Where the steps run, in the runtime's device vocabulary: 'cpu' (WASM, default), 'webgpu', or 'auto' (WebGPU on a hardware adapter, else WASM). */
+  device?: WebDevice;
   /**
    * Run the steps on this runtime instead of onnxruntime-web: the same loop, batches and masks
    * on another onnxruntime (the benchmark's Node baseline passes nodeStepRuntime()).
@@ -101,6 +115,8 @@ export interface BrowserTrainResult {
   /** Time to derive the training-step graph and to create the sessions. */
   buildMs: number;
   sessionMs: number;
+  /** The onnxruntime-web backend the steps ran on ('node' when a runtime was passed in). */
+  backend: WebBackend | 'node';
 }
 
 export const BROWSER_TRAIN_DEFAULTS = {
@@ -144,6 +160,22 @@ export function exportModel(config: ModelConfig, params: Map<string, Tensor>, vo
   return encodeModel(classifierModel({ ...config, gatesOutput: config.kind === 'highway' }, { params, vocab: vocab.toJSON() }));
 }
 
+/**
+ * Open on the first backend that starts ('auto' lists WebGPU, then WASM): a WebGPU adapter
+ * that fails to start falls back to the next. Throws the last backend's error.
+ */
+async function openOnFirst<T>(backends: WebBackend[], open: (b: WebBackend) => Promise<T>): Promise<{ session: T; backend: WebBackend }> {
+  let last: unknown = new DeviceUnavailableError('no backend to train on');
+  for (const b of backends) {
+    try {
+      return { session: await open(b), backend: b };
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
 /** One step's outcome, with the batch it ran on. */
 export interface TrainingStep {
   step: number;
@@ -177,6 +209,7 @@ export class Training {
     readonly stepsPerEpoch: number,
     readonly buildMs: number,
     readonly sessionMs: number,
+    readonly backend: WebBackend | 'node',
   ) {}
 
   static async open(opts: BrowserTrainOptions = {}): Promise<Training> {
@@ -200,11 +233,12 @@ export class Training {
     const buildMs = performance.now() - t;
     const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
     t = performance.now();
-    const session: StepRunner<RuntimeTensor> = opts.runtime
-      ? new StepRunner(await openStepRunner(opts.runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state))
-      : await WebTrainSession.create(graphs, params, state, opts.backend ? { backend: opts.backend } : {});
+    let backend: WebBackend | 'node' = 'node';
+    let session: StepRunner<RuntimeTensor>;
+    if (opts.runtime) session = new StepRunner(await openStepRunner(opts.runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state));
+    else ({ session, backend } = await openOnFirst((await backendsFor(opts.device ?? 'cpu')).backends, (b) => WebTrainSession.create(graphs, params, state, { backend: b })));
     const sessionMs = performance.now() - t;
-    return new Training(config, vocab, session, train, dev, settings, totalSteps, stepsPerEpoch, buildMs, sessionMs);
+    return new Training(config, vocab, session, train, dev, settings, totalSteps, stepsPerEpoch, buildMs, sessionMs, backend);
   }
 
   get done(): boolean {
@@ -318,5 +352,6 @@ export async function trainInBrowser(opts: BrowserTrainOptions = {}): Promise<Br
     stopped,
     buildMs: training.buildMs,
     sessionMs: training.sessionMs,
+    backend: training.backend,
   };
 }

@@ -108,6 +108,20 @@ describe('browser build in Chromium', () => {
     expect(inBrowser.map((p) => p.label)).toEqual(inNode.map((p) => p.label));
   }, 60_000);
 
+  it('answers 20 overlapping predict() calls on WASM, each as it would alone', async () => {
+    const r = await page.evaluate(async (texts) => {
+      const p = (globalThis as any).highway.predictor;
+      const calls = Array.from({ length: 20 }, (_, i) => [texts[i % texts.length], texts[(i * 7) % texts.length]]);
+      const together = await Promise.all(calls.map((t) => p.predict(t)));
+      const alone = [];
+      for (const t of calls) alone.push(await p.predict(t));
+      return { together: together.map((ps: Pred[]) => ps.map((x) => ({ probs: x.probs, label: x.label }))), alone: alone.map((ps: Pred[]) => ps.map((x) => ({ probs: x.probs, label: x.label }))) };
+    }, TEXTS);
+    expect(r.together).toHaveLength(20);
+    r.together.forEach((preds, i) => expect(maxDiff(preds, r.alone[i]!).probs).toBeLessThan(1e-6));
+    expect(problems.errors).toEqual([]);
+  }, 60_000);
+
   it(`trains in the browser: the loss falls, dev accuracy reaches ${100 * TRAIN_DEV_ACCURACY}%, and the downloaded model agrees with Node`, async () => {
     await page.click('#train-button');
     await page.waitForFunction("['done', 'error'].includes(document.body.dataset.trainState)", null, { timeout: 90_000 });
