@@ -1,5 +1,5 @@
 // The `highway-onnx` command.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEVICES, type Device } from '../runtime/device.js';
 import { reportAndExit, UsageError } from './errors.js';
 import { predictCommand } from './predict.js';
@@ -10,12 +10,15 @@ import { registerInteropCommands } from './interop.js';
 import { serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
 import { addOptimizerOptions, number, positiveInt } from './args.js';
+import { packageVersion } from './version.js';
+import { SETUP_TARGETS, setupProvider, type SetupTarget } from './setup.js';
 
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
 
 export function makeProgram(): Command {
   const program = new Command('highway-onnx')
     .description('Build, train and deploy Highway BiLSTM text classifiers through ONNX')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--verbose', 'print stack traces on errors')
     // Usage errors reach runCli as CommanderErrors and leave as one line, like every other error.
     .exitOverride()
@@ -118,6 +121,14 @@ export function makeProgram(): Command {
     });
   // end serve + inspect
 
+  program
+    .command('setup')
+    .description("install an optional onnxruntime-node execution provider: 'cuda' (CUDA 12; downloads from api.nuget.org)")
+    .addArgument(new Argument('<provider>', 'provider to install').choices(Object.keys(SETUP_TARGETS)))
+    .action(async (provider: SetupTarget) => {
+      await setupProvider(provider);
+    });
+
   // import-torch, export-torch, import-onnx, finetune (interchange: src/cli/interop.ts)
   registerInteropCommands(program);
 
@@ -139,6 +150,12 @@ const nonNegativeNumber = (v: string): number => {
 export async function runCli(argv: string[]): Promise<void> {
   const program = makeProgram();
   try {
+    // An unknown command is an error even with --help (commander would print the top-level
+    // help and exit 0). The only top-level options take no value, so the first word is it.
+    const word = argv.slice(2).find((a) => !a.startsWith('-'));
+    if (word !== undefined && word !== 'help' && !program.commands.some((c) => c.name() === word || c.aliases().includes(word))) {
+      throw new UsageError(`unknown command '${word}' (see 'highway-onnx --help')`);
+    }
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
