@@ -11,6 +11,8 @@ import { serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
 import { addOptimizerOptions, number, positiveInt } from './args.js';
 import { packageVersion } from './version.js';
+import { exportCommand, type ExportArgs } from './export.js';
+import { EXPORT_DTYPES } from '../onnx/quantize.js';
 import { SETUP_TARGETS, setupProvider, type SetupTarget } from './setup.js';
 
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
@@ -123,6 +125,17 @@ export function makeProgram(): Command {
       await inspectCommand(path, o);
     });
   // end serve + inspect
+
+  program
+    .command('export')
+    .description('write the model with smaller stored weights (fp16, or int8 embedding rows); standard ai.onnx ops, loads wherever the original does')
+    .requiredOption('-m, --model <file>', 'model .onnx file')
+    .requiredOption('--out <file>', 'output .onnx file')
+    .addOption(new Option('--dtype <dtype>', 'weight storage').choices([...EXPORT_DTYPES]).makeOptionMandatory())
+    .addOption(new Option('--weights <dtype>', 'with --dtype int8: the other weights (LSTM, dense)').choices(['fp16', 'fp32']).default('fp16'))
+    .action(async (o: ExportArgs) => {
+      await exportCommand(o);
+    });
 
   program
     .command('setup')

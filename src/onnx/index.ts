@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './tensor.js';
 export * from './metadata.js';
 export * from './checker.js';
+export * from './quantize.js';
