@@ -19,8 +19,9 @@ const o = new Command('bench-dtypes')
   .requiredOption('--model <file>', 'trained model .onnx (float32)')
   .option('--data <dir>', 'data directory whose test split is scored and timed', '../shared/data/sst')
   .option('--rounds <n>', 'timed passes over the test split per dtype and runtime', (v) => Number(v), 5)
+  .option('--browser', 'also time loadModel in headless Chromium (fetch, vetting, WASM session, test run)')
   .parse(process.argv)
-  .opts<{ model: string; data: string; rounds: number }>();
+  .opts<{ model: string; data: string; rounds: number; browser?: boolean }>();
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.logLevel = 'error';
@@ -61,15 +62,44 @@ for (let r = 0; r < o.rounds; r++) {
     row.wasmTimes.push(performance.now() - t);
   }
 }
+// Browser load: the demo build served over loopback; loadModel(url) per dtype, interleaved rounds.
+const browserMs = new Map<ExportDType, number[]>();
+if (o.browser) {
+  const { startHarness } = await import('./web-harness.js');
+  const routes: Record<string, Uint8Array> = { '/models/manifest.json': new TextEncoder().encode('{"default":null}') };
+  for (const r of rows) routes[`/models/m.${r.dtype}.onnx`] = r.dtype === 'fp32' ? new Uint8Array(original) : encodeModel(quantizeModel(decodeModel(original), r.dtype));
+  const h = await startHarness(routes);
+  try {
+    const page = await h.browser.newPage();
+    await page.goto(`${h.server.url}?autotrain=0`);
+    await page.waitForFunction('globalThis.highway && globalThis.highway.loadModel', null, { timeout: 60_000 });
+    for (let round = 0; round < 3; round++) {
+      for (const r of rows) {
+        const ms = await page.evaluate(async (url) => {
+          const t = performance.now();
+          const m = await (globalThis as any).highway.loadModel(url, { device: 'wasm' });
+          const elapsed = performance.now() - t;
+          await m.session.release();
+          return elapsed;
+        }, `models/m.${r.dtype}.onnx`);
+        browserMs.set(r.dtype, [...(browserMs.get(r.dtype) ?? []), ms]);
+      }
+    }
+  } finally {
+    await h.close();
+  }
+}
+
 const fp32 = rows[0]!;
 const rate = (times: number[]): number => texts.length / (median(times) / 1000);
 console.log(
   markdownTable(
-    ['weights', 'file size', 'load (Node)', `test accuracy (${texts.length})`, 'vs fp32', 'CPU sent/s', 'WASM sent/s'],
+    ['weights', 'file size', 'load (Node)', ...(o.browser ? ['load (Chromium, WASM)'] : []), `test accuracy (${texts.length})`, 'vs fp32', 'CPU sent/s', 'WASM sent/s'],
     rows.map((r) => [
       r.dtype,
       `${(r.bytes / 1e6).toFixed(2)} MB (${((100 * r.bytes) / fp32.bytes).toFixed(0)}%)`,
       `${r.loadMs.toFixed(0)} ms`,
+      ...(o.browser ? [`${median(browserMs.get(r.dtype)!).toFixed(0)} ms`] : []),
       `${(100 * r.accuracy).toFixed(2)}%`,
       `${(100 * (r.accuracy - fp32.accuracy)).toFixed(2)} points`,
       `${rate(r.cpuTimes).toFixed(0)} (${(rate(r.cpuTimes) / rate(fp32.cpuTimes)).toFixed(2)}×)`,
