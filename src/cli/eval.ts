@@ -10,6 +10,7 @@ import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
 import { readDataset } from '../data/files.js';
 import { UsageError } from './errors.js';
 
+/** `eval` options, as commander parses them (`--data` or `--file`, one of them). */
 export interface EvalArgs {
   model: string;
   data?: string;
@@ -43,6 +44,11 @@ async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: str
   return { set: { examples: split.examples, labels: split.labelKind === 'string' ? split.labels : [] }, source: file };
 }
 
+/**
+ * Scores the model on the chosen set and prints the report (tables, or JSON with --json).
+ * Throws UsageError (E_USAGE) for neither/both of --data and --file or an unreadable file,
+ * DataMissingError for an incomplete data directory, and the loader's typed errors.
+ */
 export async function evalCommand(a: EvalArgs): Promise<EvalReport> {
   const { set, source } = await labelledSet(a);
   const predictor = await loadModel(a.model, { device: a.device, maxBatch: a.batch });

@@ -5,6 +5,7 @@ import { quantizeModel, type ExportDType } from '../onnx/quantize.js';
 import { vetClassifierModel } from '../runtime/validate.js';
 import { UsageError } from './errors.js';
 
+/** `export` options: input model, output path, storage dtype, and (int8) how the other weights are stored. */
 export interface ExportArgs {
   model: string;
   out: string;

@@ -17,6 +17,7 @@ export class SetupError extends CodedError {
 
 /** What `setup` can install: name → the onnxruntime-node install flag. */
 export const SETUP_TARGETS = { cuda: 'cuda12' } as const;
+/** A provider name `setup` accepts ('cuda'). */
 export type SetupTarget = keyof typeof SETUP_TARGETS;
 
 /** The onnxruntime-node package folder this copy of highway-onnx loads. */

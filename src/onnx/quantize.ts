@@ -17,6 +17,7 @@ import { tensorFromProto } from './tensor.js';
 
 /** Storage precision of an exported model's weights. */
 export type ExportDType = 'fp32' | 'fp16' | 'int8';
+/** Every ExportDType, in the order the CLI lists them. */
 export const EXPORT_DTYPES: readonly ExportDType[] = ['fp32', 'fp16', 'int8'];
 
 /** A model the quantizer cannot convert (code E_QUANTIZE). */

@@ -12,7 +12,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { f32ToF16, quantizeModel, quantizeRowsInt8 } from '../../src/onnx/quantize.js';
 import { decodeModel, encodeModel, toNumber, type ModelProto, type TensorProto } from '../../src/onnx/proto.js';
 import { tensorFromProto } from '../../src/onnx/tensor.js';
-import { f16ToF32 } from '../../src/interop/types.js';
 import { loadModel } from '../../src/runtime/node.js';
 import * as ortWeb from 'onnxruntime-web';
 import { modelInfoFromBytes } from '../../src/web/index.js';
@@ -33,6 +32,18 @@ const vocab = Vocabulary.build(TEXTS.map(tokenize));
 const config = resolveConfig({ layers: 2, vocabSize: vocab.size, embedDim: 80, hidden: 8, seed: 3 });
 const fp32 = classifierModel(config, { params: initParams(config), vocab: vocab.toJSON() });
 const fp32Bytes = encodeModel(fp32);
+
+/** IEEE half bit patterns → numbers, written out here from the format's definition. */
+function f16ToF32(bits: Uint16Array): Float32Array {
+  return Float32Array.from(bits, (h) => {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    if (exp === 0) return sign * mant * 2 ** -24;
+    if (exp === 31) return mant ? NaN : sign * Infinity;
+    return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  });
+}
 
 /** The float32 model with each weight replaced by what `converted` stores for it, widened in TypeScript. */
 function referenceFor(converted: ModelProto): Uint8Array {
