@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CodedError } from '../errors.js';
-import { availableNodeBackends } from '../runtime/node-backends.js';
 
 /** `setup` failed: the provider could not be installed (code E_SETUP). */
 export class SetupError extends CodedError {
@@ -58,9 +57,4 @@ export async function setupProvider(target: SetupTarget, log: (line: string) => 
   if (!backends.includes(target)) throw new SetupError(`the installer finished but onnxruntime-node still lacks the ${target} provider (available: ${backends.join(', ')})`);
   log(`available execution providers: ${backends.join(', ')}`);
   return backends;
-}
-
-/** Providers this process's onnxruntime-node can use now (for `setup --list`). */
-export function listProviders(): string[] {
-  return availableNodeBackends();
 }
