@@ -1,7 +1,7 @@
 // Load a highway-onnx model and score texts in Node.
 //   npx tsx examples/node-inference.ts [model.onnx] [texts...]
 // With no model given it uses runs/default/model.onnx (written by `npm start`).
-import { loadModel } from '../src/index.js';
+import { loadModel } from 'highway-onnx';
 
 export async function main(args: string[]): Promise<string[]> {
   const [modelPath = 'runs/default/model.onnx', ...texts] = args;

@@ -1,8 +1,10 @@
-// npm run build-graph [-- flags]: see src/models/build-graph.ts.
+// npm run build-graph [-- flags]: see src/models/build-graph.ts. With no flags, the graph set
+// (graphs/*.json → graphs/*.onnx), as the depth experiment expects.
 import { CommanderError } from 'commander';
 import { buildGraphMain } from '../src/models/build-graph.js';
 
-buildGraphMain(process.argv.slice(2)).catch((e: unknown) => {
+const args = process.argv.slice(2);
+buildGraphMain(args.length === 0 ? ['--set'] : args).catch((e: unknown) => {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode; // commander has printed the message (or the help)
     return;

@@ -137,7 +137,11 @@ export function webViteConfig(): UserConfig {
     worker: { format: 'es' },
     // onnxruntime-web's "extern wasm" builds: the runtime glue (.mjs) and .wasm are fetched from
     // env.wasm.wasmPaths (the page sets it to ort/), not embedded, nor re-emitted by the bundler.
-    resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'] },
+    // The demo imports the package by name, as a user's app does; here it is the source.
+    resolve: {
+      conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'],
+      alias: { 'highway-onnx/web': join(PROJECT_ROOT, 'src/web/index.ts') },
+    },
     // Pre-bundling would move its module away from where it expects to be.
     optimizeDeps: { exclude: ['onnxruntime-web'] },
     server: { headers: { ...ISOLATION_HEADERS }, port: 5173 },

@@ -1,6 +1,6 @@
 // Benchmark worker: a Training opened on request, stepped n steps at a time and timed here,
 // so the page's round trips stay out of the measurement (scripts/bench/browser.ts).
-import { configureWasm, timeSteps, Training, type BrowserTrainOptions, type WasmSettings } from '../../src/web/index.js';
+import { configureWasm, timeSteps, Training, type BrowserTrainOptions, type WasmSettings } from 'highway-onnx/web';
 
 type Request = { type: 'open'; options: Omit<BrowserTrainOptions, 'runtime' | 'onProgress' | 'shouldStop'>; wasm: WasmSettings } | { type: 'steps'; n: number } | { type: 'close' };
 

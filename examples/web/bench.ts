@@ -1,7 +1,7 @@
 // Harness page for scripts/bench/browser.ts: the browser entry's API on `window.highwayBench`,
 // timing loops that run inside the page (no round trip per call), and a training worker
 // that is stepped on request.
-import * as web from '../../src/web/index.js';
+import * as web from 'highway-onnx/web';
 
 const wasmPaths = new URL('ort/', document.baseURI).href;
 web.configureWasm({ wasmPaths });

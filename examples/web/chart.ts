@@ -1,6 +1,6 @@
 // The live training chart on a canvas: smoothed training loss (left axis), smoothed training
 // accuracy and dev accuracy (right axis, 0–100%), against steps.
-import type { TrainProgress } from '../../src/web/index.js';
+import type { TrainProgress } from 'highway-onnx/web';
 
 const COLOURS = { loss: '#d6336c', train: '#74c0fc', dev: '#1c4ed8', grid: '#e5e7eb', text: '#4b5563' };
 

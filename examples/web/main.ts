@@ -1,7 +1,7 @@
 // The demo page: load a model (the default one from `npm start`, a URL or a file), classify
 // text with a transform-gate heatmap, train a small model here in a worker and use it.
-import { configureWasm, loadModel, ortFor, type BrowserTrainResult, type Prediction, type WebDevice, type WebPredictor } from '../../src/web/index.js';
-import { trainInWorker, type TrainingRun, type WorkerTrainOptions } from '../../src/web/worker.js';
+import { configureWasm, loadModel, ortFor, type BrowserTrainResult, type Prediction, type WebDevice, type WebPredictor } from 'highway-onnx/web';
+import { trainInWorker, type TrainingRun, type WorkerTrainOptions } from 'highway-onnx/web';
 import { renderHeatmap } from './heatmap.js';
 import { TrainChart } from './chart.js';
 

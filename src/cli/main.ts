@@ -1,5 +1,5 @@
 // The `highway-onnx` command.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEVICES, type Device } from '../runtime/device.js';
 import { setRuntimeVerbose } from '../runtime/log.js';
 import { reportAndExit, UsageError } from './errors.js';
@@ -11,12 +11,17 @@ import { registerInteropCommands } from './interop.js';
 import { serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
 import { addOptimizerOptions, number, positiveInt } from './args.js';
+import { packageVersion } from './version.js';
+import { exportCommand, type ExportArgs } from './export.js';
+import { EXPORT_DTYPES } from '../onnx/quantize.js';
+import { SETUP_TARGETS, setupProvider, type SetupTarget } from './setup.js';
 
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
 
 export function makeProgram(): Command {
   const program = new Command('highway-onnx')
     .description('Build, train and deploy Highway BiLSTM text classifiers through ONNX')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--verbose', "print stack traces on errors, onnxruntime's warnings and the GPU driver log")
     // Usage errors reach runCli as CommanderErrors and leave as one line, like every other error.
     .exitOverride()
@@ -70,13 +75,16 @@ export function makeProgram(): Command {
 
   program
     .command('eval')
-    .description('accuracy of a model on a labelled file (SST, TSV, CSV or JSONL)')
+    .description('loss, accuracy, per-class precision/recall/F1, macro-F1 and confusion matrix on a data directory split or a labelled file')
     .requiredOption('-m, --model <file>', 'model .onnx file')
-    .requiredOption('--file <path>', 'labelled file')
+    .option('--data <dir>', 'data directory, as for train (SST train/dev/test.txt, or .tsv/.csv/.jsonl splits)')
+    .addOption(new Option('--split <name>', 'split of --data to score').choices(['train', 'dev', 'test']).default('test'))
+    .option('--file <path>', 'one labelled file instead of --data')
     .addOption(new Option('--format <fmt>', 'file format (default: from the extension)').choices(['sst', 'tsv', 'csv', 'jsonl']))
     .option('--five-class', 'SST 5-class labels')
     .addOption(deviceOption())
     .option('--batch <n>', 'batch size', positiveInt, 64)
+    .option('--json', 'print the report as JSON')
     .action(async (o: EvalArgs) => {
       await evalCommand(o);
     });
@@ -124,6 +132,25 @@ export function makeProgram(): Command {
     });
   // end serve + inspect
 
+  program
+    .command('export')
+    .description('write the model with smaller stored weights (fp16, or int8 embedding rows); standard ai.onnx ops, loads wherever the original does')
+    .requiredOption('-m, --model <file>', 'model .onnx file')
+    .requiredOption('--out <file>', 'output .onnx file')
+    .addOption(new Option('--dtype <dtype>', 'weight storage').choices([...EXPORT_DTYPES]).makeOptionMandatory())
+    .addOption(new Option('--weights <dtype>', 'with --dtype int8: the other weights (LSTM, dense)').choices(['fp16', 'fp32']).default('fp16'))
+    .action(async (o: ExportArgs) => {
+      await exportCommand(o);
+    });
+
+  program
+    .command('setup')
+    .description("install an optional onnxruntime-node execution provider: 'cuda' (CUDA 12; downloads from api.nuget.org)")
+    .addArgument(new Argument('<provider>', 'provider to install').choices(Object.keys(SETUP_TARGETS)))
+    .action(async (provider: SetupTarget) => {
+      await setupProvider(provider);
+    });
+
   // import-torch, export-torch, import-onnx, finetune (interchange: src/cli/interop.ts)
   registerInteropCommands(program);
 
@@ -146,6 +173,12 @@ export async function runCli(argv: string[]): Promise<void> {
   const program = makeProgram();
   setRuntimeVerbose(argv.includes('--verbose'));
   try {
+    // An unknown command is an error even with --help (commander would print the top-level
+    // help and exit 0). The only top-level options take no value, so the first word is it.
+    const word = argv.slice(2).find((a) => !a.startsWith('-'));
+    if (word !== undefined && word !== 'help' && !program.commands.some((c) => c.name() === word || c.aliases().includes(word))) {
+      throw new UsageError(`unknown command '${word}' (see 'highway-onnx --help')`);
+    }
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -110,13 +110,14 @@ interface Flags {
   opset: number;
   seed?: number;
   out?: string;
+  set?: boolean;
   dir?: string;
   vocab: string;
 }
 
 function command(): Command {
   return new Command('build-graph')
-    .description('Write classifier graphs (.onnx, initial weights from the seed). With no model flags: every graphs/*.json → graphs/<name>.onnx.')
+    .description('Write classifier graphs (.onnx, initial weights from the seed) into the working directory. With no flags: one default model, ./hbilstm-2.onnx. --set: the whole graph set, graphs/*.json → ./graphs/<name>.onnx.')
     .option('--config <json>', 'config file (JSON), or inline JSON starting with {')
     .option('--layers <n>', 'number of (highway) BiLSTM layers', int('--layers'))
     .option('--plain', 'plain stacked BiLSTM baseline (no gate)')
@@ -130,14 +131,17 @@ function command(): Command {
     .option('--seed <n>', 'parameter-init seed', int('--seed'))
     .option('--out <path>', 'output .onnx (single model)')
     .option('--vocab <file|builtin|none>', 'vocabulary written into the model (padded with [unusedN] to --vocab-size)', 'builtin')
-    .option('--dir <dir>', 'graph-set folder for the no-flag mode (default: the package graphs/)')
+    .option('--set', "build every config of the graph set (the package's graphs/*.json, or --dir) into ./graphs/ (or --dir)")
+    .option('--dir <dir>', 'graph-set folder holding <name>.json configs; the .onnx files are written beside them (implies --set)')
     .allowExcessArguments(false)
     .exitOverride();
 }
 
 /**
- * `build-graph [flags]`; argv holds only the user's arguments (no node/script path).
- * Prints one line per file written and returns what it wrote.
+ * `build-graph [flags]`; argv holds only the user's arguments (no node/script path). With no
+ * flags it writes one model with the default config to ./hbilstm-2.onnx; `--set` writes the
+ * graph set. Prints one line per file written and returns what it wrote; throws ConfigError
+ * (E_CONFIG) for a bad config and CommanderError for bad flags.
  */
 export async function buildGraphMain(argv: string[], opts: { log?: (line: string) => void } = {}): Promise<BuiltGraph[]> {
   const log = opts.log ?? ((line: string) => console.log(line));
@@ -151,11 +155,15 @@ export async function buildGraphMain(argv: string[], opts: { log?: (line: string
     built.push(b);
     log(`${relative(process.cwd(), b.path) || b.path}  ${formatBytes(b.bytes)}  ${b.params.toLocaleString('en-US')} params`);
   };
-  if (modelFlags.every((v) => v === undefined)) {
+  if (f.set || f.dir !== undefined) {
+    if (modelFlags.some((v) => v !== undefined)) throw new ConfigError('--set/--dir builds the graph set from its configs: it takes no model flags (--layers, --out, …)');
+    // Configs come with the package; outputs go to the working directory (never into
+    // node_modules), unless --dir names a folder holding both.
     const dir = f.dir ?? defaultGraphsDir();
+    const outDir = f.dir ?? resolve('graphs');
     const set = graphConfigs(dir);
     if (set.length === 0) throw new ConfigError(`no *.json configs in ${dir}`);
-    for (const { name, config } of set) report(buildGraphFile(config, join(dir, `${name}.onnx`), f.opset, vocab));
+    for (const { name, config } of set) report(buildGraphFile(config, join(outDir, `${name}.onnx`), f.opset, vocab));
     return built;
   }
   const base: Partial<ModelConfig> = f.config === undefined ? {} : f.config.trim().startsWith('{') ? parseConfigJson(f.config, '(inline)') : readConfigFile(f.config);

@@ -16,6 +16,9 @@ export class ModelGraphError extends CodedError {
 }
 
 const FLOAT = 1;
+const INT8 = 3;
+const FLOAT16 = 10;
+const TYPE_NAMES: Readonly<Record<number, string>> = { [FLOAT]: 'float32', [INT8]: 'int8', [FLOAT16]: 'float16' };
 
 function attr(n: NodeProto, name: string): AttributeProto | undefined {
   return (n.attribute ?? []).find((a) => a.name === name);
@@ -57,10 +60,20 @@ export function verifyClassifierGraph(model: ModelProto, config: ModelConfig): G
   }
   const specs = paramSpecs(config);
   for (const s of specs) {
-    const t = inits.get(s.name);
+    // A parameter is a float32 initializer, or one stored smaller by `export --dtype`
+    // (onnx/quantize.ts) and widened by one node into the parameter's name:
+    // `<name>.fp16` (float16) → Cast(to=FLOAT), or `<name>.int8` (int8) → DequantizeLinear.
+    const widen = producer.get(s.name);
+    const storedName = !widen ? s.name
+      : widen.opType === 'Cast' && attr(widen, 'to')?.i !== undefined && toNumber(attr(widen, 'to')!.i!) === FLOAT && widen.input?.[0] === `${s.name}.fp16` ? `${s.name}.fp16`
+      : widen.opType === 'DequantizeLinear' && widen.input?.[0] === `${s.name}.int8` ? `${s.name}.int8`
+      : null;
+    if (storedName === null) fail(`parameter '${s.name}' is computed by a ${widen!.opType} node, expected an initializer (or its fp16/int8 form)`);
+    const t = inits.get(storedName!);
     if (!t) fail(`it has no parameter '${s.name}' (float32 [${s.dims}])`);
     const dims = (t!.dims ?? []).map((d) => toNumber(d));
-    if (t!.dataType !== FLOAT || dims.join() !== s.dims.join()) fail(`parameter '${s.name}' is data type ${t!.dataType} [${dims}], the config needs float32 [${s.dims}]`);
+    const type = storedName!.endsWith('.fp16') ? FLOAT16 : storedName!.endsWith('.int8') ? INT8 : FLOAT;
+    if (t!.dataType !== type || dims.join() !== s.dims.join()) fail(`parameter '${storedName}' is data type ${t!.dataType} [${dims}], the config needs ${TYPE_NAMES[type]} [${s.dims}]`);
     if (!consumers.has(s.name)) fail(`parameter '${s.name}' is not used by any node`);
   }
   if (!consumers.get('embedding.weight')!.some((n) => n.opType === 'Gather' && n.input?.[0] === 'embedding.weight')) {

@@ -3,7 +3,7 @@
 // key); onnxruntime, handed the model as bytes, resolves such a name against the process's
 // working directory, so a crafted model could read any file there and leak it through its
 // outputs. We never hand onnxruntime such a model: it is refused when decoded.
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto } from './messages.js';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto } from './proto-types.generated.js';
 import { printable } from '../printable.js';
 import { ExternalDataError } from './errors.js';
 

@@ -5,3 +5,4 @@ export * from './metadata.js';
 export * from './checker.js';
 export * from './external.js';
 export * from './digest.js';
+export * from './quantize.js';

@@ -1,9 +1,16 @@
-// Encode/decode ONNX protobuf messages through the generated onnx-proto bindings (messages.ts).
+// Encode/decode ONNX protobuf messages through the generated onnx-proto bindings.
+// onnx-proto is CommonJS; the default import gives its `onnx` namespace.
+// Public types come from proto-types.generated.ts, never from onnx-proto: its declarations need
+// protobufjs 6's global `Long`, which breaks a consumer's strict (skipLibCheck: false) build.
+import onnxProto from 'onnx-proto';
 import { OnnxFormatError } from './errors.js';
 import { assertSelfContained } from './external.js';
-import { onnx, type ModelProto, type TensorProto } from './messages.js';
+import type { ModelProto, TensorProto } from './proto-types.generated.js';
 
-export { onnx, AttributeType, TensorDataType, type ModelProto, type GraphProto, type NodeProto, type TensorProto, type AttributeProto, type ValueInfoProto } from './messages.js';
+export * from './proto-types.generated.js';
+
+/** onnx-proto's generated codecs; internal (its types are not part of the public API). */
+const onnx = onnxProto.onnx;
 
 export interface DecodeOptions {
   /**
@@ -22,9 +29,9 @@ export interface DecodeOptions {
  */
 export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): ModelProto {
   if (bytes.length === 0) throw new OnnxFormatError('empty file: expected a serialized ONNX ModelProto, found 0 bytes');
-  let model: InstanceType<typeof onnx.ModelProto>;
+  let model: ModelProto;
   try {
-    model = onnx.ModelProto.decode(bytes);
+    model = onnx.ModelProto.decode(bytes) as ModelProto;
   } catch (e) {
     throw new OnnxFormatError(`not a valid ONNX model (protobuf decoding failed after reading ${bytes.length} bytes: ${(e as Error).message})`);
   }
@@ -42,7 +49,7 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): ModelP
  * encode throw; objects that already hold the wire types (what toModel and tensorToProto build)
  * pass verify and are encoded as they are. Others (enum names, base64 strings) still convert.
  */
-function asMessage<M>(type: { verify(o: Record<string, unknown>): string | null; fromObject(o: Record<string, unknown>): M }, obj: object): M {
+function asMessage<M>(type: { verify(o: { [k: string]: unknown }): string | null; fromObject(o: { [k: string]: unknown }): M }, obj: object): M {
   const o = obj as Record<string, unknown>;
   return type.verify(o) === null ? (obj as M) : type.fromObject(o);
 }
@@ -58,7 +65,7 @@ export function encodeModel(model: ModelProto): Uint8Array {
 
 export function decodeTensor(bytes: Uint8Array): TensorProto {
   try {
-    return onnx.TensorProto.decode(bytes);
+    return onnx.TensorProto.decode(bytes) as TensorProto;
   } catch (e) {
     throw new OnnxFormatError(`not a valid ONNX TensorProto: ${(e as Error).message}`);
   }

@@ -31,7 +31,7 @@ export function executionProviders(device: Device, available: readonly string[],
     return ['cpu'];
   }
   if (!available.includes(device)) {
-    const hint = device === 'cuda' ? " (run 'npm run setup:cuda' on a machine with CUDA 12 and network)" : '';
+    const hint = device === 'cuda' ? " (run 'npx highway-onnx setup cuda' on a machine with CUDA 12 and network)" : '';
     throw new DeviceUnavailableError(
       `device '${device}' is not available in this onnxruntime build; available: ${available.join(', ') || 'none'}${hint}`,
     );

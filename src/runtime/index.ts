@@ -9,3 +9,5 @@ export * from './adapter.js';
 export * from './run-queue.js';
 export { setRuntimeVerbose, runtimeVerbose } from './log.js';
 export { probeNodeWebgpu, vulkanDrivers, expectedNodeAdapter, type WebgpuProbe, type VulkanDriver } from './node-webgpu.js';
+export * from './metrics.js';
+export * from './evaluate.js';

@@ -23,7 +23,15 @@ export interface NonFinite {
 }
 
 const FLOAT = 1;
+const INT8 = 3;
+const FLOAT16 = 10;
 const DOUBLE = 11;
+
+/** float16 bit patterns whose exponent is all ones (NaN or ±Infinity) read as such; the rest as 0 (only finiteness matters here). */
+function halfSpecials(raw: Uint8Array): number[] {
+  const bits = new Uint16Array(new Uint8Array(raw).buffer);
+  return Array.from(bits, (h) => ((h & 0x7c00) !== 0x7c00 ? 0 : h & 0x3ff ? NaN : h & 0x8000 ? -Infinity : Infinity));
+}
 
 /** The float values of an initializer, or null for other types and external data. */
 function floatValues(t: TensorProto): Float32Array | Float64Array | number[] | null {
@@ -43,6 +51,7 @@ function floatValues(t: TensorProto): Float32Array | Float64Array | number[] | n
     }
     return t.doubleData ?? [];
   }
+  if (t.dataType === FLOAT16 && raw && raw.length > 0 && raw.length % 2 === 0) return halfSpecials(raw);
   return null;
 }
 
@@ -89,15 +98,24 @@ export function describeNonFinite(f: NonFinite): string {
  */
 export function checkClassifierWeights(model: ModelProto, config: ModelConfig): void {
   const inits = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  // A weight is float32 under its own name, or stored smaller by `export --dtype` (see
+  // src/onnx/quantize.ts) as `<name>.fp16` (float16) or `<name>.int8` (int8), same shape.
+  const stored = (name: string): { t: TensorProto; type: number } | undefined => {
+    for (const [suffix, type] of [['', FLOAT], ['.fp16', FLOAT16], ['.int8', INT8]] as const) {
+      const t = inits.get(name + suffix);
+      if (t) return { t, type };
+    }
+    return undefined;
+  };
   const specs = paramSpecs(config);
   const where = `the config (${config.kind}, ${config.layers} layer(s), vocabSize ${config.vocabSize}, embedDim ${config.embedDim}, hidden ${config.hidden}, ${config.classes} classes)`;
   for (const s of specs) {
-    const t = inits.get(s.name);
-    if (!t) throw new ModelWeightsError(`weight '${s.name}' is missing: ${where} needs float32 [${s.dims}]`);
-    const dims = (t.dims ?? []).map((d) => toNumber(d));
-    if (t.dataType !== FLOAT || dims.join() !== s.dims.join()) {
-      const type = t.dataType === FLOAT ? 'float32' : `data type ${t.dataType}`;
-      throw new ModelWeightsError(`weight '${s.name}' is ${type} [${dims}]; ${where} needs float32 [${s.dims}]`);
+    const w = stored(s.name);
+    if (!w) throw new ModelWeightsError(`weight '${s.name}' is missing: ${where} needs float32 [${s.dims}]`);
+    const dims = (w.t.dims ?? []).map((d) => toNumber(d));
+    if (w.t.dataType !== w.type || dims.join() !== s.dims.join()) {
+      const type = w.t.dataType === FLOAT ? 'float32' : `data type ${w.t.dataType}`;
+      throw new ModelWeightsError(`weight '${w.t.name}' is ${type} [${dims}]; ${where} needs float32 [${s.dims}]`);
     }
   }
 }
@@ -135,7 +153,7 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
   }
   // NaN is never meaningful; ±Infinity can be (a masking constant), except in a trained weight.
   const params = new Set(paramSpecs(meta.config).map((s) => s.name));
-  const bad = nonFiniteInitializers(model).filter((f) => f.nan > 0 || params.has(f.name));
+  const bad = nonFiniteInitializers(model).filter((f) => f.nan > 0 || params.has(f.name.replace(/\.fp16$/, '')));
   if (bad.length > 0) {
     const more = bad.length > 1 ? `; ${bad.length - 1} more weight tensor(s) too` : '';
     throw new ModelWeightsError(

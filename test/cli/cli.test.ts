@@ -167,7 +167,7 @@ describe('failures are one line with a code and a non-zero exit', () => {
     ['truncated model', ['predict', '-m', join(dir, 'truncated.onnx'), 'x'], 1, /^highway-onnx: \[E_ONNX_FORMAT\] not a valid ONNX model \(protobuf decoding failed after reading 1000 bytes/],
     ['NaN weights (predict)', ['predict', '-m', nanModel, 'x'], 1, /^highway-onnx: \[E_MODEL_WEIGHTS\] the model's weights are not finite: weight 'layer2\.bilstm\.W' \[2,12,6\] holds 1 NaN value\(s\) \(first at flat index 3\)/],
     ['NaN weights (serve refuses to start)', ['serve', '-m', nanModel, '--port', '0'], 1, /^highway-onnx: \[E_MODEL_WEIGHTS\] the model's weights are not finite/],
-    ['predict --device cuda', ['predict', '-m', model, '--device', 'cuda', 'x'], 1, /^highway-onnx: \[E_DEVICE_UNAVAILABLE\] device 'cuda' is not available in this onnxruntime build; available: cpu.*npm run setup:cuda/],
+    ['predict --device cuda', ['predict', '-m', model, '--device', 'cuda', 'x'], 1, /^highway-onnx: \[E_DEVICE_UNAVAILABLE\] device 'cuda' is not available in this onnxruntime build; available: cpu.*npx highway-onnx setup cuda/],
     ['serve --device cuda', ['serve', '-m', model, '--device', 'cuda', '--port', '0'], 1, /^highway-onnx: \[E_DEVICE_UNAVAILABLE\] device 'cuda'/],
     ['eval --device cuda', ['eval', '-m', model, '--file', join(dir, 'labels.txt'), '--device', 'cuda'], 1, /^highway-onnx: \[E_DEVICE_UNAVAILABLE\] device 'cuda'/],
     ['missing option', ['predict'], 2, /^highway-onnx: \[E_USAGE\] required option '-m, --model <file>' not specified \(see 'highway-onnx predict --help'\)$/],

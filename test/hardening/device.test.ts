@@ -52,12 +52,12 @@ describe('device choice (CUDA logic, no GPU needed)', () => {
     expect(cpuOnly.calls).toEqual([{ providers: ['cpu'] }]);
   });
 
-  it('cuda not installed: DeviceUnavailableError with the setup:cuda hint, before onnxruntime is asked', async () => {
+  it('cuda not installed: DeviceUnavailableError with the setup-cuda hint, before onnxruntime is asked', async () => {
     const f = fake(['cpu', 'webgpu'], () => null);
     const e = await failure(openNodeSession(bytes, { device: 'cuda' }, f.backend));
     expect(e).toBeInstanceOf(DeviceUnavailableError);
     expect(e.code).toBe('E_DEVICE_UNAVAILABLE');
-    expect(e.message).toBe("device 'cuda' is not available in this onnxruntime build; available: cpu, webgpu (run 'npm run setup:cuda' on a machine with CUDA 12 and network)");
+    expect(e.message).toBe("device 'cuda' is not available in this onnxruntime build; available: cpu, webgpu (run 'npx highway-onnx setup cuda' on a machine with CUDA 12 and network)");
     expect(f.calls).toEqual([]);
   });
 
@@ -92,7 +92,7 @@ describe('device choice (CUDA logic, no GPU needed)', () => {
     expect(['cpu', 'cuda']).toContain(auto.provider);
     await auto.release();
     if (!ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled)) {
-      await expect(loadModel(modelBytes, { device: 'cuda' })).rejects.toThrow(/setup:cuda/);
+      await expect(loadModel(modelBytes, { device: 'cuda' })).rejects.toThrow(/npx highway-onnx setup cuda/);
     }
     // A missing adapter is a failure here: CI provides SwiftShader's (vitest.config.ts).
     const gpu = await loadModel(modelBytes, { device: 'webgpu' });

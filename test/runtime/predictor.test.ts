@@ -80,7 +80,7 @@ describe('execution providers', () => {
 
   it('fails clearly when an explicitly asked provider is missing', async () => {
     expect(() => executionProviders('cuda', ['cpu'])).toThrow(DeviceUnavailableError);
-    expect(() => executionProviders('cuda', ['cpu'])).toThrow(/setup:cuda/);
+    expect(() => executionProviders('cuda', ['cpu'])).toThrow(/npx highway-onnx setup cuda/);
     expect(() => executionProviders('tpu' as never, ['cpu'])).toThrow(/unknown device/);
     // This machine's onnxruntime-node has no CUDA provider bundled.
     await expect(loadModel(bytes, { device: 'cuda' })).rejects.toThrow(DeviceUnavailableError);
