@@ -1,10 +1,11 @@
 // `npm run experiment`: the depth sweep (plain vs Highway BiLSTM). See src/experiment/cli.ts
-// for the flags, or `npm run experiment -- --help`.
+// for the flags, or `npm run experiment -- --help`; with --queue redis://HOST:PORT the cells run
+// on `highway-onnx worker`s (src/sweep).
 import { CommanderError } from 'commander';
-import { experimentMain } from '../src/experiment/cli.js';
+import { experimentQueueMain } from '../src/sweep/experiment-cli.js';
 
 try {
-  const summary = await experimentMain(process.argv);
+  const summary = await experimentQueueMain(process.argv);
   if (summary && summary.failed.length > 0) process.exitCode = 1;
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);

@@ -10,6 +10,7 @@ import { registerInteropCommands } from './interop.js';
 import { serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
 import { addOptimizerOptions, number, positiveInt } from './args.js';
+import { registerSweepCommands } from './sweep.js';
 
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
 
@@ -120,6 +121,9 @@ export function makeProgram(): Command {
 
   // import-torch, export-torch, import-onnx, finetune (interchange: src/cli/interop.ts)
   registerInteropCommands(program);
+
+  // sweep, sweep status, worker (sweeps and searches over a BullMQ queue: src/cli/sweep.ts)
+  registerSweepCommands(program);
 
   return program;
 }

@@ -21,6 +21,8 @@ export interface RunCellOptions {
   dataset: Dataset;
   progress?: boolean;
   log: (line: string) => void;
+  /** Extra fields stored with the result (a search adds the cell's configuration). */
+  extra?: Record<string, unknown>;
 }
 
 /** `<run>/step-losses.json`: the training loss of every step, one array per finished epoch. */
@@ -123,6 +125,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions): Promise<CellRes
     lossCurve: smoothLoss(kept, totalSteps - kept.length, stepsPerEpoch),
     finishedAt: new Date().toISOString(),
   };
-  await writeJsonAtomic(cellPath(opts.out, cell.id), cellResult);
-  return cellResult;
+  const record = { ...cellResult, ...opts.extra };
+  await writeJsonAtomic(cellPath(opts.out, cell.id), record);
+  return record;
 }
