@@ -9,6 +9,7 @@ import { runLocalSweep, runQueuedSweep } from '../sweep/run.js';
 import { formatStatus, summarize, sweepJobs, workerCount } from '../sweep/status.js';
 import { startWorker } from '../sweep/worker.js';
 import { addQueueOptions } from '../sweep/experiment-cli.js';
+import { UsageError } from './errors.js';
 
 interface SweepArgs extends SweepFlags {
   queue?: string;
@@ -57,19 +58,20 @@ export function registerSweepCommands(program: Command): void {
 
   sweep
     .command('status')
-    .description('cells queued / running / done / failed of the sweeps in a queue, with an ETA')
-    .requiredOption('--queue <url>', 'Redis URL (redis://HOST:PORT)')
-    .option('--queue-name <name>', 'BullMQ queue name', DEFAULT_QUEUE_NAME)
-    .option('--name <name>', 'only this sweep')
+    .description('cells queued / running / done / failed of the sweeps in a queue (--queue; --name: only that sweep), with an ETA')
     .option('--watch', 'print again every 2 s until every cell is done or failed')
-    .action(async (o: { queue: string; queueName: string; name?: string; watch?: boolean }) => {
-      const queue = new Queue(o.queueName, { connection: queueConnection(o.queue) });
+    .action(async (_o: unknown, cmd: Command) => {
+      // --queue, --queue-name and --name belong to `sweep`; commander hands them to it.
+      const o = cmd.optsWithGlobals<{ queue?: string; queueName?: string; name?: string; watch?: boolean }>();
+      if (!o.queue) throw new UsageError("sweep status: required option '--queue <url>' not specified");
+      const queueName = o.queueName ?? DEFAULT_QUEUE_NAME;
+      const queue = new Queue(queueName, { connection: queueConnection(o.queue) });
       queue.on('error', () => undefined); // reconnects by itself; the read below waits
       try {
         for (;;) {
           const all = await sweepJobs(queue, o.name);
           const workers = await workerCount(queue);
-          if (all.length === 0) process.stdout.write(`no sweep${o.name ? ` '${o.name}'` : ''} in queue '${o.queueName}'\n`);
+          if (all.length === 0) process.stdout.write(`no sweep${o.name ? ` '${o.name}'` : ''} in queue '${queueName}'\n`);
           let open = false;
           for (const jobs of all) {
             const s = summarize(jobs, workers);
