@@ -63,14 +63,14 @@ export async function sweepJobs(queue: Queue<CellJobData, CellJobResult>, name?:
  * least 1), at the seconds per unit of cost measured on the finished cells' last attempts.
  */
 export function summarize(jobs: SweepJobs, workers: number | null, now = Date.now()): SweepStatus {
-  const finished = jobs.done.filter((j) => j.finishedOn && j.processedOn);
+  const finished = jobs.done.filter((j) => j.finishedOn !== undefined && j.processedOn !== undefined);
   const spentCost = finished.reduce((a, j) => a + cellCost(j.data.cell), 0);
   const spentSeconds = finished.reduce((a, j) => a + (j.finishedOn! - j.processedOn!) / 1000, 0);
   let etaSeconds: number | null = null;
   if (spentCost > 0 && spentSeconds > 0) {
     const rate = spentSeconds / spentCost;
     const queuedCost = jobs.queued.reduce((a, j) => a + cellCost(j.data.cell), 0);
-    const runningCost = jobs.running.reduce((a, j) => a + Math.max(0, cellCost(j.data.cell) - (j.processedOn ? (now - j.processedOn) / 1000 / rate : 0)), 0);
+    const runningCost = jobs.running.reduce((a, j) => a + Math.max(0, cellCost(j.data.cell) - (j.processedOn !== undefined ? (now - j.processedOn) / 1000 / rate : 0)), 0);
     const parallel = Math.max(1, jobs.running.length, Math.min(workers ?? 1, jobs.queued.length + jobs.running.length));
     etaSeconds = (rate * (queuedCost + runningCost)) / parallel;
   }
