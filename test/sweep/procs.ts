@@ -17,8 +17,12 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `highway-onnx ARGS`. */
+export const startCli = (args: string[]): Proc => startScript('src/cli/bin.ts', args);
+
+/** A TypeScript entry of the project (e.g. scripts/experiment.ts, what `npm run experiment` runs) with ARGS. */
+export function startScript(script: string, args: string[]): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   const onData = (d: Buffer): void => {

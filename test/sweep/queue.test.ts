@@ -12,7 +12,7 @@ import type { CellResult } from '../../src/experiment/results.js';
 import { planFromFlags } from '../../src/sweep/flags.js';
 import { runLocalSweep } from '../../src/sweep/run.js';
 import { startRedis, type RedisServer } from './redis.js';
-import { startCli, stopProc, type Proc } from './procs.js';
+import { startCli, startScript, stopProc, type Proc } from './procs.js';
 
 // 4 cells (depths 1, 2 × plain, highway), 2 epochs each: a checkpoint to resume from.
 const GRID = ['--quick', '--epochs', '2', '--threads', '1', '--no-gradients'];
@@ -109,10 +109,11 @@ describe('sweeps on BullMQ workers over redis-server', () => {
     await expectSameAsLocal(path.join(tmp, 'kill'));
   }, 180_000);
 
-  it('Redis restarted mid-sweep: workers reconnect, no cell is lost or completed twice; the report equals the one-process run', async () => {
+  it('Redis restarted mid-sweep (npm run experiment -- --queue): workers reconnect, no cell is lost or completed twice; the report equals the one-process run', async () => {
     const c = worker();
     await c.waitFor(/waiting for cells/, 30_000);
-    const s = sweep([...GRID, '--out', path.join(tmp, 'restart')]);
+    const s = startScript('scripts/experiment.ts', ['--queue', redis.url, ...GRID, '--out', path.join(tmp, 'restart')]);
+    procs.push(s);
     await s.waitFor(/sweep restart: 1\/4 done/, 90_000);
     await redis.stop();
     await new Promise((r) => setTimeout(r, 1000));
