@@ -90,6 +90,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions): Promise<CellRes
   } else {
     let epoch = position?.epoch ?? 0;
     for (;;) {
+      if (epoch > 0) opts.log(`  ${cell.id}: epoch ${epoch + 1} of ${s.epochs}, from the epoch-${epoch} checkpoint`);
       result = await trainTo(epoch + 1, epoch > 0);
       epoch++;
       losses.epochs[epoch - 1] = result.stepLosses;

@@ -18,6 +18,7 @@ import type { SearchSpec } from './search.js';
 import { rankConfigs, writeSearchRecord, writeSearchReport, type ConfigSummary } from './search-report.js';
 import { formatStatus, summarize, sweepJobs, workerCount } from './status.js';
 
+/** What every way of running a sweep needs. */
 export interface SweepRunOptions {
   plan: SweepPlan;
   /** Sweep directory: record, cells/, report and charts. */
@@ -31,6 +32,7 @@ export interface SweepRunOptions {
   log?: (line: string) => void;
 }
 
+/** A sweep through a BullMQ queue: where the queue is and how hard to try each cell. */
 export interface QueueRunOptions extends SweepRunOptions {
   /** redis:// URL. */
   url: string;

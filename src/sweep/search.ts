@@ -20,6 +20,7 @@ export interface SearchSpace {
   gateBias: SearchDim;
 }
 
+/** grid: every combination of lists; random: draws from lists and ranges. */
 export type SearchMode = 'grid' | 'random';
 
 /** How configurations are chosen. `budget`: number of configurations (random: required). */

@@ -6,6 +6,7 @@ import { cellCost } from '../experiment/grid.js';
 import { formatDuration } from '../experiment/runner.js';
 import type { CellJobData, CellJobResult } from './plan.js';
 
+/** A sweep cell's BullMQ job. */
 export type CellJob = Job<CellJobData, CellJobResult>;
 
 /** The jobs of one sweep by state (queued = waiting (or paused), delayed for a retry, prioritized). */

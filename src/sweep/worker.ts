@@ -11,6 +11,7 @@ import { runCell } from '../experiment/cell.js';
 import { queueConnection, DEFAULT_QUEUE_NAME, displayUrl } from './connection.js';
 import type { CellJobData, CellJobResult } from './plan.js';
 
+/** Where the worker takes its jobs from, how many at once, and how it detects dead workers. */
 export interface WorkerOptions {
   /** redis:// URL of the queue. */
   url: string;
@@ -56,6 +57,7 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
     const d = job.data;
     const out = opts.artifacts ? join(opts.artifacts, d.sweep) : d.artifacts;
     const tag = `[worker ${process.pid}] ${d.sweep}/${d.cell.id}`;
+    lastError = ''; // connected again: report the next outage
     log(`${tag}: start (attempt ${job.attemptsStarted}${job.stalledCounter ? `, taken over after ${job.stalledCounter} stall${job.stalledCounter > 1 ? 's' : ''}` : ''}) in ${out}`);
     const t0 = performance.now();
     try {
@@ -78,15 +80,11 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
     autorun: false,
   });
   // Without a listener an 'error' (e.g. Redis going away) would end the process; the client
-  // reconnects by itself, so a line is enough.
+  // reconnects by itself, so one line per kind of error is enough.
   let lastError = '';
   worker.on('error', (e) => {
     if (e.message !== lastError) log(`[worker ${process.pid}] queue error (reconnecting): ${e.message}`);
     lastError = e.message;
-  });
-  worker.on('ready', () => {
-    if (lastError) log(`[worker ${process.pid}] reconnected to ${displayUrl(opts.url)}`);
-    lastError = '';
   });
   void worker.run();
   await worker.waitUntilReady();

@@ -91,8 +91,8 @@ describe('sweeps on BullMQ workers over redis-server', () => {
     const b = worker();
     await Promise.all([a.waitFor(/waiting for cells/, 30_000), b.waitFor(/waiting for cells/, 30_000)]);
     const s = sweep([...GRID, '--out', path.join(tmp, 'kill')]);
-    // The trainer logs this as a cell's second epoch starts from the first one's checkpoint.
-    const resumed = /\] kill\/(d\d\d-\w+-s1): +resuming at step \d+ \(epoch 2, batch 0\)/;
+    // Logged as a cell starts its second epoch from the first one's checkpoint.
+    const resumed = /\] kill\/(d\d\d-\w+-s1): +\1: epoch 2 of 2, from the epoch-1 checkpoint/;
     const hit = await Promise.race([a.waitFor(resumed, 90_000).then((m) => ({ m, victim: a, other: b })), b.waitFor(resumed, 90_000).then((m) => ({ m, victim: b, other: a }))]);
     hit.victim.child.kill('SIGKILL');
     const cell = hit.m[1]!;
@@ -114,8 +114,10 @@ describe('sweeps on BullMQ workers over redis-server', () => {
     await c.waitFor(/waiting for cells/, 30_000);
     const s = startScript('scripts/experiment.ts', ['--queue', redis.url, ...GRID, '--out', path.join(tmp, 'restart')]);
     procs.push(s);
-    await s.waitFor(/sweep restart: 1\/4 done/, 90_000);
+    await s.waitFor(/^ {2}d\d\d-\w+-s1 done \(/m, 90_000);
     await redis.stop();
+    // Mid-sweep: with Redis down no further cell can be recorded as done.
+    expect(s.output()).not.toMatch(/sweep restart: 4\/4 done/);
     await new Promise((r) => setTimeout(r, 1000));
     await redis.start();
     expect(await s.exited).toBe(0);
