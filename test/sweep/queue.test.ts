@@ -17,7 +17,7 @@ import { startCli, startScript, stopProc, type Proc } from './procs.js';
 // 4 cells (depths 1, 2 × plain, highway), 2 epochs each: a checkpoint to resume from.
 const GRID = ['--quick', '--epochs', '2', '--threads', '1', '--no-gradients'];
 // A short lock so a killed worker's cell is taken over within seconds (default 30 s).
-const WORKER = ['--lock-ms', '6000', '--stalled-ms', '1000'];
+const WORKER = ['--lock-ms', '10000', '--stalled-ms', '1000'];
 
 let tmp: string;
 let redis: RedisServer;
