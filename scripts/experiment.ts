@@ -1,10 +1,11 @@
 // `npm run experiment`: the depth sweep (plain vs Highway BiLSTM). See src/cli/experiment.ts
-// for the flags, or `npm run experiment -- --help`.
+// for the flags, or `npm run experiment -- --help`; with --queue redis://HOST:PORT the cells run
+// on `highway-onnx worker`s (src/sweep, src/cli/experiment-queue.ts).
 import { CommanderError } from 'commander';
-import { experimentMain } from '../src/cli/experiment.js';
+import { experimentQueueMain } from '../src/cli/experiment-queue.js';
 
 try {
-  const summary = await experimentMain(process.argv);
+  const summary = await experimentQueueMain(process.argv);
   if (summary && summary.failed.length > 0) process.exitCode = 1;
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);

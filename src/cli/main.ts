@@ -15,6 +15,7 @@ import { packageVersion } from './version.js';
 import { exportCommand, type ExportArgs } from './export.js';
 import { EXPORT_DTYPES } from '../onnx/quantize.js';
 import { SETUP_TARGETS, setupProvider, type SetupTarget } from './setup.js';
+import { registerSweepCommands } from './sweep.js';
 
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
 
@@ -153,6 +154,9 @@ export function makeProgram(): Command {
 
   // import-torch, export-torch, import-onnx, finetune (interchange: src/cli/interop.ts)
   registerInteropCommands(program);
+
+  // sweep, sweep status, worker (sweeps and searches over a BullMQ queue: src/cli/sweep.ts)
+  registerSweepCommands(program);
 
   return program;
 }

@@ -1,6 +1,7 @@
 // The depth experiment: plain vs Highway BiLSTM across depths and seeds (Node only).
 export * from './grid.js';
-export { runExperiment, formatDuration, type RunExperimentOptions, type ExperimentSummary } from './runner.js';
+export { runExperiment, formatDuration, writeExperimentRecord, type RunExperimentOptions, type ExperimentSummary } from './runner.js';
+export { runCell, smoothLoss, type RunCellOptions } from './cell.js';
 export { writeReport, aggregate, resultsCsv, resultsMarkdown, accuracyChart, curvesChart, type Aggregate, type Stat } from './report.js';
 export { readCellResults, type CellResult, type ExperimentRecord } from './results.js';
 export { analyzeDeepest, gradientChart, type GradientReport } from './analysis.js';

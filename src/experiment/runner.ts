@@ -6,10 +6,9 @@ import { basename, join } from 'node:path';
 import { readDataset } from '../data/files.js';
 import { builtinDataset } from '../data/builtin.js';
 import type { Dataset, Example } from '../data/example.js';
-import { paramSpecs } from '../models/init.js';
-import { train } from '../train/trainer.js';
+import { runCell } from './cell.js';
 import { budgetKey, cellCost, cells, describeGateBias, ExperimentConfigError, type Cell, type ExperimentSettings } from './grid.js';
-import { cellPath, readCellResults, readEpochRecords, readJson, runDir, writeJsonAtomic, type CellResult, type ExperimentRecord } from './results.js';
+import { cellPath, readCellResults, readJson, writeJsonAtomic, type CellResult, type ExperimentRecord } from './results.js';
 import { writeReport } from './report.js';
 import { analyzeDeepest } from './analysis.js';
 
@@ -53,17 +52,6 @@ function majority(examples: Example[], classes: number): number {
   return examples.length ? Math.max(...counts) / examples.length : 0;
 }
 
-function smoothLoss(losses: number[], firstStep: number, stepsPerEpoch: number): { epoch: number; loss: number }[] {
-  const window = Math.max(1, Math.round(stepsPerEpoch / 10));
-  const out: { epoch: number; loss: number }[] = [];
-  for (let i = 0; i < losses.length; i += window) {
-    const chunk = losses.slice(i, i + window);
-    const mean = chunk.reduce((a, b) => a + b, 0) / chunk.length;
-    out.push({ epoch: (firstStep + i + chunk.length / 2) / stepsPerEpoch, loss: mean });
-  }
-  return out;
-}
-
 async function loadData(opts: RunExperimentOptions): Promise<Dataset> {
   if (opts.dataset) return opts.dataset;
   return opts.settings.data ? readDataset(opts.settings.data) : builtinDataset();
@@ -75,29 +63,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
   const t0 = performance.now();
   const dataset = await loadData(opts);
 
-  // A rerun may change the depths and seeds (the grid grows), never the budget.
-  const recordPath = join(out, 'experiment.json');
-  const previous = await readJson<ExperimentRecord>(recordPath);
-  if (previous) {
-    const a = JSON.stringify(budgetKey(previous.settings));
-    const b = JSON.stringify(budgetKey(settings));
-    if (a !== b) {
-      throw new ExperimentConfigError(
-        `${out} holds a sweep with a different budget (${a}); this run asks for ${b}. Cells would not be comparable: choose another --out or the same settings.`,
-      );
-    }
-  }
-  const record: ExperimentRecord = {
-    format: 'highway-onnx-experiment/1',
-    name: basename(out),
-    settings: previous ? { ...settings, depths: union(previous.settings.depths, settings.depths), seeds: union(previous.settings.seeds, settings.seeds) } : settings,
-    dataLabel: opts.dataset ? 'given dataset' : settings.data ?? 'built-in data',
-    dataSizes: { train: dataset.train.length, dev: dataset.dev.length, test: dataset.test.length },
-    majority: { dev: majority(dataset.dev, dataset.labels.length), test: majority(dataset.test, dataset.labels.length) },
-    commands: [...new Set([...earlierCommands(previous), ...(opts.command ? [opts.command] : [])])],
-    startedAt: previous?.startedAt ?? new Date().toISOString(),
-  };
-  await writeJsonAtomic(recordPath, record);
+  const record = await writeExperimentRecord(out, settings, dataset, { dataLabel: opts.dataset ? 'given dataset' : settings.data ?? 'built-in data', ...(opts.command ? { command: opts.command } : {}) });
 
   const grid = cells(settings);
   const pending: Cell[] = [];
@@ -132,7 +98,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
     const c0 = performance.now();
     let result: CellResult;
     try {
-      result = await runCell(cell, opts, dataset, log);
+      result = await runCell(cell, { out: opts.out, settings: opts.settings, dataset, progress: opts.progress ?? false, log });
     } catch (e) {
       // One failing cell (e.g. a diverged run) must not cost the rest of the sweep; it stays
       // pending, so a rerun retries it from its last checkpoint.
@@ -163,6 +129,43 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
   return { results, ran, skipped, failed, seconds };
 }
 
+/**
+ * Create or extend `<out>/experiment.json` (settings, data sizes, majority-class accuracy, command
+ * lines). A rerun may grow the grid (depths, seeds) but never change the budget: throws
+ * E_EXPERIMENT_CONFIG when `settings` differ from the recorded ones in budgetKey().
+ */
+export async function writeExperimentRecord(
+  out: string,
+  settings: ExperimentSettings,
+  dataset: Dataset,
+  meta: { dataLabel: string; command?: string },
+): Promise<ExperimentRecord> {
+  // A rerun may change the depths and seeds (the grid grows), never the budget.
+  const recordPath = join(out, 'experiment.json');
+  const previous = await readJson<ExperimentRecord>(recordPath);
+  if (previous) {
+    const a = JSON.stringify(budgetKey(previous.settings));
+    const b = JSON.stringify(budgetKey(settings));
+    if (a !== b) {
+      throw new ExperimentConfigError(
+        `${out} holds a sweep with a different budget (${a}); this run asks for ${b}. Cells would not be comparable: choose another --out or the same settings.`,
+      );
+    }
+  }
+  const record: ExperimentRecord = {
+    format: 'highway-onnx-experiment/1',
+    name: basename(out),
+    settings: previous ? { ...settings, depths: union(previous.settings.depths, settings.depths), seeds: union(previous.settings.seeds, settings.seeds) } : settings,
+    dataLabel: meta.dataLabel,
+    dataSizes: { train: dataset.train.length, dev: dataset.dev.length, test: dataset.test.length },
+    majority: { dev: majority(dataset.dev, dataset.labels.length), test: majority(dataset.test, dataset.labels.length) },
+    commands: [...new Set([...earlierCommands(previous), ...(meta.command ? [meta.command] : [])])],
+    startedAt: previous?.startedAt ?? new Date().toISOString(),
+  };
+  await writeJsonAtomic(recordPath, record);
+  return record;
+}
+
 /** Commands of an existing record (records before `commands` existed held one `command`). */
 function earlierCommands(previous: ExperimentRecord | null): string[] {
   if (!previous) return [];
@@ -172,55 +175,4 @@ function earlierCommands(previous: ExperimentRecord | null): string[] {
 
 function union(a: number[], b: number[]): number[] {
   return [...new Set([...a, ...b])].sort((x, y) => x - y);
-}
-
-async function runCell(cell: Cell, opts: RunExperimentOptions, dataset: Dataset, log: (line: string) => void): Promise<CellResult> {
-  const s = opts.settings;
-  const dir = runDir(opts.out, cell.id);
-  // Continue an interrupted cell from its last epoch checkpoint; otherwise start clean.
-  const resume = await exists(join(dir, 'checkpoint.safetensors'));
-  if (resume) log(`  resuming ${cell.id} from its last checkpoint`);
-  const t0 = performance.now();
-  const result = await train({
-    out: dir,
-    dataset,
-    model: { kind: cell.kind, layers: cell.depth, gateBias: cell.gateBias, embedDim: s.embedDim, hidden: s.hidden, dropout: s.dropout, seed: cell.seed },
-    lr: s.lr,
-    epochs: s.epochs,
-    batchSize: s.batchSize,
-    patience: s.patience,
-    seed: cell.seed,
-    ...(s.maxLen ? { maxLen: s.maxLen } : {}),
-    ...(s.threads ? { threads: s.threads } : {}),
-    device: 'cpu',
-    resume,
-    // No checkpoint: the cell restarts clean, replacing whatever its killed predecessor left.
-    force: !resume,
-    progress: opts.progress ?? false,
-    log: (line) => log(`  ${line}`),
-  });
-  const wallSeconds = (performance.now() - t0) / 1000;
-  const epochs = await readEpochRecords(dir);
-  const last = epochs[epochs.length - 1];
-  const stepsPerEpoch = epochs[0]?.steps ?? 1;
-  const totalSteps = last?.steps ?? result.stepLosses.length;
-  const cellResult: CellResult = {
-    id: cell.id,
-    depth: cell.depth,
-    kind: cell.kind,
-    seed: cell.seed,
-    gateBias: cell.gateBias,
-    params: paramSpecs(result.config).reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0),
-    bestDevAccuracy: result.bestDevAccuracy,
-    bestEpoch: result.bestEpoch,
-    testAccuracy: result.testAccuracy,
-    finalDevAccuracy: last?.devAccuracy ?? result.bestDevAccuracy,
-    trainSeconds: epochs.reduce((a, e) => a + e.seconds, 0),
-    wallSeconds,
-    epochs,
-    lossCurve: smoothLoss(result.stepLosses, totalSteps - result.stepLosses.length, stepsPerEpoch),
-    finishedAt: new Date().toISOString(),
-  };
-  await writeJsonAtomic(cellPath(opts.out, cell.id), cellResult);
-  return cellResult;
 }

@@ -18,6 +18,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['runtime'],
   ['train'],
   ['interop', 'inspect', 'serve', 'experiment'],
+  ['sweep'],
   ['cli', 'web', 'index'],
 ];
 
