@@ -101,21 +101,24 @@ describe('sizes the file fixes are bounded at vetting', () => {
 });
 
 describe('the CLI ends these files with one coded line', () => {
-  it('predict and inspect on a ConstantOfShape bomb and on 2,000-deep subgraphs', async () => {
+  it('predict, inspect and import-onnx on a ConstantOfShape bomb and on 2,000-deep subgraphs', async () => {
     const bomb = join(dir, 'bomb.onnx');
     writeFileSync(bomb, withConstantOp(modelBytes, 'ConstantOfShape', [16384, 16384]));
     const deep = join(dir, 'deep.onnx');
     writeFileSync(deep, withNodeBytes(modelBytes, nestedIfNode(2000, 'lengths', 'nest.y')));
-    const [a, b, c] = await Promise.all([
+    const [a, b, c, d] = await Promise.all([
       runCli(['predict', '--model', bomb, 'a gripping film']),
       runCli(['predict', '--model', deep, 'a gripping film']),
       runCli(['inspect', deep]),
+      runCli(['import-onnx', '--model', bomb, '--out', join(dir, 'imported')]),
     ]);
     expect(a.code).toBe(1);
     expect(a.stderr).toMatch(/^highway-onnx: \[E_MODEL_LOAD\] .*\(ConstantOfShape\): its output \[16384,16384\] would take 1\.0 GiB/);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/^highway-onnx: \[E_MODEL_LOAD\] .*subgraphs are nested more than 64 deep/);
     expect(`${c.stdout}${c.stderr}`).toMatch(/subgraphs are nested more than 64 deep/);
-    expect(`${a.stderr}${b.stderr}${c.stderr}`).not.toMatch(/Maximum call stack/);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toMatch(/^highway-onnx: \[E_ONNX_CHECK\] ONNX model failed the structural check:\n.*\(ConstantOfShape\): its output \[16384,16384\] would take 1\.0 GiB/);
+    expect(`${a.stderr}${b.stderr}${c.stderr}${d.stderr}`).not.toMatch(/Maximum call stack/);
   }, 60_000);
 });

@@ -18,6 +18,7 @@ import { readClassifierMetadata } from '../../models/classifier.js';
 import { paramSpecs } from '../../models/init.js';
 import { decodeModel, encodeModel, type ModelProto } from '../../onnx/proto.js';
 import { readMetadata } from '../../onnx/metadata.js';
+import { assertValidModel } from '../../onnx/checker.js';
 import { tensorFromProto, type Tensor } from '../../onnx/tensor.js';
 import type { OptimizerSpec } from '../../optim/index.js';
 import type { Device } from '../../runtime/device.js';
@@ -84,6 +85,8 @@ function metadataJson(model: ModelProto, key: string): string[] | null {
 export async function importOnnxRun(modelPath: string, out: string, opts: ImportRunOptions = {}): Promise<ImportRunInfo> {
   const bytes = new Uint8Array(await readFile(modelPath));
   const source = decodeModel(bytes);
+  // Before anything walks or runs it: bounded nesting, no outputs the file sizes at gigabytes.
+  assertValidModel(source);
   const trainable = opts.trainable ?? ownParams(source);
   const importOptions: ImportOptions = { ...(trainable ? { trainable } : {}), ...(opts.freeze ? { freeze: opts.freeze } : {}) };
   const imp = importOnnx(source, { ...importOptions, registerOutputs: false });
