@@ -16,6 +16,29 @@ const CODE = 'E_SAFETENSORS';
 /** The reference implementation's limit on the header (MAX_HEADER_SIZE). */
 export const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
+/**
+ * A header is an object of tensor objects holding a shape array: depth 3. JSON nested
+ * deeper than this bound is refused before it is parsed, since walking it (describing it in an error message, for one)
+ * would recurse once per level and a 10^6-deep header would overflow the stack.
+ */
+export const MAX_HEADER_DEPTH = 8;
+
+/** The deepest nesting of arrays/objects in JSON text, counted outside strings; linear, no recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
 
 export interface SafetensorsContents {
   tensors: Map<string, NamedTensor>;
@@ -57,6 +80,10 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsContents {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLen));
   } catch {
     fail(`header (${headerLen} bytes) is not valid UTF-8`);
+  }
+  const depth = jsonDepth(text);
+  if (depth > MAX_HEADER_DEPTH) {
+    fail(`header nests arrays/objects ${depth} deep, over the limit of ${MAX_HEADER_DEPTH} (a valid header needs 3: {name: {shape: [...]}})`);
   }
   let header: unknown;
   try {
