@@ -4,6 +4,8 @@ import { extname } from 'node:path';
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
 import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
+import { decodeDataFile } from '../data/text.js';
+import { DataFormatError } from '../data/errors.js';
 import { UsageError } from './errors.js';
 
 export interface EvalArgs {
@@ -16,9 +18,9 @@ export interface EvalArgs {
 }
 
 export async function evalCommand(a: EvalArgs): Promise<{ accuracy: number; total: number }> {
-  const content = await readFile(a.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+  const content = decodeDataFile(await readFile(a.file).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read '${a.file}': ${e.code ?? e.message}`);
-  });
+  }), a.file);
   const ext = extname(a.file).slice(1);
   const format = a.format ?? (ext === 'jsonl' ? 'jsonl' : ext === 'tsv' ? 'tsv' : ext === 'csv' ? 'csv' : 'sst');
   const split =
@@ -29,8 +31,10 @@ export async function evalCommand(a: EvalArgs): Promise<{ accuracy: number; tota
   const names = predictor.labels;
   // Files with label names map by name; integer-labelled files map by id.
   const gold = split.examples.map((e) => (split.labelKind === 'string' ? names.indexOf(split.labels[e.label]!) : e.label));
-  if (gold.some((g) => g < 0 || g >= names.length)) {
-    throw new UsageError(`labels in '${a.file}' (${split.labels.join(', ')}) do not match the model's (${names.join(', ')})`);
+  const bad = gold.findIndex((g) => g < 0 || g >= names.length);
+  if (bad >= 0) {
+    const label = split.labels[split.examples[bad]!.label]!;
+    throw new DataFormatError(a.file, split.lines?.[bad] ?? bad + 1, `a label of the model (${names.join(', ')})`, `${JSON.stringify(label)}: labels in '${a.file}' (${split.labels.join(', ')}) do not match the model's`);
   }
   const preds = await predictor.predict(split.examples.map((e) => e.text));
   const correct = preds.filter((p, i) => p.labelId === gold[i]).length;

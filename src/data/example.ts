@@ -10,4 +10,6 @@ export interface Dataset {
   dev: Example[];
   test: Example[];
   labels: string[];
+  /** Where each example was read from (file, and 1-based line per example), when it came from files. */
+  origin?: Record<'train' | 'dev' | 'test', { file: string; lines: number[] }>;
 }
