@@ -3,6 +3,7 @@ import type { ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 import type { Device } from '../runtime/device.js';
 import type { Dataset } from '../data/example.js';
+import { DEFAULT_MAX_TOKENS } from '../data/truncate.js';
 
 export interface TrainOptions {
   /** Output directory: artifact, checkpoints, metrics, model.onnx. */
@@ -22,7 +23,7 @@ export interface TrainOptions {
   minFreq?: number;
   /** Pretrained word vectors (word2vec/GloVe text format) for the embedding rows of vocabulary words. */
   embeddings?: string;
-  /** Truncate training sentences to this many tokens. */
+  /** Cut training (and dev/test) sentences to this many tokens, with a warning naming them. Default TRAIN_DEFAULTS.maxLen. */
   maxLen?: number;
   seed?: number;
   device?: Device;
@@ -43,6 +44,7 @@ export const TRAIN_DEFAULTS = {
   patience: 3,
   minFreq: 1,
   seed: 1,
+  maxLen: DEFAULT_MAX_TOKENS,
 } as const;
 
 export function defaultOptimizer(): OptimizerSpec {

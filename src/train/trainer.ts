@@ -8,6 +8,7 @@ import { tokenize } from '../data/tokenizer.js';
 import { Vocabulary } from '../data/vocab.js';
 import { Rng } from '../data/rng.js';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../data/batches.js';
+import { truncateLong } from '../data/truncate.js';
 import type { Dataset, Example } from '../data/example.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { initParams, paramSpecs } from '../models/init.js';
@@ -61,14 +62,13 @@ export async function loadTrainingData(opts: TrainOptions): Promise<Dataset> {
   return builtinDataset();
 }
 
-function encode(examples: Example[], vocab: Vocabulary, maxLen?: number): Encoded {
-  return {
-    ids: examples.map((e) => {
-      const ids = vocab.encode(tokenize(e.text));
-      return maxLen ? ids.slice(0, maxLen) : ids;
-    }),
-    labels: examples.map((e) => e.label),
-  };
+/** Token ids of each example, cut to `maxLen` tokens; a warning naming the long ones goes to `log`. */
+function encode(dataset: Dataset, split: 'train' | 'dev' | 'test', vocab: Vocabulary, maxLen: number, log: (line: string) => void): Encoded {
+  const examples = dataset[split];
+  const ids = examples.map((e) => vocab.encode(tokenize(e.text)));
+  const warning = truncateLong(ids, maxLen, split, dataset.origin?.[split]);
+  if (warning) log(warning);
+  return { ids, labels: examples.map((e) => e.label) };
 }
 
 function makeBatches(data: Encoded, order: number[][]): { batch: PaddedBatch; labels: BigInt64Array }[] {
@@ -93,9 +93,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const dataset = await loadTrainingData(opts);
   const vocab = Vocabulary.build(dataset.train.map((e) => tokenize(e.text)), { minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq });
   const config = resolveConfig({ seed, ...opts.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels });
-  const train = encode(dataset.train, vocab, opts.maxLen);
-  const dev = makeBatches(encode(dataset.dev, vocab), lengthBucketedBatches(encode(dataset.dev, vocab).ids, 128, null));
-  const test = dataset.test.length > 0 ? makeBatches(encode(dataset.test, vocab), lengthBucketedBatches(encode(dataset.test, vocab).ids, 128, null)) : [];
+  // Dev and test are cut too: a batch is padded to its longest sentence.
+  const maxLen = opts.maxLen ?? TRAIN_DEFAULTS.maxLen;
+  const train = encode(dataset, 'train', vocab, maxLen, log);
+  const devIds = encode(dataset, 'dev', vocab, maxLen, log);
+  const testIds = encode(dataset, 'test', vocab, maxLen, log);
+  const dev = makeBatches(devIds, lengthBucketedBatches(devIds.ids, 128, null));
+  const test = dataset.test.length > 0 ? makeBatches(testIds, lengthBucketedBatches(testIds.ids, 128, null)) : [];
   log(`data: ${dataset.train.length} train / ${dataset.dev.length} dev / ${dataset.test.length} test, vocabulary ${vocab.size}, labels ${dataset.labels.join(', ')}`);
 
   const checkpointPath = join(opts.out, 'checkpoint.safetensors');
@@ -128,7 +132,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!state) state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
   await writeArtifact(opts.out, graphs, {
     config, optimizer, vocab: vocab.toJSON(),
-    hyperparameters: { lr, epochs, batchSize, patience, minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq, maxLen: opts.maxLen ?? null, seed, embeddings: opts.embeddings ?? null },
+    hyperparameters: { lr, epochs, batchSize, patience, minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq, maxLen, seed, embeddings: opts.embeddings ?? null },
   });
   log(`train step graph: ${graphs.nodeCount} nodes, ${graphs.params.length} parameter tensors (${graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0)} weights)`);
   const session = await TrainSession.create(graphs, params, state, { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
