@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/data/files.js';
-import { decodeDataFile, firstInvalidUtf8Offset } from '../../src/data/text.js';
+import { decodeDataFile, firstInvalidUtf8Offset, splitLines } from '../../src/data/text.js';
+import { readTextLines } from '../../src/data/line-reader.js';
 import { DEFAULT_MAX_TOKENS } from '../../src/data/truncate.js';
 import { modelBytes } from '../serve/helpers.js';
 import { runCli } from './cli.js';
@@ -128,4 +129,40 @@ describe('invalid UTF-8', () => {
     }
     expect(() => decodeDataFile(Uint8Array.from([0x61, 0x0d, 0x62, 0x0d, 0x0a, 0xff]), 'f.txt')).toThrow('f.txt:3: expected UTF-8 text, found byte 0xff at byte offset 5');
   });
+});
+
+describe('streamed lines (word-vector files)', () => {
+  async function lines(file: string, max?: number): Promise<string[]> {
+    const out: string[] = [];
+    for await (const l of readTextLines(file, max)) {
+      expect(l.line).toBe(out.length + 1);
+      out.push(l.text);
+    }
+    return out;
+  }
+
+  it('agree with splitLines across 64 KiB chunk edges (a \r\n split between chunks included)', async () => {
+    const text = `${'é'.repeat(32767)}x\r\n${'b'.repeat(70_000)}\r${'c'.repeat(5)}\n\nlast€`; // the first \r is byte 65535
+    const file = join(root, 'chunks.txt');
+    writeFileSync(file, `\ufeff${text}`);
+    expect(await lines(file)).toEqual(splitLines(text));
+  });
+
+  it('an invalid byte far into the file names its line and byte offset; an endless line is refused', async () => {
+    const file = join(root, 'bad-vectors.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from(`${'w 0.1 0.2\n'.repeat(10_000)}caf`), Buffer.from([0xe9]), Buffer.from(' 0.1 0.2\n')]));
+    await expect(lines(file)).rejects.toThrow(`${file}:10001: expected UTF-8 text, found byte 0xe9 at byte offset 100003, which is not valid UTF-8`);
+    const long = join(root, 'long.txt');
+    writeFileSync(long, 'x'.repeat(300_000));
+    await expect(lines(long, 100_000)).rejects.toThrow(`${long}:1: expected a line of at most 100000 bytes`);
+  });
+
+  it('train --embeddings with a Latin-1 vectors file: one coded line naming file, line and offset', async () => {
+    const dir = dataDir('emb-data', { 'train.txt': sst(ROWS), 'dev.txt': sst(ROWS), 'test.txt': sst(ROWS) });
+    const vectors = join(root, 'vectors.txt');
+    writeFileSync(vectors, Buffer.concat([Buffer.from('fine 0.1 0.2 0.3 0.4\ncaf'), Buffer.from([0xe9]), Buffer.from(' 0.1 0.2 0.3 0.4\n')]));
+    const r = await runCli(['train', '--data', dir, '--out', join(root, 'r5'), ...SMALL, '--max-steps', '1', '--embeddings', vectors]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').slice(-2).join('\n')).toBe(`highway-onnx: [E_DATA_FORMAT] ${vectors}:2: expected UTF-8 text, found byte 0xe9 at byte offset 24, which is not valid UTF-8; convert the file (e.g. iconv -f latin1 -t utf-8)\n`);
+  }, 60_000);
 });
