@@ -5,6 +5,9 @@
  * The reader validates all of it and copies each tensor into its own aligned typed array.
  */
 import { InteropError } from './errors.js';
+import { jsonDepth } from '../onnx/metadata.js';
+
+export { jsonDepth } from '../onnx/metadata.js';
 import {
   DTYPE_SIZE, DTYPES, type DType, type NamedTensor, allocBytes, arrayClassName, arrayMatchesDType,
   isDType, littleEndianBytes, numelOf, typedArrayFromBytes,
@@ -23,22 +26,6 @@ const METADATA_KEY = '__metadata__';
  */
 export const MAX_HEADER_DEPTH = 8;
 
-/** The deepest nesting of arrays/objects in JSON text, counted outside strings; linear, no recursion. */
-export function jsonDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
-    else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return max;
-}
 
 export interface SafetensorsContents {
   tensors: Map<string, NamedTensor>;

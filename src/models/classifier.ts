@@ -1,7 +1,7 @@
 // The sentiment classifier: ids → Embedding → dropout → N × (Highway) BiLSTM → tanh →
 // max over valid steps → tanh → dropout → Linear → logits, probs (+ transform gates).
 import { Graph, GraphBuildError, op, toModel, DEFAULT_OPSET, type Value } from '../graph/index.js';
-import { readMetadata } from '../onnx/metadata.js';
+import { MAX_METADATA_JSON_DEPTH, jsonDepth, readMetadata } from '../onnx/metadata.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { bilstm, embedding, highwayBilstm, linear, maskedMaxPool } from '../nn/index.js';
@@ -209,6 +209,10 @@ export function readClassifierMetadata(model: ModelProto): ClassifierMetadata {
   const json = (key: string): unknown => {
     const raw = md[key];
     if (raw === undefined) throw new ModelMetadataError(`metadata key '${key}' is missing`);
+    const depth = jsonDepth(raw);
+    if (depth > MAX_METADATA_JSON_DEPTH) {
+      throw new ModelMetadataError(`metadata key '${key}' nests JSON ${depth} deep, over the limit of ${MAX_METADATA_JSON_DEPTH}`);
+    }
     try {
       return JSON.parse(raw);
     } catch (e) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkModel, MAX_SUBGRAPH_DEPTH } from '../../src/onnx/checker.js';
 import { MAX_STATIC_TENSOR_BYTES } from '../../src/onnx/bounds.js';
-import { decodeModel, OnnxFormatError } from '../../src/onnx/index.js';
+import { decodeModel, encodeModel, OnnxFormatError } from '../../src/onnx/index.js';
 import { loadModel } from '../../src/runtime/node.js';
 import { modelBytes } from '../serve/helpers.js';
 import { runCli } from './cli.js';
@@ -97,6 +97,20 @@ describe('sizes the file fixes are bounded at vetting', () => {
     expect(p.some((s) => /'range' \(Range\): its output \[1099511627776\] would take 8192\.0 GiB/.test(s))).toBe(true);
     expect(p.some((s) => /'random' \(RandomUniform\): its output \[1048576,1024\] would take 4\.0 GiB/.test(s))).toBe(true);
     expect(MAX_STATIC_TENSOR_BYTES).toBe(64 * 2 ** 20);
+  });
+});
+
+describe('metadata JSON nested 10^6 deep', () => {
+  it('is a coded metadata error, not a stack overflow while describing the config', async () => {
+    const deep = `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`;
+    for (const key of ['highway_onnx.config', 'highway_onnx.labels']) {
+      const m = decodeModel(modelBytes);
+      const p = m.metadataProps!.find((x) => x.key === key)!;
+      p.value = key.endsWith('config') ? p.value!.replace(/"layers":\d+/, `"layers":${deep}`) : `[${deep}]`;
+      const e = await loadError(encodeModel(m));
+      expect(e.code).toBe('E_MODEL_METADATA');
+      expect(e.message).toBe(`metadata key '${key}' nests JSON 1000001 deep, over the limit of 16`);
+    }
   });
 });
 
