@@ -6,6 +6,7 @@ import type { Device } from '../runtime/device.js';
 import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
 import { decodeDataFile } from '../data/text.js';
 import { DataFormatError } from '../data/errors.js';
+import { DEFAULT_MAX_CHARS } from './predict.js';
 import { UsageError } from './errors.js';
 
 export interface EvalArgs {
@@ -15,6 +16,8 @@ export interface EvalArgs {
   fiveClass?: boolean;
   device: Device;
   batch: number;
+  /** Longest text accepted, in characters (default DEFAULT_MAX_CHARS, as for predict). */
+  maxChars?: number;
 }
 
 export async function evalCommand(a: EvalArgs): Promise<{ accuracy: number; total: number }> {
@@ -27,6 +30,12 @@ export async function evalCommand(a: EvalArgs): Promise<{ accuracy: number; tota
     format === 'sst' ? parseSst(content, { file: a.file, binary: !a.fiveClass })
     : format === 'jsonl' ? parseJsonl(content, { file: a.file })
     : parseTsv(content, { file: a.file, delimiter: format === 'csv' ? ',' : '\t' });
+  // A batch is padded to its longest text: one huge line must be refused, not allocated.
+  const maxChars = a.maxChars ?? DEFAULT_MAX_CHARS;
+  const long = split.examples.findIndex((e) => e.text.length > maxChars && [...e.text].length > maxChars);
+  if (long >= 0) {
+    throw new DataFormatError(a.file, split.lines?.[long] ?? long + 1, `a text of at most ${maxChars} characters (--max-chars)`, `${[...split.examples[long]!.text].length} characters`);
+  }
   const predictor = await loadModel(a.model, { device: a.device, maxBatch: a.batch });
   const names = predictor.labels;
   // Files with label names map by name; integer-labelled files map by id.

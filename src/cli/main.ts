@@ -73,6 +73,7 @@ export function makeProgram(): Command {
     .option('--five-class', 'SST 5-class labels')
     .addOption(deviceOption())
     .option('--batch <n>', 'batch size', positiveInt, 64)
+    .option('--max-chars <n>', 'longest text accepted, in characters (a longer one is an error naming its line)', positiveInt, 100_000)
     .action(async (o: EvalArgs) => {
       await evalCommand(o);
     });

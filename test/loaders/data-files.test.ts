@@ -48,6 +48,10 @@ describe('line ends', () => {
     ]);
     expect(ev.stderr).toBe('');
     expect(JSON.parse(ev.stdout).total).toBe(2);
+    // eval refuses the 1 MB line by its line number rather than padding a batch to it.
+    const evLong = await runCli(['eval', '--model', model, '--file', join(dir, 'train.txt')]);
+    expect(evLong.code).toBe(1);
+    expect(evLong.stderr).toBe(`highway-onnx: [E_DATA_FORMAT] ${join(dir, 'train.txt')}:3: expected a text of at most 100000 characters (--max-chars), found 999999 characters\n`);
     expect(tr.stderr).toContain('data: 5 train / 2 dev / 2 test');
     expect(tr.stderr).toContain(`warning: 1 train sentence(s) longer than ${DEFAULT_MAX_TOKENS} tokens cut to their first ${DEFAULT_MAX_TOKENS}: ${join(dir, 'train.txt')}:3 (200000 tokens); set the cap with --max-len N`);
     expect(tr.code).toBe(0);
