@@ -9,7 +9,7 @@
 import { toNumber, type GraphProto, type ModelProto, type TensorProto } from './proto.js';
 import { OnnxCheckError } from './errors.js';
 import { sizeOf } from './tensor.js';
-import { ELEM_BYTES, checkStaticSizes } from './bounds.js';
+import { ELEM_BYTES, MAX_STATIC_TENSOR_BYTES, checkStaticSizes } from './bounds.js';
 
 /** complex64/complex128 keep two float_data/double_data entries per element. */
 const COMPLEX = new Set([14, 15]);
@@ -18,6 +18,17 @@ const COMPLEX = new Set([14, 15]);
 export const MAX_SUBGRAPH_DEPTH = 64;
 /** The checker stops after this many problems (a crafted file could otherwise list millions). */
 export const MAX_PROBLEMS = 100;
+
+/** What checkModel enforces beyond structure. */
+export interface CheckOptions {
+  /**
+   * Refuse node outputs and sparse tensors whose size the file fixes above this many bytes
+   * (default MAX_STATIC_TENSOR_BYTES). Graphs this library derives from parameter shapes
+   * (training steps, gradient graphs) pass Infinity: their zero tensors are as large as the
+   * parameters (an embedding's gradient starts as zeros of [vocabulary, dim]).
+   */
+  maxStaticTensorBytes?: number;
+}
 
 /** Thrown inside the walk when the problem list is full; never leaves checkModel. */
 class ProblemsFull {}
@@ -37,14 +48,15 @@ class Problems {
  * shape, subgraphs nested over MAX_SUBGRAPH_DEPTH, and outputs whose size the file fixes
  * over MAX_STATIC_TENSOR_BYTES (see bounds.ts). Time and memory are linear in the file size.
  */
-export function checkModel(model: ModelProto): string[] {
+export function checkModel(model: ModelProto, opts: CheckOptions = {}): string[] {
   const problems = new Problems();
+  const limit = opts.maxStaticTensorBytes ?? MAX_STATIC_TENSOR_BYTES;
   try {
     const domains = new Set((model.opsetImport ?? []).map((o) => o.domain ?? ''));
     if ((model.opsetImport ?? []).length === 0) problems.push('model has no opset_import');
     if (!model.irVersion) problems.push('model has no ir_version');
     if (!model.graph) problems.push('model has no graph');
-    else checkGraph(model.graph, 0, { defined: new Set(), domains, problems }, 'graph');
+    else checkGraph(model.graph, 0, { defined: new Set(), domains, problems, limit }, 'graph');
   } catch (e) {
     if (!(e instanceof ProblemsFull)) throw e;
     problems.list.push(`(check stopped after ${MAX_PROBLEMS} problems)`);
@@ -53,8 +65,8 @@ export function checkModel(model: ModelProto): string[] {
 }
 
 /** Throws OnnxCheckError (code E_ONNX_CHECK) listing every problem checkModel finds. */
-export function assertValidModel(model: ModelProto): void {
-  const problems = checkModel(model);
+export function assertValidModel(model: ModelProto, opts: CheckOptions = {}): void {
+  const problems = checkModel(model, opts);
   if (problems.length > 0) throw new OnnxCheckError(problems);
 }
 
@@ -63,6 +75,8 @@ interface Walk {
   defined: Set<string>;
   domains: Set<string>;
   problems: Problems;
+  /** CheckOptions.maxStaticTensorBytes, resolved. */
+  limit: number;
 }
 
 /** The number of values a tensor holds, when it holds them in the file. */
@@ -114,7 +128,7 @@ function checkGraph(g: GraphProto, depth: number, w: Walk, where: string): void 
     // An input may share its name with an initializer (the initializer is its default).
     if (!initNames.has(i.name ?? '')) define(i.name ?? '', 'graph input');
   }
-  checkStaticSizes(g, where, (p) => problems.push(p));
+  if (Number.isFinite(w.limit)) checkStaticSizes(g, where, (p) => problems.push(p), w.limit);
   const nodeNames = new Set<string>();
   (g.node ?? []).forEach((n, idx) => {
     const label = `${where}: node ${idx} '${n.name ?? ''}' (${n.opType})`;
