@@ -1,7 +1,7 @@
-// `npm run experiment`: the depth sweep (plain vs Highway BiLSTM). See src/experiment/cli.ts
+// `npm run experiment`: the depth sweep (plain vs Highway BiLSTM). See src/cli/experiment.ts
 // for the flags, or `npm run experiment -- --help`.
 import { CommanderError } from 'commander';
-import { experimentMain } from '../src/experiment/cli.js';
+import { experimentMain } from '../src/cli/experiment.js';
 
 try {
   const summary = await experimentMain(process.argv);

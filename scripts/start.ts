@@ -1,7 +1,7 @@
 // `npm start`: the main job. Trains a 2-layer Highway BiLSTM (built-in data unless --data
 // is given), reports dev/test accuracy, scores a few sentences with the saved model.onnx.
 import { Command } from 'commander';
-import { train } from '../src/train/index.js';
+import { RunExistsError, train } from '../src/train/index.js';
 import { loadModel } from '../src/runtime/node.js';
 
 const o = new Command('start')
@@ -10,20 +10,27 @@ const o = new Command('start')
   .option('--layers <n>', 'layers', (v) => Number(v), 2)
   .option('--epochs <n>', 'epochs', (v) => Number(v), 0)
   .option('--no-progress', 'no progress bar')
+  .option('--force', 'replace the run already in --out')
   .parse(process.argv)
-  .opts<{ data?: string; out: string; layers: number; epochs: number; progress: boolean }>();
+  .opts<{ data?: string; out: string; layers: number; epochs: number; progress: boolean; force?: boolean }>();
 
 const epochs = o.epochs || (o.data ? 8 : 6);
 const t0 = performance.now();
 console.log(`highway-onnx: training a ${o.layers}-layer Highway BiLSTM on ${o.data ?? 'the built-in sentiment data'} (${epochs} epochs max) → ${o.out}`);
 const result = await train({
   out: o.out,
+  force: o.force ?? false,
   ...(o.data ? { data: o.data } : {}),
   model: { kind: 'highway', layers: o.layers, embedDim: 100, hidden: 50 },
   epochs,
   patience: 3,
   progress: o.progress,
   log: (line) => console.log(`  ${line}`),
+}).catch((e: unknown) => {
+  // A second `npm start` must not silently replace the model the web demo serves.
+  if (!(e instanceof RunExistsError)) throw e;
+  console.error(`highway-onnx: [${e.code}] ${o.out} already holds a trained model: \`npm start -- --force\` trains it again, \`--out DIR\` elsewhere`);
+  process.exit(1);
 });
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
 console.log(`\nbest dev accuracy ${pct(result.bestDevAccuracy)} (epoch ${result.bestEpoch}); test accuracy ${pct(result.testAccuracy)}`);

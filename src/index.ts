@@ -5,7 +5,7 @@ export * from './models/config.js';
 export { buildClassifier, classifierModel, readClassifierMetadata } from './models/classifier.js';
 export { initParams } from './models/init.js';
 export { loadModel, Predictor, type Prediction, type LoadOptions, type Device, DeviceUnavailableError, PredictInputError, ModelLoadError, ModelWeightsError, ModelRunError } from './runtime/index.js';
-export { gradients, registerGradient, registerNotDifferentiable, MissingGradientError } from './autodiff/index.js';
+export { gradients, registerGradient, registerNotDifferentiable, refuse, GRADIENTS, MissingGradientError, type GradRule, type GradContext } from './autodiff/index.js';
 export { train, buildStepGraphs, TrainSession, saveCheckpoint, loadCheckpoint, TrainingDivergedError, type TrainOptions, type TrainResult } from './train/index.js';
 export { tokenize, Vocabulary, Rng, builtinDataset, type Dataset, type Example } from './data/index.js';
 export { readDataset } from './data/files.js';

@@ -45,7 +45,7 @@ split), so the same functions convert gradients (dLoss/dθ) between the layouts.
 
 Also here: load_safetensors / save_safetensors, written by hand (python3-safetensors is not
 packaged in Debian 12), so fixtures and weights can be exchanged with the TypeScript side
-(src/interop/safetensors.ts reads and writes the same format).
+(src/formats/safetensors.ts reads and writes the same format).
 """
 from __future__ import annotations
 

@@ -14,13 +14,13 @@
 // Only top-level nodes are visited: a Scan is an opaque node (registered not
 // differentiable); values a Scan body captures from the outer graph count as its inputs.
 // Integer and bool values never carry a gradient.
-import type { Graph } from '../graph/graph.js';
-import type { Node, Value } from '../graph/ir.js';
+import type { Graph, Node, Value } from '../graph/ir.js';
 import { DEFAULT_OPSET, graphToProto, irVersionFor, valueInfo } from '../graph/emit.js';
 import { fmt } from '../graph/shape.js';
 import * as op from '../graph/ops/index.js';
 import { assertValidModel } from '../onnx/checker.js';
-import { MissingGradientError, ruleFor } from './registry.js';
+import { ruleFor } from './registry.js';
+import { MissingGradientError } from './rule.js';
 import { CodedError } from '../errors.js';
 
 export interface GradientsOptions {
@@ -28,8 +28,9 @@ export interface GradientsOptions {
   allowUnreached?: boolean;
   /** Opset the graph will be emitted at (default 17); rules and the final check use it. */
   opset?: number;
-  /** dLoss/dLoss: required for a loss with more than one element (default: 1 for a scalar). */
-  seed?: Value;
+  /** dLoss/dLoss, the cotangent the backward pass starts from (JAX/PyTorch `grad_outputs`):
+   *  required for a loss with more than one element, of the loss's shape (default: 1 for a scalar). */
+  gradOutput?: Value;
   /** Run the structural checker on the result (default true; it serialises the graph once). */
   check?: boolean;
   /** Name scope for the backward nodes (default 'grad'). */
@@ -101,8 +102,8 @@ export function gradients(graph: Graph, loss: Value, wrt: Value[], opts: Gradien
     if (!isFloat(v)) throw new GradientError(`cannot differentiate ${v === loss ? 'the loss' : 'with respect to'} '${v.name}': it is ${v.dtype}, not float32/float64`);
   }
   const lossStatic = loss.shape?.every((d) => d === 1) ?? false;
-  if (!opts.seed && !lossStatic) {
-    throw new GradientError(`the loss '${loss.name}' ${fmt(loss.shape)} is not a scalar: reduce it first or pass opts.seed (dLoss/dLoss of its shape)`);
+  if (!opts.gradOutput && !lossStatic) {
+    throw new GradientError(`the loss '${loss.name}' ${fmt(loss.shape)} is not a scalar: reduce it first or pass opts.gradOutput (dLoss/dLoss of its shape)`);
   }
   const forward = graph.nodes.slice();
   const deps = new Map<Node, Value[]>(forward.map((n) => [n, dependencies(n)]));
@@ -158,16 +159,16 @@ export function gradients(graph: Graph, loss: Value, wrt: Value[], opts: Gradien
   const result = new Map<Value, Value>();
   try {
     graph.scope(opts.scope ?? 'grad', () => {
-      add(loss, opts.seed ?? graph.vector([1], loss.dtype as 'float32', loss.shape as number[]));
+      add(loss, opts.gradOutput ?? graph.vector([1], loss.dtype as 'float32', loss.shape as number[]));
       for (const node of path) {
         const gradOutputs = node.outputs.map(total);
         if (gradOutputs.every((g) => g === null)) continue;
-        const wants = node.inputs.map((v) => v !== null && fromWrt.has(v) && toLoss.has(v));
-        if (!wants.some(Boolean)) continue;
-        const grads = graph.scope(node.name, () => ruleFor(node)({ node, graph, gradOutputs, wants, opset }));
+        const needsInputGrad = node.inputs.map((v) => v !== null && fromWrt.has(v) && toLoss.has(v));
+        if (!needsInputGrad.some(Boolean)) continue;
+        const grads = graph.scope(node.name, () => ruleFor(node)({ node, graph, gradOutputs, needsInputGrad, opset }));
         grads.forEach((g, i) => {
           const x = node.inputs[i];
-          if (!g || !x || !wants[i]) return;
+          if (!g || !x || !needsInputGrad[i]) return;
           if (g.dtype !== x.dtype) throw new GradientError(`gradient rule for ${node.opType} (node '${node.name}') returned ${g.dtype} for input '${x.name}' (${x.dtype})`);
           const r = graph.scope(node.name, () => unbroadcast(g, x, node));
           if (!sameStaticShape(r, x)) throw new GradientError(`gradient rule for ${node.opType} (node '${node.name}') returned ${fmt(g.shape)} for input '${x.name}' ${fmt(x.shape)}`);

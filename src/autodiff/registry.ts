@@ -1,63 +1,44 @@
-// The gradient table: one rule per op type. A rule is only the math; the driver
-// (gradients.ts) decides which nodes to visit, sums fan-in and undoes broadcasting.
-import type { Graph } from '../graph/graph.js';
-import type { Node, Value } from '../graph/ir.js';
+// The gradient table: one rule per op type. The built-in rules are one explicit table
+// (GRADIENTS, assembled in rules/index.ts from each rule file's `rules`); registerGradient is
+// the extension point for ops of a user's own, and a reason is on record for every op that
+// has no gradient on purpose (NOT_DIFFERENTIABLE).
+import type { Node } from '../graph/ir.js';
+import { CodedError } from '../errors.js';
+import { GRADIENTS, NOT_DIFFERENTIABLE } from './rules/index.js';
+import { MissingGradientError, type GradRule } from './rule.js';
 
-export interface GradContext {
-  /** The forward node being differentiated. */
-  node: Node;
-  /** Where backward nodes go (the forward node's graph). */
-  graph: Graph;
-  /** dLoss/dOutput per forward output; null where that output does not reach the loss. */
-  gradOutputs: (Value | null)[];
-  /** Per forward input: does the driver want its gradient? Rules may skip work for false. */
-  wants: boolean[];
-  /** The ai.onnx opset the graph will be emitted at (absent: DEFAULT_OPSET, 17). Rules whose
-   *  backward ops need a newer opset (ScatterND reduction="add": 16) check it. */
-  opset?: number;
-}
+const extensions = new Map<string, GradRule>();
+const extraNotDifferentiable = new Map<string, string>();
 
-/**
- * Returns dLoss/dInput per forward input (null = no gradient). A gradient may have the
- * *broadcast* shape (the output's); the driver reduces it to the input's shape.
- */
-export type GradRule = (ctx: GradContext) => (Value | null)[];
-
-export class MissingGradientError extends Error {
-  readonly code = 'E_NO_GRADIENT';
-  constructor(readonly opType: string, readonly nodeName: string, reason?: string) {
-    super(
-      reason
-        ? `op ${opType} (node '${nodeName}') is not differentiable: ${reason}`
-        : `no gradient rule for op ${opType} (node '${nodeName}'); register one in src/autodiff/rules/`,
-    );
-    this.name = 'MissingGradientError';
-  }
-}
-
-const rules = new Map<string, GradRule>();
-const notDifferentiable = new Map<string, string>();
-
+/** Adds a rule for an op type that has none. Throws E_GRADIENT_TWICE if one exists. */
 export function registerGradient(opType: string, rule: GradRule): void {
-  if (rules.has(opType)) throw new Error(`gradient rule for ${opType} registered twice`);
-  rules.set(opType, rule);
+  if (Object.hasOwn(GRADIENTS, opType) || extensions.has(opType)) {
+    throw new CodedError('E_GRADIENT_TWICE', 'GradientRegistrationError', `gradient rule for ${opType} registered twice`);
+  }
+  extensions.set(opType, rule);
 }
 
-/** Ops with no gradient through their outputs (comparisons, Shape, ...): explicit, never silent. */
+/** Records why an op has no gradient (comparisons, Shape, ...): explicit, never silent. */
 export function registerNotDifferentiable(opType: string, reason: string): void {
-  notDifferentiable.set(opType, reason);
+  extraNotDifferentiable.set(opType, reason);
 }
 
+/** The rule for `node`'s op type; throws MissingGradientError (E_NO_GRADIENT) naming the node. */
 export function ruleFor(node: Node): GradRule {
-  const rule = rules.get(node.opType);
+  const rule = Object.hasOwn(GRADIENTS, node.opType) ? GRADIENTS[node.opType] : extensions.get(node.opType);
   if (rule) return rule;
-  throw new MissingGradientError(node.opType, node.name, notDifferentiable.get(node.opType));
+  throw new MissingGradientError(node.opType, node.name, notDifferentiableReason(node.opType));
+}
+
+function notDifferentiableReason(opType: string): string | undefined {
+  return extraNotDifferentiable.get(opType) ?? (Object.hasOwn(NOT_DIFFERENTIABLE, opType) ? NOT_DIFFERENTIABLE[opType] : undefined);
 }
 
 export function isNotDifferentiable(opType: string): boolean {
-  return notDifferentiable.has(opType);
+  return notDifferentiableReason(opType) !== undefined;
 }
 
+/** Op types that have a gradient rule (built-in or registered), sorted. */
 export function registeredOps(): string[] {
-  return [...rules.keys()].sort();
+  return [...Object.keys(GRADIENTS), ...extensions.keys()].sort();
 }

@@ -15,12 +15,24 @@ export const number = (v: string): number => {
   return n;
 };
 
+export const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, found '${v}'`);
+  return n;
+};
+
+export const nonNegativeNumber = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, found '${v}'`);
+  return n;
+};
+
 /** The optimizer flags shared by `train` and `finetune` (see optimizerFromArgs in train.ts). */
 export function addOptimizerOptions(cmd: Command, defaults: { lr: number }): Command {
   return cmd
     .addOption(new Option('--optimizer <kind>', 'optimizer').choices(['adam', 'adamw', 'sgd']).default('adam'))
-    .option('--lr <x>', 'learning rate', number, defaults.lr)
-    .option('--momentum <m>', 'SGD momentum', number)
-    .option('--weight-decay <w>', 'weight decay', number)
-    .option('--clip <norm>', 'global gradient-norm clip (0: off)', number, 5);
+    .option('--lr <x>', 'learning rate (> 0)', positiveNumber, defaults.lr)
+    .option('--momentum <m>', 'SGD momentum', nonNegativeNumber)
+    .option('--weight-decay <w>', 'weight decay', nonNegativeNumber)
+    .option('--clip <norm>', 'global gradient-norm clip (0: off)', nonNegativeNumber, 5);
 }

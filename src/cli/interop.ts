@@ -1,11 +1,12 @@
 // `highway-onnx import-torch | export-torch | import-onnx | finetune`: interchange with
 // PyTorch and with ONNX graphs other frameworks exported.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { classifierToTorch, rawTextModel, torchToClassifierModel } from '../interop/export.js';
-import { finetuneRun, importOnnxRun } from '../interop/onnx-import/index.js';
-import { readWeightsFile, writeSafetensorsFile } from '../interop/weights-file.js';
+import { finetuneRun, importOnnxRun } from '../train/finetune/index.js';
+import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.js';
 import { readConfigFile } from '../models/build-graph.js';
 import type { ModelConfig } from '../models/config.js';
 import { assertValidModel } from '../onnx/checker.js';
@@ -63,7 +64,7 @@ function parseConfigArg(arg: string): Partial<ModelConfig> {
 
 async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
   await mkdir(dirname(resolve(path)), { recursive: true });
-  await writeFile(path, bytes);
+  await writeFileAtomic(path, bytes);
 }
 
 const print = (o: unknown): void => {

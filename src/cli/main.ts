@@ -57,11 +57,14 @@ export function makeProgram(): Command {
     .option('--seed <n>', 'random seed', positiveInt, 1)
     .addOption(deviceOption().default('cpu'))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
-    .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--resume', 'continue from <out>/checkpoint.safetensors; options not given are the checkpoint\'s')
+    .option('--allow-changes', 'with --resume: accept options that differ from the checkpoint\'s')
+    .option('--force', 'replace an existing run in --out')
+    .option('--checkpoint-every <n|time>', 'checkpoint inside epochs every n steps or every 90s/5m/1h (default 1m)')
     .option('--max-steps <n>', 'stop (with a checkpoint) after this many steps', positiveInt)
     .option('--no-progress', 'no progress bar')
-    .action(async (o: TrainArgs) => {
-      await trainCommand(o);
+    .action(async (o: TrainArgs, cmd: Command) => {
+      await trainCommand(o, (k) => cmd.getOptionValueSource(k) === 'cli');
     });
 
   program

@@ -1,9 +1,12 @@
-// `highway-onnx train`: train a classifier and write runs/<name>/model.onnx.
-import { train, type TrainResult } from '../train/index.js';
+// `highway-onnx train`: train a classifier and write runs/<name>/model.onnx. Ctrl-C (SIGINT) or
+// SIGTERM finishes the current step, writes a checkpoint, restores the terminal, prints the
+// resume command and exits 130 / 143; a second signal exits at once (the last checkpoint stays).
+import { parseCheckpointEvery, restoreTerminalOnExit, train, type TrainOptions, type TrainResult } from '../train/index.js';
 import type { Device } from '../runtime/device.js';
-import type { CarryMode } from '../models/config.js';
+import type { CarryMode, ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 
+/** `train`'s options as commander parses them (defaults filled in). */
 export interface TrainArgs {
   data?: string;
   fiveClass?: boolean;
@@ -30,6 +33,9 @@ export interface TrainArgs {
   device: Device;
   threads?: number;
   resume?: boolean;
+  force?: boolean;
+  allowChanges?: boolean;
+  checkpointEvery?: string;
   maxSteps?: number;
   progress: boolean;
 }
@@ -41,35 +47,79 @@ export function optimizerFromArgs(a: Pick<TrainArgs, 'optimizer' | 'momentum' | 
   return { kind: a.optimizer, ...wd, ...clip };
 }
 
-export async function trainCommand(a: TrainArgs): Promise<TrainResult> {
-  const result = await train({
+/** Exit status of a process stopped by a signal, as shells report it: 128 + the signal number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * Training options from the command line. A new run takes every option (defaults included); a
+ * resume only those typed (`given`), so the rest come from the checkpoint — the optimizer flags
+ * count as one group (giving one states the whole optimizer).
+ */
+export function trainOptionsFromArgs(a: TrainArgs, given: (option: keyof TrainArgs) => boolean): TrainOptions {
+  const all = !a.resume;
+  const pick = <K extends keyof TrainArgs>(k: K): TrainArgs[K] | undefined => (all || given(k) ? a[k] : undefined);
+  const model: Partial<ModelConfig> = {};
+  if (all || given('plain')) model.kind = a.plain ? 'plain' : 'highway';
+  const m = { layers: pick('layers'), hidden: pick('hidden'), embedDim: pick('embedDim'), carry: pick('carry'), gateBias: pick('gateBias'), dropout: pick('dropout') };
+  for (const [k, v] of Object.entries(m)) if (v !== undefined) (model as Record<string, unknown>)[k] = v;
+  const optimizerGiven = all || (['optimizer', 'momentum', 'weightDecay', 'clip'] as const).some(given);
+  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return {
     out: a.out,
-    ...(a.data ? { data: a.data } : {}),
-    fiveClass: a.fiveClass ?? false,
-    model: {
-      kind: a.plain ? 'plain' : 'highway',
-      layers: a.layers,
-      hidden: a.hidden,
-      embedDim: a.embedDim,
-      carry: a.carry,
-      gateBias: a.gateBias,
-      dropout: a.dropout,
-    },
-    optimizer: optimizerFromArgs(a),
-    lr: a.lr,
-    epochs: a.epochs,
-    batchSize: a.batch,
-    patience: a.patience,
-    minFreq: a.minFreq,
-    ...(a.maxLen ? { maxLen: a.maxLen } : {}),
-    ...(a.embeddings ? { embeddings: a.embeddings } : {}),
-    seed: a.seed,
+    model,
+    ...(optimizerGiven ? { optimizer: optimizerFromArgs(a) } : {}),
+    ...defined({
+      data: a.data,
+      fiveClass: pick('fiveClass') ?? (all ? false : undefined),
+      lr: pick('lr'),
+      epochs: pick('epochs'),
+      batchSize: pick('batch'),
+      patience: pick('patience'),
+      minFreq: pick('minFreq'),
+      maxLen: a.maxLen,
+      embeddings: a.embeddings,
+      seed: pick('seed'),
+      threads: a.threads,
+      maxSteps: a.maxSteps,
+      checkpointEvery: a.checkpointEvery !== undefined ? parseCheckpointEvery(a.checkpointEvery) : undefined,
+    }),
     device: a.device,
-    ...(a.threads ? { threads: a.threads } : {}),
     resume: a.resume ?? false,
-    ...(a.maxSteps ? { maxSteps: a.maxSteps } : {}),
+    force: a.force ?? false,
+    allowChanges: a.allowChanges ?? false,
     progress: a.progress,
-  });
+  };
+}
+
+/** Runs `train` for the CLI; `given` tells which options were typed on the command line. */
+export async function trainCommand(a: TrainArgs, given: (option: keyof TrainArgs) => boolean = () => true): Promise<TrainResult> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!controller.signal.aborted) {
+      controller.abort(signal);
+      return;
+    }
+    restoreTerminalOnExit();
+    process.stderr.write(`\n${signal} again: stopping at once; the last checkpoint in ${a.out} is kept\n`);
+    process.exit(SIGNAL_EXIT[signal] ?? 1);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: TrainResult;
+  try {
+    result = await train({ ...trainOptionsFromArgs(a, given), signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (result.stoppedBy === 'signal') {
+    const signal = String(result.signalReason);
+    process.stderr.write(`interrupted by ${signal} at step ${result.step}; checkpoint saved. Resume with:\n  highway-onnx train --resume --out ${shellQuote(a.out)}\n`);
+    process.exitCode = SIGNAL_EXIT[signal] ?? 1;
+    return result;
+  }
   process.stdout.write(`${JSON.stringify({
     model: result.modelPath,
     bestDevAccuracy: result.bestDevAccuracy,
@@ -77,6 +127,7 @@ export async function trainCommand(a: TrainArgs): Promise<TrainResult> {
     testAccuracy: result.testAccuracy,
     epochs: result.epochs.length,
     stoppedEarly: result.stoppedEarly,
+    ...(result.stoppedBy ? { stoppedBy: result.stoppedBy, step: result.step } : {}),
   })}\n`);
   return result;
 }

@@ -3,10 +3,10 @@
 // training — the classifier graph plus gradients() — and run in onnxruntime-node.
 import * as ort from 'onnxruntime-node';
 import { gradients } from '../autodiff/index.js';
-import { op, toModel, type Value } from '../graph/index.js';
+import { op, toModel } from '../graph/index.js';
 import { buildClassifier } from '../models/classifier.js';
 import type { ModelConfig } from '../models/config.js';
-import { initParams } from '../models/init.js';
+import { initParams, layerParamSpecs } from '../models/init.js';
 import { encodeModel } from '../onnx/proto.js';
 import type { Tensor } from '../onnx/tensor.js';
 import type { PaddedBatch } from '../data/batches.js';
@@ -39,7 +39,6 @@ export interface ProbeMeasurement {
   gateMean: number[] | null;
 }
 
-const layerNames = (l: number, all: Map<string, Value>): string[] => [...all.keys()].filter((n) => n.startsWith(`layer${l}.`));
 
 /** The probe graph: outputs loss, squared gradient norms per group and (highway) gates. */
 export function buildGradientProbe(config: ModelConfig): { model: Uint8Array; outputs: string[] } {
@@ -59,8 +58,9 @@ export function buildGradientProbe(config: ModelConfig): { model: Uint8Array; ou
   sq(['embedding.weight'], 'sq.embedding');
   outputs.push('sq.embedding');
   for (let l = 1; l <= cfg.layers; l++) {
-    const all = layerNames(l, cg.params);
-    sq(all.filter((n) => n.includes('.bilstm.')), `sq.layer${l}.lstm`);
+    const specs = layerParamSpecs(cfg, l);
+    const all = specs.map((s) => `layer${l}.${s.name}`);
+    sq(specs.filter((s) => s.layout.startsWith('lstm-')).map((s) => `layer${l}.${s.name}`), `sq.layer${l}.lstm`);
     sq(all, `sq.layer${l}.all`);
     outputs.push(`sq.layer${l}.lstm`, `sq.layer${l}.all`);
   }

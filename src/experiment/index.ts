@@ -5,4 +5,3 @@ export { writeReport, aggregate, resultsCsv, resultsMarkdown, accuracyChart, cur
 export { readCellResults, type CellResult, type ExperimentRecord } from './results.js';
 export { analyzeDeepest, gradientChart, type GradientReport } from './analysis.js';
 export { buildGradientProbe, createGradientProbe, type ProbeMeasurement, type GradientProbe } from './gradients.js';
-export { experimentMain, experimentProgram, settingsFromFlags } from './cli.js';

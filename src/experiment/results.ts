@@ -1,6 +1,7 @@
 // On-disk records of a sweep: experiment.json (settings), cells/<id>.json (one finished
 // cell each — its existence is what makes a rerun skip the cell). Written atomically.
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { dirname, join } from 'node:path';
 import type { EpochRecord } from '../train/trainer.js';
 import type { ExperimentSettings, Kind } from './grid.js';
@@ -40,18 +41,16 @@ export interface ExperimentRecord {
   startedAt: string;
 }
 
+/** Writes `value` as JSON to `path` (folders created) through the atomic writer. @throws FileWriteError (E_WRITE) */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 1)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 1)}\n`);
 }
 
+/** Writes `text` to `path` (folders created) through the atomic writer. @throws FileWriteError (E_WRITE) */
 export async function writeTextAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await writeFileAtomic(path, text);
 }
 
 export async function readJson<T>(path: string): Promise<T | null> {

@@ -194,6 +194,8 @@ async function runCell(cell: Cell, opts: RunExperimentOptions, dataset: Dataset,
     ...(s.threads ? { threads: s.threads } : {}),
     device: 'cpu',
     resume,
+    // No checkpoint: the cell restarts clean, replacing whatever its killed predecessor left.
+    force: !resume,
     progress: opts.progress ?? false,
     log: (line) => log(`  ${line}`),
   });

@@ -3,8 +3,7 @@ import { tensorOf, tensorToProto, dtypeToElemType } from '../onnx/tensor.js';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from '../onnx/proto.js';
 import { AttributeType } from '../onnx/proto.js';
 import { GraphBuildError } from './errors.js';
-import type { Graph } from './graph.js';
-import type { Attr, Value } from './ir.js';
+import type { Attr, Graph, Value } from './ir.js';
 
 export const DEFAULT_OPSET = 17;
 export const MIN_OPSET = 13;

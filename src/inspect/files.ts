@@ -2,8 +2,8 @@
 // checkpoints included), artifact.json, or a whole training run directory.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { readWeightsFile } from '../interop/weights-file.js';
-import { detectWeightsFormat, readWeights, type WeightsContents } from '../interop/weights.js';
+import { readWeightsFile } from '../formats/weights-file.js';
+import { detectWeightsFormat, readWeights, type WeightsContents } from '../formats/weights.js';
 import type { ArtifactJson } from '../train/artifact.js';
 import type { ModelConfig } from '../models/config.js';
 import { inspectOnnxBytes, type OnnxReport } from './onnx.js';

@@ -10,11 +10,11 @@ import type { ModelConfig } from '../models/config.js';
 import { paramSpecs } from '../models/init.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { tensorFromProto, tensorOf, type Tensor } from '../onnx/tensor.js';
-import { InteropError } from './errors.js';
-import { importOnnx, modelOpset } from './onnx-import/importer.js';
-import { pruneUnusedInitializers } from './onnx-import/training.js';
+import { InteropError } from '../formats/errors.js';
+import { importOnnx, modelOpset } from '../onnx-import/importer.js';
+import { pruneUnusedInitializers } from '../train/finetune/training.js';
 import { configForWeights, paramsToTorch, torchToParams, type TorchMapOptions } from './torch-map.js';
-import type { NamedTensor } from './types.js';
+import type { NamedTensor } from '../formats/types.js';
 
 export interface TorchImportOptions extends TorchMapOptions {
   /** Config fields (a config file's contents); the rest is inferred from the weights. */

@@ -13,9 +13,10 @@
  */
 import { resolveConfig, type CarryMode, type ModelConfig } from '../models/config.js';
 import { paramSpecs } from '../models/init.js';
+import type { ParamLayout } from '../nn/index.js';
 import type { Tensor } from '../onnx/tensor.js';
-import { InteropError } from './errors.js';
-import { bf16ToF32, f16ToF32, type NamedTensor } from './types.js';
+import { InteropError } from '../formats/errors.js';
+import { bf16ToF32, f16ToF32, type NamedTensor } from '../formats/types.js';
 
 const CODE = 'E_TORCH_MAP';
 
@@ -29,10 +30,12 @@ const DIRECTIONS = ['_l0', '_l0_reverse'] as const;
 export interface TorchKeySpec {
   key: string;
   dims: number[];
+  /** Our parameter the entry comes from, and how that parameter is laid out. */
+  param: string;
+  layout: ParamLayout;
+  /** LSTM entries: which PyTorch tensor of the direction (nn.LSTM's names) and the direction (0 forward). */
+  lstm?: { part: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh'; direction: 0 | 1 };
 }
-
-const linearKey = (name: string): boolean => name.endsWith('.weight') && name !== 'embedding.weight';
-const isLstm = (name: string): boolean => /\.bilstm\.[WRB]$/.test(name);
 
 /**
  * The twin's state_dict keys and shapes, in `state_dict()` order (module registration order:
@@ -41,25 +44,25 @@ const isLstm = (name: string): boolean => /\.bilstm\.[WRB]$/.test(name);
  */
 export function torchStateDictSpec(config: ModelConfig): TorchKeySpec[] {
   const out: TorchKeySpec[] = [];
-  for (const s of paramSpecs(config)) {
-    if (s.name.endsWith('.bilstm.W')) {
-      const prefix = s.name.slice(0, -2);
+  const specs = paramSpecs(config);
+  for (const s of specs) {
+    if (s.layout === 'lstm-W') {
+      const prefix = s.name.slice(0, s.name.lastIndexOf('.'));
       const [, fourH, inWidth] = s.dims as [number, number, number];
       const H = fourH / 4;
-      for (const d of DIRECTIONS) {
-        out.push(
-          { key: `${prefix}.weight_ih${d}`, dims: [4 * H, inWidth] },
-          { key: `${prefix}.weight_hh${d}`, dims: [4 * H, H] },
-          { key: `${prefix}.bias_ih${d}`, dims: [4 * H] },
-          { key: `${prefix}.bias_hh${d}`, dims: [4 * H] },
-        );
-      }
-    } else if (isLstm(s.name)) {
-      continue; // R and B come with W
-    } else if (linearKey(s.name) && s.dims.length === 2) {
-      out.push({ key: s.name, dims: [s.dims[1]!, s.dims[0]!] });
+      const R = specs.find((r) => r.name === `${prefix}.R` && r.layout === 'lstm-R')!;
+      const B = specs.find((b) => b.name === `${prefix}.B` && b.layout === 'lstm-B')!;
+      DIRECTIONS.forEach((d, direction) => {
+        const entry = (part: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh', dims: number[], from: typeof s): TorchKeySpec =>
+          ({ key: `${prefix}.${part}${d}`, dims, param: from.name, layout: from.layout, lstm: { part, direction: direction as 0 | 1 } });
+        out.push(entry('weight_ih', [4 * H, inWidth], s), entry('weight_hh', [4 * H, H], R), entry('bias_ih', [4 * H], B), entry('bias_hh', [4 * H], B));
+      });
+    } else if (s.layout === 'lstm-R' || s.layout === 'lstm-B') {
+      continue; // listed with their W, in nn.LSTM's order
+    } else if (s.layout === 'linear-weight') {
+      out.push({ key: s.name, dims: [s.dims[1]!, s.dims[0]!], param: s.name, layout: s.layout });
     } else {
-      out.push({ key: s.name, dims: [...s.dims] });
+      out.push({ key: s.name, dims: [...s.dims], param: s.name, layout: s.layout });
     }
   }
   return out;
@@ -183,14 +186,13 @@ export function torchToParams(config: ModelConfig, tensors: Map<string, NamedTen
   }
   const out = new Map<string, Tensor>();
   for (const p of paramSpecs(cfg)) {
-    if (isLstm(p.name)) {
-      const prefix = p.name.slice(0, -2);
-      const kind = p.name.slice(-1);
+    if (p.layout === 'lstm-W' || p.layout === 'lstm-R' || p.layout === 'lstm-B') {
+      const prefix = p.name.slice(0, p.name.lastIndexOf('.'));
       const data = new Float32Array(p.dims.reduce((a, b) => a * b, 1));
       const half = data.length / 2;
       DIRECTIONS.forEach((d, di) => {
-        if (kind === 'W' || kind === 'R') {
-          const key = `${prefix}.${kind === 'W' ? 'weight_ih' : 'weight_hh'}${d}`;
+        if (p.layout !== 'lstm-B') {
+          const key = `${prefix}.${p.layout === 'lstm-W' ? 'weight_ih' : 'weight_hh'}${d}`;
           data.set(permuteGates(f32(key), p.dims[2]!, TORCH_TO_ONNX_GATES), di * half);
         } else {
           const ih = permuteGates(f32(`${prefix}.bias_ih${d}`), 1, TORCH_TO_ONNX_GATES);
@@ -199,7 +201,7 @@ export function torchToParams(config: ModelConfig, tensors: Map<string, NamedTen
         }
       });
       out.set(p.name, { dtype: 'float32', dims: [...p.dims], data });
-    } else if (linearKey(p.name) && p.dims.length === 2) {
+    } else if (p.layout === 'linear-weight') {
       out.set(p.name, { dtype: 'float32', dims: [...p.dims], data: transpose2d(f32(p.name), p.dims[1]!, p.dims[0]!) });
     } else {
       out.set(p.name, { dtype: 'float32', dims: [...p.dims], data: Float32Array.from(f32(p.name)) });
@@ -230,25 +232,22 @@ export function paramsToTorch(config: ModelConfig, params: Map<string, Tensor>):
   const get = (name: string): Float32Array => params.get(name)!.data as Float32Array;
   const out = new Map<string, NamedTensor>();
   for (const s of torchStateDictSpec(cfg)) {
-    const m = /^(.*)\.(weight_ih|weight_hh|bias_ih|bias_hh)(_l0|_l0_reverse)$/.exec(s.key);
     let data: Float32Array;
-    if (m) {
-      const [, prefix, what, suffix] = m as unknown as [string, string, string, string];
-      const d = suffix === '_l0' ? 0 : 1;
+    if (s.lstm) {
+      const { part, direction: d } = s.lstm;
       const H = s.dims[0]! / 4;
-      if (what === 'bias_ih' || what === 'bias_hh') {
-        const B = get(`${prefix}.B`);
-        const start = d * 8 * H + (what === 'bias_ih' ? 0 : 4 * H);
-        data = permuteGates(B.subarray(start, start + 4 * H), 1, ONNX_TO_TORCH_GATES);
+      const src = get(s.param);
+      if (part === 'bias_ih' || part === 'bias_hh') {
+        const start = d * 8 * H + (part === 'bias_ih' ? 0 : 4 * H);
+        data = permuteGates(src.subarray(start, start + 4 * H), 1, ONNX_TO_TORCH_GATES);
       } else {
-        const src = get(`${prefix}.${what === 'weight_ih' ? 'W' : 'R'}`);
         const n = 4 * H * s.dims[1]!;
         data = permuteGates(src.subarray(d * n, (d + 1) * n), s.dims[1]!, ONNX_TO_TORCH_GATES);
       }
-    } else if (linearKey(s.key) && s.dims.length === 2) {
-      data = transpose2d(get(s.key), s.dims[1]!, s.dims[0]!);
+    } else if (s.layout === 'linear-weight') {
+      data = transpose2d(get(s.param), s.dims[1]!, s.dims[0]!);
     } else {
-      data = Float32Array.from(get(s.key));
+      data = Float32Array.from(get(s.param));
     }
     out.set(s.key, { dtype: 'F32', shape: [...s.dims], data });
   }

@@ -1,6 +1,7 @@
 // `build-graph`: classifier configs → .onnx files. Shared by scripts/build-graph.ts
 // (`npm run build-graph`) and the CLI (`highway-onnx build-graph …`).
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/atomic-write.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
@@ -26,7 +27,7 @@ export function buildGraphFile(config: ModelConfig, out: string, opset = DEFAULT
   assertValidModel(model);
   const bytes = encodeModel(model);
   mkdirSync(dirname(resolve(out)), { recursive: true });
-  writeFileSync(out, bytes);
+  writeFileAtomicSync(out, bytes);
   return { path: out, bytes: bytes.length, params: countParams(params), config };
 }
 

@@ -1,12 +1,13 @@
 // The sentiment classifier: ids → Embedding → dropout → N × (Highway) BiLSTM → tanh →
 // max over valid steps → tanh → dropout → Linear → logits, probs (+ transform gates).
 import { Graph, GraphBuildError, op, toModel, DEFAULT_OPSET, type Value } from '../graph/index.js';
-import { MAX_METADATA_JSON_DEPTH, jsonDepth, readMetadata } from '../onnx/metadata.js';
+import { readMetadata } from '../onnx/metadata.js';
+import { jsonDepth } from '../formats/json-depth.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { Tensor } from '../onnx/tensor.js';
-import { bilstm, embedding, highwayBilstm, linear, maskedMaxPool } from '../nn/index.js';
+import { bilstm, bilstmParams, embedding, highwayBilstm, highwayBilstmParams, linear, maskedMaxPool, paramsIn } from '../nn/index.js';
 import { ConfigError, resolveConfig, type ModelConfig } from './config.js';
-import { initParams, paramSpecs } from './init.js';
+import { initParams, layerCarry, paramSpecs } from './init.js';
 import { CodedError } from '../errors.js';
 
 export const METADATA_KEYS = {
@@ -84,23 +85,11 @@ export function buildClassifier(config: ModelConfig, opts: BuildClassifierOption
   const gates: Value[] = [];
   for (let l = 1; l <= cfg.layers; l++) {
     const p = `layer${l}`;
+    const layer = paramsIn(p, params);
     x = g.scope(p, () => {
-      const lstm = { W: P(`${p}.bilstm.W`), R: P(`${p}.bilstm.R`), B: P(`${p}.bilstm.B`) };
-      if (cfg.kind === 'plain') return bilstm(x, lengths, lstm, H);
-      const projection = l === 1 && cfg.carry === 'projection';
-      const out = highwayBilstm(
-        x,
-        lengths,
-        {
-          ...lstm,
-          gateWeight: P(`${p}.gate.weight`),
-          gateBias: P(`${p}.gate.bias`),
-          carryWeight: projection ? P(`${p}.carry.weight`) : null,
-          carryBias: projection ? P(`${p}.carry.bias`) : null,
-        },
-        // Only layer 1's input can be narrower than 2·hidden.
-        { carry: l === 1 ? cfg.carry : 'identity', hidden: H },
-      );
+      if (cfg.kind === 'plain') return bilstm(x, lengths, bilstmParams((n) => layer(`bilstm.${n}`)), H);
+      const carry = layerCarry(cfg, l);
+      const out = highwayBilstm(x, lengths, highwayBilstmParams(layer, carry), { carry, hidden: H });
       gates.push(out.gate);
       return out.y;
     });
@@ -195,6 +184,13 @@ export interface ClassifierMetadata {
   labels: string[];
   vocab: string[] | null;
 }
+
+/**
+ * Metadata values are JSON (config, labels, vocabulary): at most this deep. Deeper JSON is
+ * refused before it is parsed: code that walks it (an error message describing a value)
+ * recurses once per level, and a 10^6-deep value overflows the stack.
+ */
+export const MAX_METADATA_JSON_DEPTH = 16;
 
 /** Config, labels and vocabulary written by classifierModel; errors name the key at fault. */
 export function readClassifierMetadata(model: ModelProto): ClassifierMetadata {

@@ -1,7 +1,8 @@
 // The JSON model config: every hyperparameter of a classifier, serialisable into the .onnx.
 import { CodedError } from '../errors.js';
+import type { CarryMode } from '../nn/highway-bilstm.js';
 
-export type CarryMode = 'identity' | 'projection' | 'zero-pad';
+export type { CarryMode };
 
 export interface ModelConfig {
   /** Format version of this config, for readers of older models. */

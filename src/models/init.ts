@@ -1,54 +1,35 @@
 // Parameter names, shapes and seeded initial values of a classifier.
 import { Rng } from '../data/rng.js';
 import { allocate, type Tensor } from '../onnx/tensor.js';
-import type { ModelConfig } from './config.js';
+import type { CarryMode, ModelConfig } from './config.js';
+import { bilstmParamSpecs, embeddingParamSpecs, highwayBilstmParamSpecs, linearParamSpecs, scoped, type ParamInit, type ParamSpec } from '../nn/index.js';
 
-export type ParamInit =
-  | { kind: 'embedding'; std: number }
-  | { kind: 'uniform'; bound: number }
-  | { kind: 'constant'; value: number };
+export type { ParamInit, ParamSpec };
 
-export interface ParamSpec {
-  name: string;
-  dims: number[];
-  init: ParamInit;
+/** The carry of highway layer `layer` (1-based): only layer 1's input (the embedding) can be
+ *  narrower than 2·hidden, so later layers carry their input as it is whatever `config.carry` says. */
+export function layerCarry(config: ModelConfig, layer: number): CarryMode {
+  return layer === 1 ? config.carry : 'identity';
+}
+
+/** The parameters of layer `layer` (1-based), scoped within it (`bilstm.W`, `gate.weight`, …). */
+export function layerParamSpecs(config: ModelConfig, layer: number): ParamSpec[] {
+  const inWidth = layer === 1 ? config.embedDim : 2 * config.hidden;
+  return config.kind === 'highway'
+    ? highwayBilstmParamSpecs(inWidth, config.hidden, layerCarry(config, layer), config.gateBias)
+    : scoped('bilstm', bilstmParamSpecs(inWidth, config.hidden));
 }
 
 /**
- * Every parameter of the classifier, in graph order. Layers are 1-based. Layer 1 alone
- * may need a carry projection: later layers' inputs are already 2·hidden wide, so their
- * carry is the identity whatever `config.carry` says.
+ * Every parameter of the classifier, in graph order (and PyTorch's registration order):
+ * `embedding.weight`, then per layer (1-based) `layer{l}.bilstm.{W,R,B}`, `layer{l}.gate.*`
+ * and, for a projection carry, `layer1.carry.*`; last `output.{weight,bias}`. Composed from the
+ * specs each nn block exports.
  */
 export function paramSpecs(config: ModelConfig): ParamSpec[] {
-  const { vocabSize: V, embedDim: E, hidden: H, classes: C } = config;
-  const u = (fanIn: number): ParamInit => ({ kind: 'uniform', bound: 1 / Math.sqrt(fanIn) });
-  const specs: ParamSpec[] = [{ name: 'embedding.weight', dims: [V, E], init: { kind: 'embedding', std: 0.1 } }];
-  for (let l = 1; l <= config.layers; l++) {
-    const In = l === 1 ? E : 2 * H;
-    const p = `layer${l}`;
-    // PyTorch's nn.LSTM: every weight and both biases U(−1/√H, 1/√H).
-    specs.push(
-      { name: `${p}.bilstm.W`, dims: [2, 4 * H, In], init: u(H) },
-      { name: `${p}.bilstm.R`, dims: [2, 4 * H, H], init: u(H) },
-      { name: `${p}.bilstm.B`, dims: [2, 8 * H], init: u(H) },
-    );
-    if (config.kind === 'highway') {
-      specs.push(
-        { name: `${p}.gate.weight`, dims: [In, 2 * H], init: u(In) },
-        { name: `${p}.gate.bias`, dims: [2 * H], init: { kind: 'constant', value: config.gateBias } },
-      );
-      if (l === 1 && config.carry === 'projection') {
-        specs.push(
-          { name: `${p}.carry.weight`, dims: [In, 2 * H], init: u(In) },
-          { name: `${p}.carry.bias`, dims: [2 * H], init: u(In) },
-        );
-      }
-    }
-  }
-  specs.push(
-    { name: 'output.weight', dims: [2 * H, C], init: u(2 * H) },
-    { name: 'output.bias', dims: [C], init: u(2 * H) },
-  );
+  const specs = scoped('embedding', embeddingParamSpecs(config.vocabSize, config.embedDim));
+  for (let l = 1; l <= config.layers; l++) specs.push(...scoped(`layer${l}`, layerParamSpecs(config, l)));
+  specs.push(...scoped('output', linearParamSpecs(2 * config.hidden, config.classes)));
   return specs;
 }
 

@@ -1,10 +1,40 @@
 // Highway BiLSTM block: H = BiLSTM(x), T = σ(x·W_T + b_T), y = H·T + C(x)·(1 − T).
 import { op, type Value } from '../graph/index.js';
-import type { CarryMode } from '../models/config.js';
 import { GraphBuildError } from '../graph/index.js';
-import { bilstm, type BilstmParams } from './bilstm.js';
+import { bilstm, bilstmParams, bilstmParamSpecs, type BilstmParams } from './bilstm.js';
 import { highwayCombine, transformGate } from './highway.js';
-import { linear } from './linear.js';
+import { linear, linearParamSpecs } from './linear.js';
+import { scoped, type ParamSpec } from './params.js';
+
+/** How the carry C(x) reaches 2·hidden width: the input itself (needs input width 2·hidden),
+ *  a learned projection, or the input padded with zeros (Srivastava et al. 2015, §3). */
+export type CarryMode = 'identity' | 'projection' | 'zero-pad';
+
+/**
+ * The block's parameters, scoped within it: `bilstm.{W,R,B}`, `gate.{weight,bias}` ([In, 2H], [2H];
+ * the bias starts at `gateBias`, negative so a deep stack starts by carrying its input) and, for
+ * the projection carry only, `carry.{weight,bias}` ([In, 2H], [2H]).
+ */
+export function highwayBilstmParamSpecs(inWidth: number, hidden: number, carry: CarryMode, gateBias: number): ParamSpec[] {
+  const width = 2 * hidden;
+  return [
+    ...scoped('bilstm', bilstmParamSpecs(inWidth, hidden)),
+    ...scoped('gate', linearParamSpecs(inWidth, width, { kind: 'constant', value: gateBias })),
+    ...(carry === 'projection' ? scoped('carry', linearParamSpecs(inWidth, width)) : []),
+  ];
+}
+
+/** The block's parameter Values from the model's map (names within `get`'s scope). */
+export function highwayBilstmParams(get: (name: string) => Value, carry: CarryMode): HighwayBilstmParams {
+  const projection = carry === 'projection';
+  return {
+    ...bilstmParams((n) => get(`bilstm.${n}`)),
+    gateWeight: get('gate.weight'),
+    gateBias: get('gate.bias'),
+    carryWeight: projection ? get('carry.weight') : null,
+    carryBias: projection ? get('carry.bias') : null,
+  };
+}
 
 export interface HighwayBilstmParams extends BilstmParams {
   /** [In, 2H]. */

@@ -4,13 +4,13 @@
 // serves execution providers without an LSTM kernel.
 //
 // All directions run in one Scan over [T, D, B, ·] in processing order (see
-// autodiff/lstm/layout.ts). Padding steps keep h and c and emit zeros, so Y_h / Y_c are
+// graph/lstm-layout.ts). Padding steps keep h and c and emit zeros, so Y_h / Y_c are
 // the states at each sequence's last valid step, as the op defines them.
 import { GraphBuildError } from '../graph/errors.js';
 import type { Value } from '../graph/ir.js';
 import * as op from '../graph/ops/index.js';
 import type { LstmInputs, LstmOptions } from '../graph/ops/nn.js';
-import { lstmLengths, numDirections, stackDirections, stepsFirst, swapOrder, zeroState } from '../autodiff/lstm/layout.js';
+import { lstmLengths, numDirections, stackDirections, stepsFirst, swapOrder, zeroState } from '../graph/lstm-layout.js';
 
 export function lstmScan(inp: LstmInputs, opts: LstmOptions): { y: Value; yH: Value; yC: Value } {
   const { x, w, r } = inp;

@@ -1,9 +1,10 @@
 // The training artifact on disk: train_step.onnx, eval.onnx and artifact.json (names,
 // shapes, model config, vocabulary, hyperparameters) — everything another runtime needs
 // to run the same training.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeModel } from '../onnx/proto.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import type { ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 import type { StepGraphs } from './step-graph.js';
@@ -29,6 +30,11 @@ export interface ArtifactJson {
   eval: { file: 'eval.onnx'; inputs: string[]; outputs: string[] };
 }
 
+/**
+ * Writes train_step.onnx, eval.onnx and artifact.json into `dir`, each atomically and only when
+ * its content differs from what is there.
+ * @throws FileWriteError (E_WRITE)
+ */
 export async function writeArtifact(
   dir: string,
   graphs: StepGraphs,
@@ -36,8 +42,9 @@ export async function writeArtifact(
 ): Promise<ArtifactJson> {
   await mkdir(dir, { recursive: true });
   const stepBytes = encodeModel(graphs.trainStep);
-  await writeFile(join(dir, 'train_step.onnx'), stepBytes);
-  await writeFile(join(dir, 'eval.onnx'), encodeModel(graphs.eval));
+  // Atomic, and only when the bytes change: a resume leaves an identical artifact untouched.
+  await writeFileAtomic(join(dir, 'train_step.onnx'), stepBytes, { ifChanged: true });
+  await writeFileAtomic(join(dir, 'eval.onnx'), encodeModel(graphs.eval), { ifChanged: true });
   const names = (vs: { name?: string | null }[] | null | undefined): string[] => (vs ?? []).map((v) => v.name ?? '');
   const artifact: ArtifactJson = {
     format: 'highway-onnx-artifact/1',
@@ -58,6 +65,6 @@ export async function writeArtifact(
     },
     eval: { file: 'eval.onnx', inputs: names(graphs.eval.graph?.input), outputs: names(graphs.eval.graph?.output) },
   };
-  await writeFile(join(dir, 'artifact.json'), `${JSON.stringify(artifact, null, 1)}\n`);
+  await writeFileAtomic(join(dir, 'artifact.json'), `${JSON.stringify(artifact, null, 1)}\n`, { ifChanged: true });
   return artifact;
 }

@@ -1,9 +1,7 @@
 // checkpoint.safetensors: parameters, optimizer state and the loop position, written
 // atomically (temporary file + rename) so a crash mid-save leaves the previous one intact.
-import { readdir, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { readWeightsFile, writeSafetensorsFile } from '../interop/weights-file.js';
-import type { NamedTensor } from '../interop/types.js';
+import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.js';
+import type { NamedTensor } from '../formats/types.js';
 import type { Tensor } from '../onnx/tensor.js';
 
 export interface LoopPosition {
@@ -17,42 +15,46 @@ export interface LoopPosition {
   epochsWithoutImprovement: number;
   /** The run's seed: shuffling and dropout derive from (seed, epoch, step). */
   seed: number;
+  /**
+   * Running sums over the batches of the epoch in progress already consumed, so that an epoch
+   * resumed mid-way reports averages over the whole epoch. Absent in older checkpoints.
+   */
+  epochSums?: EpochSums;
+  /**
+   * Lines metrics.jsonl held when this checkpoint was written: a resume drops later lines (they
+   * are written again, identically, by the resumed run). Absent in older checkpoints.
+   */
+  metricsLines?: number;
+}
+
+/** Sums over the consumed batches of one epoch (losses weighted by batch size). */
+export interface EpochSums {
+  /** Σ loss × batch size. */
+  loss: number;
+  /** Correctly classified training examples. */
+  correct: number;
+  /** Training examples seen. */
+  seen: number;
+  /** Non-padding tokens seen. */
+  tokens: number;
+  /** Seconds spent in training steps of this epoch, over all invocations. */
+  seconds: number;
 }
 
 export interface Checkpoint {
   params: Map<string, Tensor>;
   state: Map<string, Tensor>;
   position: LoopPosition;
+  /**
+   * The settings the run was made with (hyperparameters, model config, data), as JSON-safe
+   * values: `--resume` takes unspecified options from it and refuses differing ones.
+   * Absent in older checkpoints and in checkpoints not written by train().
+   */
+  run?: Record<string, unknown>;
 }
 
 const PARAM = 'param/';
 const STATE = 'state/';
-
-const tidied = new Set<string>();
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
-/**
- * A process killed mid-save leaves its temporary file ('.<name>.<pid>.<hex>.tmp', see
- * writeSafetensorsFile) beside the checkpoint. The first save of a path in this process removes
- * those of processes no longer alive, so repeated crashes do not fill the disk.
- */
-async function removeStaleTemps(path: string): Promise<void> {
-  if (tidied.has(path)) return;
-  tidied.add(path);
-  const prefix = `.${basename(path)}.`;
-  for (const f of await readdir(dirname(path)).catch(() => [] as string[])) {
-    if (!f.startsWith(prefix) || !f.endsWith('.tmp')) continue;
-    const pid = Number(f.slice(prefix.length).split('.')[0]);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) await unlink(join(dirname(path), f)).catch(() => undefined);
-  }
-}
 
 export class CheckpointError extends Error {
   readonly code = 'E_CHECKPOINT';
@@ -72,14 +74,22 @@ function checkPosition(p: LoopPosition, path: string): void {
   }
   if (!Number.isSafeInteger(p.bestEpoch) || p.bestEpoch < -1) bad('bestEpoch', 'an integer ≥ -1');
   if (typeof p.bestDevAccuracy !== 'number' || !(p.bestDevAccuracy >= -1 && p.bestDevAccuracy <= 1)) bad('bestDevAccuracy', 'a number in [-1, 1]');
+  if (p.metricsLines !== undefined && (!Number.isSafeInteger(p.metricsLines) || p.metricsLines < 0)) bad('metricsLines', 'a non-negative integer');
+  if (p.epochSums !== undefined) {
+    const s = p.epochSums as unknown as Record<string, unknown>;
+    const ok = typeof s === 'object' && s !== null && ['loss', 'correct', 'seen', 'tokens', 'seconds'].every((k) => typeof s[k] === 'number' && Number.isFinite(s[k]) && (s[k] as number) >= 0);
+    if (!ok) bad('epochSums', 'an object of finite non-negative numbers {loss, correct, seen, tokens, seconds}');
+  }
 }
 
+/** Writes a checkpoint atomically; a crash mid-save leaves the previous one loadable. @throws FileWriteError (E_WRITE) */
 export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<void> {
-  await removeStaleTemps(path);
   const entries: [string, NamedTensor][] = [];
   for (const [name, t] of ckpt.params) entries.push([PARAM + name, { dtype: 'F32', shape: t.dims, data: t.data as Float32Array }]);
   for (const [name, t] of ckpt.state) entries.push([STATE + name, { dtype: 'F32', shape: t.dims, data: t.data as Float32Array }]);
-  await writeSafetensorsFile(path, entries, { format: 'highway-onnx-checkpoint/1', position: JSON.stringify(ckpt.position) });
+  const metadata: Record<string, string> = { format: 'highway-onnx-checkpoint/1', position: JSON.stringify(ckpt.position) };
+  if (ckpt.run) metadata.run = JSON.stringify(ckpt.run);
+  await writeSafetensorsFile(path, entries, metadata);
 }
 
 /** Reads and vets a checkpoint: a damaged, foreign or non-finite one is a CheckpointError naming the problem. */
@@ -116,7 +126,15 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     throw new CheckpointError(`checkpoint '${path}' has an unreadable position record`);
   }
   checkPosition(position, path);
-  return { params, state, position };
+  if (metadata.run === undefined) return { params, state, position };
+  let run: unknown;
+  try {
+    run = JSON.parse(metadata.run);
+  } catch {
+    throw new CheckpointError(`checkpoint '${path}' has an unreadable run record (metadata 'run' is not JSON)`);
+  }
+  if (typeof run !== 'object' || run === null || Array.isArray(run)) throw new CheckpointError(`checkpoint '${path}': the run record is not a JSON object`);
+  return { params, state, position, run: run as Record<string, unknown> };
 }
 
 /**

@@ -1,14 +1,19 @@
-// Everything a training run is configured by, with defaults.
+// Everything a training run is configured by, with defaults, and the check that refuses
+// nonsense values before any work starts.
 import type { ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 import type { Device } from '../runtime/device.js';
 import type { Dataset } from '../data/example.js';
 import { DEFAULT_MAX_TOKENS } from '../data/truncate.js';
+import { TrainOptionsError } from './errors.js';
+
+/** How often a checkpoint is written inside an epoch: every so many steps, or every so many seconds. */
+export type CheckpointEvery = { steps: number } | { seconds: number };
 
 export interface TrainOptions {
   /** Output directory: artifact, checkpoints, metrics, model.onnx. */
   out: string;
-  /** Data: a directory in a supported format, or a loaded dataset; neither = built-in data. */
+  /** Data: a directory in a supported format, or a loaded dataset; neither = built-in data (or, on resume, the checkpoint's). */
   data?: string;
   dataset?: Dataset;
   /** 5-class SST instead of binary (SST format only). */
@@ -16,6 +21,7 @@ export interface TrainOptions {
   model?: Partial<ModelConfig>;
   optimizer?: OptimizerSpec;
   lr?: number;
+  /** Total epochs of the run; on resume it may be raised to train further. */
   epochs?: number;
   batchSize?: number;
   /** Stop after this many epochs without a better dev accuracy. */
@@ -28,10 +34,25 @@ export interface TrainOptions {
   seed?: number;
   device?: Device;
   threads?: number;
-  /** Continue from out/checkpoint.safetensors. */
+  /**
+   * Continue from out/checkpoint.safetensors (E_NO_CHECKPOINT when there is none). Settings left
+   * undefined are taken from the checkpoint; settings given and different are refused
+   * (E_RESUME_MISMATCH, every difference listed) unless `allowChanges`. `epochs` may differ.
+   */
   resume?: boolean;
+  /** With resume: accept settings that differ from the checkpoint's (each is logged). */
+  allowChanges?: boolean;
+  /** Replace an existing run in `out` (its run files are deleted first); without it such a directory is refused (E_RUN_EXISTS). */
+  force?: boolean;
   /** Stop (after saving a checkpoint) once this many steps are done — for tests and budgets. */
   maxSteps?: number;
+  /** Checkpoints inside an epoch (default every 60 s); one is always written at each epoch end and on stop. */
+  checkpointEvery?: CheckpointEvery;
+  /**
+   * Aborting it stops training after the current step: a checkpoint is written and train()
+   * resolves with `stoppedBy: 'signal'` (the CLI aborts it on SIGINT/SIGTERM).
+   */
+  signal?: AbortSignal;
   progress?: boolean;
   /** Where one-line messages go (default: stderr). */
   log?: (line: string) => void;
@@ -45,8 +66,53 @@ export const TRAIN_DEFAULTS = {
   minFreq: 1,
   seed: 1,
   maxLen: DEFAULT_MAX_TOKENS,
+  checkpointEvery: { seconds: 60 } as CheckpointEvery,
 } as const;
 
 export function defaultOptimizer(): OptimizerSpec {
   return { kind: 'adam', clipNorm: 5 };
+}
+
+/**
+ * Parses a `--checkpoint-every` value: a step count (`200`) or a duration (`90s`, `5m`, `1h`).
+ * @throws TrainOptionsError (E_TRAIN_OPTIONS) for anything else, zero or negative.
+ */
+export function parseCheckpointEvery(v: string): CheckpointEvery {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(v);
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || !(n > 0) || (!m[2] && !Number.isInteger(n))) {
+    throw new TrainOptionsError(`--checkpoint-every: expected a positive number of steps (200) or a duration (90s, 5m, 1h), found '${v}'`);
+  }
+  if (!m[2]) return { steps: n };
+  return { seconds: n * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1) };
+}
+
+/**
+ * Refuses values no training run can mean: a learning rate ≤ 0 or not finite, zero or negative
+ * epochs, batch size, patience, frequency, length or step limits, a bad checkpoint interval,
+ * and `resume` together with `force`.
+ * @throws TrainOptionsError (E_TRAIN_OPTIONS) naming the option, what was expected and what was found.
+ */
+export function checkTrainOptions(o: TrainOptions): void {
+  const bad = (name: string, expected: string, found: unknown): never => {
+    throw new TrainOptionsError(`${name}: expected ${expected}, found ${JSON.stringify(found) ?? String(found)}`);
+  };
+  if (o.lr !== undefined && !(typeof o.lr === 'number' && Number.isFinite(o.lr) && o.lr > 0)) bad('lr', 'a finite learning rate > 0', o.lr);
+  const posInt = (name: string, v: number | undefined): void => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) bad(name, 'a positive integer', v);
+  };
+  posInt('epochs', o.epochs);
+  posInt('batchSize', o.batchSize);
+  posInt('patience', o.patience);
+  posInt('minFreq', o.minFreq);
+  posInt('maxLen', o.maxLen);
+  posInt('maxSteps', o.maxSteps);
+  posInt('threads', o.threads);
+  if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) bad('seed', 'a non-negative integer', o.seed);
+  const every = o.checkpointEvery;
+  if (every !== undefined) {
+    if ('steps' in every) posInt('checkpointEvery.steps', every.steps);
+    else if (!(typeof every.seconds === 'number' && every.seconds > 0 && Number.isFinite(every.seconds))) bad('checkpointEvery.seconds', 'a number of seconds > 0', every.seconds);
+  }
+  if (o.resume && o.force) throw new TrainOptionsError('resume and force exclude each other: --resume continues the run in the directory, --force replaces it');
 }

@@ -54,3 +54,11 @@ export function makeProgress(enabled: boolean): ProgressReporter {
     },
   };
 }
+
+/**
+ * Shows the cursor and turns line wrap back on (what the progress bar turned off), for exits
+ * that cannot wait for the bar to stop itself (a second Ctrl-C). A no-op off a terminal.
+ */
+export function restoreTerminalOnExit(): void {
+  if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\x1b[?7h');
+}

@@ -1,7 +1,8 @@
 // The training loop: data → vocabulary → artifact → steps in onnxruntime → dev evaluation
-// each epoch → best checkpoint and model.onnx; resumable to the exact same losses.
-import { appendFile, mkdir, writeFile, access } from 'node:fs/promises';
-import { join } from 'node:path';
+// each epoch → best checkpoint and model.onnx; resumable to the exact same losses and the same
+// metrics.jsonl, however often it is stopped (signal, kill, step limit) and resumed.
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { readDataset } from '../data/files.js';
 import { builtinDataset } from '../data/builtin.js';
 import { tokenize } from '../data/tokenizer.js';
@@ -9,36 +10,45 @@ import { Vocabulary } from '../data/vocab.js';
 import { Rng } from '../data/rng.js';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../data/batches.js';
 import { truncateLong } from '../data/truncate.js';
-import type { Dataset, Example } from '../data/example.js';
+import type { Dataset } from '../data/example.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { initParams, paramSpecs } from '../models/init.js';
 import { classifierModel } from '../models/classifier.js';
 import { encodeModel } from '../onnx/proto.js';
-import { optimizerState } from '../optim/index.js';
+import { optimizerState, resolveSpec, type OptimizerSpec } from '../optim/index.js';
 import { allocate, type Tensor } from '../onnx/tensor.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { buildStepGraphs } from './step-graph.js';
 import { writeArtifact } from './artifact.js';
 import { TrainSession } from './train-session.js';
 import { dropoutMask, stepRng } from './dropout.js';
-import { checkCheckpointFits, loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint.js';
+import { checkCheckpointFits, loadCheckpoint, saveCheckpoint, type EpochSums, type LoopPosition } from './checkpoint.js';
 import { makeProgress } from './progress.js';
 import { loadPretrainedEmbeddings } from './embeddings.js';
 import { TrainingDivergedError } from './errors.js';
-import { defaultOptimizer, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
+import { checkTrainOptions, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
+import { checkRunDir, clearRunDir } from './run-dir.js';
+import { MetricsLog } from './metrics-log.js';
+import { checkResume, savedRunRecord, vocabDigest, type RunRecord } from './run-record.js';
+import { runSettings } from './settings.js';
 
 export interface EpochRecord {
   epoch: number;
+  /** Global step count at the end of the epoch. */
   steps: number;
+  /** Mean training loss and accuracy over the whole epoch (batches before a resume included). */
   trainLoss: number;
   trainAccuracy: number;
   devLoss: number;
   devAccuracy: number;
+  /** Seconds of training steps in the epoch, over all invocations. */
   seconds: number;
   tokensPerSecond: number;
 }
 
 export interface TrainResult {
   config: ModelConfig;
+  /** Epochs finished by this invocation. */
   epochs: EpochRecord[];
   /** Per-step training losses of this invocation, in order (the resume test compares them). */
   stepLosses: number[];
@@ -46,9 +56,15 @@ export interface TrainResult {
   bestEpoch: number;
   testAccuracy: number | null;
   modelPath: string;
+  checkpointPath: string;
   stoppedEarly: boolean;
-  /** True when maxSteps ended the run before the epochs were done. */
+  /** True when the run stopped before its epochs were done (step limit or signal); a checkpoint was written. */
   interrupted: boolean;
+  /** Why an interrupted run stopped: the step limit, or `signal` aborted (its reason, e.g. 'SIGINT', is `signalReason`). */
+  stoppedBy?: 'maxSteps' | 'signal';
+  signalReason?: unknown;
+  /** Global steps completed so far (over all invocations). */
+  step: number;
 }
 
 interface Encoded {
@@ -56,7 +72,8 @@ interface Encoded {
   labels: number[];
 }
 
-export async function loadTrainingData(opts: TrainOptions): Promise<Dataset> {
+/** The dataset a run trains on: given in memory, read from a data directory, or the built-in one. */
+export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'data' | 'fiveClass'>): Promise<Dataset> {
   if (opts.dataset) return opts.dataset;
   if (opts.data) return readDataset(opts.data, { binary: !opts.fiveClass });
   return builtinDataset();
@@ -79,22 +96,46 @@ function makeBatches(data: Encoded, order: number[][]): { batch: PaddedBatch; la
 }
 
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+const zeroSums = (): EpochSums => ({ loss: 0, correct: 0, seen: 0, tokens: 0, seconds: 0 });
 
+/**
+ * Trains a classifier into `opts.out` (see TrainOptions for resume, force, checkpoints and
+ * stopping). Every file is written atomically; a checkpoint is written at each epoch end, every
+ * `checkpointEvery` inside an epoch, and when stopped by `maxSteps` or `signal`.
+ * @throws TrainOptionsError (E_TRAIN_OPTIONS), RunExistsError (E_RUN_EXISTS), NoCheckpointError
+ *   (E_NO_CHECKPOINT), ResumeMismatchError (E_RESUME_MISMATCH), CheckpointError (E_CHECKPOINT),
+ *   TrainingDivergedError (E_DIVERGED), FileWriteError (E_WRITE), and the data readers' errors.
+ */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const seed = opts.seed ?? TRAIN_DEFAULTS.seed;
-  const lr = opts.lr ?? TRAIN_DEFAULTS.lr;
-  const epochs = opts.epochs ?? TRAIN_DEFAULTS.epochs;
-  const batchSize = opts.batchSize ?? TRAIN_DEFAULTS.batchSize;
-  const patience = opts.patience ?? TRAIN_DEFAULTS.patience;
-  const optimizer = opts.optimizer ?? defaultOptimizer();
-  await mkdir(opts.out, { recursive: true });
+  checkTrainOptions(opts);
+  const checkpointPath = join(opts.out, 'checkpoint.safetensors');
+  const bestPath = join(opts.out, 'best.safetensors');
+  const modelPath = join(opts.out, 'model.onnx');
+  const metricsPath = join(opts.out, 'metrics.jsonl');
+  // Everything that can refuse the run does so before anything on disk changes.
+  const replaced = await checkRunDir(opts.out, { resume: opts.resume ?? false, force: opts.force ?? false });
 
-  const dataset = await loadTrainingData(opts);
-  const vocab = Vocabulary.build(dataset.train.map((e) => tokenize(e.text)), { minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq });
-  const config = resolveConfig({ seed, ...opts.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels });
-  // Dev and test are cut too: a batch is padded to its longest sentence.
-  const maxLen = opts.maxLen ?? TRAIN_DEFAULTS.maxLen;
+  const ckpt = opts.resume ? await loadCheckpoint(checkpointPath) : null;
+  const saved = savedRunRecord(ckpt?.run);
+  const s = runSettings(opts, saved);
+  checkTrainOptions({ out: opts.out, lr: s.lr, epochs: s.epochs, batchSize: s.batchSize, patience: s.patience, minFreq: s.minFreq });
+  const optimizer = s.optimizer;
+  const { lr, epochs, batchSize, patience, seed } = s;
+
+  const dataset = await loadTrainingData({ ...(opts.dataset ? { dataset: opts.dataset } : {}), ...(s.data ? { data: s.data } : {}), fiveClass: s.fiveClass });
+  const vocab = Vocabulary.build(dataset.train.map((e) => tokenize(e.text)), { minFreq: s.minFreq });
+  const config = resolveConfig({ seed, ...s.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels });
+  const record: RunRecord = {
+    format: 'highway-onnx-run/1', config, optimizer: resolveSpec(optimizer), lr, epochs, batchSize, patience, minFreq: s.minFreq,
+    maxLen: s.maxLen, seed, embeddings: s.embeddings, data: s.data === null ? null : resolve(s.data), fiveClass: s.fiveClass, vocabDigest: vocabDigest(vocab.toJSON(), dataset.labels),
+  };
+  if (saved) checkResume(saved, record, { allowChanges: opts.allowChanges ?? false, checkpoint: checkpointPath, log });
+  else if (ckpt) log(`warning: ${checkpointPath} records no settings (an older checkpoint): they cannot be checked against this run's`);
+
+  // Dev and test are cut too: a batch is padded to its longest sentence. A run record's null
+  // maxLen means "the default" (runs recorded before there was one resume with it).
+  const maxLen = s.maxLen ?? TRAIN_DEFAULTS.maxLen;
   const train = encode(dataset, 'train', vocab, maxLen, log);
   const devIds = encode(dataset, 'dev', vocab, maxLen, log);
   const testIds = encode(dataset, 'test', vocab, maxLen, log);
@@ -102,69 +143,83 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const test = dataset.test.length > 0 ? makeBatches(testIds, lengthBucketedBatches(testIds.ids, 128, null)) : [];
   log(`data: ${dataset.train.length} train / ${dataset.dev.length} dev / ${dataset.test.length} test, vocabulary ${vocab.size}, labels ${dataset.labels.join(', ')}`);
 
-  const checkpointPath = join(opts.out, 'checkpoint.safetensors');
-  const bestPath = join(opts.out, 'best.safetensors');
-  const modelPath = join(opts.out, 'model.onnx');
-  const metricsPath = join(opts.out, 'metrics.jsonl');
-
   let params: Map<string, Tensor>;
   let state: Map<string, Tensor> | null = null;
   let pos: LoopPosition = { step: 0, epoch: 0, batchInEpoch: 0, bestDevAccuracy: -1, bestEpoch: -1, epochsWithoutImprovement: 0, seed };
-  if (opts.resume && (await exists(checkpointPath))) {
-    const ckpt = await loadCheckpoint(checkpointPath);
+  let metrics: MetricsLog;
+  if (ckpt) {
     checkCheckpointFits(ckpt, { params: paramSpecs(config) }, checkpointPath);
     params = ckpt.params;
     state = ckpt.state;
     pos = ckpt.position;
     if (pos.seed !== seed) throw new TrainingDivergedError(`checkpoint was made with seed ${pos.seed}, this run has seed ${seed}: pass --seed ${pos.seed}`);
+    metrics = await MetricsLog.resume(metricsPath, pos.metricsLines, log);
     log(`resuming at step ${pos.step} (epoch ${pos.epoch + 1}, batch ${pos.batchInEpoch})`);
   } else {
     params = initParams(config);
-    if (opts.embeddings) {
-      const c = await loadPretrainedEmbeddings(opts.embeddings, vocab, params.get('embedding.weight')!);
-      log(`embeddings: ${c.found}/${c.total} vocabulary words (${((100 * c.found) / Math.max(c.total, 1)).toFixed(1)}%) found in ${opts.embeddings} (${c.fileWords} vectors, ${c.dim}-d${c.caseInsensitive ? `, ${c.caseInsensitive} matched after lower-casing` : ''}); the rest keep their random init`);
+    if (s.embeddings) {
+      const c = await loadPretrainedEmbeddings(s.embeddings, vocab, params.get('embedding.weight')!);
+      log(`embeddings: ${c.found}/${c.total} vocabulary words (${((100 * c.found) / Math.max(c.total, 1)).toFixed(1)}%) found in ${s.embeddings} (${c.fileWords} vectors, ${c.dim}-d${c.caseInsensitive ? `, ${c.caseInsensitive} matched after lower-casing` : ''}); the rest keep their random init`);
     }
-    if (!opts.resume) await writeFile(metricsPath, '');
+    await clearRunDir(opts.out, replaced);
+    metrics = await MetricsLog.create(metricsPath);
   }
 
   const graphs = buildStepGraphs(config, optimizer, { params });
   if (state) checkCheckpointFits({ params, state }, graphs, checkpointPath);
-  if (!state) state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
+  if (!state) state = new Map(optimizerState(optimizer, graphs.params).map((st) => [st.name, allocate('float32', st.dims)]));
   await writeArtifact(opts.out, graphs, {
-    config, optimizer, vocab: vocab.toJSON(),
-    hyperparameters: { lr, epochs, batchSize, patience, minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq, maxLen, seed, embeddings: opts.embeddings ?? null },
+    // The resolved spec (defaults spelled out): the same whether it came from options or a checkpoint.
+    config, optimizer: record.optimizer as OptimizerSpec, vocab: vocab.toJSON(),
+    hyperparameters: { lr, epochs, batchSize, patience, minFreq: s.minFreq, maxLen, seed, embeddings: s.embeddings },
   });
   log(`train step graph: ${graphs.nodeCount} nodes, ${graphs.params.length} parameter tensors (${graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0)} weights)`);
   const session = await TrainSession.create(graphs, params, state, { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
 
   const embedDim = config.embedDim;
   const outWidth = 2 * config.hidden;
+  const every = opts.checkpointEvery ?? TRAIN_DEFAULTS.checkpointEvery;
   const progress = makeProgress(opts.progress ?? false);
   const records: EpochRecord[] = [];
   const stepLosses: number[] = [];
   let stoppedEarly = false;
-  let interrupted = false;
+  let stoppedBy: TrainResult['stoppedBy'];
+  // Sums of the epoch in progress: restored when resuming mid-epoch, so its record covers it all.
+  let sums = pos.batchInEpoch > 0 && pos.epochSums ? { ...pos.epochSums } : zeroSums();
+  let lastSave = performance.now();
 
+  const saveState = async (position: LoopPosition): Promise<void> => {
+    await saveCheckpoint(checkpointPath, { params: session.params(), state: session.state(), position: { ...position, metricsLines: metrics.lines }, run: record as unknown as Record<string, unknown> });
+    lastSave = performance.now();
+  };
   const saveBestModel = async (): Promise<void> => {
     const current = session.params();
-    await saveCheckpoint(bestPath, { params: current, state: new Map(), position: pos });
-    await writeFile(modelPath, encodeModel(classifierModel(config, { params: current, vocab: vocab.toJSON() })));
+    // Only the loop position proper: the file is the same however often the run was resumed.
+    const { epochSums: _sums, metricsLines: _lines, ...position } = pos;
+    await saveCheckpoint(bestPath, { params: current, state: new Map(), position });
+    await writeFileAtomic(modelPath, encodeModel(classifierModel(config, { params: current, vocab: vocab.toJSON() })));
+  };
+  const stopRequested = (): boolean => {
+    if (opts.signal?.aborted) stoppedBy = 'signal';
+    else if (opts.maxSteps !== undefined && pos.step >= opts.maxSteps) stoppedBy = 'maxSteps';
+    return stoppedBy !== undefined;
   };
 
   try {
-    for (; pos.epoch < epochs; pos.epoch++, pos.batchInEpoch = 0) {
+    for (; pos.epoch < epochs; pos.epoch++, pos.batchInEpoch = 0, sums = zeroSums()) {
+      if (pos.epochsWithoutImprovement >= patience) {
+        stoppedEarly = true; // an early-stopped run, resumed: nothing more to train
+        break;
+      }
       const order = lengthBucketedBatches(train.ids, batchSize, new Rng(seed * 7919 + pos.epoch));
       const batches = makeBatches(train, order);
       progress.start(batches.length, `epoch ${pos.epoch + 1}/${epochs}`);
-      const t0 = performance.now();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      let tokens = 0;
-      for (let bi = pos.batchInEpoch; bi < batches.length; bi++) {
+      if (pos.batchInEpoch > 0) progress.update(pos.batchInEpoch, { loss: '-', acc: '-', tps: '-' });
+      for (let bi = pos.batchInEpoch; bi < batches.length && !stopRequested(); bi++) {
         const { batch, labels } = batches[bi]!;
         const step = pos.step + 1;
         const rng = stepRng(seed, step);
+        const t0 = performance.now();
         const r = await session.step({
           batch, labels, lr, step,
           embeddingMask: dropoutMask(rng, batch.time * batch.batch * embedDim, config.dropout),
@@ -181,49 +236,45 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         pos.step = step;
         pos.batchInEpoch = bi + 1;
         stepLosses.push(r.loss);
-        lossSum += r.loss * batch.batch;
-        correct += r.correct;
-        seen += batch.batch;
-        tokens += batch.lengths.reduce((a, b) => a + b, 0);
-        const secs = (performance.now() - t0) / 1000;
-        progress.update(bi + 1, { loss: (lossSum / seen).toFixed(4), acc: (correct / seen).toFixed(3), tps: (tokens / secs).toFixed(0) });
-        if (pos.step % 50 === 0) {
-          await appendFile(metricsPath, `${JSON.stringify({ type: 'step', step: pos.step, epoch: pos.epoch + 1, loss: r.loss, gradNorm: r.gradNorm })}\n`);
-        }
-        if (opts.maxSteps !== undefined && pos.step >= opts.maxSteps) {
-          interrupted = true;
-          break;
-        }
+        sums.loss += r.loss * batch.batch;
+        sums.correct += r.correct;
+        sums.seen += batch.batch;
+        sums.tokens += batch.lengths.reduce((a, b) => a + b, 0);
+        sums.seconds += (performance.now() - t0) / 1000;
+        progress.update(bi + 1, { loss: (sums.loss / sums.seen).toFixed(4), acc: (sums.correct / sums.seen).toFixed(3), tps: (sums.tokens / sums.seconds).toFixed(0) });
+        if (pos.step % 50 === 0) await metrics.append({ type: 'step', step: pos.step, epoch: pos.epoch + 1, loss: r.loss, gradNorm: r.gradNorm });
+        const due = 'steps' in every ? pos.step % every.steps === 0 : performance.now() - lastSave >= every.seconds * 1000;
+        if (due && bi + 1 < batches.length) await saveState({ ...pos, epochSums: sums });
       }
       progress.stop();
-      if (interrupted) {
-        await saveCheckpoint(checkpointPath, { params: session.params(), state: session.state(), position: pos });
-        log(`stopped after step ${pos.step} (maxSteps); resume with --resume`);
-        break;
-      }
-      const seconds = (performance.now() - t0) / 1000;
+      if (stoppedBy) break;
       const ev = await session.evaluate(dev);
       const record: EpochRecord = {
-        epoch: pos.epoch + 1, steps: pos.step, trainLoss: lossSum / Math.max(seen, 1), trainAccuracy: correct / Math.max(seen, 1),
-        devLoss: ev.loss / Math.max(ev.total, 1), devAccuracy: ev.correct / Math.max(ev.total, 1), seconds, tokensPerSecond: tokens / seconds,
+        epoch: pos.epoch + 1, steps: pos.step, trainLoss: sums.loss / Math.max(sums.seen, 1), trainAccuracy: sums.correct / Math.max(sums.seen, 1),
+        devLoss: ev.loss / Math.max(ev.total, 1), devAccuracy: ev.correct / Math.max(ev.total, 1), seconds: sums.seconds, tokensPerSecond: sums.tokens / Math.max(sums.seconds, 1e-9),
       };
       records.push(record);
-      await appendFile(metricsPath, `${JSON.stringify({ type: 'epoch', ...record })}\n`);
+      await metrics.append({ type: 'epoch', ...record });
       const improved = record.devAccuracy > pos.bestDevAccuracy;
       if (improved) {
         pos.bestDevAccuracy = record.devAccuracy;
         pos.bestEpoch = record.epoch;
         pos.epochsWithoutImprovement = 0;
       } else pos.epochsWithoutImprovement++;
-      log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | dev loss ${record.devLoss.toFixed(4)} acc ${(100 * record.devAccuracy).toFixed(2)}%${improved ? ' (best)' : ''} | ${seconds.toFixed(1)}s, ${record.tokensPerSecond.toFixed(0)} tok/s`);
+      log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | dev loss ${record.devLoss.toFixed(4)} acc ${(100 * record.devAccuracy).toFixed(2)}%${improved ? ' (best)' : ''} | ${record.seconds.toFixed(1)}s, ${record.tokensPerSecond.toFixed(0)} tok/s`);
       if (improved) await saveBestModel();
-      await saveCheckpoint(checkpointPath, { params: session.params(), state: session.state(), position: { ...pos, epoch: pos.epoch + 1, batchInEpoch: 0 } });
+      await saveState({ ...pos, epoch: pos.epoch + 1, batchInEpoch: 0, epochSums: zeroSums() });
       if (pos.epochsWithoutImprovement >= patience) {
         stoppedEarly = true;
         log(`early stop: no dev improvement for ${patience} epochs (best ${(100 * pos.bestDevAccuracy).toFixed(2)}% at epoch ${pos.bestEpoch})`);
         pos.epoch++;
         break;
       }
+    }
+    if (!stoppedBy && opts.signal?.aborted) stoppedBy = 'signal'; // arrived during the last evaluation: stop before the test
+    if (stoppedBy) {
+      await saveState({ ...pos, epochSums: sums });
+      log(`stopped after step ${pos.step} (${stoppedBy === 'signal' ? String(opts.signal?.reason ?? 'signal') : 'maxSteps'}): checkpoint written to ${checkpointPath}`);
     }
   } catch (e) {
     progress.stop();
@@ -233,15 +284,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   progress.stop();
 
   let testAccuracy: number | null = null;
-  if (!interrupted && test.length > 0 && (await exists(bestPath))) {
+  if (!stoppedBy && test.length > 0 && (await exists(bestPath))) {
     const best = await loadCheckpoint(bestPath);
     const evalSession = await TrainSession.create(graphs, best.params, session.state());
     const ev = await evalSession.evaluate(test);
     testAccuracy = ev.correct / ev.total;
     await evalSession.release();
     log(`test accuracy (best dev checkpoint, epoch ${pos.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}%`);
-    await appendFile(metricsPath, `${JSON.stringify({ type: 'test', accuracy: testAccuracy, bestEpoch: pos.bestEpoch })}\n`);
+    await metrics.append({ type: 'test', accuracy: testAccuracy, bestEpoch: pos.bestEpoch });
   }
   await session.release();
-  return { config, epochs: records, stepLosses, bestDevAccuracy: pos.bestDevAccuracy, bestEpoch: pos.bestEpoch, testAccuracy, modelPath, stoppedEarly, interrupted };
+  return {
+    config, epochs: records, stepLosses, bestDevAccuracy: pos.bestDevAccuracy, bestEpoch: pos.bestEpoch, testAccuracy, modelPath, checkpointPath,
+    stoppedEarly, interrupted: stoppedBy !== undefined, ...(stoppedBy ? { stoppedBy } : {}), ...(stoppedBy === 'signal' ? { signalReason: opts.signal?.reason } : {}), step: pos.step,
+  };
 }

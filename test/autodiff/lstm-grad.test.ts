@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng.js';
 import { gradients } from '../../src/autodiff/index.js';
-import { Graph } from '../../src/graph/graph.js';
+import { Graph } from '../../src/graph/ir.js';
 import * as op from '../../src/graph/ops/index.js';
 import { lstmBackwardRef, lstmForwardRef, numDirections, type Direction, type LstmProblem } from '../reference/lstm-reference.js';
 import {
@@ -158,7 +158,7 @@ describe('LSTM gradient rule', () => {
     const none = gradGraph(p, { dt: 'float32', forward: 'op', grads: [false, false, false] });
     expect(none.g.outputs).toHaveLength(0);
     expect(none.g.nodes.map((n) => n.opType)).toEqual(['LSTM']);
-    const onlyX = gradGraph(p, { dt: 'float32', forward: 'op', wants: [true, false, false, false, false, false, false] });
+    const onlyX = gradGraph(p, { dt: 'float32', forward: 'op', needsInputGrad: [true, false, false, false, false, false, false] });
     expect(onlyX.g.outputs.map((v) => v.name)).toEqual(['d_x']);
   });
 

@@ -1,7 +1,7 @@
 // Test plumbing for the LSTM tests: random problems, graphs with the LSTM (op, Scan, or a
 // detached node whose outputs are fed), the gradient rule applied directly, and onnxruntime.
 import * as ort from 'onnxruntime-node';
-import { Graph } from '../../src/graph/graph.js';
+import { Graph } from '../../src/graph/ir.js';
 import { Node, type Value } from '../../src/graph/ir.js';
 import { attr } from '../../src/graph/ir.js';
 import { toModel } from '../../src/graph/emit.js';
@@ -116,7 +116,7 @@ export interface GradGraphOptions {
   /** Which of dY, dY_h, dY_c reach the loss (default all). */
   grads?: [boolean, boolean, boolean];
   /** Per LSTM input, whether its gradient is asked for (default: every float input). */
-  wants?: boolean[];
+  needsInputGrad?: boolean[];
 }
 
 /**
@@ -144,8 +144,8 @@ export function gradGraph(p: LstmProblem, o: GradGraphOptions): { g: Graph; node
     want[1] ? g.input('dY_h', o.dt, [D, 'B', p.H]) : null,
     want[2] ? g.input('dY_c', o.dt, [D, 'B', p.H]) : null,
   ];
-  const wants = node.inputs.map((v, k) => v !== null && v.dtype !== 'int32' && (o.wants?.[k] ?? true));
-  const grads = ruleFor(node)({ node, graph: g, gradOutputs, wants });
+  const needsInputGrad = node.inputs.map((v, k) => v !== null && v.dtype !== 'int32' && (o.needsInputGrad?.[k] ?? true));
+  const grads = ruleFor(node)({ node, graph: g, gradOutputs, needsInputGrad });
   grads.forEach((d, k) => {
     if (d) g.output(d, `d_${GRAD_NAMES[k]}`);
   });

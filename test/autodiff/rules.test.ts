@@ -145,16 +145,16 @@ describe('driver', () => {
     const loss = op.reduceSum(picked, undefined, { keepdims: false });
     expect(() => gradients(g, loss, [x])).not.toThrow();
     expect(() => gradients(g, loss, [ids])).toThrow(/int64, not float/);
-    expect(() => gradients(g, picked, [x])).toThrow(/not a scalar.*seed/);
+    expect(() => gradients(g, picked, [x])).toThrow(/not a scalar.*gradOutput/);
   });
 
-  it('takes a seed for a non-scalar loss', async () => {
+  it('takes gradOutput (dLoss/dLoss) for a non-scalar loss', async () => {
     const g = new Graph();
     const x = g.input('x', 'float64', [3]);
-    const seed = g.input('seed', 'float64', [3]);
-    const dx = gradients(g, op.mul(x, x), [x], { seed }).get(x)!;
+    const gradOutput = g.input('grad_output', 'float64', [3]);
+    const dx = gradients(g, op.mul(x, x), [x], { gradOutput }).get(x)!;
     g.output(dx, 'dx');
-    const out = await runGraph(g, { x: f64t([3], [1, 2, 3]), seed: f64t([3], [1, 0, -1]) });
+    const out = await runGraph(g, { x: f64t([3], [1, 2, 3]), grad_output: f64t([3], [1, 0, -1]) });
     expect([...f64(out.dx)]).toEqual([2, 0, -6]);
   });
 

@@ -9,7 +9,7 @@ import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSstTree, sstTreesToLines } from '../../src/data/sst-trees.js';
 import { DataFormatError } from '../../src/data/errors.js';
-import { crc32 } from '../../src/interop/zip.js';
+import { crc32 } from '../../src/formats/zip.js';
 import { readDataset } from '../../src/data/files.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

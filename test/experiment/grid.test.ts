@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cells, describeGateBias, ExperimentConfigError, gateBiasFor, parseGateBias, parseIntList } from '../../src/experiment/grid.js';
-import { settingsFromFlags } from '../../src/experiment/cli.js';
+import { settingsFromFlags } from '../../src/cli/experiment.js';
 import { aggregate, resultsMarkdown } from '../../src/experiment/report.js';
 import type { CellResult } from '../../src/experiment/results.js';
 

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentMain } from '../../src/experiment/cli.js';
+import { experimentMain } from '../../src/cli/experiment.js';
 import type { ExperimentSummary } from '../../src/experiment/runner.js';
 import type { GradientReport } from '../../src/experiment/analysis.js';
 import { parseXml, findAll, coordinateValues } from '../charts/xml.js';

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors, type NamedTensor } from '../../src/interop/safetensors.js';
+import { readSafetensors, type NamedTensor } from '../../src/formats/safetensors.js';
 import { resolveConfig, type ModelConfig } from '../../src/models/config.js';
 import type { Tensor } from '../../src/onnx/tensor.js';
 

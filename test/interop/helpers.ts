@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { InteropError } from '../../src/interop/errors.js';
-import { bf16ToF32, f16ToF32, type NamedTensor } from '../../src/interop/types.js';
-import { crc32 } from '../../src/interop/zip.js';
+import { InteropError } from '../../src/formats/errors.js';
+import { bf16ToF32, f16ToF32, type NamedTensor } from '../../src/formats/types.js';
+import { crc32 } from '../../src/formats/zip.js';
 import { Rng } from '../../src/data/rng.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'interop');

@@ -5,8 +5,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { readSafetensors } from '../../src/interop/safetensors.js';
-import type { NamedTensor } from '../../src/interop/types.js';
+import { readSafetensors } from '../../src/formats/safetensors.js';
+import type { NamedTensor } from '../../src/formats/types.js';
 import { resolveConfig, type ModelConfig } from '../../src/models/config.js';
 import { decodeModel, encodeModel, type ModelProto } from '../../src/onnx/proto.js';
 

@@ -5,9 +5,8 @@
 // autograd's, one fine-tuning step equals torch.optim.SGD's, the export keeps the names.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import {
-  buildImportedGradients, chooseLogits, exportImported, ImportedTrainer, importOnnx, ImportError, supportedOps,
-} from '../../src/interop/onnx-import/index.js';
+import { buildImportedGradients, chooseLogits, exportImported, ImportedTrainer } from '../../src/train/finetune/index.js';
+import { importOnnx, ImportError, supportedOps } from '../../src/onnx-import/index.js';
 import { Graph, op, toModel } from '../../src/graph/index.js';
 import { assertValidModel } from '../../src/onnx/checker.js';
 import { tensorOf } from '../../src/onnx/tensor.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { padBatch } from '../../src/data/batches.js';
 import { tokenize } from '../../src/data/tokenizer.js';
 import { rawTextModel, torchToClassifierModel } from '../../src/interop/export.js';
-import { readWeights } from '../../src/interop/weights.js';
+import { readWeights } from '../../src/formats/weights.js';
 import { assertValidModel } from '../../src/onnx/checker.js';
 import { loadTwin, maxDiff, runModel, textsFor } from './import-fixtures.js';
 import { readFileSync } from 'node:fs';

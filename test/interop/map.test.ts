@@ -2,14 +2,14 @@
 // against real PyTorch: fixtures from scripts/torch/make_import_fixtures.py (twin-*).
 import { describe, expect, it } from 'vitest';
 import { classifierToTorch, torchToClassifierModel } from '../../src/interop/export.js';
-import { InteropError } from '../../src/interop/errors.js';
-import { buildImportedGradients } from '../../src/interop/onnx-import/index.js';
+import { InteropError } from '../../src/formats/errors.js';
+import { buildImportedGradients } from '../../src/train/finetune/index.js';
 import {
   configForWeights, inferConfigFromTorch, ONNX_TO_TORCH_GATES, paramsToTorch, permuteGates, torchStateDictSpec,
   torchToParams, TORCH_TO_ONNX_GATES,
 } from '../../src/interop/torch-map.js';
-import type { NamedTensor } from '../../src/interop/types.js';
-import { readWeights } from '../../src/interop/weights.js';
+import type { NamedTensor } from '../../src/formats/types.js';
+import { readWeights } from '../../src/formats/weights.js';
 import { readClassifierMetadata } from '../../src/models/classifier.js';
 import { assertValidModel } from '../../src/onnx/checker.js';
 import type { Tensor } from '../../src/onnx/tensor.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/interop/errors.js';
-import { PyTuple, unpickle, type PyGlobal } from '../../src/interop/pickle.js';
+import { InteropError } from '../../src/formats/errors.js';
+import { PyTuple, unpickle, type PyGlobal } from '../../src/formats/pickle.js';
 import { op, pk } from './pickle-builder.js';
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (h) => parseInt(h, 16));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/interop/errors.js';
-import { readSafetensors, writeSafetensors } from '../../src/interop/safetensors.js';
-import { bf16ToF32, f16ToF32, type NamedTensor } from '../../src/interop/types.js';
+import { InteropError } from '../../src/formats/errors.js';
+import { readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
+import { bf16ToF32, f16ToF32, type NamedTensor } from '../../src/formats/types.js';
 import { expectOnlyInteropError, expectTensorMatches, expectedTensors, fixture, rng } from './helpers.js';
 
 const ALL_DTYPES: [string, NamedTensor][] = [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/interop/errors.js';
-import { readTorchStateDict } from '../../src/interop/torch-pt.js';
-import { readZipEntries } from '../../src/interop/zip.js';
+import { InteropError } from '../../src/formats/errors.js';
+import { readTorchStateDict } from '../../src/formats/torch-pt.js';
+import { readZipEntries } from '../../src/formats/zip.js';
 import {
   expectOnlyInteropError, expectTensorMatches, expectedTensors, fixture, makeZip, rng,
 } from './helpers.js';

@@ -2,10 +2,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/interop/errors.js';
-import { readSafetensors } from '../../src/interop/safetensors.js';
-import { readWeightsFile, writeSafetensorsFile } from '../../src/interop/weights-file.js';
-import { detectWeightsFormat } from '../../src/interop/weights.js';
+import { InteropError } from '../../src/formats/errors.js';
+import { readSafetensors } from '../../src/formats/safetensors.js';
+import { readWeightsFile, writeSafetensorsFile } from '../../src/formats/weights-file.js';
+import { detectWeightsFormat } from '../../src/formats/weights.js';
 import { FIXTURES, expectTensorMatches, expectedTensors, fixture } from './helpers.js';
 
 let dir: string;

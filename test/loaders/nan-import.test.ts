@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors } from '../../src/interop/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
 import { modelBytes } from '../serve/helpers.js';
 import { runCli } from './cli.js';
 

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/interop/errors.js';
-import { jsonDepth, MAX_HEADER_DEPTH, readSafetensors, writeSafetensors } from '../../src/interop/safetensors.js';
+import { InteropError } from '../../src/formats/errors.js';
+import { jsonDepth, MAX_HEADER_DEPTH, readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
 import { runCli } from './cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'st-bounds-'));

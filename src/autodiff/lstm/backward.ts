@@ -2,7 +2,7 @@
 // Shapes: [T, D, B, ·] in processing order (layout.ts), gates in ONNX order i, o, f, c.
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
-import { stepsFirst } from './layout.js';
+import { stepsFirst } from '../../graph/lstm-layout.js';
 
 export interface Activations {
   /** σ of the i, o, f pre-activations [T, D, B, 3H], and its parts. */

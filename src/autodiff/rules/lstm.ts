@@ -6,7 +6,7 @@
 //   X [T,B,I] ─► LSTM(W, R, B, lens, h0, c0) ─► Y [T,D,B,H], Y_h [D,B,H], Y_c [D,B,H]
 //                  h_t, c_t = cell(x̃_t, h_{t−1}, c_{t−1})      (a padding step keeps h, c)
 //
-// After (all directions in processing order, autodiff/lstm/layout.ts: the reverse direction
+// After (all directions in processing order, graph/lstm-layout.ts: the reverse direction
 // is each sequence reversed within its length, so step t of every direction is its t-th
 // step, padding stays at the end and one mask serves all; D is one more batch dim):
 //
@@ -37,35 +37,32 @@
 //   dW = Σ_t dG_tᵀ·X̃_t,  dR = Σ_t dG_tᵀ·H_prev_t   (one MatMul each over [D, T·B, ·] rows)
 //   dB = [Σ dG, Σ dG]  (Wb and Rb enter as a sum)
 //   dX = Σ_d dG_d·W_d, the reverse direction's put back in time order
-import { registerGradient, MissingGradientError, type GradContext } from '../registry.js';
+import { refuse, type GradContext, type GradientTable } from '../rule.js';
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
-import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, sumDirections, swapOrder, unflattenRows, zeroState } from '../lstm/layout.js';
+import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, sumDirections, swapOrder, unflattenRows, zeroState } from '../../graph/lstm-layout.js';
 import { backwardScan, cellStates, recomputeGates, sumOuter } from '../lstm/backward.js';
 
 function checkSupported(ctx: GradContext): void {
   const n = ctx.node;
-  const refuse = (why: string): never => {
-    throw new MissingGradientError(n.opType, n.name, why);
-  };
-  if (n.inputs[7]) refuse('peephole weights (input P) are not supported by the LSTM gradient');
-  if (n.attrs.activations) refuse('only the default activations (Sigmoid, Tanh, Tanh) are supported');
-  if (n.attrs.clip) refuse('the clip attribute is not supported');
-  if (n.attrInt('input_forget', 0) !== 0) refuse('input_forget=1 is not supported');
-  if (n.attrInt('layout', 0) !== 0) refuse('only layout=0 is supported');
+  if (n.inputs[7]) refuse(n, 'peephole weights (input P) are not supported by the LSTM gradient');
+  if (n.attrs.activations) refuse(n, 'only the default activations (Sigmoid, Tanh, Tanh) are supported');
+  if (n.attrs.clip) refuse(n, 'the clip attribute is not supported');
+  if (n.attrInt('input_forget', 0) !== 0) refuse(n, 'input_forget=1 is not supported');
+  if (n.attrInt('layout', 0) !== 0) refuse(n, 'only layout=0 is supported');
 }
 
 export function lstmGradient(ctx: GradContext): (Value | null)[] {
   checkSupported(ctx);
-  const { node, gradOutputs, wants } = ctx;
+  const { node, gradOutputs, needsInputGrad } = ctx;
   const input = (k: number): Value | null => node.inputs[k] ?? null;
   const [x, w, r, b, seqLens, h0, c0] = [0, 1, 2, 3, 4, 5, 6].map(input);
   const grads: (Value | null)[] = node.inputs.map(() => null);
-  const want = (k: number): boolean => !!input(k) && !!wants[k];
+  const want = (k: number): boolean => !!input(k) && !!needsInputGrad[k];
   if (![0, 1, 2, 3, 5, 6].some(want) || gradOutputs.every((g) => !g)) return grads;
 
   const H = node.attrInt('hidden_size', 0);
-  if (H <= 0) throw new MissingGradientError(node.opType, node.name, 'the hidden_size attribute is required');
+  if (H <= 0) refuse(node, 'the hidden_size attribute is required');
   const dir = directionOf(node.attrString('direction', 'forward'));
   const D = numDirections(dir);
   const y = node.outputs[0]!;
@@ -76,7 +73,7 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   // Forward values, recomputed in bulk from the forward's own Y.
   const I = w!.shape?.[2];
   if (typeof I !== 'number' || w!.shape?.[0] !== D) {
-    throw new MissingGradientError(node.opType, node.name, `W '${w!.name}' needs a static shape [${D}, ${4 * H}, I], found [${w!.shape?.join(', ') ?? '…'}]`);
+    refuse(node, `W '${w!.name}' needs a static shape [${D}, ${4 * H}, I], found [${w!.shape?.join(', ') ?? '…'}]`);
   }
   const xs = op.reshape(stackDirections(x!, dir, lens, 0), [D, -1, I]); // [D, T·B, I]
   const ys = swapOrder(y, dir, lens);
@@ -115,4 +112,7 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   return grads;
 }
 
-registerGradient('LSTM', lstmGradient);
+/** The gradient rules of this file, by op type (collected into GRADIENTS by ./index.ts). */
+export const rules: GradientTable = {
+  LSTM: lstmGradient,
+};

@@ -1,7 +1,7 @@
 // ReduceMax / ReduceMin (the masked max-pool over time). The gradient goes to the
 // positions holding the extreme; exact ties SPLIT it equally (as TF and PyTorch's amax),
 // so the pieces add up to dy — a valid subgradient, unlike copying dy to every tie.
-import { registerGradient, type GradContext } from '../registry.js';
+import type { GradContext, GradientTable } from '../rule.js';
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
 import { keepDims, rankOf, reduceAxes } from './util.js';
@@ -14,5 +14,8 @@ function extremeGrad({ node, gradOutputs: [dy] }: GradContext): (Value | null)[]
   return [op.mul(hit, op.div(keepDims(node, dy!, axes), ties)), null];
 }
 
-registerGradient('ReduceMax', extremeGrad);
-registerGradient('ReduceMin', extremeGrad);
+/** The gradient rules of this file, by op type (collected into GRADIENTS by ./index.ts). */
+export const rules: GradientTable = {
+  ReduceMax: extremeGrad,
+  ReduceMin: extremeGrad,
+};

@@ -1,18 +1,19 @@
 // Small helpers shared by the gradient rules.
 import type { Node, Value } from '../../graph/ir.js';
+import { refuse } from '../rule.js';
 import { constInts, normAxis } from '../../graph/shape.js';
 import * as op from '../../graph/ops/index.js';
 
 /** The input's rank, or an error naming the rule that needs it. */
 export function rankOf(node: Node, v: Value): number {
-  if (v.rank === null) throw new Error(`gradient of ${node.opType} (node '${node.name}') needs the rank of '${v.name}'`);
+  if (v.rank === null) refuse(node, `its gradient needs the rank of '${v.name}'`);
   return v.rank;
 }
 
 /** Static integer contents of input `i` (shape/axes/starts), or an error naming the node. */
 export function constInput(node: Node, i: number, what: string): number[] {
   const ints = constInts(node.inputs[i]);
-  if (!ints) throw new Error(`gradient of ${node.opType} (node '${node.name}') needs constant ${what}`);
+  if (!ints) refuse(node, `its gradient needs constant ${what}`);
   return ints;
 }
 

@@ -82,3 +82,14 @@ export function sum(xs: Value[], o?: OpOptions): Value {
   const shape = xs.slice(1).reduce((s, v) => broadcastShapes('Sum', s, v.shape), xs[0]!.shape);
   return one('Sum', xs, {}, xs[0]!.dtype, shape, o);
 }
+
+export function lessOrEqual(a: Operand, b: Operand, o?: OpOptions): Value {
+  const [x, y] = operands('LessOrEqual', a, b);
+  requireSameDType('LessOrEqual', x, y);
+  return one('LessOrEqual', [x, y], {}, 'bool', broadcastShapes('LessOrEqual', x.shape, y.shape), o);
+}
+
+export function or(a: Value, b: Value, o?: OpOptions): Value {
+  if (a.dtype !== 'bool' || b.dtype !== 'bool') throw new GraphBuildError(`Or: inputs must be bool, found ${a.dtype} and ${b.dtype}`);
+  return one('Or', [a, b], {}, 'bool', broadcastShapes('Or', a.shape, b.shape), o);
+}

@@ -4,6 +4,4 @@ export * from './reduce.js';
 export * from './nn.js';
 export * from './scan.js';
 export type { Operand, OpOptions } from './util.js';
-export * from './extra.js';
-export * from './lstm-ops.js';
-export * from './grad-ops.js';
+export * from './compose.js';

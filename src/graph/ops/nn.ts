@@ -2,7 +2,7 @@
 import { attr, type Dim, type Shape, type Value } from '../ir.js';
 import { GraphBuildError } from '../errors.js';
 import { broadcastShapes, dimsCompatible, fmt, normAxis, requireFloat, requireRank, requireSameDType, UNKNOWN } from '../shape.js';
-import { emit, one, type OpOptions } from './util.js';
+import { addOp, one, type OpOptions } from './util.js';
 
 /** MatMul with numpy semantics (batched, broadcasting leading dims). */
 export function matMul(a: Value, b: Value, o?: OpOptions): Value {
@@ -67,7 +67,7 @@ export function softmaxCrossEntropyLoss(
   const reduction = opts.reduction ?? 'mean';
   const lossShape: Shape = reduction === 'none' ? labels.shape : [];
   const inputs = [scores, labels, ...(opts.weights ? [opts.weights] : [])];
-  const [loss, logProb] = emit(
+  const [loss, logProb] = addOp(
     'SoftmaxCrossEntropyLoss',
     inputs,
     { reduction: attr.string(reduction) },
@@ -132,7 +132,7 @@ export function lstm(inp: LstmInputs, opts: LstmOptions): { y: Value; yH: Value;
   }
   const inputs = [x, w, r, inp.b ?? null, inp.sequenceLens ?? null, inp.initialH ?? null, inp.initialC ?? null, inp.peepholes ?? null];
   while (inputs[inputs.length - 1] === null) inputs.pop();
-  const [y, yH, yC] = emit(
+  const [y, yH, yC] = addOp(
     'LSTM',
     inputs,
     { hidden_size: attr.int(H), direction: attr.string(dir) },

@@ -1,9 +1,8 @@
 // Scan with its body written as a callback over the body's own Values.
-import { Graph } from '../graph.js';
-import { attr, type Dim, type Value } from '../ir.js';
+import { attr, Graph, type Dim, type Value } from '../ir.js';
 import { GraphBuildError } from '../errors.js';
 import { fmt, UNKNOWN } from '../shape.js';
-import { emit } from './util.js';
+import { addOp } from './util.js';
 
 export interface ScanSpec {
   /** Loop-carried state, initial values. */
@@ -47,7 +46,7 @@ export function scan(spec: ScanSpec): { states: Value[]; outputs: Value[] } {
     ...(spec.scanInputDirections ? { scan_input_directions: attr.ints(spec.scanInputDirections) } : {}),
     ...(spec.scanOutputDirections ? { scan_output_directions: attr.ints(spec.scanOutputDirections) } : {}),
   };
-  const outs = emit('Scan', outer, attrs, [
+  const outs = addOp('Scan', outer, attrs, [
     ...spec.initialStates.map((s) => ({ dtype: s.dtype, shape: s.shape })),
     ...result.outputs.map((y) => ({ dtype: y.dtype, shape: y.shape ? [n, ...y.shape] : null })),
   ], { graph: parent });

@@ -1,11 +1,10 @@
 // Shape-manipulating ops. Constant shape/axes arguments are given as numbers and stored
 // as int64 initializers, so shape inference can read them.
-import { attr, type Dim, type Shape, type Value } from '../ir.js';
+import { attr, type Dim, type Graph, type Shape, type Value } from '../ir.js';
 import { GraphBuildError } from '../errors.js';
 import { constInts, fmt, normAxis, UNKNOWN, broadcastShapes } from '../shape.js';
 import { tensorOf, type Tensor } from '../../onnx/tensor.js';
-import type { Graph } from '../graph.js';
-import { emit, one, type OpOptions } from './util.js';
+import { addOp, one, type OpOptions } from './util.js';
 
 const ints = (g: Graph, v: number[] | Value): Value => (Array.isArray(v) ? g.vector(v, 'int64') : v);
 
@@ -81,7 +80,7 @@ export function split(x: Value, sizes: number[], axis = 0, o: { names?: string[]
     throw new GraphBuildError(`Split: sizes [${sizes}] do not add up to dim ${a} of ${fmt(x.shape)}`);
   }
   const outs = sizes.map((s) => ({ dtype: x.dtype, shape: x.shape ? x.shape.map((v, i) => (i === a ? s : v)) : null }));
-  return emit('Split', [x, x.graph.vector(sizes, 'int64')], { axis: attr.int(axis) }, outs, o.names ? { outputNames: o.names } : {});
+  return addOp('Split', [x, x.graph.vector(sizes, 'int64')], { axis: attr.int(axis) }, outs, o.names ? { outputNames: o.names } : {});
 }
 
 /** Slice with constant starts/ends/axes/steps (ends may be large to mean "to the end"). */
@@ -192,12 +191,6 @@ export function constantOfShape(shape: Value, value: Tensor, o?: OpOptions): Val
   return one('ConstantOfShape', [shape], { value: attr.tensor(value) }, value.dtype, out, o);
 }
 
-/** Zeros shaped like `x`, same dtype. */
-export function zerosLike(x: Value, o?: OpOptions): Value {
-  if (x.dtype === 'string' || x.dtype === 'bool') throw new GraphBuildError(`zerosLike: unsupported dtype ${x.dtype}`);
-  return one('ConstantOfShape', [shapeOf(x)], { value: attr.tensor(tensorOf(x.dtype, [0], [1])) }, x.dtype, x.shape, o);
-}
-
 export function range(start: Value, limit: Value, delta: Value, o?: OpOptions): Value {
   return one('Range', [start, limit, delta], {}, start.dtype, [UNKNOWN], o);
 }
@@ -225,4 +218,42 @@ export function oneHot(indices: Value, depth: number | Value, values: Value, axi
   const shape = indices.shape ? [...indices.shape] : null;
   if (shape) shape.splice(axis < 0 ? shape.length + 1 + axis : axis, 0, n);
   return one('OneHot', [indices, d, values], { axis: attr.int(axis) }, values.dtype, shape, o);
+}
+
+/** Pad with zeros (mode constant). `pads` = [begin_0 … begin_{r−1}, end_0 … end_{r−1}]. */
+export function padZeros(x: Value, pads: number[], o?: OpOptions): Value {
+  const rank = x.rank;
+  if (rank === null || pads.length !== 2 * rank) throw new GraphBuildError(`Pad: ${pads.length} pads for '${x.name}' ${fmt(x.shape)}`);
+  const shape = x.shape!.map((d, i): Dim => (typeof d === 'number' ? d + pads[i]! + pads[i + rank]! : pads[i] === 0 && pads[i + rank] === 0 ? d : UNKNOWN));
+  return one('Pad', [x, x.graph.vector(pads, 'int64')], { mode: attr.string('constant') }, x.dtype, shape, o);
+}
+
+/** Split along `axis` by sizes computed at run time; `shapes` are the pieces' known shapes. */
+export function splitDynamic(x: Value, sizes: Value, axis: number, shapes: Shape[], o: { names?: string[] } = {}): Value[] {
+  if (sizes.dtype !== 'int64') throw new GraphBuildError(`Split: sizes '${sizes.name}' must be int64, found ${sizes.dtype}`);
+  return addOp('Split', [x, sizes], { axis: attr.int(axis) }, shapes.map((shape) => ({ dtype: x.dtype, shape })), o.names ? { outputNames: o.names } : {});
+}
+
+/** Number of elements, an int64 scalar. */
+export function size(x: Value, o?: OpOptions): Value {
+  return one('Size', [x], {}, 'int64', [], o);
+}
+
+/**
+ * ReverseSequence (opset 10): reverses each batch entry's first `lens[b]` steps along the
+ * time axis and leaves the steps past its length where they are. Its own inverse.
+ */
+export function reverseSequence(
+  x: Value,
+  lens: Value,
+  opts: OpOptions & { timeAxis?: 0 | 1; batchAxis?: 0 | 1 } = {},
+): Value {
+  const timeAxis = opts.timeAxis ?? 0;
+  const batchAxis = opts.batchAxis ?? 1;
+  if (timeAxis === batchAxis) throw new GraphBuildError(`ReverseSequence: time_axis and batch_axis are both ${timeAxis}`);
+  if (lens.dtype !== 'int64') throw new GraphBuildError(`ReverseSequence: sequence_lens '${lens.name}' must be int64, found ${lens.dtype}`);
+  if (x.rank !== null && x.rank < 2) throw new GraphBuildError(`ReverseSequence: '${x.name}' needs rank >= 2, found ${fmt(x.shape)}`);
+  if (lens.rank !== null && lens.rank !== 1) throw new GraphBuildError(`ReverseSequence: sequence_lens '${lens.name}' must be 1-D, found ${fmt(lens.shape)}`);
+  const attrs = { time_axis: attr.int(timeAxis), batch_axis: attr.int(batchAxis) };
+  return one('ReverseSequence', [x, lens], attrs, x.dtype, x.shape, opts);
 }

@@ -1,7 +1,6 @@
 // Shared plumbing for op constructors.
 import type { DType } from '../../onnx/tensor.js';
-import { graphOf, type Graph, type OutputSpec } from '../graph.js';
-import type { Attr, Shape, Value } from '../ir.js';
+import { graphOf, type Attr, type Graph, type OutputSpec, type Shape, type Value } from '../ir.js';
 
 /** A value, or a plain number turned into a scalar constant of the partner's dtype. */
 export type Operand = Value | number;
@@ -24,7 +23,7 @@ export interface OpOptions {
 }
 
 /** Add a node to the innermost graph of its inputs and return its outputs. */
-export function emit(
+export function addOp(
   opType: string,
   inputs: (Value | null)[],
   attrs: Record<string, Attr>,
@@ -37,5 +36,5 @@ export function emit(
 }
 
 export function one(opType: string, inputs: (Value | null)[], attrs: Record<string, Attr>, dtype: DType, shape: Shape, opts: OpOptions = {}): Value {
-  return emit(opType, inputs, attrs, [{ dtype, shape }], opts)[0]!;
+  return addOp(opType, inputs, attrs, [{ dtype, shape }], opts)[0]!;
 }

@@ -1,4 +1,6 @@
-// Byte-level interop (no Node-only imports); the file helpers live in ./weights-file.js.
+// Byte formats of other frameworks' weights (ground floor: no imports from the layers above):
+// safetensors, PyTorch's zip and legacy .pt, the restricted unpickler. No Node-only imports;
+// the file helpers live in ./weights-file.js.
 export { InteropError } from './errors.js';
 export {
   type DType, type NamedTensor, type TensorData, DTYPE_SIZE, DTYPES, bf16ToF32, f16ToF32,

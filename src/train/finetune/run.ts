@@ -7,7 +7,8 @@
  *   train_step.onnx         the derived training step (Adam), for any onnxruntime
  *   model.onnx              the model emitted again from the IR (after finetune: fine-tuned)
  */
-import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import { join, resolve } from 'node:path';
 import { readDataset } from '../../data/files.js';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../../data/batches.js';
@@ -23,9 +24,9 @@ import { assertValidModel } from '../../onnx/checker.js';
 import { tensorFromProto, type Tensor } from '../../onnx/tensor.js';
 import type { OptimizerSpec } from '../../optim/index.js';
 import type { Device } from '../../runtime/device.js';
-import { loadCheckpoint, saveCheckpoint, type LoopPosition } from '../../train/checkpoint.js';
-import { ImportError } from './context.js';
-import { importOnnx, type ImportOptions } from './importer.js';
+import { loadCheckpoint, saveCheckpoint, type LoopPosition } from '../checkpoint.js';
+import { ImportError } from '../../onnx-import/context.js';
+import { importOnnx, type ImportOptions } from '../../onnx-import/importer.js';
 import { batchFeeds, detectBinding, ImportedTrainer, type DataBinding } from './session.js';
 import { buildImportedStep, chooseLogits, exportImported, type TensorSpec } from './training.js';
 
@@ -126,13 +127,13 @@ export async function importOnnxRun(modelPath: string, out: string, opts: Import
     },
   };
   await mkdir(out, { recursive: true });
-  await copyFile(modelPath, join(out, 'source.onnx'));
-  await writeFile(join(out, 'train_step.onnx'), encodeModel(step.trainStep));
-  await writeFile(join(out, 'model.onnx'), encodeModel(exportImported(source, new Map(), importOptions)));
+  await writeFileAtomic(join(out, 'source.onnx'), await readFile(modelPath));
+  await writeFileAtomic(join(out, 'train_step.onnx'), encodeModel(step.trainStep));
+  await writeFileAtomic(join(out, 'model.onnx'), encodeModel(exportImported(source, new Map(), importOptions)));
   const inits = new Map((source.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
   const params = new Map<string, Tensor>(step.params.map((p) => [p.name, tensorFromProto(inits.get(p.name)!)]));
   await saveCheckpoint(join(out, 'checkpoint.safetensors'), { params, state: new Map(), position: startPosition(0) });
-  await writeFile(join(out, 'import.json'), `${JSON.stringify(info, null, 1)}\n`);
+  await writeFileAtomic(join(out, 'import.json'), `${JSON.stringify(info, null, 1)}\n`);
   return info;
 }
 
@@ -265,19 +266,21 @@ export async function finetuneRun(opts: FinetuneOptions): Promise<FinetuneResult
       const ev = devBatches.length > 0 ? await trainer.evaluate(devBatches) : null;
       const record = { epoch: epoch + 1, trainLoss: lossSum / Math.max(seen, 1), devAccuracy: ev ? ev.correct / ev.total : null };
       records.push(record);
-      await appendFile(metrics, `${JSON.stringify({ type: 'epoch', steps: trainer.steps, ...record })}\n`);
+      // Appended by an atomic rewrite: a kill leaves the earlier records whole.
+      const earlier = await readFile(metrics, 'utf8').catch(() => '');
+      await writeFileAtomic(metrics, `${earlier}${JSON.stringify({ type: 'epoch', steps: trainer.steps, ...record })}\n`);
       log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)}${record.devAccuracy === null ? '' : ` | dev acc ${(100 * record.devAccuracy).toFixed(2)}%`} | ${trainer.steps} steps`);
     }
     const modelPath = join(out, 'model.onnx');
-    await writeFile(modelPath, encodeModel(trainer.exportModel()));
+    await writeFileAtomic(modelPath, encodeModel(trainer.exportModel()));
     await saveCheckpoint(join(out, 'checkpoint.safetensors'), {
       params: trainer.params(),
       state: trainer.state(),
       position: { ...startPosition(seed), step: trainer.steps, epoch: records.length },
     });
     if (resolve(out) !== resolve(opts.init)) {
-      await copyFile(join(opts.init, 'source.onnx'), join(out, 'source.onnx'));
-      await writeFile(join(out, 'import.json'), `${JSON.stringify(info, null, 1)}\n`);
+      await writeFileAtomic(join(out, 'source.onnx'), await readFile(join(opts.init, 'source.onnx')));
+      await writeFileAtomic(join(out, 'import.json'), `${JSON.stringify(info, null, 1)}\n`);
     }
     return { modelPath, steps: trainer.steps, stepLosses, epochs: records };
   } finally {

@@ -5,9 +5,9 @@
  * The reader validates all of it and copies each tensor into its own aligned typed array.
  */
 import { InteropError } from './errors.js';
-import { jsonDepth } from '../onnx/metadata.js';
+import { jsonDepth } from './json-depth.js';
 
-export { jsonDepth } from '../onnx/metadata.js';
+export { jsonDepth } from './json-depth.js';
 import {
   DTYPE_SIZE, DTYPES, type DType, type NamedTensor, allocBytes, arrayClassName, arrayMatchesDType,
   isDType, littleEndianBytes, numelOf, typedArrayFromBytes,

@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { DEFAULT_GATE_BIAS, ExperimentConfigError, parseGateBias, parseIntList, type ExperimentSettings } from './grid.js';
-import { runExperiment, type ExperimentSummary } from './runner.js';
-import { writeReport } from './report.js';
-import { number, positiveInt } from '../cli/args.js';
+import { DEFAULT_GATE_BIAS, ExperimentConfigError, parseGateBias, parseIntList, type ExperimentSettings } from '../experiment/grid.js';
+import { runExperiment, type ExperimentSummary } from '../experiment/runner.js';
+import { writeReport } from '../experiment/report.js';
+import { number, positiveInt } from './args.js';
 
 /** Where SST is looked for when --data is not given: fetch-data's output, then the shared copy. */
 export const DEFAULT_SST_DIRS = ['data/sst', '../shared/data/sst'];

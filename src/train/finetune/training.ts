@@ -14,8 +14,8 @@ import { assertValidModel } from '../../onnx/checker.js';
 import type { GraphProto, ModelProto } from '../../onnx/proto.js';
 import type { Tensor } from '../../onnx/tensor.js';
 import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../../optim/index.js';
-import { ImportError } from './context.js';
-import { importOnnx, type ImportedModel, type ImportOptions } from './importer.js';
+import { ImportError } from '../../onnx-import/context.js';
+import { importOnnx, type ImportedModel, type ImportOptions } from '../../onnx-import/importer.js';
 
 export interface TensorSpec {
   name: string;

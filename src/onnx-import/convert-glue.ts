@@ -2,10 +2,10 @@
 // gathers, casts and comparisons. Typed constructors where the builder has one; a generic
 // node (the op as it is, output shapes worked out here) for integer-only glue that no
 // gradient ever flows through (TopK over lengths, ScatterElements of a permutation, …).
-import { op, type Dim, type Shape, type Value } from '../../graph/index.js';
-import { broadcastShapes, normAxis, UNKNOWN } from '../../graph/shape.js';
-import type { OutputSpec } from '../../graph/graph.js';
-import type { DType } from '../../onnx/tensor.js';
+import { op, type Dim, type Shape, type Value } from '../graph/index.js';
+import { broadcastShapes, normAxis, UNKNOWN } from '../graph/shape.js';
+import type { OutputSpec } from '../graph/ir.js';
+import type { DType } from '../onnx/tensor.js';
 import { dtypeOfElem, type Ctx } from './context.js';
 import { reductionAxes, type Converter } from './convert-math.js';
 

@@ -1,7 +1,6 @@
 /** Node-only file helpers (node:fs); everything else in src/interop works on bytes. */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { InteropError } from './errors.js';
 import { writeSafetensors } from './safetensors.js';
 import type { NamedTensor } from './types.js';
@@ -26,27 +25,14 @@ export async function readWeightsFile(path: string): Promise<WeightsContents> {
 export const MAX_WEIGHTS_FILE_BYTES = 2 ** 31 - 1;
 
 /**
- * Writes a safetensors file atomically: a temporary file in the same directory, flushed to disk,
- * then renamed over `path`, so readers see the old file or the complete new one.
+ * Writes a safetensors file atomically (src/io/atomic-write.ts): readers, and a process restarted
+ * after a kill, see the old file or the complete new one.
+ * @throws FileWriteError (E_WRITE) naming the path; the previous file is unchanged.
  */
 export async function writeSafetensorsFile(
   path: string,
   tensors: Iterable<[string, NamedTensor]> | Map<string, NamedTensor>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  const bytes = writeSafetensors(tensors, metadata);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomic(path, writeSafetensors(tensors, metadata));
 }

@@ -6,14 +6,13 @@
  * others constants. Graph inputs and outputs keep their names, so a model exported again is
  * a drop-in replacement.
  */
-import { Graph, MIN_OPSET, op, type Dim, type Value } from '../../graph/index.js';
-import type { ModelProto, NodeProto, ValueInfoProto } from '../../onnx/proto.js';
-import { toNumber } from '../../onnx/proto.js';
-import { tensorFromProto, tensorOf, type Tensor } from '../../onnx/tensor.js';
+import { Graph, MIN_OPSET, op, type Dim, type Value } from '../graph/index.js';
+import type { ModelProto, NodeProto, ValueInfoProto } from '../onnx/proto.js';
+import { toNumber } from '../onnx/proto.js';
+import { tensorFromProto, tensorOf, type Tensor } from '../onnx/tensor.js';
 import { Ctx, dtypeOfElem, ImportError } from './context.js';
 import { MATH_CONVERTERS, type Converter } from './convert-math.js';
 import { GLUE_CONVERTERS } from './convert-glue.js';
-import './not-differentiable.js';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = { ...MATH_CONVERTERS, ...GLUE_CONVERTERS };
 

@@ -1,8 +1,8 @@
 // Converters for the ops gradients flow through: elementwise math, activations, linear
 // algebra, softmax, reductions and the LSTM. Each rebuilds the node with the builder's typed
 // constructor, so shapes are checked and the autodiff rule of the same op applies.
-import { op, type Value } from '../../graph/index.js';
-import { normAxis } from '../../graph/shape.js';
+import { op, type Value } from '../graph/index.js';
+import { normAxis } from '../graph/shape.js';
 import type { Ctx } from './context.js';
 
 export type Converter = (c: Ctx) => (Value | null)[];

@@ -9,8 +9,8 @@ import { allocate, tensorFromProto, type Tensor } from '../../onnx/tensor.js';
 import type { OptimizerSpec } from '../../optim/index.js';
 import type { Device } from '../../runtime/device.js';
 import { createNodeSession } from '../../runtime/node.js';
-import { ImportError } from './context.js';
-import type { ImportedModel, ImportOptions } from './importer.js';
+import { ImportError } from '../../onnx-import/context.js';
+import type { ImportedModel, ImportOptions } from '../../onnx-import/importer.js';
 import { buildImportedEval, buildImportedStep, exportImported, type ImportedStepGraphs } from './training.js';
 
 /** How a padded batch of token ids enters the model. */

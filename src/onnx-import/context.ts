@@ -1,16 +1,17 @@
 // What a converter sees of one ONNX node: its inputs as builder values, its attributes
 // decoded, constant inputs read as numbers, and a way to fail naming the node.
-import { attr, type Attr, type Graph, type Value } from '../../graph/index.js';
-import { constInts } from '../../graph/shape.js';
-import { AttributeType, toNumber, type AttributeProto, type NodeProto } from '../../onnx/proto.js';
-import { tensorFromProto, type DType, type Tensor } from '../../onnx/tensor.js';
-import { InteropError } from '../errors.js';
+import { attr, type Attr, type Graph, type Value } from '../graph/index.js';
+import { constInts } from '../graph/shape.js';
+import { AttributeType, toNumber, type AttributeProto, type NodeProto } from '../onnx/proto.js';
+import { tensorFromProto, type DType, type Tensor } from '../onnx/tensor.js';
+import { CodedError } from '../errors.js';
 
 export const IMPORT_CODE = 'E_ONNX_IMPORT';
 
-export class ImportError extends InteropError {
+/** A graph the importer cannot rebuild (unsupported op, attribute, opset, dtype), code E_ONNX_IMPORT. */
+export class ImportError extends CodedError {
   constructor(message: string) {
-    super(IMPORT_CODE, message);
+    super(IMPORT_CODE, 'ImportError', message);
   }
 }
 

@@ -1,3 +1,5 @@
+import { CodedError } from '../errors.js';
+
 /**
  * Raised for malformed or refused interchange files (safetensors, PyTorch zips, pickles).
  * `code` names the layer that refused the input: 'E_SAFETENSORS', 'E_ZIP', 'E_PICKLE',
@@ -5,12 +7,8 @@
  * (bytes that are none of the supported formats) or 'E_FILE' (readWeightsFile: missing,
  * a directory, or over 2 GiB). Messages say what was expected and what was found.
  */
-export class InteropError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'InteropError';
+export class InteropError extends CodedError {
+  constructor(code: string, message: string) {
+    super(code, 'InteropError', message);
   }
 }

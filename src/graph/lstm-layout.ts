@@ -3,17 +3,19 @@
 // direction is each sequence reversed within its own length (ReverseSequence), so step t of
 // every direction is "the t-th step taken", padding stays at the end, one mask serves all
 // directions, and one Scan runs all directions at once (D is just another batch dim).
-import { GraphBuildError } from '../../graph/errors.js';
-import type { Value } from '../../graph/ir.js';
-import * as op from '../../graph/ops/index.js';
-import { tensorOf } from '../../onnx/tensor.js';
+// Shared by the LSTM written as a Scan (nn/lstm-scan.ts) and the LSTM gradient rule.
+import { GraphBuildError } from './errors.js';
+import type { Value } from './ir.js';
+import * as op from './ops/index.js';
+import type { LstmDirection } from './ops/nn.js';
+import { tensorOf } from '../onnx/tensor.js';
 
 /** Dims [start, end) of x's shape as int64 (Shape + Slice: Shape's own start/end needs opset 15). */
 export function dims(x: Value, start: number, end: number): Value {
   return op.slice(op.shapeOf(x), [start], [end], [0]);
 }
 
-export type LstmDirection = 'forward' | 'reverse' | 'bidirectional';
+export type { LstmDirection };
 
 export function directionOf(s: string): LstmDirection {
   if (s === 'forward' || s === 'reverse' || s === 'bidirectional') return s;

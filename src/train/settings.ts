@@ -1,0 +1,45 @@
+// The settings a run trains with: given options, else (on resume) the checkpoint's record,
+// else the defaults.
+import type { ModelConfig } from '../models/config.js';
+import type { OptimizerSpec } from '../optim/index.js';
+import { defaultOptimizer, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
+import { recordOptimizer, type RunRecord } from './run-record.js';
+
+/** The settings one invocation of train() runs with, before the data fixes vocabulary and labels. */
+export interface RunSettings {
+  lr: number;
+  epochs: number;
+  batchSize: number;
+  patience: number;
+  minFreq: number;
+  maxLen: number | null;
+  seed: number;
+  optimizer: OptimizerSpec;
+  /** Model settings; vocabulary size, classes and labels come from the data. */
+  model: Partial<ModelConfig>;
+  data: string | null;
+  fiveClass: boolean;
+  embeddings: string | null;
+}
+
+/** Merges options over the saved record (resume) over the defaults. */
+export function runSettings(o: TrainOptions, saved: RunRecord | null): RunSettings {
+  const savedModel: Partial<ModelConfig> = saved ? { ...saved.config } : {};
+  delete savedModel.vocabSize;
+  delete savedModel.classes;
+  delete savedModel.labels;
+  return {
+    lr: o.lr ?? saved?.lr ?? TRAIN_DEFAULTS.lr,
+    epochs: o.epochs ?? saved?.epochs ?? TRAIN_DEFAULTS.epochs,
+    batchSize: o.batchSize ?? saved?.batchSize ?? TRAIN_DEFAULTS.batchSize,
+    patience: o.patience ?? saved?.patience ?? TRAIN_DEFAULTS.patience,
+    minFreq: o.minFreq ?? saved?.minFreq ?? TRAIN_DEFAULTS.minFreq,
+    maxLen: o.maxLen ?? saved?.maxLen ?? null,
+    seed: o.seed ?? saved?.seed ?? TRAIN_DEFAULTS.seed,
+    optimizer: o.optimizer ?? (saved ? recordOptimizer(saved) : defaultOptimizer()),
+    model: { ...savedModel, ...o.model },
+    data: o.data ?? (o.dataset ? null : saved?.data ?? null),
+    fiveClass: o.fiveClass ?? saved?.fiveClass ?? false,
+    embeddings: o.embeddings ?? saved?.embeddings ?? null,
+  };
+}
