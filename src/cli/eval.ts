@@ -8,6 +8,9 @@ import { evaluate, type LabelledSet } from '../runtime/evaluate.js';
 import type { EvalReport } from '../runtime/metrics.js';
 import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
 import { readDataset } from '../data/files.js';
+import { decodeDataFile } from '../data/text.js';
+import { DataFormatError } from '../data/errors.js';
+import { DEFAULT_MAX_CHARS } from './predict.js';
 import { UsageError } from './errors.js';
 
 /** `eval` options, as commander parses them (`--data` or `--file`, one of them). */
@@ -21,6 +24,8 @@ export interface EvalArgs {
   device: Device;
   batch: number;
   json?: boolean;
+  /** Longest text accepted, in characters (default DEFAULT_MAX_CHARS, as for predict). */
+  maxChars?: number;
 }
 
 /** The labelled set `eval` scores: `--data DIR` (its `--split`) or `--file`. */
@@ -31,15 +36,21 @@ async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: str
     return { set: { examples: ds[a.split], labels: ds.labels }, source: `${a.data} (${a.split})` };
   }
   const file = a.file!;
-  const content = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+  const content = decodeDataFile(await readFile(file).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read '${file}': ${e.code ?? e.message}`);
-  });
+  }), file);
   const ext = extname(file).slice(1);
   const format = a.format ?? (ext === 'jsonl' ? 'jsonl' : ext === 'tsv' ? 'tsv' : ext === 'csv' ? 'csv' : 'sst');
   const split =
     format === 'sst' ? parseSst(content, { file, binary: !a.fiveClass })
     : format === 'jsonl' ? parseJsonl(content, { file })
     : parseTsv(content, { file, delimiter: format === 'csv' ? ',' : '\t' });
+  // A batch is padded to its longest text: one huge line must be refused, not allocated.
+  const maxChars = a.maxChars ?? DEFAULT_MAX_CHARS;
+  const long = split.examples.findIndex((e) => e.text.length > maxChars && [...e.text].length > maxChars);
+  if (long >= 0) {
+    throw new DataFormatError(file, split.lines?.[long] ?? long + 1, `a text of at most ${maxChars} characters (--max-chars)`, `${[...split.examples[long]!.text].length} characters`);
+  }
   // Integer-labelled TSV/CSV/JSONL files carry class ids, which are the model's.
   return { set: { examples: split.examples, labels: split.labelKind === 'string' ? split.labels : [] }, source: file };
 }

@@ -59,7 +59,7 @@ export function makeProgram(): Command {
     .option('--batch <n>', 'batch size', positiveInt, 32)
     .option('--patience <n>', 'early stop after this many epochs without dev improvement', positiveInt, 3)
     .option('--min-freq <n>', 'minimum token frequency for the vocabulary', positiveInt, 1)
-    .option('--max-len <n>', 'truncate training sentences to this many tokens', positiveInt)
+    .option('--max-len <n>', 'cut sentences to this many tokens, with a warning naming them (default 512)', positiveInt)
     .option('--embeddings <file>', 'pretrained word vectors (word2vec/GloVe text) for the embedding rows of vocabulary words')
     .option('--seed <n>', 'random seed', positiveInt, 1)
     .addOption(deviceOption().default('cpu'))
@@ -86,6 +86,7 @@ export function makeProgram(): Command {
     .addOption(deviceOption())
     .option('--batch <n>', 'batch size', positiveInt, 64)
     .option('--json', 'print the report as JSON')
+    .option('--max-chars <n>', 'longest text accepted, in characters (a longer one is an error naming its line)', positiveInt, 100_000)
     .action(async (o: EvalArgs) => {
       await evalCommand(o);
     });

@@ -22,7 +22,8 @@ export function parseDelimited(content: string, delimiter: string, file: string)
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n') {
     throw new RangeError(`parseDelimited: delimiter must be one character other than a quote or newline, got ${JSON.stringify(delimiter)}`);
   }
-  const text = content.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  // Every line end (\r\n, \n, a lone \r) becomes \n, also inside quoted fields.
+  const text = content.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const n = text.length;
   const records: DelimitedRecord[] = [];
   let i = 0;

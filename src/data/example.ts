@@ -1,3 +1,5 @@
+import type { SplitOrigin } from './truncate.js';
+
 /** One labelled sentence; `label` indexes `Dataset.labels`. */
 export interface Example {
   text: string;
@@ -10,4 +12,6 @@ export interface Dataset {
   dev: Example[];
   test: Example[];
   labels: string[];
+  /** Where each example was read from (file, and 1-based line per example), when it came from files. */
+  origin?: Record<'train' | 'dev' | 'test', SplitOrigin>;
 }

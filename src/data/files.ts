@@ -9,6 +9,7 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DataMissingError } from './errors.js';
+import { decodeDataFile } from './text.js';
 import type { Dataset, Example } from './example.js';
 import {
   combineSplits,
@@ -52,7 +53,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   const parsed: ParsedSplit[] = [];
   for (const name of wanted) {
     const file = path.join(dir, name);
-    const split = parseFile(await readFile(file, 'utf8'), file, format, options);
+    const split = parseFile(decodeDataFile(await readFile(file), file), file, format, options);
     if (split.examples.length === 0) throw new DataMissingError(`${file} holds no examples`);
     parsed.push(split);
   }

@@ -29,4 +29,6 @@ export {
   type BuiltinKind,
   type BuiltinOptions,
 } from './builtin.js';
+export { DEFAULT_MAX_TOKENS, truncateLong, type SplitOrigin } from './truncate.js';
+export { decodeDataFile, firstInvalidUtf8Offset, splitLines } from './text.js';
 export { BUCKET_BATCHES, lengthBucketedBatches, padBatch, type PadOptions, type PaddedBatch } from './batches.js';

@@ -10,10 +10,16 @@
  * number or a string such as "3"), every label must be one and it is the class
  * id itself (names "0", "1", ...); otherwise labels are names, and ids follow
  * their sorted (code-unit) order. A file mixing the two is an error.
+ *
+ * Line ends are `\r\n`, `\n` or a lone `\r`. The label set is the training split's (integer
+ * labels: 0 to the largest id in training): a dev or test label outside it is an error naming
+ * file and line (a class with no training examples cannot be learned, and a typo such as `7`
+ * would otherwise add classes).
  */
 import { parseDelimited } from './csv.js';
 import { DataFormatError, excerpt } from './errors.js';
 import type { Dataset, Example } from './example.js';
+import { splitLines } from './text.js';
 
 export const SST_FIVE_CLASS_LABELS: readonly string[] = ['very negative', 'negative', 'neutral', 'positive', 'very positive'];
 export const SST_BINARY_LABELS: readonly string[] = ['negative', 'positive'];
@@ -26,6 +32,8 @@ export const SST_BINARY_LABELS: readonly string[] = ['negative', 'positive'];
 export interface ParsedSplit {
   file: string;
   examples: Example[];
+  /** The 1-based line each example starts on (parallel to `examples`), for error messages. */
+  lines?: number[];
   labels: string[];
   labelKind: 'fixed' | 'integer' | 'string';
 }
@@ -37,6 +45,7 @@ export interface SstOptions {
 
 export function parseSst(content: string, { file, binary }: SstOptions): ParsedSplit {
   const examples: Example[] = [];
+  const at: number[] = [];
   lines(content).forEach((raw, idx) => {
     const line = idx + 1;
     if (raw.trim() === '') return;
@@ -49,10 +58,11 @@ export function parseSst(content: string, { file, binary }: SstOptions): ParsedS
       throw new DataFormatError(file, line, "a label 0-4 after '|||'", labelText === '' ? 'nothing' : excerpt(labelText));
     }
     const label = Number(labelText);
-    if (!binary) examples.push({ text, label });
-    else if (label !== 2) examples.push({ text, label: label < 2 ? 0 : 1 });
+    if (binary && label === 2) return;
+    examples.push({ text, label: binary ? (label < 2 ? 0 : 1) : label });
+    at.push(line);
   });
-  return { file, examples, labels: [...(binary ? SST_BINARY_LABELS : SST_FIVE_CLASS_LABELS)], labelKind: 'fixed' };
+  return { file, examples, lines: at, labels: [...(binary ? SST_BINARY_LABELS : SST_FIVE_CLASS_LABELS)], labelKind: 'fixed' };
 }
 
 export interface TsvOptions {
@@ -80,14 +90,16 @@ export function parseTsv(content: string, options: TsvOptions): ParsedSplit {
   const labelAt = column(labelColumn);
   const labels = new LabelTable(file);
   const texts: string[] = [];
+  const at: number[] = [];
   for (const rec of records.slice(1)) {
     if (rec.fields.length !== header.fields.length) {
       throw new DataFormatError(file, rec.line, `${header.fields.length} fields like the header`, `${rec.fields.length}`);
     }
     texts.push(requireText(rec.fields[textAt]!, file, rec.line, `the '${textColumn}' column`));
     labels.add(rec.fields[labelAt]!.trim(), rec.line);
+    at.push(rec.line);
   }
-  return labels.finish(texts);
+  return labels.finish(texts, at);
 }
 
 export interface JsonlOptions {
@@ -101,6 +113,7 @@ export function parseJsonl(content: string, options: JsonlOptions): ParsedSplit 
   const { file, textField = 'text', labelField = 'label' } = options;
   const labels = new LabelTable(file);
   const texts: string[] = [];
+  const at: number[] = [];
   lines(content).forEach((raw, idx) => {
     const line = idx + 1;
     if (raw.trim() === '') return;
@@ -120,17 +133,20 @@ export function parseJsonl(content: string, options: JsonlOptions): ParsedSplit 
     const text = obj[textField];
     if (typeof text !== 'string') throw new DataFormatError(file, line, `a string "${textField}"`, JSON.stringify(text));
     texts.push(requireText(text, file, line, `"${textField}"`));
+    at.push(line);
     const label = obj[labelField];
     if (typeof label === 'number' && Number.isInteger(label)) labels.add(String(label), line);
     else if (typeof label === 'string') labels.add(label.trim(), line);
     else throw new DataFormatError(file, line, `an integer or string "${labelField}"`, excerpt(JSON.stringify(label) ?? 'undefined'));
   });
-  return labels.finish(texts);
+  return labels.finish(texts, at);
 }
 
 /**
- * Merges three parsed files into one Dataset with a single label list, so an
- * id means the same class in every split even when a split lacks a class.
+ * Merges three parsed files into one Dataset with a single label list, so an id means the
+ * same class in every split. The list is the training split's (for SST, the fixed list).
+ * @throws DataFormatError (E_DATA_FORMAT) naming file and line of the first dev/test label
+ *   that never occurs in training; Error when the splits use different kinds of labels.
  */
 export function combineSplits(splits: { train: ParsedSplit; dev: ParsedSplit; test: ParsedSplit }): Dataset {
   const all = [splits.train, splits.dev, splits.test];
@@ -150,25 +166,56 @@ export function combineSplits(splits: { train: ParsedSplit; dev: ParsedSplit; te
         throw new Error(`${s.file} has labels [${s.labels.join(', ')}] but ${ref.file} has [${labels.join(', ')}]`);
       }
     }
-  } else if (kind === 'integer') {
-    const count = all.reduce((m, s) => Math.max(m, s.labels.length), 0);
-    labels = Array.from({ length: count }, (_, i) => String(i));
   } else {
-    labels = [...new Set(all.flatMap((s) => s.labels))].sort(codeUnitOrder);
+    // Training defines the classes; with no training examples (API use) every split does.
+    const source = splits.train.examples.length > 0 ? [splits.train] : all;
+    const seen = new Set(source.flatMap((s) => s.examples.map((e) => s.labels[e.label]!)));
+    // Integer labels number the classes: every id up to training's largest is a class.
+    labels = kind === 'integer'
+      ? Array.from({ length: Math.max(0, ...[...seen].map(Number)) + 1 }, (_, i) => String(i))
+      : [...seen].sort(codeUnitOrder);
+    if (kind === 'integer') labels.forEach((l) => seen.add(l));
+    for (const s of all) requireSeenLabels(s, seen, splits.train);
   }
   const remap = (s: ParsedSplit): Example[] => {
     if (kind !== 'string') return s.examples;
     const ids = s.labels.map((name) => labels.indexOf(name));
     return s.examples.map((e) => ({ text: e.text, label: ids[e.label]! }));
   };
-  return { train: remap(splits.train), dev: remap(splits.dev), test: remap(splits.test), labels };
+  const dataset: Dataset = { train: remap(splits.train), dev: remap(splits.dev), test: remap(splits.test), labels };
+  if (all.every((s) => s.lines)) {
+    // Not enumerable: where the data came from is not part of the data (equality, JSON).
+    Object.defineProperty(dataset, 'origin', {
+      value: {
+        train: { file: splits.train.file, lines: splits.train.lines! },
+        dev: { file: splits.dev.file, lines: splits.dev.lines! },
+        test: { file: splits.test.file, lines: splits.test.lines! },
+      },
+      enumerable: false,
+    });
+  }
+  return dataset;
+}
+
+/** Every label of `s` occurs in training (`seen`, by name), else an error naming file and line. */
+function requireSeenLabels(s: ParsedSplit, seen: Set<string>, train: ParsedSplit): void {
+  const i = s.examples.findIndex((e) => !seen.has(s.labels[e.label]!));
+  if (i < 0) return;
+  const name = s.labels[s.examples[i]!.label]!;
+  const known = [...seen].sort(s.labelKind === 'integer' ? (a, b) => Number(a) - Number(b) : codeUnitOrder);
+  const shown = s.labelKind === 'integer' ? `0 to ${known.length - 1}` : known.length > 20 ? `${known.slice(0, 20).join(', ')}, …` : known.join(', ');
+  throw new DataFormatError(
+    s.file, s.lines?.[i] ?? i + 1,
+    `a label from ${train.file} (${shown})`,
+    `${excerpt(name)}, which no training example has; a class without training examples cannot be learned: fix the label, or add training examples for it`,
+  );
 }
 
 // Integer labels are class ids, so an absurd one would allocate an absurd label list.
 const MAX_INTEGER_LABEL = 10000;
 
 function lines(content: string): string[] {
-  return content.replace(/^\uFEFF/, '').split(/\r?\n/);
+  return splitLines(content.replace(/^\uFEFF/, ''));
 }
 
 function requireText(text: string, file: string, line: number, where: string): string {
@@ -205,13 +252,14 @@ class LabelTable {
     this.raw.push(value);
   }
 
-  finish(texts: string[]): ParsedSplit {
+  finish(texts: string[], lines: number[]): ParsedSplit {
     if (this.kind !== 'string') {
       const ids = this.raw.map(Number);
       const count = ids.reduce((m, id) => Math.max(m, id + 1), 0);
       return {
         file: this.file,
         examples: texts.map((text, i) => ({ text, label: ids[i]! })),
+        lines,
         labels: Array.from({ length: count }, (_, i) => String(i)),
         labelKind: 'integer',
       };
@@ -221,6 +269,7 @@ class LabelTable {
     return {
       file: this.file,
       examples: texts.map((text, i) => ({ text, label: idOf.get(this.raw[i]!)! })),
+      lines,
       labels: names,
       labelKind: 'string',
     };

@@ -5,6 +5,9 @@
  * The reader validates all of it and copies each tensor into its own aligned typed array.
  */
 import { InteropError } from './errors.js';
+import { jsonDepth } from './json-depth.js';
+
+export { jsonDepth } from './json-depth.js';
 import {
   DTYPE_SIZE, DTYPES, type DType, type NamedTensor, allocBytes, arrayClassName, arrayMatchesDType,
   isDType, littleEndianBytes, numelOf, typedArrayFromBytes,
@@ -16,6 +19,13 @@ const CODE = 'E_SAFETENSORS';
 /** The reference implementation's limit on the header (MAX_HEADER_SIZE). */
 export const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
+/**
+ * A header is an object of tensor objects holding a shape array: depth 3. JSON nested
+ * deeper than this bound is refused before it is parsed, since walking it (describing it in an error message, for one)
+ * would recurse once per level and a 10^6-deep header would overflow the stack.
+ */
+export const MAX_HEADER_DEPTH = 8;
+
 
 export interface SafetensorsContents {
   tensors: Map<string, NamedTensor>;
@@ -57,6 +67,10 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsContents {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLen));
   } catch {
     fail(`header (${headerLen} bytes) is not valid UTF-8`);
+  }
+  const depth = jsonDepth(text);
+  if (depth > MAX_HEADER_DEPTH) {
+    fail(`header nests arrays/objects ${depth} deep, over the limit of ${MAX_HEADER_DEPTH} (a valid header needs 3: {name: {shape: [...]}})`);
   }
   let header: unknown;
   try {

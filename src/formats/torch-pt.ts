@@ -12,8 +12,11 @@ import {
 import { readZipEntries } from './zip.js';
 
 const CODE = 'E_TORCH';
-/** An expanded view (stride 0) may grow past its storage, but not past this many bytes. */
-const MAX_EXPANDED_BYTES = 64 * 1024 * 1024;
+/**
+ * Expanded views (stride 0) may grow past their storage: all of them together, and anything
+ * else read beyond the file's own storage bytes, may add at most this many bytes.
+ */
+export const MAX_EXPANDED_BYTES = 64 * 1024 * 1024;
 
 function fail(message: string): never {
   throw new InteropError(CODE, `torch: ${message}`);
@@ -30,7 +33,28 @@ class StorageType implements PyGlobal {
 }
 
 class Storage {
+  /** Views already materialised, by offset/size/stride: a storage is never copied twice for the same view. */
+  readonly views = new Map<string, Tensor>();
   constructor(readonly dtype: DType, readonly bytes: Uint8Array, readonly numel: number) {}
+}
+
+/**
+ * The bytes all tensors of one file may materialise: its storages' bytes plus
+ * MAX_EXPANDED_BYTES, so memory stays within the file's size plus a constant whatever the
+ * views ask for (a 2 KB file of stride-0 views used to allocate gigabytes).
+ */
+class Budget {
+  used = 0;
+  constructor(readonly storageBytes: number) {}
+  get limit(): number {
+    return this.storageBytes + MAX_EXPANDED_BYTES;
+  }
+  take(n: number, what: string): void {
+    if (this.used + n > this.limit) {
+      fail(`${what} would bring the tensors read to ${this.used + n} bytes, over this file's limit of ${this.limit} (its ${this.storageBytes} storage bytes plus ${MAX_EXPANDED_BYTES} for expanded views)`);
+    }
+    this.used += n;
+  }
 }
 
 /** What _rebuild_tensor_v2 produces; distinguishable from any other unpickled value. */
@@ -42,7 +66,7 @@ function isIntTuple(v: unknown): v is PyTuple {
   return v instanceof PyTuple && v.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0);
 }
 
-function rebuildTensor(args: readonly unknown[], littleEndian: boolean): Tensor {
+function rebuildTensor(args: readonly unknown[], littleEndian: boolean, budget: Budget): Tensor {
   if (args.length !== 6 && args.length !== 7) {
     fail(`_rebuild_tensor_v2 expects 6 or 7 arguments (storage, offset, size, stride, requires_grad, hooks[, metadata]), found ${args.length}`);
   }
@@ -60,6 +84,9 @@ function rebuildTensor(args: readonly unknown[], littleEndian: boolean): Tensor 
   const esize = DTYPE_SIZE[dtype];
   const numel = numelOf(shape, CODE, 'torch: _rebuild_tensor_v2');
   const what = `${dtype} view (offset ${offset}, size [${shape.join(', ')}], stride [${strides.join(', ')}])`;
+  const viewKey = `${offset}|${shape.join(',')}|${strides.join(',')}`;
+  const same = storage.views.get(viewKey);
+  if (same) return same; // tied weights: one copy, shared (the state dict's tensors are read-only)
 
   let out: Uint8Array;
   if (numel === 0) {
@@ -74,6 +101,7 @@ function rebuildTensor(args: readonly unknown[], littleEndian: boolean): Tensor 
     if (numel > storageNumel && nbytes > MAX_EXPANDED_BYTES) {
       fail(`${what} expands a ${storageNumel}-element storage to ${numel} elements, over the ${MAX_EXPANDED_BYTES}-byte limit for expanded views`);
     }
+    budget.take(nbytes, what);
     out = allocBytes(nbytes, CODE, `torch: ${what}`);
     copyStrided(storage.bytes, out, esize, offset, shape, strides);
   }
@@ -81,7 +109,9 @@ function rebuildTensor(args: readonly unknown[], littleEndian: boolean): Tensor 
     const bad = out.findIndex((b) => b > 1);
     if (bad >= 0) fail(`BOOL tensor holds byte ${out[bad]} at element ${bad}; expected 0 or 1`);
   }
-  return new Tensor({ dtype, shape: [...shape], data: typedArrayFromBytes(dtype, out, littleEndian) });
+  const tensor = new Tensor({ dtype, shape: [...shape], data: typedArrayFromBytes(dtype, out, littleEndian) });
+  storage.views.set(viewKey, tensor);
+  return tensor;
 }
 
 /** Gathers a strided view into a contiguous row-major buffer, one innermost row at a time. */
@@ -101,6 +131,12 @@ function copyStrided(
   for (let d = 0; d < dst.length; d += rowBytes) {
     if (innerStride === 1) {
       dst.set(src.subarray(base * esize, base * esize + rowBytes), d);
+    } else if (innerStride === 0) {
+      // A broadcast row: one element, then doubling copies within the row.
+      dst.set(src.subarray(base * esize, (base + 1) * esize), d);
+      for (let filled = esize; filled < rowBytes; filled *= 2) {
+        dst.copyWithin(d + filled, d, d + Math.min(filled, rowBytes - filled));
+      }
     } else {
       for (let j = 0; j < inner; j++) {
         const s = (base + j * innerStride) * esize;
@@ -122,7 +158,7 @@ const ALLOWED = [
   'torch._utils._rebuild_parameter_with_state', ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
 ];
 
-function makeGlobals(littleEndian: boolean): (module: string, name: string) => PyGlobal | undefined {
+function makeGlobals(littleEndian: boolean, budget: Budget): (module: string, name: string) => PyGlobal | undefined {
   const orderedDict: PyGlobal = {
     module: 'collections', name: 'OrderedDict',
     call(args) {
@@ -140,7 +176,7 @@ function makeGlobals(littleEndian: boolean): (module: string, name: string) => P
   const table: Record<string, PyGlobal> = {
     'collections.OrderedDict': orderedDict,
     'torch._utils._rebuild_tensor_v2': {
-      module: 'torch._utils', name: '_rebuild_tensor_v2', call: (args) => rebuildTensor(args, littleEndian),
+      module: 'torch._utils', name: '_rebuild_tensor_v2', call: (args) => rebuildTensor(args, littleEndian, budget),
     },
     'torch._utils._rebuild_parameter': { module: 'torch._utils', name: '_rebuild_parameter', call: parameter(3) },
     'torch._utils._rebuild_parameter_with_state': {
@@ -151,7 +187,13 @@ function makeGlobals(littleEndian: boolean): (module: string, name: string) => P
   return (module, name) => (Object.hasOwn(table, `${module}.${name}`) ? table[`${module}.${name}`] : undefined);
 }
 
-/** Reads a zip-format `torch.save` of a state dict into named, contiguous tensors. */
+/**
+ * Reads a zip-format `torch.save` of a state dict into named, contiguous tensors. Keys that
+ * view the same bytes (tied weights) share one tensor object: treat the result as read-only.
+ * Memory is bounded by the file's storage bytes plus MAX_EXPANDED_BYTES.
+ * @throws InteropError E_ZIP (archive), E_PICKLE (pickle), E_TORCH (not a tensor state dict, a
+ *   view outside its storage, or views that together exceed the bound).
+ */
 export function readTorchStateDict(bytes: Uint8Array): Map<string, NamedTensor> {
   if (!(bytes instanceof Uint8Array)) fail(`expected a Uint8Array, found ${typeof bytes}`);
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! <= 5) {
@@ -171,6 +213,9 @@ export function readTorchStateDict(bytes: Uint8Array): Map<string, NamedTensor> 
   }
   const prefix = pkls[0]!.slice(0, -'data.pkl'.length);
   const littleEndian = readByteOrder(entries.get(`${prefix}byteorder`));
+  let storageBytes = 0;
+  for (const [name, data] of entries) if (name.startsWith(`${prefix}data/`)) storageBytes += data.length;
+  const budget = new Budget(storageBytes);
 
   const storages = new Map<string, Storage>();
   const persistentLoad = (pid: unknown): Storage => {
@@ -197,7 +242,7 @@ export function readTorchStateDict(bytes: Uint8Array): Map<string, NamedTensor> 
   };
 
   const root = unpickle(entries.get(pkls[0]!)!, {
-    findGlobal: makeGlobals(littleEndian),
+    findGlobal: makeGlobals(littleEndian, budget),
     allowedGlobals: ALLOWED,
     persistentLoad,
     // OrderedDict.__reduce__ carries the instance __dict__ ({'_metadata': ...}): nothing we need

@@ -1,7 +1,9 @@
 /**
  * A minimal, bounds-checked zip reader for STORED (uncompressed) entries, which is what
  * torch.save writes. Reads the central directory (zip64 included), checks each entry's local
- * header and CRC-32, and hands back zero-copy views. Compressed or encrypted entries are refused.
+ * header and CRC-32, and hands back zero-copy views. Compressed or encrypted entries are refused,
+ * and so are entries that overlap one another or the central directory, so the CRC work and the
+ * views handed back never exceed the file's own size.
  */
 import { InteropError } from './errors.js';
 
@@ -56,7 +58,10 @@ export function readZipEntries(bytes: Uint8Array): Map<string, Uint8Array> {
   if (count > cdSize / 46) fail(`central directory of ${cdSize} bytes cannot hold ${count} entries`);
 
   const names = new TextDecoder('utf-8', { fatal: true });
-  const entries = new Map<string, Uint8Array>();
+  // First every record (cheap), then the layout, then the CRCs: a directory whose records all
+  // point at one large entry is refused before any of them is checksummed again.
+  const records: { name: string; crc: number; start: number; dataStart: number; size: number }[] = [];
+  const seen = new Set<string>();
   let p = cdOffset;
   const cdEnd = cdOffset + cdSize;
   for (let i = 0; i < count; i++) {
@@ -102,17 +107,42 @@ export function readZipEntries(bytes: Uint8Array): Map<string, Uint8Array> {
     if (flags & 1) fail(`entry '${name}' is encrypted`);
     if (method !== 0) fail(`entry '${name}' is compressed (method ${method}); only STORED (0) entries are supported`);
     if (compSize !== size) fail(`entry '${name}' is STORED but its sizes differ (${compSize} vs ${size})`);
+    if (seen.has(name)) fail(`entry '${name}' appears twice`);
+    seen.add(name);
     r.need(localOffset, 30, `local header of '${name}'`);
     if (r.u32(localOffset) !== LOCAL_SIG) fail(`expected the local header of '${name}' at offset ${localOffset}`);
     const dataStart = localOffset + 30 + r.u16(localOffset + 26) + r.u16(localOffset + 28);
     r.need(dataStart, size, `data of '${name}'`);
+    records.push({ name, crc, start: localOffset, dataStart, size });
+  }
+  checkLayout(records, cdOffset, cdEnd);
+
+  const entries = new Map<string, Uint8Array>();
+  for (const { name, crc, dataStart, size } of records) {
     const data = bytes.subarray(dataStart, dataStart + size);
     const actual = crc32(data);
     if (actual !== crc) fail(`entry '${name}' fails its CRC-32 check (stored ${hex(crc)}, computed ${hex(actual)})`);
-    if (entries.has(name)) fail(`entry '${name}' appears twice`);
     entries.set(name, data);
   }
   return entries;
+}
+
+/**
+ * Entries (local header through data) may not overlap one another or the central directory:
+ * torch.save never writes that, and overlapping records would let a small file claim its
+ * bytes many times over (each claim costing a CRC pass and, downstream, a copy).
+ */
+function checkLayout(records: { name: string; start: number; dataStart: number; size: number }[], cdOffset: number, cdEnd: number): void {
+  const spans = records.map((e) => ({ name: `entry '${e.name}'`, start: e.start, end: e.dataStart + e.size }));
+  spans.push({ name: 'the central directory', start: cdOffset, end: cdEnd });
+  spans.sort((a, b) => a.start - b.start || a.end - b.end);
+  for (let i = 1; i < spans.length; i++) {
+    const prev = spans[i - 1]!;
+    const cur = spans[i]!;
+    if (cur.start < prev.end) {
+      fail(`${cur.name} (bytes ${cur.start}..${cur.end}) overlaps ${prev.name} (bytes ${prev.start}..${prev.end}); entries must not share bytes`);
+    }
+  }
 }
 
 function findEocd(r: Reader): number {

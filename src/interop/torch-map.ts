@@ -124,10 +124,29 @@ function normaliseKeys(tensors: Map<string, NamedTensor>, expected: Set<string>,
   return out;
 }
 
+/** "tensor 'key' [shape] holds N NaN and M infinite value(s) (first at flat index i)", or null when all are finite. */
+function describeNonFinite(key: string, shape: readonly number[], v: Float32Array): string | null {
+  let nan = 0;
+  let inf = 0;
+  let first = -1;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (x - x !== 0) { // NaN for NaN and ±Infinity alike: one comparison in the common case
+      if (Number.isNaN(x)) nan++;
+      else inf++;
+      if (first < 0) first = i;
+    }
+  }
+  if (first < 0) return null;
+  const what = [nan ? `${nan} NaN` : '', inf ? `${inf} infinite` : ''].filter(Boolean).join(' and ');
+  return `tensor '${key}' [${shape.join(', ')}] holds ${what} value(s) (first at flat index ${first})`;
+}
+
 /**
  * A twin state_dict (any float dtype) → our parameters (float32, ONNX layout), for `config`.
  * Every problem is reported at once: missing keys (with the shape expected), unexpected keys,
  * shapes that differ (expected vs found), plus the config the weights themselves suggest.
+ * A NaN or ±Infinity in any weight is refused too, naming the tensor (E_TORCH_MAP).
  */
 export function torchToParams(config: ModelConfig, tensors: Map<string, NamedTensor>, opts: TorchMapOptions = {}): Map<string, Tensor> {
   const cfg = resolveConfig(config);
@@ -160,6 +179,11 @@ export function torchToParams(config: ModelConfig, tensors: Map<string, NamedTen
   }
 
   const f32 = (key: string): Float32Array => toFloat32(key, sd.get(key)!);
+  const nonFinite = spec.map((s) => describeNonFinite(s.key, sd.get(s.key)!.shape, f32(s.key))).filter((d): d is string => d !== null);
+  if (nonFinite.length > 0) {
+    throw new InteropError(CODE,
+      `state_dict ${nonFinite[0]}${nonFinite.length > 1 ? ` (and ${nonFinite.length - 1} more tensor(s): ${nonFinite.slice(1).map((d) => d.split(' ')[1]).join(', ')})` : ''}; a model with non-finite weights predicts NaN, so nothing was written. Export the weights from a checkpoint taken before training diverged`);
+  }
   const out = new Map<string, Tensor>();
   for (const p of paramSpecs(cfg)) {
     if (p.layout === 'lstm-W' || p.layout === 'lstm-R' || p.layout === 'lstm-B') {

@@ -3,6 +3,7 @@
 import { Graph, GraphBuildError, op, toModel, DEFAULT_OPSET, type Value } from '../graph/index.js';
 import { readMetadata } from '../onnx/metadata.js';
 import { stampDigest } from '../onnx/digest.js';
+import { jsonDepth } from '../formats/json-depth.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { bilstm, bilstmParams, embedding, highwayBilstm, highwayBilstmParams, linear, maskedMaxPool, paramsIn } from '../nn/index.js';
@@ -185,6 +186,13 @@ export interface ClassifierMetadata {
   vocab: string[] | null;
 }
 
+/**
+ * Metadata values are JSON (config, labels, vocabulary): at most this deep. Deeper JSON is
+ * refused before it is parsed: code that walks it (an error message describing a value)
+ * recurses once per level, and a 10^6-deep value overflows the stack.
+ */
+export const MAX_METADATA_JSON_DEPTH = 16;
+
 /** Config, labels and vocabulary written by classifierModel; errors name the key at fault. */
 export function readClassifierMetadata(model: ModelProto): ClassifierMetadata {
   const md = readMetadata(model);
@@ -198,6 +206,10 @@ export function readClassifierMetadata(model: ModelProto): ClassifierMetadata {
   const json = (key: string): unknown => {
     const raw = md[key];
     if (raw === undefined) throw new ModelMetadataError(`metadata key '${key}' is missing`);
+    const depth = jsonDepth(raw);
+    if (depth > MAX_METADATA_JSON_DEPTH) {
+      throw new ModelMetadataError(`metadata key '${key}' nests JSON ${depth} deep, over the limit of ${MAX_METADATA_JSON_DEPTH}`);
+    }
     try {
       return JSON.parse(raw);
     } catch (e) {

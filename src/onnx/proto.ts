@@ -33,6 +33,11 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): ModelP
   try {
     model = onnx.ModelProto.decode(bytes) as ModelProto;
   } catch (e) {
+    // protobufjs decodes nested messages recursively: a file nesting subgraphs (or types)
+    // thousands deep exhausts the stack, which is the file's fault, not ours.
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new OnnxFormatError(`not a usable ONNX model: its messages (subgraphs or types) are nested too deeply to decode (${bytes.length} bytes)`);
+    }
     throw new OnnxFormatError(`not a valid ONNX model (protobuf decoding failed after reading ${bytes.length} bytes: ${(e as Error).message})`);
   }
   if (!model.graph) throw new OnnxFormatError('not a valid ONNX model: the ModelProto has no graph');

@@ -11,9 +11,8 @@
 // the first word that lower-cases to it (the tokenizer lower-cases, word2vec's Google
 // News vectors are cased). Rows of words not found keep their random initialisation;
 // every row is fine-tuned during training.
-import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { readTextLines } from '../data/line-reader.js';
 import type { Vocabulary } from '../data/vocab.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { CodedError } from '../errors.js';
@@ -53,10 +52,8 @@ export async function loadPretrainedEmbeddings(file: string, vocab: Vocabulary, 
   const lowered = new Set<number>();
   let fileDim: number | null = null;
   let fileWords = 0;
-  let lineNo = 0;
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const raw of lines) {
-    lineNo++;
+  // Strict UTF-8 (an error names file, line and byte offset), any line end, bounded lines.
+  for await (const { line: lineNo, text: raw } of readTextLines(file)) {
     const line = raw.replace(/\s+$/, '');
     if (line === '') continue;
     const fields = line.split(/[ \t]+/);

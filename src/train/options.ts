@@ -4,6 +4,7 @@ import type { ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 import type { Device } from '../runtime/device.js';
 import type { Dataset } from '../data/example.js';
+import { DEFAULT_MAX_TOKENS } from '../data/truncate.js';
 import { TrainOptionsError } from './errors.js';
 
 /** How often a checkpoint is written inside an epoch: every so many steps, or every so many seconds. */
@@ -28,7 +29,7 @@ export interface TrainOptions {
   minFreq?: number;
   /** Pretrained word vectors (word2vec/GloVe text format) for the embedding rows of vocabulary words. */
   embeddings?: string;
-  /** Truncate training sentences to this many tokens. */
+  /** Cut training (and dev/test) sentences to this many tokens, with a warning naming them. Default TRAIN_DEFAULTS.maxLen. */
   maxLen?: number;
   seed?: number;
   device?: Device;
@@ -64,6 +65,7 @@ export const TRAIN_DEFAULTS = {
   patience: 3,
   minFreq: 1,
   seed: 1,
+  maxLen: DEFAULT_MAX_TOKENS,
   checkpointEvery: { seconds: 60 } as CheckpointEvery,
 } as const;
 

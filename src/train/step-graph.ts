@@ -61,7 +61,7 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
   paramSpecs.forEach((p, i) => g.output(upd.newParams[i]!, nextName(p.name)));
   stateSpecs.forEach((s, i) => g.output(upd.newState[i]!, nextName(s.name)));
   const trainStep = toModel(g, { opset: Math.max(opset, 16), paramsAsInputs: true });
-  assertValidModel(trainStep);
+  assertValidModel(trainStep, { maxStaticTensorBytes: Infinity }); // zeros shaped like the parameters are expected here
 
   // --- eval: forward only, parameters fed as inputs so one session serves the whole run ---
   const ev = buildClassifier({ ...config, gatesOutput: false }, { params: opts.params, training: false, outputs: false });

@@ -9,7 +9,8 @@ import { tokenize } from '../data/tokenizer.js';
 import { Vocabulary } from '../data/vocab.js';
 import { Rng } from '../data/rng.js';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../data/batches.js';
-import type { Dataset, Example } from '../data/example.js';
+import { truncateLong } from '../data/truncate.js';
+import type { Dataset } from '../data/example.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { initParams, paramSpecs } from '../models/init.js';
 import { classifierModel } from '../models/classifier.js';
@@ -78,14 +79,13 @@ export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'dat
   return builtinDataset();
 }
 
-function encode(examples: Example[], vocab: Vocabulary, maxLen?: number | null): Encoded {
-  return {
-    ids: examples.map((e) => {
-      const ids = vocab.encode(tokenize(e.text));
-      return maxLen ? ids.slice(0, maxLen) : ids;
-    }),
-    labels: examples.map((e) => e.label),
-  };
+/** Token ids of each example, cut to `maxLen` tokens; a warning naming the long ones goes to `log`. */
+function encode(dataset: Dataset, split: 'train' | 'dev' | 'test', vocab: Vocabulary, maxLen: number, log: (line: string) => void): Encoded {
+  const examples = dataset[split];
+  const ids = examples.map((e) => vocab.encode(tokenize(e.text)));
+  const warning = truncateLong(ids, maxLen, split, dataset.origin?.[split]);
+  if (warning) log(warning);
+  return { ids, labels: examples.map((e) => e.label) };
 }
 
 function makeBatches(data: Encoded, order: number[][]): { batch: PaddedBatch; labels: BigInt64Array }[] {
@@ -133,9 +133,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (saved) checkResume(saved, record, { allowChanges: opts.allowChanges ?? false, checkpoint: checkpointPath, log });
   else if (ckpt) log(`warning: ${checkpointPath} records no settings (an older checkpoint): they cannot be checked against this run's`);
 
-  const train = encode(dataset.train, vocab, s.maxLen);
-  const dev = makeBatches(encode(dataset.dev, vocab), lengthBucketedBatches(encode(dataset.dev, vocab).ids, 128, null));
-  const test = dataset.test.length > 0 ? makeBatches(encode(dataset.test, vocab), lengthBucketedBatches(encode(dataset.test, vocab).ids, 128, null)) : [];
+  // Dev and test are cut too: a batch is padded to its longest sentence. A run record's null
+  // maxLen means "the default" (runs recorded before there was one resume with it).
+  const maxLen = s.maxLen ?? TRAIN_DEFAULTS.maxLen;
+  const train = encode(dataset, 'train', vocab, maxLen, log);
+  const devIds = encode(dataset, 'dev', vocab, maxLen, log);
+  const testIds = encode(dataset, 'test', vocab, maxLen, log);
+  const dev = makeBatches(devIds, lengthBucketedBatches(devIds.ids, 128, null));
+  const test = dataset.test.length > 0 ? makeBatches(testIds, lengthBucketedBatches(testIds.ids, 128, null)) : [];
   log(`data: ${dataset.train.length} train / ${dataset.dev.length} dev / ${dataset.test.length} test, vocabulary ${vocab.size}, labels ${dataset.labels.join(', ')}`);
 
   let params: Map<string, Tensor>;
@@ -166,7 +171,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await writeArtifact(opts.out, graphs, {
     // The resolved spec (defaults spelled out): the same whether it came from options or a checkpoint.
     config, optimizer: record.optimizer as OptimizerSpec, vocab: vocab.toJSON(),
-    hyperparameters: { lr, epochs, batchSize, patience, minFreq: s.minFreq, maxLen: s.maxLen, seed, embeddings: s.embeddings },
+    hyperparameters: { lr, epochs, batchSize, patience, minFreq: s.minFreq, maxLen, seed, embeddings: s.embeddings },
   });
   log(`train step graph: ${graphs.nodeCount} nodes, ${graphs.params.length} parameter tensors (${graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0)} weights)`);
   const session = await TrainSession.create(graphs, params, state, { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 const dataDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/data');
 // The only files allowed to reach the file system; everything else also runs in the browser.
-const NODE_ONLY = new Set(['files.ts', 'node.ts']);
+const NODE_ONLY = new Set(['files.ts', 'node.ts', 'line-reader.ts']);
 
 describe('src/data browser safety', () => {
   it('core files import nothing Node-only', () => {

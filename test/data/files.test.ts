@@ -48,14 +48,14 @@ describe('readDataset', () => {
     const tsv = await makeDir('tsv', {
       'train.tsv': 'text\tlabel\ngood\tpos\nbad\tneg\n',
       'dev.tsv': 'text\tlabel\nfine\tpos\n',
-      'test.tsv': 'text\tlabel\nmeh\tmixed\n',
+      'test.tsv': 'text\tlabel\nmeh\tneg\n',
     });
     expect(await detectFormat(tsv)).toBe('tsv');
     const d = await readDataset(tsv);
-    expect(d.labels).toEqual(['mixed', 'neg', 'pos']);
+    expect(d.labels).toEqual(['neg', 'pos']);
     expect(d.train).toEqual([
-      { text: 'good', label: 2 },
-      { text: 'bad', label: 1 },
+      { text: 'good', label: 1 },
+      { text: 'bad', label: 0 },
     ]);
     expect(d.test).toEqual([{ text: 'meh', label: 0 }]);
 
@@ -67,7 +67,7 @@ describe('readDataset', () => {
     expect((await readDataset(csv)).train).toEqual([{ text: 'a, b', label: 1 }]);
 
     const jsonl = await makeDir('jsonl', {
-      'train.jsonl': '{"text":"a","label":0}\n',
+      'train.jsonl': '{"text":"a","label":0}\n{"text":"a2","label":1}\n',
       'dev.jsonl': '{"text":"b","label":1}\n',
       'test.jsonl': '{"text":"c","label":1}\n',
     });

@@ -167,25 +167,28 @@ describe('combineSplits', () => {
     examples: ids.map((label, i) => ({ text: `${file} ${i}`, label })),
   });
 
-  it('unions string labels so ids agree across splits', () => {
+  it('string labels come from training, and ids agree across splits', () => {
     const d = combineSplits({
       train: split('train', ['neg', 'pos'], 'string', [0, 1]),
       dev: split('dev', ['pos'], 'string', [0]),
-      test: split('test', ['mixed', 'pos'], 'string', [0, 1]),
+      test: split('test', ['neg', 'pos'], 'string', [1, 0]),
     });
-    expect(d.labels).toEqual(['mixed', 'neg', 'pos']);
-    expect(d.train.map((e) => e.label)).toEqual([1, 2]);
-    expect(d.dev.map((e) => e.label)).toEqual([2]);
-    expect(d.test.map((e) => e.label)).toEqual([0, 2]);
+    expect(d.labels).toEqual(['neg', 'pos']);
+    expect(d.train.map((e) => e.label)).toEqual([0, 1]);
+    expect(d.dev.map((e) => e.label)).toEqual([1]);
+    expect(d.test.map((e) => e.label)).toEqual([1, 0]);
   });
 
-  it('takes the widest integer range', () => {
+  it('integer labels range over training ids: a dev id past them is refused, naming file and line', () => {
     const d = combineSplits({
-      train: split('train', ['0', '1'], 'integer', [0, 1]),
-      dev: split('dev', ['0', '1', '2'], 'integer', [2]),
+      train: split('train', ['0', '1', '2'], 'integer', [0, 2]),
+      dev: split('dev', ['0', '1'], 'integer', [1]),
       test: split('test', ['0'], 'integer', [0]),
     });
     expect(d.labels).toEqual(['0', '1', '2']);
+    const dev = { ...split('dev', ['0', '1', '2', '3', '4', '5', '6', '7'], 'integer', [1, 7]), lines: [3, 9] };
+    expect(() => combineSplits({ train: split('train', ['0', '1'], 'integer', [0, 1]), dev, test: split('test', ['0'], 'integer', [0]) }))
+      .toThrow('dev:9: expected a label from train (0 to 1), found "7", which no training example has;');
   });
 
   it('refuses mixed label kinds', () => {

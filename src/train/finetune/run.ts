@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { readDataset } from '../../data/files.js';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../../data/batches.js';
 import { Rng } from '../../data/rng.js';
+import { DEFAULT_MAX_TOKENS, truncateLong } from '../../data/truncate.js';
 import { tokenize } from '../../data/tokenizer.js';
 import type { Dataset, Example } from '../../data/example.js';
 import { readClassifierMetadata } from '../../models/classifier.js';
@@ -20,6 +21,7 @@ import { paramSpecs } from '../../models/init.js';
 import { decodeModel, encodeModel, type ModelProto } from '../../onnx/proto.js';
 import { readMetadata } from '../../onnx/metadata.js';
 import { verifyDigest } from '../../onnx/digest.js';
+import { assertValidModel } from '../../onnx/checker.js';
 import { tensorFromProto, type Tensor } from '../../onnx/tensor.js';
 import type { OptimizerSpec } from '../../optim/index.js';
 import type { Device } from '../../runtime/device.js';
@@ -87,6 +89,8 @@ export async function importOnnxRun(modelPath: string, out: string, opts: Import
   const bytes = new Uint8Array(await readFile(modelPath));
   const source = decodeModel(bytes);
   verifyDigest(source); // a damaged model is not imported (E_MODEL_DIGEST); foreign ones have none
+  // Before anything walks or runs it: bounded nesting, no outputs the file sizes at gigabytes.
+  assertValidModel(source);
   const trainable = opts.trainable ?? ownParams(source);
   const importOptions: ImportOptions = { ...(trainable ? { trainable } : {}), ...(opts.freeze ? { freeze: opts.freeze } : {}) };
   const imp = importOnnx(source, { ...importOptions, registerOutputs: false });
@@ -163,6 +167,7 @@ export interface FinetuneOptions {
   epochs?: number;
   batchSize?: number;
   maxSteps?: number;
+  /** Cut sentences to this many tokens (default DEFAULT_MAX_TOKENS), with a warning naming the long ones. */
   maxLen?: number;
   seed?: number;
   /** Tokens in id order, when import.json has none. */
@@ -190,9 +195,9 @@ function encoder(vocab: string[]): (e: Example) => number[] {
   return (e) => tokenize(e.text).map((t) => ids.get(t) ?? ids.get(t.toLowerCase()) ?? unk);
 }
 
-function batches(data: Encoded, size: number, rng: Rng | null, maxLen?: number): { batch: PaddedBatch; labels: BigInt64Array }[] {
+function batches(data: Encoded, size: number, rng: Rng | null): { batch: PaddedBatch; labels: BigInt64Array }[] {
   return lengthBucketedBatches(data.ids, size, rng).map((idx) => ({
-    batch: padBatch(idx.map((i) => data.ids[i]!), maxLen ? { maxLen } : {}),
+    batch: padBatch(idx.map((i) => data.ids[i]!)),
     labels: BigInt64Array.from(idx, (i) => BigInt(data.labels[i]!)),
   }));
 }
@@ -215,6 +220,12 @@ export async function finetuneRun(opts: FinetuneOptions): Promise<FinetuneResult
   const train = enc(dataset.train);
   if (train.ids.length === 0) throw new ImportError('the training split is empty');
   const dev = enc(dataset.dev);
+  // A batch is padded to its longest sentence: one huge line must not ask for gigabytes.
+  const maxLen = opts.maxLen ?? DEFAULT_MAX_TOKENS;
+  for (const [split, e] of [['train', train], ['dev', dev]] as const) {
+    const warning = truncateLong(e.ids, maxLen, split, dataset.origin?.[split]);
+    if (warning) log(warning);
+  }
 
   const seed = opts.seed ?? 1;
   const optimizer = opts.optimizer ?? DEFAULT_OPTIMIZER;
@@ -241,7 +252,7 @@ export async function finetuneRun(opts: FinetuneOptions): Promise<FinetuneResult
     for (let epoch = 0; epoch < epochs && !stopped; epoch++) {
       let lossSum = 0;
       let seen = 0;
-      for (const { batch, labels } of batches(train, batchSize, new Rng(seed * 7919 + epoch), opts.maxLen)) {
+      for (const { batch, labels } of batches(train, batchSize, new Rng(seed * 7919 + epoch))) {
         const r = await trainer.step(batchFeeds(info.binding, batch), labels, lr);
         if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
           throw new ImportError(`loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${trainer.steps + 1}: lower the learning rate (now ${lr})`);
