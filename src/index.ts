@@ -4,6 +4,7 @@ export { Graph, Value, Node, op, toModel, GraphBuildError, DEFAULT_OPSET, type M
 export * from './models/config.js';
 export { buildClassifier, classifierModel, readClassifierMetadata } from './models/classifier.js';
 export { initParams } from './models/init.js';
+export { evaluate, classificationMetrics, type EvalReport, type ClassMetrics, type LabelledSet } from './runtime/index.js';
 export { loadModel, Predictor, type Prediction, type LoadOptions, type Device, DeviceUnavailableError, PredictInputError, ModelLoadError, ModelWeightsError, ModelRunError } from './runtime/index.js';
 export { gradients, registerGradient, registerNotDifferentiable, refuse, GRADIENTS, MissingGradientError, type GradRule, type GradContext } from './autodiff/index.js';
 export { train, buildStepGraphs, TrainSession, saveCheckpoint, loadCheckpoint, TrainingDivergedError, type TrainOptions, type TrainResult } from './train/index.js';

@@ -1,41 +1,72 @@
-// `highway-onnx eval`: accuracy of a model on a labelled file or data directory split.
+// `highway-onnx eval`: loss, accuracy, per-class precision/recall/F1, macro-F1 and the confusion
+// matrix of a model on a data directory's split (like `train --data`) or on one labelled file.
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
+import { evaluate, type LabelledSet } from '../runtime/evaluate.js';
+import type { EvalReport } from '../runtime/metrics.js';
 import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
+import { readDataset } from '../data/files.js';
 import { UsageError } from './errors.js';
 
 export interface EvalArgs {
   model: string;
-  file: string;
+  data?: string;
+  split: 'train' | 'dev' | 'test';
+  file?: string;
   format?: 'sst' | 'tsv' | 'csv' | 'jsonl';
   fiveClass?: boolean;
   device: Device;
   batch: number;
+  json?: boolean;
 }
 
-export async function evalCommand(a: EvalArgs): Promise<{ accuracy: number; total: number }> {
-  const content = await readFile(a.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read '${a.file}': ${e.code ?? e.message}`);
+/** The labelled set `eval` scores: `--data DIR` (its `--split`) or `--file`. */
+async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: string }> {
+  if ((a.data === undefined) === (a.file === undefined)) throw new UsageError('eval needs exactly one of --data DIR (a data directory, like train) or --file PATH');
+  if (a.data !== undefined) {
+    const ds = await readDataset(a.data, { binary: !a.fiveClass, ...(a.format ? { format: a.format } : {}) });
+    return { set: { examples: ds[a.split], labels: ds.labels }, source: `${a.data} (${a.split})` };
+  }
+  const file = a.file!;
+  const content = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read '${file}': ${e.code ?? e.message}`);
   });
-  const ext = extname(a.file).slice(1);
+  const ext = extname(file).slice(1);
   const format = a.format ?? (ext === 'jsonl' ? 'jsonl' : ext === 'tsv' ? 'tsv' : ext === 'csv' ? 'csv' : 'sst');
   const split =
-    format === 'sst' ? parseSst(content, { file: a.file, binary: !a.fiveClass })
-    : format === 'jsonl' ? parseJsonl(content, { file: a.file })
-    : parseTsv(content, { file: a.file, delimiter: format === 'csv' ? ',' : '\t' });
+    format === 'sst' ? parseSst(content, { file, binary: !a.fiveClass })
+    : format === 'jsonl' ? parseJsonl(content, { file })
+    : parseTsv(content, { file, delimiter: format === 'csv' ? ',' : '\t' });
+  // Integer-labelled TSV/CSV/JSONL files carry class ids, which are the model's.
+  return { set: { examples: split.examples, labels: split.labelKind === 'string' ? split.labels : [] }, source: file };
+}
+
+export async function evalCommand(a: EvalArgs): Promise<EvalReport> {
+  const { set, source } = await labelledSet(a);
   const predictor = await loadModel(a.model, { device: a.device, maxBatch: a.batch });
-  const names = predictor.labels;
-  // Files with label names map by name; integer-labelled files map by id.
-  const gold = split.examples.map((e) => (split.labelKind === 'string' ? names.indexOf(split.labels[e.label]!) : e.label));
-  if (gold.some((g) => g < 0 || g >= names.length)) {
-    throw new UsageError(`labels in '${a.file}' (${split.labels.join(', ')}) do not match the model's (${names.join(', ')})`);
+  try {
+    const report = await evaluate(predictor, set.labels.length > 0 ? set : set.examples);
+    process.stdout.write(a.json ? `${JSON.stringify(report)}\n` : formatEvalReport(report, source));
+    return report;
+  } finally {
+    await predictor.release();
   }
-  const preds = await predictor.predict(split.examples.map((e) => e.text));
-  const correct = preds.filter((p, i) => p.labelId === gold[i]).length;
-  await predictor.release();
-  const result = { accuracy: correct / preds.length, total: preds.length, correct };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  return result;
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+const table = (rows: string[][]): string => {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
+};
+
+/** The report as terminal text: summary line, per-class table, confusion matrix (rows gold, columns predicted). */
+export function formatEvalReport(r: EvalReport, source: string): string {
+  const perClass = table([
+    ['class', 'precision', 'recall', 'f1', 'support'],
+    ...r.perClass.map((m) => [m.label, m.precision.toFixed(4), m.recall.toFixed(4), m.f1.toFixed(4), String(m.support)]),
+  ]);
+  const confusion = table([['gold \\ predicted', ...r.labels], ...r.confusion.map((row, g) => [r.labels[g]!, ...row.map(String)])]);
+  return `${source}: ${r.examples} examples  loss ${r.loss.toFixed(4)}  accuracy ${pct(r.accuracy)}  macro-F1 ${r.macroF1.toFixed(4)}\n\n${perClass}\n\n${confusion}\n`;
 }

@@ -69,13 +69,16 @@ export function makeProgram(): Command {
 
   program
     .command('eval')
-    .description('accuracy of a model on a labelled file (SST, TSV, CSV or JSONL)')
+    .description('loss, accuracy, per-class precision/recall/F1, macro-F1 and confusion matrix on a data directory split or a labelled file')
     .requiredOption('-m, --model <file>', 'model .onnx file')
-    .requiredOption('--file <path>', 'labelled file')
+    .option('--data <dir>', 'data directory, as for train (SST train/dev/test.txt, or .tsv/.csv/.jsonl splits)')
+    .addOption(new Option('--split <name>', 'split of --data to score').choices(['train', 'dev', 'test']).default('test'))
+    .option('--file <path>', 'one labelled file instead of --data')
     .addOption(new Option('--format <fmt>', 'file format (default: from the extension)').choices(['sst', 'tsv', 'csv', 'jsonl']))
     .option('--five-class', 'SST 5-class labels')
     .addOption(deviceOption())
     .option('--batch <n>', 'batch size', positiveInt, 64)
+    .option('--json', 'print the report as JSON')
     .action(async (o: EvalArgs) => {
       await evalCommand(o);
     });

@@ -4,3 +4,5 @@ export * from './predictor.js';
 export * from './node.js';
 export * from './validate.js';
 export { availableNodeBackends } from './node-backends.js';
+export * from './metrics.js';
+export * from './evaluate.js';

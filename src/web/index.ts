@@ -7,6 +7,8 @@ import { configureWasm, createWebSession, type WasmSettings, type WebBackend, ty
 
 export { configureWasm, ortFor, webgpuAvailable, wasmSettings, WEB_DEVICES, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
 export { Predictor, type Prediction, type PredictorOptions, type ModelInfo } from '../runtime/predictor.js';
+export { evaluate, type LabelledSet } from '../runtime/evaluate.js';
+export { classificationMetrics, type EvalReport, type ClassMetrics } from '../runtime/metrics.js';
 export { DeviceUnavailableError, ModelLoadError, ModelRunError, ModelWeightsError, PredictInputError } from '../runtime/errors.js';
 export { trainInBrowser, timeSteps, Training, WebTrainSession, exportModel, BROWSER_TRAIN_DEFAULTS, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress, type TrainingStep } from './train.js';
 export { serveTraining, trainInWorker, type TrainingRun, type WorkerTrainOptions } from './worker.js';
