@@ -62,6 +62,10 @@ export function makeProgram(): Command {
     .option('--force', 'replace an existing run in --out')
     .option('--checkpoint-every <n|time>', 'checkpoint inside epochs every n steps or every 90s/5m/1h (default 1m)')
     .option('--max-steps <n>', 'stop (with a checkpoint) after this many steps', positiveInt)
+    .addOption(new Option('--tokenizer <rules>', "tokenizer rules: 'social' adds the social-media placeholders (<url>, <user>, hashtag words, <number>, <rating-…>)").choices(['sst', 'social']).default('sst'))
+    .addOption(new Option('--class-weights <w>', "per-class loss weights: 'balanced' = n / (classes · n_class)").choices(['none', 'balanced']).default('none'))
+    .addOption(new Option('--select-by <metric>', 'dev metric that picks the best checkpoint and drives early stopping').choices(['accuracy', 'macro-f1']).default('accuracy'))
+    .option('--keep-vocab', "with --resume on changed data: continue on it with the run's vocabulary and labels")
     .option('--no-progress', 'no progress bar')
     .action(async (o: TrainArgs, cmd: Command) => {
       await trainCommand(o, (k) => cmd.getOptionValueSource(k) === 'cli');

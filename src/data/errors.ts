@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.js';
 /**
  * A malformed line in a data file. `line` is 1-based (what an editor shows);
  * the message names the file and line and says what was expected and what
@@ -27,5 +28,12 @@ export class DataMissingError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'DataMissingError';
+  }
+}
+
+/** The splits of a data set do not fit together (a class with no training example). */
+export class DataSplitError extends CodedError {
+  constructor(message: string) {
+    super('E_DATA_SPLITS', 'DataSplitError', message);
   }
 }

@@ -133,5 +133,5 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
       `the model's weights are not finite: ${describeNonFinite(bad[0]!)}${more}. Its predictions would be NaN; retrain, or re-export from a checkpoint taken before training diverged`,
     );
   }
-  return { model, info: { config: meta.config, labels: meta.labels, vocab } };
+  return { model, info: { config: meta.config, labels: meta.labels, vocab, tokenizer: meta.tokenizer } };
 }
