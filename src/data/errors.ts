@@ -1,4 +1,3 @@
-import { CodedError } from '../errors.js';
 /**
  * A malformed line in a data file. `line` is 1-based (what an editor shows);
  * the message names the file and line and says what was expected and what
@@ -32,8 +31,11 @@ export class DataMissingError extends Error {
 }
 
 /** The splits of a data set do not fit together (a class with no training example). */
-export class DataSplitError extends CodedError {
+// Not a CodedError subclass: src/data imports nothing outside itself (browser-safe, see its test); same shape (code, name).
+export class DataSplitError extends Error {
+  readonly code = 'E_DATA_SPLITS';
   constructor(message: string) {
-    super('E_DATA_SPLITS', 'DataSplitError', message);
+    super(message);
+    this.name = 'DataSplitError';
   }
 }
