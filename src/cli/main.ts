@@ -9,6 +9,7 @@ import { evalCommand, type EvalArgs } from './eval.js';
 import { registerInteropCommands } from './interop.js';
 import { serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
+import { DEFAULT_MAX_TOKENS } from '../runtime/predictor.js';
 import { addOptimizerOptions, number, positiveInt } from './args.js';
 
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
@@ -29,9 +30,10 @@ export function makeProgram(): Command {
     .option('--batch <n>', 'largest batch sent to onnxruntime', positiveInt, 64)
     .option('--gates', 'include per-layer transform-gate activations per token')
     .option('--max-chars <n>', 'longest text accepted, in characters', positiveInt, 100_000)
+    .option('--max-tokens <n>', 'longer texts are scored on their first n tokens (the row says "truncated")', positiveInt, DEFAULT_MAX_TOKENS)
     .argument('[texts...]', 'texts to score')
-    .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean; maxChars: number }) => {
-      await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false, maxChars: o.maxChars });
+    .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean; maxChars: number; maxTokens: number }) => {
+      await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false, maxChars: o.maxChars, maxTokens: o.maxTokens });
     });
 
   const trainCmd = program.command('train');
