@@ -6,6 +6,8 @@ import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
 import { evaluate, type LabelledSet } from '../runtime/evaluate.js';
 import type { EvalReport } from '../runtime/metrics.js';
+import { balanceSummary } from '../runtime/class-balance.js';
+import type { Predictor } from '../runtime/predictor.js';
 import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
 import { readDataset } from '../data/files.js';
 import { decodeDataFile } from '../data/text.js';
@@ -56,20 +58,44 @@ async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: str
 }
 
 /**
- * Scores the model on the chosen set and prints the report (tables, or JSON with --json).
- * Throws UsageError (E_USAGE) for neither/both of --data and --file or an unreadable file,
- * DataMissingError for an incomplete data directory, and the loader's typed errors.
+ * Scores a model on a labelled set and prints the report (JSON with --json): evaluate()'s metrics,
+ * plus balanced accuracy, the majority-class baseline and the unknown-token rate; warns on stderr
+ * when the model predicts one class only.
  */
-export async function evalCommand(a: EvalArgs): Promise<EvalReport> {
+export async function evalCommand(a: EvalArgs): Promise<EvalReport & { balancedAccuracy: number; majority: { label: string; accuracy: number } }> {
   const { set, source } = await labelledSet(a);
   const predictor = await loadModel(a.model, { device: a.device, maxBatch: a.batch });
   try {
     const report = await evaluate(predictor, set.labels.length > 0 ? set : set.examples);
-    process.stdout.write(a.json ? `${JSON.stringify(report)}\n` : formatEvalReport(report, source));
-    return report;
+    const balance = balanceSummary(report.labels, report.confusion);
+    const full = { ...report, balancedAccuracy: balance.balancedAccuracy, majority: balance.majority, ...vocabularyCoverage(predictor, set.examples.map((e) => e.text)) };
+    process.stdout.write(a.json ? `${JSON.stringify(full)}\n` : `${formatEvalReport(report, source)}${formatExtras(full)}`);
+    if (balance.warning) process.stderr.write(`warning: ${balance.warning}\n`);
+    return full;
   } finally {
     await predictor.release();
   }
+}
+
+/**
+ * Tokens the model's vocabulary does not know, over the texts as the model tokenizes them:
+ * `unknownTokenRate` = unknownTokens / tokens. Absent for raw-text models (the graph tokenizes).
+ */
+function vocabularyCoverage(p: Predictor, texts: readonly string[]): { tokens: number; unknownTokens: number; unknownTokenRate: number } | Record<string, never> {
+  if (p.takesText || !p.info.vocab) return {};
+  let tokens = 0;
+  let unknownTokens = 0;
+  for (const t of texts) {
+    const { ids } = p.encode(t);
+    tokens += ids.length;
+    unknownTokens += ids.filter((id) => id === 1).length;
+  }
+  return { tokens, unknownTokens, unknownTokenRate: tokens === 0 ? 0 : unknownTokens / tokens };
+}
+
+function formatExtras(f: { balancedAccuracy: number; majority: { label: string; accuracy: number }; unknownTokenRate?: number; unknownTokens?: number; tokens?: number }): string {
+  const unk = f.unknownTokenRate === undefined ? '' : `  unknown tokens ${pct(f.unknownTokenRate)} (${f.unknownTokens} of ${f.tokens})`;
+  return `\nbalanced accuracy ${pct(f.balancedAccuracy)}  majority-class baseline ${pct(f.majority.accuracy)} ('${f.majority.label}')${unk}\n`;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;

@@ -113,7 +113,7 @@ export async function exportTorchCommand(a: ExportTorchArgs): Promise<void> {
   print({ weights: a.out, keys: tensors.size, kind: config.kind, layers: config.layers, ...(a.configOut ? { config: a.configOut } : {}) });
 }
 
-export async function exportTextCommand(a: { model: string; out: string; vocab?: string; locale?: string }): Promise<void> {
+export async function exportTextCommand(a: { model: string; out: string; vocab?: string; locale?: string; pretokenized?: boolean }): Promise<void> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(a.model));
@@ -121,7 +121,7 @@ export async function exportTextCommand(a: { model: string; out: string; vocab?:
     throw new UsageError(`cannot read model '${a.model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
-  const model = rawTextModel(decodeModel(bytes), { ...(vocab ? { vocab } : {}), ...(a.locale ? { locale: a.locale } : {}) });
+  const model = rawTextModel(decodeModel(bytes), { ...(vocab ? { vocab } : {}), ...(a.locale ? { locale: a.locale } : {}), pretokenized: a.pretokenized ?? false });
   const out = encodeModel(model);
   await writeBytes(a.out, out);
   print({ model: a.out, input: 'text', outputs: (model.graph?.output ?? []).map((o) => o.name), opset: 20, bytes: out.length });
@@ -197,6 +197,7 @@ export function registerInteropCommands(program: Command): void {
     .requiredOption('--out <model.onnx>', 'output model')
     .option('--vocab <file>', 'vocabulary, when the model carries none')
     .option('--locale <name>', "StringNormalizer locale (default 'C.UTF-8'; 'en_US.UTF-8' where that locale is installed)")
+    .option('--pretokenized', "texts will arrive already cut by the toolkit's tokenizer (tokenize(text).join(' ')); without it export-text refuses, naming the tokenizer rules ONNX string ops cannot express")
     .action(exportTextCommand);
 
   program

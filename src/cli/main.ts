@@ -10,6 +10,7 @@ import { evalCommand, type EvalArgs } from './eval.js';
 import { registerInteropCommands } from './interop.js';
 import { serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
+import { DEFAULT_MAX_TOKENS } from '../runtime/predictor.js';
 import { addOptimizerOptions, number, positiveInt } from './args.js';
 import { packageVersion } from './version.js';
 import { exportCommand, type ExportArgs } from './export.js';
@@ -36,9 +37,10 @@ export function makeProgram(): Command {
     .option('--batch <n>', 'largest batch sent to onnxruntime', positiveInt, 64)
     .option('--gates', 'include per-layer transform-gate activations per token')
     .option('--max-chars <n>', 'longest text accepted, in characters', positiveInt, 100_000)
+    .option('--max-tokens <n>', 'longer texts are scored on their first n tokens (the row says "truncated")', positiveInt, DEFAULT_MAX_TOKENS)
     .argument('[texts...]', 'texts to score')
-    .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean; maxChars: number }) => {
-      await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false, maxChars: o.maxChars });
+    .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean; maxChars: number; maxTokens: number }) => {
+      await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false, maxChars: o.maxChars, maxTokens: o.maxTokens });
     });
 
   const trainCmd = program.command('train');
@@ -69,6 +71,10 @@ export function makeProgram(): Command {
     .option('--force', 'replace an existing run in --out')
     .option('--checkpoint-every <n|time>', 'checkpoint inside epochs every n steps or every 90s/5m/1h (default 1m)')
     .option('--max-steps <n>', 'stop (with a checkpoint) after this many steps', positiveInt)
+    .addOption(new Option('--tokenizer <rules>', "tokenizer rules: 'social' adds the social-media placeholders (<url>, <user>, hashtag words, <number>, <rating-…>)").choices(['sst', 'social']).default('sst'))
+    .addOption(new Option('--class-weights <w>', "per-class loss weights: 'balanced' = n / (classes · n_class)").choices(['none', 'balanced']).default('none'))
+    .addOption(new Option('--select-by <metric>', 'dev metric that picks the best checkpoint and drives early stopping').choices(['accuracy', 'macro-f1']).default('accuracy'))
+    .option('--keep-vocab', "with --resume on changed data: continue on it with the run's vocabulary and labels")
     .option('--no-progress', 'no progress bar')
     .action(async (o: TrainArgs, cmd: Command) => {
       await trainCommand(o, (k) => cmd.getOptionValueSource(k) === 'cli');

@@ -11,6 +11,8 @@ export interface PredictArgs {
   gates: boolean;
   /** Longest text accepted, in characters (default 100 000). */
   maxChars?: number;
+  /** Texts longer than this many tokens are scored on their first maxTokens (default DEFAULT_MAX_TOKENS). */
+  maxTokens?: number;
   /** Where lines come from when no texts are given (default: stdin). */
   input?: AsyncIterable<Buffer | string> & { isTTY?: boolean };
 }
@@ -24,11 +26,12 @@ export async function predictCommand(texts: string[], args: PredictArgs): Promis
   texts.forEach((t, i) => {
     if ([...t].length > maxChars) throw new InputTextError('E_INPUT_TOO_LONG', `text argument ${i + 1} is too long: the limit is ${maxChars} characters (--max-chars), found ${[...t].length}`, i + 1);
   });
-  const predictor = await loadModel(args.model, { device: args.device, maxBatch: args.batch });
+  const predictor = await loadModel(args.model, { device: args.device, maxBatch: args.batch, ...(args.maxTokens ? { maxLength: args.maxTokens } : {}) });
   const write = async (chunk: string[], lines?: number[]): Promise<void> => {
     const preds = await predictor.predict(chunk);
     preds.forEach((p, i) => {
       const row: Record<string, unknown> = { ...(lines ? { line: lines[i] } : {}), text: chunk[i], label: p.label, probs: Object.fromEntries(predictor.labels.map((l, k) => [l, round(p.probs[k]!)])) };
+      if (p.truncatedFrom !== undefined) row.truncated = { tokens: p.truncatedFrom, scored: predictor.maxLength };
       if (args.gates && p.gates) row.gates = p.gates.map((layer) => layer.map(round));
       process.stdout.write(`${JSON.stringify(row)}\n`);
     });

@@ -37,6 +37,10 @@ export interface TrainArgs {
   allowChanges?: boolean;
   checkpointEvery?: string;
   maxSteps?: number;
+  tokenizer: 'sst' | 'social';
+  classWeights: 'none' | 'balanced';
+  selectBy: 'accuracy' | 'macro-f1';
+  keepVocab?: boolean;
   progress: boolean;
 }
 
@@ -84,7 +88,11 @@ export function trainOptionsFromArgs(a: TrainArgs, given: (option: keyof TrainAr
       threads: a.threads,
       maxSteps: a.maxSteps,
       checkpointEvery: a.checkpointEvery !== undefined ? parseCheckpointEvery(a.checkpointEvery) : undefined,
+      tokenizer: pick('tokenizer') === undefined ? undefined : a.tokenizer === 'social' ? { social: true } : {},
+      classWeights: pick('classWeights'),
+      selectBy: pick('selectBy'),
     }),
+    keepVocab: a.keepVocab ?? false,
     device: a.device,
     resume: a.resume ?? false,
     force: a.force ?? false,
@@ -125,6 +133,7 @@ export async function trainCommand(a: TrainArgs, given: (option: keyof TrainArgs
     bestDevAccuracy: result.bestDevAccuracy,
     bestEpoch: result.bestEpoch,
     testAccuracy: result.testAccuracy,
+    ...(result.test ? { testMacroF1: result.test.macroF1, testBalancedAccuracy: result.test.balancedAccuracy, testMajorityAccuracy: result.test.majority.accuracy } : {}),
     epochs: result.epochs.length,
     stoppedEarly: result.stoppedEarly,
     ...(result.stoppedBy ? { stoppedBy: result.stoppedBy, step: result.step } : {}),

@@ -29,3 +29,13 @@ export class DataMissingError extends Error {
     this.name = 'DataMissingError';
   }
 }
+
+/** The splits of a data set do not fit together (a class with no training example). */
+// Not a CodedError subclass: src/data imports nothing outside itself (browser-safe, see its test); same shape (code, name).
+export class DataSplitError extends Error {
+  readonly code = 'E_DATA_SPLITS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataSplitError';
+  }
+}

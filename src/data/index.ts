@@ -3,10 +3,13 @@
  * live in `./files.js` (or `./node.js`, which re-exports this module too), so
  * that a browser bundle importing this module never pulls in `node:fs`.
  */
-export { tokenize } from './tokenizer.js';
+export { tokenize, tokenizerFor, type TokenizerOptions } from './tokenizer.js';
+export { normalizeUnicode } from './normalize.js';
+export { applySocialRules, SOCIAL_PLACEHOLDERS } from './social.js';
 export { Vocabulary, type VocabularyBuildOptions } from './vocab.js';
 export type { Dataset, Example } from './example.js';
-export { DataFormatError, DataMissingError } from './errors.js';
+export { DataFormatError, DataMissingError, DataSplitError } from './errors.js';
+export { splitOverlap, overlapWarning, classCounts, requireTrainedClasses, type SplitOverlap } from './split-checks.js';
 export { parseDelimited, type DelimitedRecord } from './csv.js';
 export {
   combineSplits,

@@ -8,7 +8,10 @@
  * back SST's own tokens (lower-cased).
  *
  * Rules, applied in this order:
- *  1. Unicode: NFC; curly quotes become ASCII (‘ → `, ’ → ', “ „ « → ``,
+ *  0. Unicode normalisation (`normalizeUnicode`, src/data/normalize.ts): NFKC, invisible
+ *     format characters dropped, emoji set apart; then, with `{ social: true }` only, the
+ *     social-media placeholders (`applySocialRules`, src/data/social.ts).
+ *  1. Unicode: curly quotes become ASCII (‘ → `, ’ → ', “ „ « → ``,
  *     ” » → ''), em/en dashes become ` -- `, unicode hyphens/minus become `-`,
  *     `…` becomes `...`, zero-width characters are removed.
  *  2. PTB bracket escapes -LRB- -RRB- -LSB- -RSB- -LCB- -RCB- (any case)
@@ -34,9 +37,16 @@
  *     identical in Node and browsers) and split on whitespace, so runs of
  *     whitespace collapse and the result never holds an empty token.
  */
+import { normalizeUnicode } from './normalize.js';
+import { applySocialRules } from './social.js';
+
+/** Switchable tokenizer rules; recorded in each model (`highway_onnx.tokenizer`) so inference cuts text as training did. */
+export interface TokenizerOptions {
+  /** Social-media placeholders: URLs → `<url>`, @mentions → `<user>`, hashtags → their words, ratings and numbers → `<rating-…>`/`<number>` (default false). */
+  social?: boolean;
+}
 
 const UNICODE_MAP: ReadonlyArray<[RegExp, string]> = [
-  [/[\u200B-\u200D\u2060\uFEFF]/g, ''],
   [/[\u2018\u201B]/g, '`'],
   [/[\u2019\u2032\u02BC]/g, "'"],
   [/[\u201C\u201E\u201F\u00AB]/g, ' `` '],
@@ -67,8 +77,22 @@ const LEADING_APOSTROPHE_KEEP = /^(?:s|re|ve|d|ll|m|em|til|n|\d\d?s?)$/i;
 const ELISIONS = /^(?:'n'|ol')$/i;
 const CLITIC = /^(.*[a-z0-9])('s|'re|'ve|'d|'ll|'m|n't)$/i;
 
+/**
+ * Text → lower-cased tokens by the rules above (rule 0 first), switchable rules off. Pure, total:
+ * never throws; an empty or all-whitespace text gives []. One argument, so `texts.map(tokenize)` works.
+ */
 export function tokenize(text: string): string[] {
-  let s = text.normalize('NFC');
+  return tokenizeWith(text, {});
+}
+
+/** The tokenizer with its switchable rules chosen: `(text) => tokens`. */
+export function tokenizerFor(options: TokenizerOptions = {}): (text: string) => string[] {
+  return (text) => tokenizeWith(text, options);
+}
+
+function tokenizeWith(text: string, options: TokenizerOptions): string[] {
+  let s = normalizeUnicode(text);
+  if (options.social) s = applySocialRules(s);
   for (const [re, rep] of UNICODE_MAP) s = s.replace(re, rep);
   s = s.replace(/-(?:lrb|rrb|lsb|rsb|lcb|rcb)-/gi, (m) => ` ${BRACKET_ESCAPES[m.toLowerCase()]} `);
   s = s.replace(/"/g, (_m, offset: number, whole: string) =>

@@ -93,6 +93,33 @@ export interface RawTextOptions {
    * ONNX's default 'en_US.UTF-8' needs that locale installed (macOS, Windows, desktop Linux).
    */
   locale?: string;
+  /**
+   * The caller states that texts reach the model already cut by the toolkit's tokenizer
+   * (`tokenize(text).join(' ')`), where lower-casing and splitting on spaces are all that is left
+   * to do. Without it rawTextModel refuses (E_EXPORT_RULES): the tokenizer's other rules have
+   * no ONNX string op, and the graph would cut raw text differently from Node and the browser.
+   */
+  pretokenized?: boolean;
+}
+
+/**
+ * The tokenizer's rules the raw-text graph cannot express: ONNX's string ops (StringNormalizer:
+ * case and stop words; StringSplit: one delimiter; RegexFullMatch: a yes/no test; StringConcat)
+ * can neither rewrite characters inside a string nor split at a pattern.
+ */
+export function inexpressibleTokenizerRules(tokenizer: { social?: boolean }): string[] {
+  return [
+    'Unicode NFKC normalisation (rule 0)',
+    'dropping invisible format characters (rule 0)',
+    'setting emoji apart from words (rule 0)',
+    ...(tokenizer.social ? ['social-media placeholders <url>, <user>, hashtag words, <number>, <rating-…> (the model was trained with --tokenizer social)'] : []),
+    'curly quotes, dashes and ellipses mapped (rule 1)',
+    'PTB bracket escapes (rule 2)',
+    'opening/closing double quotes (rule 3)',
+    'punctuation split off (rule 4)',
+    'word-final periods (rule 5)',
+    'clitics and apostrophes (rule 6)',
+  ];
 }
 
 export const RAW_TEXT_INPUT = 'text';
@@ -107,9 +134,9 @@ const ML_DOMAIN = 'ai.onnx.ml';
  *        → ai.onnx.ml LabelEncoder (token → id, unknown → <unk>) → ids [batch, time]
  *   lengths = max(token count, 1): an empty text is one <unk>, as padBatch makes it.
  *
- * The split is on spaces only, so it agrees with the toolkit's tokenizer on text already
- * tokenized that way (SST's Penn Treebank text, `does n't` …); raw punctuation stays attached
- * to its word (`movie,` is then an unknown token). Opset: max(20, the model's).
+ * The split is on spaces only, so it agrees with the toolkit's tokenizer only on text that
+ * tokenizer already cut (`tokenize(text).join(' ')`); the other rules have no ONNX string op, so
+ * without `pretokenized: true` this refuses, naming them (E_EXPORT_RULES). Opset: max(20, the model's).
  */
 export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): ModelProto {
   verifyDigest(model); // the new file gets a fresh digest: check the old one first (E_MODEL_DIGEST)
@@ -117,6 +144,12 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
   const vocab = opts.vocab ?? meta.vocab;
   if (!vocab) throw new InteropError('E_EXPORT', 'a raw-text model needs the vocabulary: the model carries none (pass one)');
   if (vocab.length !== meta.config.vocabSize) throw new InteropError('E_EXPORT', `the vocabulary has ${vocab.length} tokens, the model's embedding ${meta.config.vocabSize} rows`);
+  if (!opts.pretokenized) {
+    throw new InteropError(
+      'E_EXPORT_RULES',
+      `the raw-text graph can only lower-case and split on spaces; these tokenizer rules have no ONNX string op: ${inexpressibleTokenizerRules(meta.tokenizer).join('; ')}. Export with --pretokenized (pretokenized: true) and feed texts already cut by the toolkit's tokenizer (tokenize(text).join(' ')), or use the ids model with the tokenizer`,
+    );
+  }
   const unk = vocab.indexOf('<unk>') >= 0 ? vocab.indexOf('<unk>') : 1;
   const opset = Math.max(20, modelOpset(model));
   const g = new Graph({ name: 'highway_onnx_text_classifier', docString: `${model.graph?.docString ?? ''}\nInput: text, string [batch] (lower-cased and split on spaces inside the graph).` });
@@ -141,7 +174,7 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
     return { ids: ids!, lengths };
   });
   importOnnx(model, { graph: g, bind: { ids: front.ids, lengths: front.lengths } });
-  const metadata = { ...readMetadata(model), 'highway_onnx.input': JSON.stringify({ text: RAW_TEXT_INPUT, tokenizer: 'lower-case (StringNormalizer), split on spaces (StringSplit)' }) };
+  const metadata = { ...readMetadata(model), 'highway_onnx.input': JSON.stringify({ text: RAW_TEXT_INPUT, tokenizer: 'lower-case (StringNormalizer), split on spaces (StringSplit); input pre-tokenized by the toolkit\'s tokenizer' }) };
   const out = pruneUnusedInitializers(toModel(g, { opset, metadata, docString: g.docString }));
   out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }];
   assertValidModel(out);

@@ -1,5 +1,6 @@
 // The sentiment classifier: ids → Embedding → dropout → N × (Highway) BiLSTM → tanh →
 // max over valid steps → tanh → dropout → Linear → logits, probs (+ transform gates).
+import type { TokenizerOptions } from '../data/tokenizer.js';
 import { Graph, GraphBuildError, op, toModel, DEFAULT_OPSET, type Value } from '../graph/index.js';
 import { readMetadata } from '../onnx/metadata.js';
 import { stampDigest } from '../onnx/digest.js';
@@ -16,6 +17,8 @@ export const METADATA_KEYS = {
   labels: 'highway_onnx.labels',
   vocab: 'highway_onnx.vocab',
   format: 'highway_onnx.format',
+  /** The switchable tokenizer rules the vocabulary was built with (JSON TokenizerOptions; absent = defaults). */
+  tokenizer: 'highway_onnx.tokenizer',
 } as const;
 export const METADATA_FORMAT = '1';
 
@@ -153,6 +156,8 @@ export interface ClassifierModelOptions {
   vocab?: string[];
   /** Default 17. */
   opset?: number;
+  /** Switchable tokenizer rules the vocabulary was built with; recorded so inference cuts text the same way. */
+  tokenizer?: TokenizerOptions;
 }
 
 /** The self-contained inference model: weights, config, labels and vocabulary inside, and their digest (DIGEST_KEY). */
@@ -171,6 +176,7 @@ export function classifierModel(config: ModelConfig, opts: ClassifierModelOption
     [METADATA_KEYS.labels]: JSON.stringify(cfg.labels),
   };
   if (opts.vocab) metadata[METADATA_KEYS.vocab] = JSON.stringify(opts.vocab);
+  if (opts.tokenizer?.social) metadata[METADATA_KEYS.tokenizer] = JSON.stringify({ social: true });
   return stampDigest(toModel(built.graph, { opset: opts.opset ?? DEFAULT_OPSET, metadata, docString: built.graph.docString }));
 }
 
@@ -184,6 +190,8 @@ export interface ClassifierMetadata {
   config: ModelConfig;
   labels: string[];
   vocab: string[] | null;
+  /** Tokenizer rules recorded with the vocabulary ({} when the key is absent: the defaults). */
+  tokenizer: TokenizerOptions;
 }
 
 /**
@@ -237,8 +245,16 @@ export function readClassifierMetadata(model: ModelProto): ClassifierMetadata {
       throw new ModelMetadataError(`metadata key '${METADATA_KEYS.vocab}' holds ${vocab.length} tokens, the config says vocabSize ${config.vocabSize}`);
     }
   }
+  let tokenizer: TokenizerOptions = {};
+  if (md[METADATA_KEYS.tokenizer] !== undefined) {
+    const t = json(METADATA_KEYS.tokenizer) as { social?: unknown };
+    if (typeof t !== 'object' || t === null || Array.isArray(t) || (t.social !== undefined && typeof t.social !== 'boolean')) {
+      throw new ModelMetadataError(`metadata key '${METADATA_KEYS.tokenizer}' must hold a JSON object like {"social": true}, found ${md[METADATA_KEYS.tokenizer]}`);
+    }
+    tokenizer = t.social ? { social: true } : {};
+  }
   // The labels key is authoritative; keep the config consistent with it.
-  return { config: { ...config, labels }, labels, vocab };
+  return { config: { ...config, labels }, labels, vocab, tokenizer };
 }
 
 function stringArray(v: unknown, key: string): string[] {

@@ -1,8 +1,8 @@
 // The Predictor: text or token ids in, labels and probabilities out. Runtime-agnostic:
 // Node and the browser hand it a session and their onnxruntime's Tensor class.
-import { tokenize } from '../data/tokenizer.js';
+import { tokenizerFor, type TokenizerOptions } from '../data/tokenizer.js';
 import { padBatch } from '../data/batches.js';
-import type { Vocabulary } from '../data/vocab.js';
+import { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
 import { DeviceLostError, ModelRunError, PredictInputError } from './errors.js';
 import type { GpuAdapterSummary } from './adapter.js';
@@ -28,8 +28,12 @@ export interface Prediction {
   labelId: number;
   probs: number[];
   logits: number[];
-  /** Tokens as the model saw them (text input only). */
+  /** Tokens as the model saw them (text input only; after truncation). */
   tokens?: string[];
+  /** Of `tokens`, how many the vocabulary does not know (ids models with text input only). */
+  unknown?: number;
+  /** Present when the input was cut to `maxLength` tokens: its full token count. */
+  truncatedFrom?: number;
   /** Mean transform-gate activation, [layer][token] (highway models with a gates output). */
   gates?: number[][];
 }
@@ -37,7 +41,10 @@ export interface Prediction {
 export interface PredictorOptions {
   /** Largest batch sent to onnxruntime at once (default 64). */
   maxBatch?: number;
-  /** Longer inputs are truncated to this many tokens (default: no limit). */
+  /**
+   * Longer inputs are cut to their first `maxLength` tokens (default DEFAULT_MAX_TOKENS; pass
+   * Infinity for no limit). A cut prediction says so in `truncatedFrom`.
+   */
   maxLength?: number;
   /** Execution provider the session runs on, as reported by the loader (default 'unknown'). */
   provider?: string;
@@ -63,7 +70,17 @@ export interface ModelInfo {
   config: ModelConfig;
   labels: string[];
   vocab: Vocabulary | null;
+  /** Tokenizer rules the model's vocabulary was built with (default: none of the switchable ones). */
+  tokenizer?: TokenizerOptions;
 }
+
+/**
+ * Default cap on tokens per text at inference: far above any sentence or review the models are
+ * trained on (SST's longest sentence has 56 tokens), low enough that one pasted book cannot
+ * take hundreds of MB and seconds of LSTM time (the LSTM's cost and memory grow with the padded
+ * batch length).
+ */
+export const DEFAULT_MAX_TOKENS = 1000;
 
 export class Predictor {
   readonly maxBatch: number;
@@ -79,7 +96,10 @@ export class Predictor {
     opts: PredictorOptions = {},
   ) {
     this.maxBatch = opts.maxBatch ?? 64;
-    this.maxLength = opts.maxLength ?? Number.POSITIVE_INFINITY;
+    this.maxLength = opts.maxLength ?? DEFAULT_MAX_TOKENS;
+    if (!(this.maxLength === Number.POSITIVE_INFINITY || (Number.isInteger(this.maxLength) && this.maxLength >= 1))) {
+      throw new PredictInputError(`maxLength must be a positive integer or Infinity, found ${opts.maxLength}`);
+    }
     this.provider = opts.provider ?? 'unknown';
     this.adapter = opts.adapter ?? null;
     this.queue = opts.queue;
@@ -103,7 +123,7 @@ export class Predictor {
     const vocab = this.info.vocab;
     if (!vocab) throw new PredictInputError('this model carries no vocabulary: pass token ids (number[][]) instead of texts');
     if (typeof text !== 'string') throw new PredictInputError(`expected a string, found ${typeof text}`);
-    const tokens = tokenize(text);
+    const tokens = tokenizerFor(this.info.tokenizer)(text);
     return { ids: vocab.encode(tokens), tokens };
   }
 
@@ -119,6 +139,12 @@ export class Predictor {
     for (let s = 0; s < encoded.length; s += this.maxBatch) {
       out.push(...(await this.runBatch(encoded.slice(s, s + this.maxBatch))));
     }
+    const unk = this.info.vocab ? Vocabulary.UNK_ID : undefined;
+    out.forEach((p, i) => {
+      const e = encoded[i]!;
+      if (e.ids.length > this.maxLength) p.truncatedFrom = e.ids.length;
+      if (e.tokens !== undefined && unk !== undefined) p.unknown = e.ids.slice(0, this.maxLength).filter((id) => id === unk).length;
+    });
     return out;
   }
 

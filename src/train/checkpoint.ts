@@ -11,6 +11,8 @@ export interface LoopPosition {
   epoch: number;
   batchInEpoch: number;
   bestDevAccuracy: number;
+  /** The best epoch's value of the selection metric (selectBy 'macro-f1'); absent: selection by accuracy. */
+  bestDevScore?: number;
   bestEpoch: number;
   epochsWithoutImprovement: number;
   /** The run's seed: shuffling and dropout derive from (seed, epoch, step). */

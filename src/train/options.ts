@@ -5,6 +5,7 @@ import type { OptimizerSpec } from '../optim/index.js';
 import type { Device } from '../runtime/device.js';
 import type { Dataset } from '../data/example.js';
 import { DEFAULT_MAX_TOKENS } from '../data/truncate.js';
+import type { TokenizerOptions } from '../data/tokenizer.js';
 import { TrainOptionsError } from './errors.js';
 
 /** How often a checkpoint is written inside an epoch: every so many steps, or every so many seconds. */
@@ -29,6 +30,17 @@ export interface TrainOptions {
   minFreq?: number;
   /** Pretrained word vectors (word2vec/GloVe text format) for the embedding rows of vocabulary words. */
   embeddings?: string;
+  /** Switchable tokenizer rules (social-media placeholders); recorded in the run and in model.onnx. */
+  tokenizer?: TokenizerOptions;
+  /** Per-class loss weights: 'balanced' weights class c by n / (C · n_c) (scikit-learn's rule); default 'none'. */
+  classWeights?: 'none' | 'balanced';
+  /** Dev metric that picks the best checkpoint (and drives early stopping): default 'accuracy'. */
+  selectBy?: 'accuracy' | 'macro-f1';
+  /**
+   * With resume on data that changed since the run began (its splits' digests differ): continue
+   * on the new data with the run's vocabulary and labels instead of refusing (E_RESUME_MISMATCH).
+   */
+  keepVocab?: boolean;
   /** Cut training (and dev/test) sentences to this many tokens, with a warning naming them. Default TRAIN_DEFAULTS.maxLen. */
   maxLen?: number;
   seed?: number;
@@ -114,5 +126,8 @@ export function checkTrainOptions(o: TrainOptions): void {
     if ('steps' in every) posInt('checkpointEvery.steps', every.steps);
     else if (!(typeof every.seconds === 'number' && every.seconds > 0 && Number.isFinite(every.seconds))) bad('checkpointEvery.seconds', 'a number of seconds > 0', every.seconds);
   }
+  if (o.classWeights !== undefined && o.classWeights !== 'none' && o.classWeights !== 'balanced') bad('classWeights', "'none' or 'balanced'", o.classWeights);
+  if (o.selectBy !== undefined && o.selectBy !== 'accuracy' && o.selectBy !== 'macro-f1') bad('selectBy', "'accuracy' or 'macro-f1'", o.selectBy);
+  if (o.keepVocab && !o.resume) throw new TrainOptionsError('keepVocab (--keep-vocab) only applies with resume: it keeps a resumed run\'s vocabulary on changed data');
   if (o.resume && o.force) throw new TrainOptionsError('resume and force exclude each other: --resume continues the run in the directory, --force replaces it');
 }

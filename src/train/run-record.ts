@@ -3,6 +3,8 @@
 // run that silently trained with another batch size or learning rate would be neither run.
 import { createHash } from 'node:crypto';
 import type { ModelConfig } from '../models/config.js';
+import type { Dataset } from '../data/example.js';
+import type { TokenizerOptions } from '../data/tokenizer.js';
 import { resolveSpec, type OptimizerSpec, type ResolvedSpec } from '../optim/index.js';
 import { ResumeMismatchError } from './errors.js';
 
@@ -25,6 +27,35 @@ export interface RunRecord {
   fiveClass: boolean;
   /** sha256 of the vocabulary and labels: different data gives different word ids. */
   vocabDigest: string;
+  /** Switchable tokenizer rules (absent in older records: the defaults). */
+  tokenizer?: TokenizerOptions;
+  classWeights?: 'none' | 'balanced';
+  selectBy?: 'accuracy' | 'macro-f1';
+  /** Per split: example count and sha256 of its examples (text, label name); absent in older records. */
+  dataDigest?: DataDigest;
+}
+
+/** What identifies the data a run trained on, split by split. */
+export type DataDigest = Record<'train' | 'dev' | 'test', { examples: number; sha256: string }>;
+
+/**
+ * Digest of each split's examples (text and label name, in order): a changed, added, removed or
+ * relabelled row changes it, whatever the file format; the same rows in another format do not.
+ */
+export function dataDigest(ds: Pick<Dataset, 'train' | 'dev' | 'test' | 'labels'>): DataDigest {
+  const one = (xs: Dataset['train']): { examples: number; sha256: string } => {
+    const h = createHash('sha256');
+    for (const e of xs) h.update(JSON.stringify([e.text, ds.labels[e.label] ?? e.label])).update('\n');
+    return { examples: xs.length, sha256: h.digest('hex') };
+  };
+  return { train: one(ds.train), dev: one(ds.dev), test: one(ds.test) };
+}
+
+/** `train: 100 examples (sha256 1a2b3c4d…) in the run, 102 (9f8e7d6c…) now`, one per changed split. */
+export function dataDifferences(saved: DataDigest, now: DataDigest): string[] {
+  return (['train', 'dev', 'test'] as const)
+    .filter((k) => saved[k].sha256 !== now[k].sha256)
+    .map((k) => `${k}: ${saved[k].examples} examples (sha256 ${saved[k].sha256.slice(0, 12)}…) in the run, ${now[k].examples} (${now[k].sha256.slice(0, 12)}…) now`);
 }
 
 /** sha256 (hex) over the vocabulary tokens and labels, in order. */
@@ -68,6 +99,10 @@ export function runDifferences(saved: RunRecord, now: RunRecord): string[] {
   const keys = was.kind === is.kind ? Object.keys({ ...was, ...is }) : Object.keys(was).filter((k) => k in is);
   for (const k of keys) cmp(OPTIMIZER_FLAGS[k] ?? `optimizer.${k}`, was[k], is[k]);
   for (const [k, flag] of Object.entries(RUN_FLAGS) as [keyof typeof RUN_FLAGS, string][]) cmp(flag, saved[k], now[k]);
+  // Settings added later: an older record without them ran with the defaults.
+  cmp('--tokenizer', saved.tokenizer?.social ? 'social' : 'sst', now.tokenizer?.social ? 'social' : 'sst');
+  cmp('--class-weights', saved.classWeights ?? 'none', now.classWeights ?? 'none');
+  cmp('--select-by', saved.selectBy ?? 'accuracy', now.selectBy ?? 'accuracy');
   return out;
 }
 
@@ -76,7 +111,15 @@ export function runDifferences(saved: RunRecord, now: RunRecord): string[] {
  * always refused; other differences are refused unless `allowChanges`, then logged.
  * @throws ResumeMismatchError (E_RESUME_MISMATCH) listing every difference.
  */
-export function checkResume(saved: RunRecord, now: RunRecord, opts: { allowChanges?: boolean; checkpoint: string; log: (line: string) => void }): void {
+export function checkResume(saved: RunRecord, now: RunRecord, opts: { allowChanges?: boolean; keepVocab?: boolean; checkpoint: string; log: (line: string) => void }): void {
+  const changed = saved.dataDigest && now.dataDigest ? dataDifferences(saved.dataDigest, now.dataDigest) : [];
+  if (changed.length > 0 && !opts.keepVocab) {
+    throw new ResumeMismatchError(
+      `cannot resume from '${opts.checkpoint}': the data changed since the run began (${changed.join('; ')}). Train a new run on it, or pass --keep-vocab to continue on the new data with the run's vocabulary and labels`,
+      changed,
+    );
+  }
+  if (changed.length > 0) opts.log(`warning: resuming on changed data with the run's vocabulary and labels (--keep-vocab): ${changed.join('; ')}`);
   if (saved.vocabDigest !== now.vocabDigest) {
     const d = `vocabulary/labels: ${saved.config.vocabSize} words, labels [${saved.config.labels.join(', ')}] in the checkpoint; ${now.config.vocabSize} words, labels [${now.config.labels.join(', ')}] now`;
     throw new ResumeMismatchError(`cannot resume from '${opts.checkpoint}': the training data differs from the run's (${d}${saved.data ? `; the run used --data ${saved.data}` : ''})`, [d]);

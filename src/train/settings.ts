@@ -1,6 +1,7 @@
 // The settings a run trains with: given options, else (on resume) the checkpoint's record,
 // else the defaults.
 import type { ModelConfig } from '../models/config.js';
+import type { TokenizerOptions } from '../data/tokenizer.js';
 import type { OptimizerSpec } from '../optim/index.js';
 import { defaultOptimizer, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
 import { recordOptimizer, type RunRecord } from './run-record.js';
@@ -20,6 +21,9 @@ export interface RunSettings {
   data: string | null;
   fiveClass: boolean;
   embeddings: string | null;
+  tokenizer: TokenizerOptions;
+  classWeights: 'none' | 'balanced';
+  selectBy: 'accuracy' | 'macro-f1';
 }
 
 /** Merges options over the saved record (resume) over the defaults. */
@@ -41,5 +45,8 @@ export function runSettings(o: TrainOptions, saved: RunRecord | null): RunSettin
     data: o.data ?? (o.dataset ? null : saved?.data ?? null),
     fiveClass: o.fiveClass ?? saved?.fiveClass ?? false,
     embeddings: o.embeddings ?? saved?.embeddings ?? null,
+    tokenizer: o.tokenizer ?? saved?.tokenizer ?? {},
+    classWeights: o.classWeights ?? saved?.classWeights ?? 'none',
+    selectBy: o.selectBy ?? saved?.selectBy ?? 'accuracy',
   };
 }

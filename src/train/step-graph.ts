@@ -31,7 +31,13 @@ function accuracyCount(logits: Value, labels: Value): Value {
   return op.reduceSum(op.cast(op.equal(predicted, labels), 'float32'), undefined, { name: 'correct' });
 }
 
-export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, opts: { params: Map<string, Tensor>; opset?: number }): StepGraphs {
+/**
+ * The training-step and eval graphs of a classifier. `classWeights` (length = classes) weights
+ * each example's loss by its gold class (w[y]·CE, mean over Σw as SoftmaxCrossEntropyLoss
+ * defines it): `--class-weights balanced` gives a rare class the total weight of a common one.
+ * The eval graph's loss stays unweighted, so dev losses compare across weightings.
+ */
+export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, opts: { params: Map<string, Tensor>; opset?: number; classWeights?: readonly number[] }): StepGraphs {
   const opset = opts.opset ?? 17;
   // --- training step ---
   const cg = buildClassifier(config, { params: opts.params, training: true });
@@ -40,7 +46,8 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
   const labels = g.input('labels', 'int64', ['batch']);
   const lr = g.input('lr', 'float32', []);
   const step = g.input('step', 'float32', []);
-  const [loss] = g.scope('loss', () => op.softmaxCrossEntropyLoss(cg.logits, labels, { reduction: 'mean' }));
+  const weights = opts.classWeights ? g.scope('loss', () => g.vector([...opts.classWeights!], 'float32')) : undefined;
+  const [loss] = g.scope('loss', () => op.softmaxCrossEntropyLoss(cg.logits, labels, { reduction: 'mean', ...(weights ? { weights } : {}) }));
   const correct = g.scope('metrics', () => accuracyCount(cg.logits, labels));
   const paramValues = [...cg.params.values()];
   const grads = gradients(g, loss!, paramValues);

@@ -5,12 +5,15 @@ import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readDataset } from '../data/files.js';
 import { builtinDataset } from '../data/builtin.js';
-import { tokenize } from '../data/tokenizer.js';
+import { tokenizerFor } from '../data/tokenizer.js';
+import { overlapWarning, requireTrainedClasses, splitOverlap, classCounts } from '../data/split-checks.js';
+import { balanceSummary, confusionMatrix, formatBalance, type BalanceSummary } from '../runtime/class-balance.js';
+import { readFile } from 'node:fs/promises';
 import { Vocabulary } from '../data/vocab.js';
 import { Rng } from '../data/rng.js';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../data/batches.js';
 import { truncateLong } from '../data/truncate.js';
-import type { Dataset } from '../data/example.js';
+import type { Dataset, Example } from '../data/example.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { initParams, paramSpecs } from '../models/init.js';
 import { classifierModel } from '../models/classifier.js';
@@ -29,7 +32,8 @@ import { TrainingDivergedError } from './errors.js';
 import { checkTrainOptions, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
 import { checkRunDir, clearRunDir } from './run-dir.js';
 import { MetricsLog } from './metrics-log.js';
-import { checkResume, savedRunRecord, vocabDigest, type RunRecord } from './run-record.js';
+import { checkResume, dataDigest, savedRunRecord, vocabDigest, type RunRecord } from './run-record.js';
+import { TrainOptionsError } from './errors.js';
 import { runSettings } from './settings.js';
 
 export interface EpochRecord {
@@ -41,6 +45,9 @@ export interface EpochRecord {
   trainAccuracy: number;
   devLoss: number;
   devAccuracy: number;
+  /** Unweighted mean F1 over the classes, and mean per-class recall, on dev. */
+  devMacroF1: number;
+  devBalancedAccuracy: number;
   /** Seconds of training steps in the epoch, over all invocations. */
   seconds: number;
   tokensPerSecond: number;
@@ -55,6 +62,8 @@ export interface TrainResult {
   bestDevAccuracy: number;
   bestEpoch: number;
   testAccuracy: number | null;
+  /** Majority baseline, per-class recall/F1, balanced accuracy and macro-F1 of the best checkpoint on test (null when no test ran). */
+  test: BalanceSummary | null;
   modelPath: string;
   checkpointPath: string;
   stoppedEarly: boolean;
@@ -79,8 +88,8 @@ export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'dat
   return builtinDataset();
 }
 
-/** Token ids of each example, cut to `maxLen` tokens; a warning naming the long ones goes to `log`. */
-function encode(dataset: Dataset, split: 'train' | 'dev' | 'test', vocab: Vocabulary, maxLen: number, log: (line: string) => void): Encoded {
+/** Token ids of each example (the run's tokenizer), cut to `maxLen` tokens; a warning naming the long ones goes to `log`. */
+function encode(dataset: Dataset, split: 'train' | 'dev' | 'test', vocab: Vocabulary, tokenize: (text: string) => string[], maxLen: number, log: (line: string) => void): Encoded {
   const examples = dataset[split];
   const ids = examples.map((e) => vocab.encode(tokenize(e.text)));
   const warning = truncateLong(ids, maxLen, split, dataset.origin?.[split]);
@@ -123,25 +132,41 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const optimizer = s.optimizer;
   const { lr, epochs, batchSize, patience, seed } = s;
 
-  const dataset = await loadTrainingData({ ...(opts.dataset ? { dataset: opts.dataset } : {}), ...(s.data ? { data: s.data } : {}), fiveClass: s.fiveClass });
-  const vocab = Vocabulary.build(dataset.train.map((e) => tokenize(e.text)), { minFreq: s.minFreq });
+  const tokenize = tokenizerFor(s.tokenizer);
+  let dataset = await loadTrainingData({ ...(opts.dataset ? { dataset: opts.dataset } : {}), ...(s.data ? { data: s.data } : {}), fiveClass: s.fiveClass });
+  const digest = dataDigest(dataset);
+  // --keep-vocab: the run's own vocabulary and label order, whatever the new data holds.
+  const kept = opts.keepVocab && saved ? await runVocabulary(opts.out, saved) : null;
+  if (kept) dataset = relabel(dataset, kept.labels);
+  requireTrainedClasses(dataset);
+  const overlap = overlapWarning(splitOverlap(dataset), { dev: dataset.dev.length, test: dataset.test.length });
+  if (overlap) log(overlap);
+  const vocab = kept ? kept.vocab : Vocabulary.build(dataset.train.map((e) => tokenize(e.text)), { minFreq: s.minFreq });
   const config = resolveConfig({ seed, ...s.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels });
   const record: RunRecord = {
     format: 'highway-onnx-run/1', config, optimizer: resolveSpec(optimizer), lr, epochs, batchSize, patience, minFreq: s.minFreq,
     maxLen: s.maxLen, seed, embeddings: s.embeddings, data: s.data === null ? null : resolve(s.data), fiveClass: s.fiveClass, vocabDigest: vocabDigest(vocab.toJSON(), dataset.labels),
+    tokenizer: s.tokenizer, classWeights: s.classWeights, selectBy: s.selectBy,
+    // A --keep-vocab resume keeps the run's record of its data: resuming again on the same new data is accepted the same way.
+    dataDigest: kept && saved?.dataDigest ? saved.dataDigest : digest,
   };
-  if (saved) checkResume(saved, record, { allowChanges: opts.allowChanges ?? false, checkpoint: checkpointPath, log });
+  if (saved) checkResume(saved, { ...record, dataDigest: digest }, { allowChanges: opts.allowChanges ?? false, keepVocab: opts.keepVocab ?? false, checkpoint: checkpointPath, log });
   else if (ckpt) log(`warning: ${checkpointPath} records no settings (an older checkpoint): they cannot be checked against this run's`);
 
   // Dev and test are cut too: a batch is padded to its longest sentence. A run record's null
   // maxLen means "the default" (runs recorded before there was one resume with it).
   const maxLen = s.maxLen ?? TRAIN_DEFAULTS.maxLen;
-  const train = encode(dataset, 'train', vocab, maxLen, log);
-  const devIds = encode(dataset, 'dev', vocab, maxLen, log);
-  const testIds = encode(dataset, 'test', vocab, maxLen, log);
-  const dev = makeBatches(devIds, lengthBucketedBatches(devIds.ids, 128, null));
-  const test = dataset.test.length > 0 ? makeBatches(testIds, lengthBucketedBatches(testIds.ids, 128, null)) : [];
+  const train = encode(dataset, 'train', vocab, tokenize, maxLen, log);
+  const devEnc = encode(dataset, 'dev', vocab, tokenize, maxLen, log);
+  const dev = makeBatches(devEnc, lengthBucketedBatches(devEnc.ids, 128, null));
+  const testEnc = encode(dataset, 'test', vocab, tokenize, maxLen, log);
+  const test = dataset.test.length > 0 ? makeBatches(testEnc, lengthBucketedBatches(testEnc.ids, 128, null)) : [];
+  const trainCounts = classCounts(dataset.train, dataset.labels.length);
+  // scikit-learn's 'balanced': w_c = n / (C · n_c), so each class carries the same total weight.
+  const classWeights = s.classWeights === 'balanced' ? trainCounts.map((n_c) => dataset.train.length / (dataset.labels.length * n_c)) : undefined;
   log(`data: ${dataset.train.length} train / ${dataset.dev.length} dev / ${dataset.test.length} test, vocabulary ${vocab.size}, labels ${dataset.labels.join(', ')}`);
+  const devTop = Math.max(...classCounts(dataset.dev, dataset.labels.length));
+  log(`classes in train: ${dataset.labels.map((l, c) => `${l} ${trainCounts[c]}`).join(', ')}; dev majority-class baseline ${(100 * devTop / Math.max(dataset.dev.length, 1)).toFixed(2)}%${classWeights ? `; class weights ${classWeights.map((w) => w.toFixed(3)).join(', ')} (balanced)` : ''}${s.selectBy !== 'accuracy' ? `; best checkpoint by dev ${s.selectBy}` : ''}`);
 
   let params: Map<string, Tensor>;
   let state: Map<string, Tensor> | null = null;
@@ -165,7 +190,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     metrics = await MetricsLog.create(metricsPath);
   }
 
-  const graphs = buildStepGraphs(config, optimizer, { params });
+  const graphs = buildStepGraphs(config, optimizer, { params, ...(classWeights ? { classWeights } : {}) });
   if (state) checkCheckpointFits({ params, state }, graphs, checkpointPath);
   if (!state) state = new Map(optimizerState(optimizer, graphs.params).map((st) => [st.name, allocate('float32', st.dims)]));
   await writeArtifact(opts.out, graphs, {
@@ -197,7 +222,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // Only the loop position proper: the file is the same however often the run was resumed.
     const { epochSums: _sums, metricsLines: _lines, ...position } = pos;
     await saveCheckpoint(bestPath, { params: current, state: new Map(), position });
-    await writeFileAtomic(modelPath, encodeModel(classifierModel(config, { params: current, vocab: vocab.toJSON() })));
+    await writeFileAtomic(modelPath, encodeModel(classifierModel(config, { params: current, vocab: vocab.toJSON(), tokenizer: s.tokenizer })));
   };
   const stopRequested = (): boolean => {
     if (opts.signal?.aborted) stoppedBy = 'signal';
@@ -249,24 +274,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       progress.stop();
       if (stoppedBy) break;
       const ev = await session.evaluate(dev);
+      const devBalance = balanceOf(dataset.labels, dev, ev.predictions);
       const record: EpochRecord = {
         epoch: pos.epoch + 1, steps: pos.step, trainLoss: sums.loss / Math.max(sums.seen, 1), trainAccuracy: sums.correct / Math.max(sums.seen, 1),
-        devLoss: ev.loss / Math.max(ev.total, 1), devAccuracy: ev.correct / Math.max(ev.total, 1), seconds: sums.seconds, tokensPerSecond: sums.tokens / Math.max(sums.seconds, 1e-9),
+        devLoss: ev.loss / Math.max(ev.total, 1), devAccuracy: ev.correct / Math.max(ev.total, 1), devMacroF1: devBalance.macroF1, devBalancedAccuracy: devBalance.balancedAccuracy,
+        seconds: sums.seconds, tokensPerSecond: sums.tokens / Math.max(sums.seconds, 1e-9),
       };
       records.push(record);
       await metrics.append({ type: 'epoch', ...record });
-      const improved = record.devAccuracy > pos.bestDevAccuracy;
+      const score = s.selectBy === 'macro-f1' ? record.devMacroF1 : record.devAccuracy;
+      const improved = score > (s.selectBy === 'macro-f1' ? (pos.bestDevScore ?? -1) : pos.bestDevAccuracy);
       if (improved) {
         pos.bestDevAccuracy = record.devAccuracy;
+        if (s.selectBy === 'macro-f1') pos.bestDevScore = score;
         pos.bestEpoch = record.epoch;
         pos.epochsWithoutImprovement = 0;
       } else pos.epochsWithoutImprovement++;
-      log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | dev loss ${record.devLoss.toFixed(4)} acc ${(100 * record.devAccuracy).toFixed(2)}%${improved ? ' (best)' : ''} | ${record.seconds.toFixed(1)}s, ${record.tokensPerSecond.toFixed(0)} tok/s`);
+      log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | dev loss ${record.devLoss.toFixed(4)} acc ${(100 * record.devAccuracy).toFixed(2)}% balanced ${(100 * record.devBalancedAccuracy).toFixed(2)}% macro-F1 ${record.devMacroF1.toFixed(4)}${improved ? ' (best)' : ''} | ${record.seconds.toFixed(1)}s, ${record.tokensPerSecond.toFixed(0)} tok/s`);
+      if (devBalance.warning) log(`warning: dev: ${devBalance.warning}`);
       if (improved) await saveBestModel();
       await saveState({ ...pos, epoch: pos.epoch + 1, batchInEpoch: 0, epochSums: zeroSums() });
       if (pos.epochsWithoutImprovement >= patience) {
         stoppedEarly = true;
-        log(`early stop: no dev improvement for ${patience} epochs (best ${(100 * pos.bestDevAccuracy).toFixed(2)}% at epoch ${pos.bestEpoch})`);
+        log(`early stop: no dev improvement for ${patience} epochs (best ${s.selectBy === 'macro-f1' ? `macro-F1 ${(pos.bestDevScore ?? 0).toFixed(4)}` : `${(100 * pos.bestDevAccuracy).toFixed(2)}%`} at epoch ${pos.bestEpoch})`);
         pos.epoch++;
         break;
       }
@@ -284,18 +314,55 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   progress.stop();
 
   let testAccuracy: number | null = null;
+  let testBalance: BalanceSummary | null = null;
   if (!stoppedBy && test.length > 0 && (await exists(bestPath))) {
     const best = await loadCheckpoint(bestPath);
     const evalSession = await TrainSession.create(graphs, best.params, session.state());
     const ev = await evalSession.evaluate(test);
     testAccuracy = ev.correct / ev.total;
     await evalSession.release();
+    testBalance = balanceOf(dataset.labels, test, ev.predictions);
     log(`test accuracy (best dev checkpoint, epoch ${pos.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}%`);
-    await metrics.append({ type: 'test', accuracy: testAccuracy, bestEpoch: pos.bestEpoch });
+    log(`test: ${formatBalance(testBalance)}`);
+    if (testBalance.warning) log(`warning: test: ${testBalance.warning}`);
+    await metrics.append({ type: 'test', accuracy: testAccuracy, bestEpoch: pos.bestEpoch, macroF1: testBalance.macroF1, balancedAccuracy: testBalance.balancedAccuracy, majorityAccuracy: testBalance.majority.accuracy });
   }
   await session.release();
   return {
-    config, epochs: records, stepLosses, bestDevAccuracy: pos.bestDevAccuracy, bestEpoch: pos.bestEpoch, testAccuracy, modelPath, checkpointPath,
+    config, epochs: records, stepLosses, bestDevAccuracy: pos.bestDevAccuracy, bestEpoch: pos.bestEpoch, testAccuracy, test: testBalance, modelPath, checkpointPath,
     stoppedEarly, interrupted: stoppedBy !== undefined, ...(stoppedBy ? { stoppedBy } : {}), ...(stoppedBy === 'signal' ? { signalReason: opts.signal?.reason } : {}), step: pos.step,
   };
+}
+
+/** Balance summary of predictions over batches (gold labels taken from the batches, in the same order). */
+function balanceOf(labels: string[], batches: { labels: BigInt64Array }[], predictions: number[]): BalanceSummary {
+  const gold = batches.flatMap((b) => Array.from(b.labels, Number));
+  return balanceSummary(labels, confusionMatrix(labels.length, gold, predictions));
+}
+
+/** The vocabulary and labels of the run in `out` (its artifact.json), for a --keep-vocab resume. */
+async function runVocabulary(out: string, saved: RunRecord): Promise<{ vocab: Vocabulary; labels: string[] }> {
+  const path = join(out, 'artifact.json');
+  let tokens: unknown;
+  try {
+    tokens = (JSON.parse(await readFile(path, 'utf8')) as { vocab?: unknown }).vocab;
+  } catch (e) {
+    throw new TrainOptionsError(`--keep-vocab needs the run's vocabulary from '${path}': ${(e as Error).message}`);
+  }
+  const vocab = Vocabulary.fromJSON(tokens);
+  if (vocabDigest(vocab.toJSON(), saved.config.labels) !== saved.vocabDigest) {
+    throw new TrainOptionsError(`--keep-vocab: the vocabulary in '${path}' is not the one the checkpoint was trained with (its digest differs)`);
+  }
+  return { vocab, labels: saved.config.labels };
+}
+
+/** The dataset with its label ids renumbered to `labels` (the run's order); a label the run lacks is refused. */
+function relabel(ds: Dataset, labels: string[]): Dataset {
+  const unknown = ds.labels.filter((l) => !labels.includes(l));
+  if (unknown.length > 0) {
+    throw new TrainOptionsError(`--keep-vocab keeps the run's labels (${labels.join(', ')}); the new data has other labels too: ${unknown.join(', ')}. Train a new run for them`);
+  }
+  const map = ds.labels.map((l) => labels.indexOf(l));
+  const re = (xs: Example[]): Example[] => xs.map((e) => ({ ...e, label: map[e.label]! }));
+  return { ...ds, labels: [...labels], train: re(ds.train), dev: re(ds.dev), test: re(ds.test) };
 }

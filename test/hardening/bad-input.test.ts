@@ -221,12 +221,19 @@ describe('text the model never saw', () => {
   });
 
   it('sequences far longer than any seen in training are scored, and padding them does not change short neighbours', async () => {
-    const p = await loadModel(modelBytes);
+    // No cap here (maxLength Infinity): the whole sequence runs through the LSTM.
+    const p = await loadModel(modelBytes, { maxLength: Number.POSITIVE_INFINITY });
     const long = 'the plot is dull but the acting is great '.repeat(2500); // 22 500 tokens; training had ≤ 9
     const [alone] = await p.predict(['wonderful']);
     const [l, short] = await p.predict([long, 'wonderful']);
     expect(l!.tokens).toHaveLength(22_500);
+    expect(l!.truncatedFrom).toBeUndefined();
     expect(l!.probs.every(Number.isFinite)).toBe(true);
     short!.probs.forEach((v, k) => expect(v).toBeCloseTo(alone!.probs[k]!, 6));
+    // The default cap (DEFAULT_MAX_TOKENS = 1000) scores the first 1000 tokens and says so.
+    const capped = await loadModel(modelBytes);
+    const [c] = await capped.predict([long]);
+    expect(c!.tokens).toHaveLength(1000);
+    expect(c!.truncatedFrom).toBe(22_500);
   });
 });

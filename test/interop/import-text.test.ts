@@ -20,7 +20,7 @@ describe('raw-text model', () => {
     it(`${name}: scores plain strings as the ids model does with our tokenizer`, async () => {
       const f = loadTwin(name);
       const { model } = torchToClassifierModel(readWeights(f.weights).tensors, { config: f.config, vocab });
-      const text = rawTextModel(model);
+      const text = rawTextModel(model, { pretokenized: true });
       assertValidModel(text);
       expect(text.graph!.input!.map((i) => i.name)).toEqual(['text']);
       expect(text.graph!.output!.map((o) => o.name)).toEqual(model.graph!.output!.map((o) => o.name));

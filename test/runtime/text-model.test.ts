@@ -19,7 +19,7 @@ const idsModel = classifierModel(config, { params: initParams(config), vocab: vo
 describe('raw-text models in the Predictor', () => {
   it('score like the ids model and report the graph-side tokens', async () => {
     const byIds = await loadModel(encodeModel(idsModel), { device: 'cpu' });
-    const byText = await loadModel(encodeModel(rawTextModel(idsModel)), { device: 'cpu' });
+    const byText = await loadModel(encodeModel(rawTextModel(idsModel, { pretokenized: true })), { device: 'cpu' });
     expect(byText.takesText).toBe(true);
     const a = await byIds.predict(texts);
     const b = await byText.predict(texts.map((t) => t.toUpperCase()));
