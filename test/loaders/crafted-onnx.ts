@@ -4,6 +4,7 @@
 import protobuf from 'protobufjs';
 import onnxProto from 'onnx-proto';
 import { decodeModel, encodeModel, type ModelProto, type NodeProto } from '../../src/onnx/proto.js';
+import { stampDigest } from '../../src/onnx/digest.js';
 
 const onnx = onnxProto.onnx;
 
@@ -119,5 +120,6 @@ export function withConstantOp(base: Uint8Array, op: 'ConstantOfShape' | 'Expand
     g.initializer!.push({ name: 'bound.one', dataType: 1, dims: shape.map(() => 1), rawData: new Uint8Array(4) });
   }
   g.node!.push({ opType: op, name: 'bound', input: inputs, output: ['bound.out'] });
-  return encodeModel(m);
+  // Re-stamped: the point is the bound, not the digest (which would refuse the edit first).
+  return encodeModel(stampDigest(m));
 }
