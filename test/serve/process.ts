@@ -13,8 +13,8 @@ export interface ServeProcess {
   url: string;
   stderr: () => string;
   exit: Promise<number | null>;
-  /** Resolves once stderr matches `re` (rejects if the process exits first or after 20 s). */
-  waitFor: (re: RegExp) => Promise<RegExpExecArray>;
+  /** Resolves once stderr (from character `from` on) matches `re`; rejects if the process exits first or after 20 s. */
+  waitFor: (re: RegExp, from?: number) => Promise<RegExpExecArray>;
 }
 
 /** A port free on 127.0.0.1 right now (the server is told it before it listens). */
@@ -49,11 +49,11 @@ export async function startServe(model: string, args: string[] = []): Promise<Se
       resolve(code);
     }),
   );
-  const waitFor = (re: RegExp): Promise<RegExpExecArray> =>
+  const waitFor = (re: RegExp, from = 0): Promise<RegExpExecArray> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`serve never logged ${re} in 20 s; stderr: ${err}`)), 20_000);
       const check = (): void => {
-        const m = re.exec(err);
+        const m = re.exec(err.slice(from));
         if (m) done(null, m);
         else if (exited) done(new Error(`serve exited before logging ${re}; stderr: ${err}`));
       };
