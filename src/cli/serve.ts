@@ -101,6 +101,6 @@ export async function serveCommand(a: ServeArgs): Promise<void> {
     throw first.error;
   }
   loaded = true;
-  log(`serving ${a.model} (${describe(first.predictor)}) on ${first.predictor.provider} at ${url} — max batch ${a.maxBatch}, max wait ${a.maxWaitMs} ms, max connections ${server.options.maxConnections}, keep-alive ${server.options.keepAliveMs} ms`);
+  log(`serving ${a.model} (${describe(first.predictor)}) on ${first.predictor.provider} at ${url} — max batch ${a.maxBatch}, max wait ${a.maxWaitMs} ms, keep-alive ${server.options.keepAliveMs} ms, max connections ${server.options.maxConnections}`);
   return stopped;
 }

@@ -51,7 +51,7 @@ describe('serve: readiness', () => {
     const ok = await send(s.url, { path: '/healthz' });
     expect(ok.json()).toMatchObject({ status: 'ok', model: { labels: ['negative', 'positive'], generation: 1 } });
     expect((await predict(s.url, { texts: ['wonderful'] })).status).toBe(200);
-    await s.waitFor(/serving .* at http:\/\/127\.0\.0\.1:\d+ .*keep-alive 65000 ms\n/);
+    await s.waitFor(/serving .* at http:\/\/127\.0\.0\.1:\d+ .*keep-alive 65000 ms, max connections \d+\n/);
 
     // A probe whose request is on its way when SIGTERM arrives (headers half sent) is answered
     // 503 draining, with Connection: close.
