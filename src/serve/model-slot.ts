@@ -11,8 +11,10 @@ export interface Scored {
   probs: number[];
 }
 
+/** Micro-batching settings of a slot's batcher (lengths are token counts, measured by the slot). */
 export type SlotBatcherOptions = Omit<BatcherOptions<number[]>, 'lengthOf'>;
 
+/** A model the server serves or has just replaced: token ids in, `Scored` out, through its own batcher. */
 export class ModelSlot {
   readonly batcher: MicroBatcher<number[], Scored>;
   /** When this model started serving. */

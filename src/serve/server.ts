@@ -311,8 +311,9 @@ export class PredictServer {
         await closed;
       }
       this.server.close(); // already closed: only stops Node's timeout checks
-      // Replaced models are released once their requests are done (or were cut just now).
-      await Promise.all([...this.retiring].map((s) => s.retire()));
+      // Replaced models are released once their requests are done; after a cut, a batch may still
+      // be running on one, and the process is about to end anyway.
+      if (finished) await Promise.all([...this.retiring].map((s) => s.retire()));
       return { forced: !finished && cut > 0 };
     })();
     return this.shuttingDown;
