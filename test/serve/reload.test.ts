@@ -81,6 +81,7 @@ describe('serve: SIGHUP reloads the model', () => {
     const m = await metrics(s.url);
     expect(m.get('highway_model_generation')).toBe(2);
     expect(m.get('highway_model_reloads_total{result="ok"}')).toBe(1);
+    expect([...m.keys()].filter((k) => k.startsWith('highway_model_info'))).toEqual(['highway_model_info{kind="highway",layers="1",labels="bad,meh,good",provider="cpu"}']);
   }, 30_000);
 
   it('under load from 16 keep-alive clients, a reload loses no request and each client sees old answers, then new ones', async () => {
