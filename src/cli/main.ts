@@ -111,7 +111,7 @@ export function makeProgram(): Command {
   // serve + inspect (deploy and harden)
   program
     .command('serve')
-    .description('serve the model over HTTP: POST /v1/predict {"texts": [...]}, GET /healthz, GET /metrics')
+    .description('serve the model over HTTP: POST /v1/predict {"texts": [...]}, GET /healthz, GET /metrics; SIGHUP reloads the model file')
     .requiredOption('-m, --model <file>', 'model .onnx file')
     .option('--port <n>', 'TCP port (0: any free port)', nonNegativeInt, 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -126,6 +126,7 @@ export function makeProgram(): Command {
     .addOption(deviceOption())
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight requests may take', positiveInt, 30_000)
+    .option('--keep-alive-ms <ms>', 'how long an idle keep-alive connection stays open (default 65000: longer than load balancers\' idle timeouts, e.g. AWS ALB\'s 60 s)', positiveInt)
     .action(async (o: ServeArgs) => {
       await serveCommand(o);
     });

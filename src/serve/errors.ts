@@ -22,3 +22,10 @@ export class ListenError extends CodedError {
     super('E_LISTEN', 'ListenError', message);
   }
 }
+
+/** A model reload that cannot take effect: the server is shutting down (the new model is released unused). */
+export class ReloadRefusedError extends CodedError {
+  constructor(message: string) {
+    super('E_SHUTTING_DOWN', 'ReloadRefusedError', message);
+  }
+}

@@ -31,6 +31,11 @@ abstract class Family<V> implements Metric {
     return s.value;
   }
 
+  /** Drops every series (a gauge whose label values changed, such as the model served). */
+  clear(): void {
+    this.series.clear();
+  }
+
   render(): string[] {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()];
   }
@@ -131,6 +136,8 @@ export function serverMetrics(): {
   connections: Gauge;
   connectionsClosed: Gauge;
   info: Gauge;
+  generation: Gauge;
+  reloads: Counter;
 } {
   const registry = new Registry();
   return {
@@ -149,6 +156,8 @@ export function serverMetrics(): {
     // A gauge set from the tracker's running totals at scrape time; it only grows, like a counter.
     connectionsClosed: registry.register(new Gauge('highway_connections_shed', 'Connections closed at the connection cap: evicted (least active, for a newcomer) or refused (newcomer, everyone busy).')),
     info: registry.register(new Gauge('highway_model_info', 'The served model (value 1).')),
+    generation: registry.register(new Gauge('highway_model_generation', 'Model generation served: 0 while the first model loads, 1 once it serves, +1 per successful reload.')),
+    reloads: registry.register(new Counter('highway_model_reloads_total', 'Model reloads (SIGHUP), by result: ok (swapped in) or failed (the previous model kept serving).')),
   };
 }
 

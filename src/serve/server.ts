@@ -1,14 +1,19 @@
 // The HTTP server: POST /v1/predict, GET /healthz, GET /metrics, over Node's http module.
 // Requests are validated before any work, scored through the micro-batcher, and answered
 // with JSON; errors are `{"error": {"code", "message"}}` with a 4xx/5xx status.
+// The server can listen before its model is loaded (state 'loading': /healthz and predictions
+// answer 503 with Retry-After, so a load balancer's readiness probe holds traffic back) and can
+// swap models while serving (install/reload: atomic for new requests, in-flight ones finish on
+// the model they started on).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { Predictor } from '../runtime/predictor.js';
 import { Vocabulary } from '../data/vocab.js';
+import { CodedError } from '../errors.js';
 import { ModelLoadError } from '../runtime/errors.js';
-import { MicroBatcher } from './batcher.js';
 import { ConnectionTracker, defaultMaxConnections, type TrackedRequest } from './connections.js';
-import { HttpError, ListenError } from './errors.js';
+import { HttpError, ListenError, ReloadRefusedError } from './errors.js';
+import { ModelSlot } from './model-slot.js';
 import { PROMETHEUS_CONTENT_TYPE, serverMetrics } from './metrics.js';
 import { DEFAULT_LIMITS, parsePredictBody, readBody, type RequestLimits } from './request.js';
 
@@ -29,14 +34,33 @@ export interface ServeOptions extends Partial<RequestLimits> {
   drainLingerMs?: number;
   /** How long (ms) a request waits for room in a full queue before it gets 503 (default 1000; 0: at once). */
   queueTimeoutMs?: number;
+  /**
+   * How long (ms) an idle keep-alive connection stays open (default 65 000: longer than the idle
+   * timeouts of common load balancers, e.g. AWS ALB's 60 s, so the balancer closes first and never
+   * sends a request onto a connection the server is closing).
+   */
+  keepAliveMs?: number;
   /** Where the server logs (default: stderr). */
   log?: (line: string) => void;
 }
+
+/** Default idle keep-alive timeout, ms (see ServeOptions.keepAliveMs). */
+export const DEFAULT_KEEP_ALIVE_MS = 65_000;
+
+/** Seconds a client refused while the model loads is told to wait (Retry-After). */
+const LOADING_RETRY_AFTER_S = 1;
+
+/** Where the server stands: no model yet, serving, or shutting down. */
+export type ServeState = 'loading' | 'ready' | 'draining';
+
+/** The result of `reload`: the generation now serving, and the error when the new model was refused. */
+export type ReloadOutcome = { ok: true; generation: number; predictor: Predictor } | { ok: false; generation: number; error: CodedError };
 
 export interface ResolvedServeOptions extends RequestLimits {
   maxBatch: number;
   maxWaitMs: number;
   maxConnections: number;
+  keepAliveMs: number;
 }
 
 export interface PredictionJson {
@@ -62,7 +86,6 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 export class PredictServer {
   readonly server: Server;
   readonly metrics = serverMetrics();
-  readonly batcher: MicroBatcher<number[], { label: string; probs: number[] }>;
   readonly options: ResolvedServeOptions;
   readonly connections: ConnectionTracker;
   private readonly tracked = new WeakMap<ServerResponse, TrackedRequest>();
@@ -73,12 +96,23 @@ export class PredictServer {
   private receiving = 0;
   private shuttingDown: Promise<{ forced: boolean }> | null = null;
   private readonly log: (line: string) => void;
+  /** The model new requests go to (null while the first one loads). */
+  private current: ModelSlot | null = null;
+  /** Replaced models still finishing their requests. */
+  private readonly retiring = new Set<ModelSlot>();
+  private generations = 0;
+  private reloading: Promise<ReloadOutcome> | null = null;
+  private reloadAgain: Promise<ReloadOutcome> | null = null;
+  private readonly maxQueue: number | undefined;
+  private readonly queueTimeoutMs: number | undefined;
 
-  constructor(
-    readonly predictor: Predictor,
-    opts: ServeOptions = {},
-  ) {
-    if (!predictor.info.vocab) throw new ModelLoadError('the model carries no vocabulary (metadata highway_onnx.vocab), so it cannot score texts: build or export it with one');
+  /**
+   * @param predictor the model to serve, or null to start in state 'loading' and `install` or
+   *   `reload` one later. The caller keeps ownership of the model serving at shutdown
+   *   (`predictor`); models replaced by install/reload are released by the server.
+   * @throws ModelLoadError (E_MODEL_LOAD) when the model carries no vocabulary.
+   */
+  constructor(predictor: Predictor | null, opts: ServeOptions = {}) {
     this.options = {
       maxBatch: opts.maxBatch ?? 32,
       maxWaitMs: opts.maxWaitMs ?? 5,
@@ -86,29 +120,15 @@ export class PredictServer {
       maxTexts: opts.maxTexts ?? DEFAULT_LIMITS.maxTexts,
       maxChars: opts.maxChars ?? DEFAULT_LIMITS.maxChars,
       maxConnections: opts.maxConnections ?? defaultMaxConnections(),
+      keepAliveMs: opts.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     };
+    if (!(this.options.keepAliveMs > 0)) throw new RangeError(`keepAliveMs must be > 0, found ${this.options.keepAliveMs}`);
     this.drainLingerMs = opts.drainLingerMs ?? 500;
+    this.maxQueue = opts.maxQueue;
+    this.queueTimeoutMs = opts.queueTimeoutMs;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
-    const m = this.metrics;
-    this.batcher = new MicroBatcher(
-      async (ids) => (await predictor.predict(ids)).map((p) => ({ label: p.label, probs: p.probs })),
-      {
-        maxBatch: this.options.maxBatch,
-        maxWaitMs: this.options.maxWaitMs,
-        ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}),
-        ...(opts.queueTimeoutMs !== undefined ? { queueTimeoutMs: opts.queueTimeoutMs } : {}),
-        onBatch: (size, seconds) => {
-          m.batchSize.observe(size);
-          m.batchSeconds.observe(seconds);
-          m.texts.inc({}, size);
-        },
-        onQueue: (n) => m.queued.set(n),
-        stragglers: () => this.receiving,
-        lengthOf: (ids) => ids.length,
-      },
-    );
-    const cfg = predictor.info.config;
-    m.info.set(1, { kind: cfg.kind, layers: String(cfg.layers), labels: predictor.labels.join(','), provider: predictor.provider });
+    this.metrics.generation.set(0);
+    if (predictor) this.install(predictor);
     // Node's own knobs bound slow clients: headers and whole requests that take too long end in
     // 408 (see ConnectionTracker's clientError handling). Node checks them only every
     // connectionsCheckingInterval (30 s by default), so it follows the headers timeout.
@@ -118,6 +138,7 @@ export class PredictServer {
       { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(10, Math.min(30_000, headersTimeout / 4)) },
       (req, res) => void this.handle(req, res),
     );
+    this.server.keepAliveTimeout = this.options.keepAliveMs;
     this.connections = new ConnectionTracker(this.server, { maxConnections: this.options.maxConnections });
   }
 
@@ -143,6 +164,125 @@ export class PredictServer {
     return this.draining;
   }
 
+  /** 'loading' until a model is installed, 'ready' while serving, 'draining' once shutdown began. */
+  get state(): ServeState {
+    return this.draining ? 'draining' : this.current ? 'ready' : 'loading';
+  }
+
+  /** The model new requests go to (null while the first one loads). */
+  get predictor(): Predictor | null {
+    return this.current?.predictor ?? null;
+  }
+
+  /** The generation serving: 0 while the first model loads, 1 for the first, +1 per swap. */
+  get generation(): number {
+    return this.current?.generation ?? 0;
+  }
+
+  /** Texts waiting for a batch, over the current model and those finishing their requests. */
+  private get queuedTexts(): number {
+    let n = this.current?.batcher.queued ?? 0;
+    for (const s of this.retiring) n += s.batcher.queued;
+    return n;
+  }
+
+  /**
+   * Serves `predictor` from now on. The swap is atomic: every request whose body is complete from
+   * now on is encoded, scored and labelled by the new model; requests already pinned to the
+   * previous one finish on it, and the previous one is released once they have (the server owns
+   * it). Returns the new generation.
+   * @throws ModelLoadError (E_MODEL_LOAD) when the model has no vocabulary; ReloadRefusedError
+   *   (E_SHUTTING_DOWN) once shutdown has begun.
+   */
+  install(predictor: Predictor): number {
+    if (!predictor.info.vocab) throw new ModelLoadError('the model carries no vocabulary (metadata highway_onnx.vocab), so it cannot score texts: build or export it with one');
+    if (this.draining) throw new ReloadRefusedError('the server is shutting down: the new model is not installed');
+    const m = this.metrics;
+    const slot = new ModelSlot(
+      predictor,
+      ++this.generations,
+      {
+        maxBatch: this.options.maxBatch,
+        maxWaitMs: this.options.maxWaitMs,
+        ...(this.maxQueue ? { maxQueue: this.maxQueue } : {}),
+        ...(this.queueTimeoutMs !== undefined ? { queueTimeoutMs: this.queueTimeoutMs } : {}),
+        onBatch: (size, seconds) => {
+          m.batchSize.observe(size);
+          m.batchSeconds.observe(seconds);
+          m.texts.inc({}, size);
+        },
+        onQueue: () => m.queued.set(this.queuedTexts),
+        stragglers: () => this.receiving,
+      },
+      (e) => this.log(`highway-onnx: releasing the replaced model (generation ${slot.generation}) failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`),
+    );
+    const previous = this.current;
+    this.current = slot;
+    if (previous) this.retireSlot(previous);
+    const cfg = predictor.info.config;
+    m.info.clear();
+    m.info.set(1, { kind: cfg.kind, layers: String(cfg.layers), labels: predictor.labels.join(','), provider: predictor.provider });
+    m.generation.set(slot.generation);
+    return slot.generation;
+  }
+
+  /**
+   * Loads a model with `load` (which should vet it: `loadModel` does) and installs it; when
+   * loading or installing fails, the current model keeps serving and the outcome carries the
+   * coded error. One reload runs at a time: a call made while one runs waits for it and then
+   * loads again (the file may have changed since the running one read it); further calls made
+   * meanwhile share that second load.
+   */
+  reload(load: () => Promise<Predictor>): Promise<ReloadOutcome> {
+    if (this.reloadAgain) return this.reloadAgain;
+    if (this.reloading) {
+      const again = this.reloading.then(() => {
+        this.reloadAgain = null;
+        return this.runReload(load);
+      });
+      this.reloadAgain = again;
+      return again;
+    }
+    return this.runReload(load);
+  }
+
+  private runReload(load: () => Promise<Predictor>): Promise<ReloadOutcome> {
+    const run = (async (): Promise<ReloadOutcome> => {
+      let predictor: Predictor;
+      try {
+        predictor = await load();
+      } catch (e) {
+        return this.reloadFailed(e);
+      }
+      try {
+        return { ok: true, generation: this.install(predictor), predictor };
+      } catch (e) {
+        await predictor.release().catch(() => undefined);
+        return this.reloadFailed(e);
+      }
+    })();
+    this.reloading = run;
+    void run.finally(() => {
+      if (this.reloading === run) this.reloading = null;
+    });
+    return run;
+  }
+
+  private reloadFailed(e: unknown): ReloadOutcome {
+    this.metrics.reloads.inc({ result: 'failed' });
+    const error = e instanceof CodedError ? e : new ModelLoadError(e instanceof Error ? e.message : String(e));
+    return { ok: false, generation: this.generation, error };
+  }
+
+  private retireSlot(slot: ModelSlot): void {
+    this.metrics.reloads.inc({ result: 'ok' });
+    this.retiring.add(slot);
+    void slot.retire().then(() => {
+      this.retiring.delete(slot);
+      this.metrics.queued.set(this.queuedTexts);
+    });
+  }
+
   /**
    * Graceful stop: stop accepting connections (new ones are refused), stop batching waits, answer
    * every request already received (requests arriving on open connections get 503 with
@@ -159,7 +299,8 @@ export class PredictServer {
       // header/request timeout checks that bound slow clients while draining.
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(this.server, () => resolve()));
       this.connections.drain(this.drainLingerMs);
-      void this.batcher.drain();
+      void this.current?.batcher.drain();
+      for (const s of this.retiring) void s.batcher.drain();
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
       clearTimeout(timer);
@@ -170,6 +311,9 @@ export class PredictServer {
         await closed;
       }
       this.server.close(); // already closed: only stops Node's timeout checks
+      // Replaced models are released once their requests are done; after a cut, a batch may still
+      // be running on one, and the process is about to end anyway.
+      if (finished) await Promise.all([...this.retiring].map((s) => s.retire()));
       return { forced: !finished && cut > 0 };
     })();
     return this.shuttingDown;
@@ -199,6 +343,7 @@ export class PredictServer {
       return;
     }
     try {
+      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return this.health(req, res);
       if (this.draining) throw new HttpError(503, 'E_SHUTTING_DOWN', 'the server is shutting down');
       const allowed = ROUTES[path];
       if (!allowed) throw new HttpError(404, 'E_NOT_FOUND', `no route ${path}: the server answers POST /v1/predict, GET /healthz and GET /metrics`);
@@ -206,7 +351,6 @@ export class PredictServer {
         throw new HttpError(405, 'E_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}: use ${allowed.join(' or ')}`, { allow: allowed.join(', ') });
       }
       if (path === '/v1/predict') await this.predict(req, res, t);
-      else if (path === '/healthz') this.send(res, 200, { status: 'ok', model: this.modelSummary() }, req.method === 'HEAD');
       else {
         this.metrics.connections.set(this.connections.size);
         this.metrics.connectionsClosed.set(this.connections.evicted, { reason: 'evicted' });
@@ -223,44 +367,72 @@ export class PredictServer {
     }
   }
 
+  /**
+   * The readiness probe: 200 with the model while serving; 503 while the first model loads and
+   * while draining, so a load balancer sends this replica no new traffic.
+   */
+  private health(req: IncomingMessage, res: ServerResponse): void {
+    const headOnly = req.method === 'HEAD';
+    const state = this.state;
+    if (state === 'ready') return this.send(res, 200, { status: 'ok', model: this.modelSummary() }, headOnly);
+    const headers: Record<string, string> = state === 'loading' ? { 'retry-after': String(LOADING_RETRY_AFTER_S) } : {};
+    this.send(res, 503, { status: state }, headOnly, headers);
+  }
+
+  private loadingError(): HttpError {
+    return new HttpError(503, 'E_LOADING', `the model is still loading: retry after ${LOADING_RETRY_AFTER_S} s (GET /healthz answers 200 once it serves)`, { 'retry-after': String(LOADING_RETRY_AFTER_S) });
+  }
+
   private async predict(req: IncomingMessage, res: ServerResponse, t: TrackedRequest): Promise<void> {
+    if (!this.current) throw this.loadingError();
     // Any Content-Type is read as JSON (curl -d sends a form type); a body that is not JSON gets E_BAD_JSON.
-    let encoded: Encoded[];
+    let texts: string[];
     this.receiving++;
     t.receiving(true);
     try {
       const body = await readBody(req, this.options.maxBodyBytes, t.signal);
       t.receiving(false);
-      encoded = parsePredictBody(body, this.options).map((text) => this.encode(text));
+      texts = parsePredictBody(body, this.options);
     } catch (e) {
       t.receiving(false);
       this.receiving--;
-      this.batcher.poke(); // a batch waiting for this request need not wait any longer
+      this.current?.batcher.poke(); // a batch waiting for this request need not wait any longer
       throw e;
     }
     this.receiving--;
     if (t.doomed) return;
-    const preds = await this.batcher.submit(encoded.map((e) => e.ids));
-    const labels = this.predictor.labels;
-    const predictions: PredictionJson[] = preds.map((p, i) => ({
-      label: p.label,
-      probs: Object.fromEntries(labels.map((l, k) => [l, p.probs[k]!])),
-      tokens: encoded[i]!.tokens,
-      unknown: encoded[i]!.unknown,
-    }));
-    this.send(res, 200, { predictions });
+    // The request is pinned to the model serving now: its ids come from that model's vocabulary,
+    // so that model alone scores and labels it, even if a reload swaps in another meanwhile.
+    const slot = this.current;
+    if (!slot) throw this.loadingError(); // cannot happen: a server never goes back to loading
+    const unpin = slot.acquire();
+    try {
+      const encoded = texts.map((text) => this.encode(slot.predictor, text));
+      const preds = await slot.batcher.submit(encoded.map((e) => e.ids));
+      const labels = slot.predictor.labels;
+      const predictions: PredictionJson[] = preds.map((p, i) => ({
+        label: p.label,
+        probs: Object.fromEntries(labels.map((l, k) => [l, p.probs[k]!])),
+        tokens: encoded[i]!.tokens,
+        unknown: encoded[i]!.unknown,
+      }));
+      this.send(res, 200, { predictions });
+    } finally {
+      unpin();
+    }
   }
 
-  private encode(text: string): Encoded {
-    const { ids } = this.predictor.encode(text);
+  private encode(predictor: Predictor, text: string): Encoded {
+    const { ids } = predictor.encode(text);
     let unknown = 0;
     for (const id of ids) if (id === Vocabulary.UNK_ID) unknown++;
     return { ids, tokens: ids.length, unknown };
   }
 
   private modelSummary(): Record<string, unknown> {
-    const c = this.predictor.info.config;
-    return { kind: c.kind, layers: c.layers, hidden: c.hidden, labels: this.predictor.labels, vocabSize: c.vocabSize, provider: this.predictor.provider, maxBatch: this.options.maxBatch, maxWaitMs: this.options.maxWaitMs };
+    const { predictor, generation, loadedAt } = this.current!;
+    const c = predictor.info.config;
+    return { kind: c.kind, layers: c.layers, hidden: c.hidden, labels: predictor.labels, vocabSize: c.vocabSize, provider: predictor.provider, maxBatch: this.options.maxBatch, maxWaitMs: this.options.maxWaitMs, generation, loadedAt: loadedAt.toISOString() };
   }
 
   private send(res: ServerResponse, status: number, body: unknown, headOnly = false, headers: Record<string, string> = {}): void {
@@ -285,6 +457,6 @@ function toHttpError(e: unknown): HttpError {
   return new HttpError(500, 'E_INTERNAL', 'internal server error (logged on the server)');
 }
 
-export function createPredictServer(predictor: Predictor, opts: ServeOptions = {}): PredictServer {
+export function createPredictServer(predictor: Predictor | null, opts: ServeOptions = {}): PredictServer {
   return new PredictServer(predictor, opts);
 }

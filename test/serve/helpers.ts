@@ -190,3 +190,7 @@ export function converse(url: string, parts: string[], opts: { gapMs?: number; t
     s.on('error', () => undefined); // a reset still ends in 'close' with what arrived
   });
 }
+
+/** A second model over the same vocabulary with three differently named classes: its answers cannot be mistaken for modelBytes'. */
+export const otherConfig = resolveConfig({ layers: 1, vocabSize: vocab.size, embedDim: 4, hidden: 2, seed: 11, classes: 3, labels: ['bad', 'meh', 'good'] });
+export const otherModelBytes = encodeModel(classifierModel(otherConfig, { params: initParams(otherConfig), vocab: vocab.toJSON() }));
