@@ -123,12 +123,20 @@ describe('splits that overlap or miss a class', () => {
   }, 60_000);
 
   it('refuses a class that has no training example', async () => {
+    // A label name only dev has: the reader refuses it at its line.
     const data = join(work, 'missing');
     writeTsv(data, { train: named(ds.train), dev: [...named(ds.dev), { text: 'meh', label: 'neutral' }], test: named(ds.test) });
     const r = await runCli(script, ['train', '--data', data, '--out', join(work, 'missing-run'), ...TINY]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim()).toMatch(/^highway-onnx: \[E_DATA_SPLITS\] every class needs training examples: 'neutral' \(dev 1, test 0\) has none in train/);
+    expect(r.stderr.trim()).toMatch(/^highway-onnx: \[E_DATA_FORMAT\] .*dev\.tsv:42: expected a label from .*train\.tsv \(negative, positive\), found "neutral", which no training example has/);
+    // Integer class ids: 0 and 2 in train make 3 classes, and class 1 has no training example.
+    const ids = join(work, 'missing-id');
+    const byId = (xs: Example[], id: (e: Example) => number): { text: string; label: string }[] => xs.map((e) => ({ text: e.text, label: String(id(e)) }));
+    writeTsv(ids, { train: byId(ds.train, (e) => 2 * e.label), dev: byId(ds.dev, (e) => e.label), test: byId(ds.test, (e) => 2 * e.label) });
+    const r2 = await runCli(script, ['train', '--data', ids, '--out', join(work, 'missing-id-run'), ...TINY]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr.trim()).toMatch(/^highway-onnx: \[E_DATA_SPLITS\] every class needs training examples: '1' \(dev \d+, test 0\) has none in train/);
   }, 60_000);
 });
 
