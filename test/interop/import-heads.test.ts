@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildImportedGradients, exportImported } from '../../src/train/finetune/index.js';
 import { ImportError, importOnnx } from '../../src/onnx-import/index.js';
 import { decodeModel, type ModelProto } from '../../src/onnx/proto.js';
-import { IMPORT_FIXTURES, maxDiff, runModel } from './import-fixtures.js';
+import { IMPORT_FIXTURES, loadOnnx, maxDiff, ONNX_CASES, refArray, runModel } from './import-fixtures.js';
 
 const HEADS = join(IMPORT_FIXTURES, 'heads');
 const CASES = ['last-step', 'hn-last', 'hn-cat', 'mean-valid', 'packed-sorted', 'h0-input'] as const;
@@ -73,6 +73,26 @@ describe('heads people write, at batch sizes other than the export\'s', () => {
       }
       console.log(`import-onnx head ${name}: gradients vs PyTorch (${checked} tensors) max |Δ| ${worst.toExponential(2)}`);
       expect(checked).toBeGreaterThanOrEqual(f.batches.length * 2);
+      expect(worst).toBeLessThan(TOL);
+    });
+  }
+
+  for (const name of ONNX_CASES) {
+    it(`onnx-${name} (exported at batch 4): re-exported, each row alone and the batch twice over (8) equal PyTorch's rows`, async () => {
+      const f = loadOnnx(name);
+      expect(f.batch).toBe(4);
+      const again = exportImported(f.model);
+      const ref = refArray(f.ref, 'logits');
+      const C = f.classes;
+      const run = async (rows: number[]): Promise<Float32Array> => {
+        const fd: Record<string, ort.Tensor> = { ids: int64(rows.flatMap((r) => f.ids[r]!), [rows.length, f.time]) };
+        if (f.inputs.includes('lengths')) fd.lengths = int64(rows.map((r) => f.lengths[r]!), [rows.length]);
+        return (await runModel(again, fd)).logits!.data as Float32Array;
+      };
+      const want = (rows: number[]): Float64Array => Float64Array.from(rows.flatMap((r) => [...ref.slice(r * C, r * C + C)]));
+      let worst = 0;
+      for (const rows of [[0], [1], [2], [3], [3, 1], [0, 1, 2, 3, 3, 2, 1, 0]]) worst = Math.max(worst, maxDiff(await run(rows), want(rows)).abs);
+      console.log(`import-onnx ${name} at batches 1, 2, 8: logits vs PyTorch max |Δ| ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(TOL);
     });
   }
