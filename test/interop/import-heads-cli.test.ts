@@ -89,6 +89,27 @@ describe('import-onnx → finetune at batch sizes other than the export\'s', () 
     expect(worst).toBeLessThan(1e-6);
   }, 60_000);
 
+  it('pad-read (Embedding(padding_idx=0), the LSTM reads padding): after finetune the pad row is still zero and the table is where torch.optim.SGD put it', async () => {
+    const meta = JSON.parse(readFileSync(join(IMPORT_FIXTURES, 'heads', 'pad-read.json'), 'utf8')) as { batches: { ids: number[][]; lengths: number[]; labels: number[]; grads: Record<string, number[]> }[] };
+    const model = join(IMPORT_FIXTURES, 'heads', 'pad-read.onnx');
+    const source = decodeModel(new Uint8Array(readFileSync(model)));
+    const vocab = await readVocabFile(vocabPath);
+    const run = join(dir, 'pad');
+    await importOnnxCommand({ model, out: run, vocab: vocabPath });
+    const b = meta.batches[1]!; // batch 5 with padding
+    expect(b.ids.flat()).toContain(0);
+    const lr = 0.5;
+    await finetuneCommand({ ...FINETUNE, init: run, data: dataFolder('pad', b.ids, b.lengths, b.labels, vocab), lr, batch: 8, maxLen: 6, out: join(run, 'tuned') });
+    const tuned = decodeModel(new Uint8Array(readFileSync(join(run, 'tuned', 'model.onnx'))));
+    const table = initializer(tuned, 'emb.weight');
+    expect([...table.slice(0, 5)].every((x) => x === 0)).toBe(true);
+    const before = initializer(source, 'emb.weight');
+    const want = Float64Array.from(before, (w, i) => w - lr * b.grads['emb.weight']![i]!);
+    const d = maxDiff(table, want).abs;
+    console.log(`finetune pad-read: embedding after one SGD step vs PyTorch (padding_idx=0) max |Δ| ${d.toExponential(2)}`);
+    expect(d).toBeLessThan(1e-6);
+  }, 60_000);
+
   it('a vocabulary longer than the embedding table is refused by import-onnx in one line (real CLI process)', () => {
     const vocab = join(dir, 'long-vocab.json');
     writeFileSync(vocab, JSON.stringify([...readVocabFileSync(vocabPath), 'extra1', 'extra2']));

@@ -12,7 +12,7 @@ import { decodeModel, type ModelProto } from '../../src/onnx/proto.js';
 import { IMPORT_FIXTURES, loadOnnx, maxDiff, ONNX_CASES, refArray, runModel } from './import-fixtures.js';
 
 const HEADS = join(IMPORT_FIXTURES, 'heads');
-const CASES = ['last-step', 'hn-last', 'hn-cat', 'mean-valid', 'packed-sorted', 'h0-input'] as const;
+const CASES = ['last-step', 'hn-last', 'hn-cat', 'mean-valid', 'packed-sorted', 'h0-input', 'pad-read'] as const;
 const TOL = 1e-5;
 
 interface Batch { ids: number[][]; lengths: number[]; labels: number[]; logits: number[]; grads: Record<string, number[]> }
@@ -108,6 +108,20 @@ describe('heads people write, at batch sizes other than the export\'s', () => {
       expect(imp.graph.nodes.filter((n) => n.opType === 'LSTM').every((n) => !n.inputs[5] && !n.inputs[6])).toBe(true);
     }
     expect(importOnnx(load('last-step').model).notes).toEqual([]);
+  });
+
+  it('pad-read: the LSTM reads padding, yet the pad row\'s gradient is zero as with torch\'s padding_idx=0; a table whose row 0 is not zero still trains it', async () => {
+    const f = load('pad-read');
+    const b = f.batches[1]!;
+    expect(b.ids.flat()).toContain(0);
+    const E = 5;
+    expect(b.grads['emb.weight']!.slice(0, E).every((x) => x === 0)).toBe(true);
+    const out = await runModel(buildImportedGradients(f.model).model, { ...feeds(f, b, f.model), labels: int64(b.labels, [b.labels.length]) });
+    const row0 = [...(out['emb.weight.grad']!.data as Float32Array).slice(0, E)];
+    expect(row0.length === E && row0.every((x) => x === 0)).toBe(true);
+    // A table whose row 0 is not zero is no padding table: its row 0 trains (bilstm2-max's, torch without padding_idx).
+    const raw = await runModel(buildImportedGradients(loadOnnx('bilstm2-max').model).model, { ...feeds(f, b, f.model), labels: int64(b.labels, [b.labels.length]) });
+    expect(Math.max(...[...(raw['emb.weight.grad']!.data as Float32Array).slice(0, E)].map(Math.abs))).toBeGreaterThan(0);
   });
 
   it('a non-zero constant initial state fixed at the export batch is refused with the re-export recipe', () => {

@@ -18,6 +18,8 @@ Cases:
   packed-sorted  pack_padded_sequence(enforce_sorted=True): final states, lengths sorted
   h0-input       h0 and c0 as model inputs (the form torch's export warning recommends);
                  the reference feeds zeros
+  pad-read       Embedding(padding_idx=0), no lengths input: the LSTM reads the padding, and
+                 torch's gradient of the pad row is zero (fine-tuning must keep it fixed)
 """
 import json
 import os
@@ -77,6 +79,12 @@ class PackedSorted(Base):
         return self.fc(torch.cat([h[-2], h[-1]], dim=1))
 
 
+class PadRead(Base):
+    def forward(self, ids):
+        y, _ = self.lstm(self.emb(ids))
+        return self.fc(torch.tanh(y.max(dim=1).values))
+
+
 class H0Input(Base):
     def forward(self, ids, h0, c0):
         y, _ = self.lstm(self.emb(ids), (h0, c0))
@@ -91,16 +99,19 @@ CASES = {
     'mean-valid': (MeanValid, 54, ['ids', 'lengths'], False),
     'packed-sorted': (PackedSorted, 55, ['ids', 'lengths'], True),
     'h0-input': (H0Input, 56, ['ids', 'h0', 'c0'], False),
+    'pad-read': (PadRead, 57, ['ids'], False),
 }
+# Models whose batches keep their padding though they take no lengths input.
+PADDED = {'pad-read'}
 
 # (batch, time, lengths): the export batch first, then others
 BATCHES = [(3, 6, [6, 2, 4]), (5, 6, [3, 6, 1, 5, 2]), (1, 4, [4]), (8, 5, [5, 1, 2, 5, 3, 4, 1, 5])]
 
 
-def batch(gen, b, t, lengths, sort, uses_lengths):
+def batch(gen, b, t, lengths, sort, uses_lengths, padded=False):
     if sort:
         lengths = sorted(lengths, reverse=True)
-    if not uses_lengths:
+    if not uses_lengths and not padded:
         lengths = [t] * b  # models without a lengths input read every step
     ids = torch.zeros(b, t, dtype=torch.int64)
     for i, n in enumerate(lengths):
@@ -128,7 +139,8 @@ def make(name, cls, seed, inputs, sort):
         m.emb.weight[0].zero_()
     m.eval()
     uses_lengths = 'lengths' in inputs
-    ids, lengths, _ = batch(gen, EXPORT_B, EXPORT_T, BATCHES[0][2], sort, uses_lengths)
+    padded = name in PADDED
+    ids, lengths, _ = batch(gen, EXPORT_B, EXPORT_T, BATCHES[0][2], sort, uses_lengths, padded)
     dynamic = {'ids': {0: 'batch', 1: 'time'}, 'logits': {0: 'batch'}}
     if uses_lengths:
         dynamic['lengths'] = {0: 'batch'}
@@ -140,7 +152,7 @@ def make(name, cls, seed, inputs, sort):
                       dynamic_axes=dynamic, opset_version=17)
     records = []
     for b, t, lens in BATCHES:
-        ids, lengths, labels = batch(gen, b, t, lens, sort, uses_lengths)
+        ids, lengths, labels = batch(gen, b, t, lens, sort, uses_lengths, padded)
         m.zero_grad()
         logits = m(*args_of(m, inputs, ids, lengths))
         nn.functional.cross_entropy(logits, labels).backward()
