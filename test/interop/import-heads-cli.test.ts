@@ -121,6 +121,16 @@ describe('import-onnx → finetune at batch sizes other than the export\'s', () 
   }, 120_000);
 });
 
+describe('import-onnx refuses what runs at the export batch only', () => {
+  it('static-batch (exported without dynamic_axes): one line naming the failing batch and the re-export recipe (real CLI process)', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'import-onnx', '--model', join(IMPORT_FIXTURES, 'heads', 'static-batch.onnx'), '--out', join(dir, 'static')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).not.toBe(0);
+    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('npm warn'));
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/\[E_ONNX_IMPORT\] the model fails at batch 1, length 2 in onnxruntime \(.*\): a model exported with a fixed batch size or length runs at that size only; re-export with dynamic axes: torch\.onnx\.export\(.*dynamic_axes=\{'ids': \{0: 'batch', 1: 'time'\}/);
+  }, 120_000);
+});
+
 function readVocabFileSync(path: string): string[] {
   return JSON.parse(readFileSync(path, 'utf8')) as string[];
 }

@@ -20,6 +20,8 @@ Cases:
                  the reference feeds zeros
   pad-read       Embedding(padding_idx=0), no lengths input: the LSTM reads the padding, and
                  torch's gradient of the pad row is zero (fine-tuning must keep it fixed)
+  static-batch.onnx  last-step exported without dynamic_axes (batch 3, time 6 fixed): only the
+                 model, which import-onnx must refuse with the re-export recipe
 """
 import json
 import os
@@ -167,11 +169,21 @@ def make(name, cls, seed, inputs, sort):
         f.write('\n')
 
 
+def make_static():
+    torch.manual_seed(58)
+    m = LastStep().eval()
+    ids = torch.randint(2, V, (EXPORT_B, EXPORT_T))
+    torch.onnx.export(m, (ids,), os.path.join(OUT, 'static-batch.onnx'), input_names=['ids'], output_names=['logits'],
+                      opset_version=17)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, (cls, seed, inputs, sort) in CASES.items():
         make(name, cls, seed, inputs, sort)
         print('wrote', name)
+    make_static()
+    print('wrote static-batch')
 
 
 if __name__ == '__main__':

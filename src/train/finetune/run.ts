@@ -29,6 +29,7 @@ import { importOnnx, type ImportOptions } from '../../onnx-import/importer.js';
 import { batchFeeds, detectBinding, ImportedTrainer, type DataBinding } from './session.js';
 import { buildImportedStep, chooseLogits, exportImported, type TensorSpec } from './training.js';
 import { checkVocabulary, findEmbedding, type EmbeddingTable } from './embedding.js';
+import { probeBatchSizes } from './probe.js';
 
 export const RUN_FORMAT = 'highway-onnx-import/1';
 const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'adam', clipNorm: 5 };
@@ -133,10 +134,12 @@ export async function importOnnxRun(modelPath: string, out: string, opts: Import
       outputs: (step.trainStep.graph?.output ?? []).map((o) => o.name ?? ''),
     },
   };
+  const again = exportImported(source, new Map(), importOptions);
+  await probeBatchSizes(again, binding);
   await mkdir(out, { recursive: true });
   await writeFileAtomic(join(out, 'source.onnx'), await readFile(modelPath));
   await writeFileAtomic(join(out, 'train_step.onnx'), encodeModel(step.trainStep));
-  await writeFileAtomic(join(out, 'model.onnx'), encodeModel(exportImported(source, new Map(), importOptions)));
+  await writeFileAtomic(join(out, 'model.onnx'), encodeModel(again));
   const inits = new Map((source.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
   const params = new Map<string, Tensor>(step.params.map((p) => [p.name, tensorFromProto(inits.get(p.name)!)]));
   await saveCheckpoint(join(out, 'checkpoint.safetensors'), { params, state: new Map(), position: startPosition(0) });
