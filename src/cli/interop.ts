@@ -143,6 +143,8 @@ export async function importOnnxCommand(a: ImportOnnxArgs): Promise<void> {
     run: a.out, opset: info.opset, logits: info.logitsOutput, ids: info.binding.idsInput, lengths: info.binding.lengthsInput,
     params: info.params.length, weights: info.params.reduce((n, p) => n + p.dims.reduce((x, y) => x * y, 1), 0),
     frozen: info.frozen.length, trainStepNodes: info.trainStep.nodes, vocab: info.vocab ? info.vocab.length : null,
+    ...(info.binding.zeroStates ? { zeroStates: info.binding.zeroStates.map((z) => z.name) } : {}),
+    ...(info.notes && info.notes.length > 0 ? { notes: info.notes } : {}),
   });
 }
 

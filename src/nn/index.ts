@@ -1,4 +1,4 @@
-export { embedding, embeddingParamSpecs } from './embedding.js';
+export { embedding, embeddingParamSpecs, fixPadRow } from './embedding.js';
 export { linear, linearParamSpecs } from './linear.js';
 export { scoped, paramsIn, uniformInit, type ParamSpec, type ParamInit, type ParamLayout } from './params.js';
 export { highwayDense, highwayCombine, transformGate, type HighwayDenseParams } from './highway.js';

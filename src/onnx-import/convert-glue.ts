@@ -36,16 +36,28 @@ const cast: Converter = (c) => {
   return [to === x.dtype ? x : op.cast(x, to)];
 };
 
-/** Gather; a constant negative index is made positive when the axis has a static size, so the gradient's scatter never sees one. */
+/**
+ * Gather. A constant negative index is made non-negative, so the gradient's ScatterND never
+ * sees one: with the axis size when it is static, else as `index + Shape(data)[axis]` computed
+ * in the graph (`out[:, -1, :]` on a batch-first output whose time axis is symbolic).
+ */
 const gather: Converter = (c) => {
   const data = c.input(0);
   let indices = c.input(1);
   const axis = c.int('axis', 0);
   const idx = c.constInts(1);
   if (idx && idx.some((i) => i < 0) && data.rank !== null) {
-    const n = data.shape![normAxis('Gather', axis, data.rank)];
-    if (typeof n !== 'number') c.fail(`negative constant indices on axis ${axis} of symbolic size '${n}' are not supported`);
-    indices = c.g.vector(idx.map((i) => (i < 0 ? i + (n as number) : i)), 'int64', [...indices.staticShape()]);
+    const a = normAxis('Gather', axis, data.rank);
+    const n = data.shape![a];
+    const dims = [...indices.staticShape()];
+    if (typeof n === 'number') {
+      indices = c.g.vector(idx.map((i) => (i < 0 ? i + n : i)), 'int64', dims);
+    } else {
+      // Only the negative entries get the size added: index + (index < 0) · size.
+      const size = op.squeeze(op.shapeOf(data, { start: a, end: a + 1 }), [0]);
+      const negative = c.g.vector(idx.map((i) => (i < 0 ? 1 : 0)), 'int64', dims);
+      indices = op.add(c.g.vector(idx, 'int64', dims), op.mul(negative, size));
+    }
   }
   return [op.gather(data, indices, axis)];
 };

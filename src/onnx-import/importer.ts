@@ -13,6 +13,7 @@ import { tensorFromProto, tensorOf, type Tensor } from '../onnx/tensor.js';
 import { Ctx, dtypeOfElem, ImportError } from './context.js';
 import { MATH_CONVERTERS, type Converter } from './convert-math.js';
 import { GLUE_CONVERTERS } from './convert-glue.js';
+import { planInitialStates } from './initial-state.js';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = { ...MATH_CONVERTERS, ...GLUE_CONVERTERS };
 
@@ -54,6 +55,8 @@ export interface ImportedModel {
   constants: Map<string, Value>;
   /** Node count per op type in the source. */
   ops: Record<string, number>;
+  /** What the import changed to make the model run at any batch (one line each), e.g. LSTM initial states fixed at the export batch. */
+  notes: string[];
 }
 
 export function modelOpset(model: ModelProto): number {
@@ -177,13 +180,16 @@ export function importOnnx(model: ModelProto, opts: ImportOptions = {}): Importe
     if (!params.has(name)) throw new ImportError(`'${name}' was asked to be trainable but is not a float initializer of the model`);
   }
 
+  const states = planInitialStates(src);
   const ops: Record<string, number> = {};
   (src.node ?? []).forEach((n, index) => {
     const opType = n.opType ?? '';
     ops[opType] = (ops[opType] ?? 0) + 1;
+    if (states.skipNodes.has(index)) return; // an Expand that only made a zero LSTM state (initial-state.ts)
     const label = nodeLabel(n, index);
-    const ins = (n.input ?? []).map((name) => {
+    const ins = (n.input ?? []).map((name, port) => {
       if (name === '') return null;
+      if (opType === 'LSTM' && port >= 5 && states.zeroStates.has(name)) return null;
       const v = values.get(name);
       if (!v) throw new ImportError(`${label}: input '${name}' is not defined before use (the graph must be topologically sorted)`);
       return v;
@@ -223,6 +229,6 @@ export function importOnnx(model: ModelProto, opts: ImportOptions = {}): Importe
     outputs.set(name, v);
   }
   if (opts.registerOutputs ?? true) for (const [name, v] of outputs) g.output(v, name);
-  return { graph: g, source: model, opset, inputs, outputs, params, constants, ops };
+  return { graph: g, source: model, opset, inputs, outputs, params, constants, ops, notes: states.notes };
 }
 

@@ -4,6 +4,7 @@ import { buildClassifier } from '../models/classifier.js';
 import type { ModelConfig } from '../models/config.js';
 import { gradients } from '../autodiff/index.js';
 import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../optim/index.js';
+import { fixPadRow } from '../nn/embedding.js';
 import { op, toModel, type Value } from '../graph/index.js';
 import { assertValidModel } from '../onnx/checker.js';
 import type { ModelProto } from '../onnx/proto.js';
@@ -56,7 +57,8 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
   const stateInputs = stateSpecs.map((s) => g.input(s.name, 'float32', s.dims));
   const upd = buildOptimizerStep(g, {
     params: paramValues,
-    grads: paramValues.map((p) => grads.get(p)!),
+    // The padding row (id 0) stays fixed, as with PyTorch's Embedding(padding_idx=0).
+    grads: paramValues.map((p) => (p === cg.params.get('embedding.weight') ? fixPadRow(grads.get(p)!) : grads.get(p)!)),
     spec: optimizer,
     lr,
     step,

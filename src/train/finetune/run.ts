@@ -30,6 +30,8 @@ import { ImportError } from '../../onnx-import/context.js';
 import { importOnnx, type ImportOptions } from '../../onnx-import/importer.js';
 import { batchFeeds, detectBinding, ImportedTrainer, type DataBinding } from './session.js';
 import { buildImportedStep, chooseLogits, exportImported, type TensorSpec } from './training.js';
+import { checkVocabulary, findEmbedding, type EmbeddingTable } from './embedding.js';
+import { probeBatchSizes } from './probe.js';
 
 export const RUN_FORMAT = 'highway-onnx-import/1';
 const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'adam', clipNorm: 5 };
@@ -49,6 +51,10 @@ export interface ImportRunInfo {
   importOptions: { trainable?: string[]; freeze?: string[] };
   vocab: string[] | null;
   labels: string[] | null;
+  /** The table the ids index (a vocabulary longer than its rows is refused); null when not found. */
+  embedding?: EmbeddingTable | null;
+  /** What the import changed so the model runs at any batch (see ImportedModel.notes). */
+  notes?: string[];
   ops: Record<string, number>;
   trainStep: { file: 'train_step.onnx'; optimizer: OptimizerSpec; opset: number; nodes: number; inputs: string[]; outputs: string[] };
 }
@@ -102,6 +108,8 @@ export async function importOnnxRun(modelPath: string, out: string, opts: Import
   const logits = chooseLogits(imp, opts.logitsOutput);
   const step = buildImportedStep(source, DEFAULT_OPTIMIZER, { logitsOutput: logits.output, import: importOptions });
   const vocab = opts.vocab ?? metadataJson(source, 'highway_onnx.vocab');
+  const embedding = findEmbedding(imp, binding.idsInput);
+  if (vocab) checkVocabulary(vocab, embedding);
   const labels = opts.labels ?? metadataJson(source, 'highway_onnx.labels');
   const shape = (v: { shape: (string | number)[] | null }): (string | number)[] | null => (v.shape ? [...v.shape] : null);
   const info: ImportRunInfo = {
@@ -118,6 +126,8 @@ export async function importOnnxRun(modelPath: string, out: string, opts: Import
     importOptions: { ...(trainable ? { trainable } : {}), ...(opts.freeze ? { freeze: opts.freeze } : {}) },
     vocab,
     labels,
+    embedding,
+    notes: imp.notes,
     ops: imp.ops,
     trainStep: {
       file: 'train_step.onnx',
@@ -128,10 +138,12 @@ export async function importOnnxRun(modelPath: string, out: string, opts: Import
       outputs: (step.trainStep.graph?.output ?? []).map((o) => o.name ?? ''),
     },
   };
+  const again = exportImported(source, new Map(), importOptions);
+  await probeBatchSizes(again, binding);
   await mkdir(out, { recursive: true });
   await writeFileAtomic(join(out, 'source.onnx'), await readFile(modelPath));
   await writeFileAtomic(join(out, 'train_step.onnx'), encodeModel(step.trainStep));
-  await writeFileAtomic(join(out, 'model.onnx'), encodeModel(exportImported(source, new Map(), importOptions)));
+  await writeFileAtomic(join(out, 'model.onnx'), encodeModel(again));
   const inits = new Map((source.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
   const params = new Map<string, Tensor>(step.params.map((p) => [p.name, tensorFromProto(inits.get(p.name)!)]));
   await saveCheckpoint(join(out, 'checkpoint.safetensors'), { params, state: new Map(), position: startPosition(0) });
@@ -210,6 +222,7 @@ export async function finetuneRun(opts: FinetuneOptions): Promise<FinetuneResult
   await mkdir(out, { recursive: true });
   const vocab = opts.vocab ?? info.vocab;
   if (!vocab) throw new ImportError('the imported model has no vocabulary: pass --vocab vocab.json (tokens in id order) to import-onnx or finetune');
+  checkVocabulary(vocab, info.embedding ?? null);
   const dataset = typeof opts.data === 'string' ? await readDataset(opts.data, { binary: !opts.fiveClass }) : opts.data;
   const classes = info.outputs.find((o) => o.name === info.logitsOutput)?.shape?.[1];
   if (typeof classes === 'number' && dataset.labels.length > classes) {

@@ -33,6 +33,23 @@ export interface DataBinding {
   lengthsDType: 'int64' | 'int32';
   /** ids as [time, batch] instead of [batch, time]. */
   timeMajor: boolean;
+  /**
+   * LSTM initial-state inputs (h0/c0, float [layers·directions, batch, hidden]), fed zeros of
+   * the batch's size — what PyTorch's LSTM starts from when no state is passed. Absent when none.
+   */
+  zeroStates?: { name: string; dims: [number, number] }[];
+}
+
+/** True when `v` flows, through any nodes, into an LSTM's initial_h or initial_c (inputs 5, 6). */
+function feedsLstmState(imp: ImportedModel, v: Value): boolean {
+  const reached = new Set<Value>([v]);
+  for (const n of imp.graph.nodes) {
+    const hit = n.inputs.findIndex((x) => x !== null && reached.has(x));
+    if (hit < 0) continue;
+    if (n.opType === 'LSTM' && n.inputs.every((x, i) => x === null || !reached.has(x) || i === 5 || i === 6)) return true;
+    for (const o of n.outputs) reached.add(o);
+  }
+  return false;
 }
 
 const isInt = (v: Value): boolean => v.dtype === 'int64' || v.dtype === 'int32';
@@ -54,8 +71,17 @@ export function detectBinding(imp: ImportedModel, given: Partial<DataBinding> = 
   if (!ids) throw new ImportError(`no integer [batch, time] input for the token ids among ${inputs.map(([n, v]) => `${n} ${v.dtype}[${v.shape?.join(', ') ?? '…'}]`).join(', ')}`);
   const lengths = given.lengthsInput === null ? null : pick(given.lengthsInput, 1, 'lengths');
   const known = new Set([ids[0], lengths?.[0]]);
+  const zeroStates: { name: string; dims: [number, number] }[] = [];
+  for (const [name, v] of inputs) {
+    if (known.has(name) || v.dtype !== 'float32' || v.rank !== 3) continue;
+    const [d, , h] = v.shape!;
+    if (typeof d === 'number' && typeof h === 'number' && feedsLstmState(imp, v)) {
+      zeroStates.push({ name, dims: [d, h] });
+      known.add(name);
+    }
+  }
   const extra = inputs.filter(([n]) => !known.has(n)).map(([n]) => n);
-  if (extra.length > 0) throw new ImportError(`the model has inputs fine-tuning cannot feed from text: ${extra.join(', ')} (it feeds the ids and lengths only)`);
+  if (extra.length > 0) throw new ImportError(`the model has inputs fine-tuning cannot feed from text: ${extra.join(', ')} (it feeds the ids, the lengths and zeros to LSTM initial states only)`);
   const dims = ids[1].shape ?? [];
   const looksTimeMajor = typeof dims[0] === 'string' && /time|seq|len/i.test(dims[0]) && typeof dims[1] === 'string' && /batch/i.test(dims[1]);
   return {
@@ -64,6 +90,7 @@ export function detectBinding(imp: ImportedModel, given: Partial<DataBinding> = 
     lengthsInput: lengths?.[0] ?? null,
     lengthsDType: (lengths?.[1].dtype ?? 'int32') as 'int64' | 'int32',
     timeMajor: given.timeMajor ?? looksTimeMajor,
+    ...(zeroStates.length > 0 ? { zeroStates } : {}),
   };
 }
 
@@ -83,6 +110,7 @@ export function batchFeeds(b: DataBinding, batch: PaddedBatch): Record<string, o
     const lens = b.lengthsDType === 'int64' ? BigInt64Array.from(batch.lengths, (v) => BigInt(v)) : batch.lengths;
     feeds[b.lengthsInput] = new ort.Tensor(b.lengthsDType, lens, [batch.batch]);
   }
+  for (const { name, dims: [d, h] } of b.zeroStates ?? []) feeds[name] = new ort.Tensor('float32', new Float32Array(d * batch.batch * h), [d, batch.batch, h]);
   return feeds;
 }
 

@@ -17,6 +17,9 @@ import type { Tensor } from '../../onnx/tensor.js';
 import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../../optim/index.js';
 import { ImportError } from '../../onnx-import/context.js';
 import { importOnnx, type ImportedModel, type ImportOptions } from '../../onnx-import/importer.js';
+import { fixPadRow } from '../../nn/embedding.js';
+import { tensorFromProto } from '../../onnx/tensor.js';
+import { findEmbedding } from './embedding.js';
 
 export interface TensorSpec {
   name: string;
@@ -85,6 +88,27 @@ interface LossGraph {
   params: Value[];
   /** Float initializers left fixed, with the reason. */
   frozen: { name: string; reason: string }[];
+  /** The embedding table whose padding row (id 0) stays fixed; null when none. */
+  padRow: string | null;
+}
+
+/**
+ * The trainable embedding table whose row 0 starts at zero: PyTorch's Embedding(padding_idx=0)
+ * made it so (ONNX keeps no padding_idx), and its gradient there is zero, so it stays fixed.
+ */
+function padRowTable(source: ModelProto, imp: ImportedModel, params: Value[]): string | null {
+  for (const [name, v] of imp.inputs) {
+    if ((v.dtype !== 'int64' && v.dtype !== 'int32') || v.rank !== 2) continue;
+    const emb = findEmbedding(imp, name);
+    const param = emb ? imp.params.get(emb.table) : undefined;
+    if (!emb || !param || !params.includes(param)) continue;
+    const init = (source.graph?.initializer ?? []).find((t) => t.name === emb.table);
+    if (!init) continue;
+    const w = tensorFromProto(init);
+    const row0 = Array.from(w.data as ArrayLike<number>).slice(0, w.dims[1] ?? 0);
+    if (row0.length > 0 && row0.every((x) => x === 0)) return emb.table;
+  }
+  return null;
 }
 
 export interface ImportedTrainingOptions {
@@ -128,7 +152,15 @@ function lossGraph(source: ModelProto, opts: ImportedTrainingOptions): LossGraph
     frozen.push({ name, reason });
   }
   if (params.length === 0) throw new ImportError(`no trainable parameter reaches the logits '${logits.output}'`);
-  return { imp, logits, labels, loss: loss!, correct, params, frozen };
+  return { imp, logits, labels, loss: loss!, correct, params, frozen, padRow: padRowTable(source, imp, params) };
+}
+
+/** Gradients by parameter, the padding row of `padRow`'s table zeroed (see padRowTable). */
+function trainingGradients(lg: LossGraph, opset: number): Map<Value, Value> {
+  const grads = gradients(lg.imp.graph, lg.loss, lg.params, { opset });
+  const table = lg.padRow ? lg.imp.params.get(lg.padRow) : undefined;
+  if (table) grads.set(table, fixPadRow(grads.get(table)!));
+  return grads;
 }
 
 export interface ImportedStepGraphs {
@@ -181,7 +213,7 @@ export function buildImportedStep(source: ModelProto, optimizer: OptimizerSpec, 
   // The embedding gradient scatters with ScatterND reduction="add": opset 16.
   const opset = Math.max(lg.imp.opset, 16);
   g.docString = `highway-onnx fine-tuning step (${optimizer.kind}) of an imported model: forward, backward, update`;
-  const grads = gradients(g, lg.loss, lg.params, { opset });
+  const grads = trainingGradients(lg, opset);
   const paramSpecs = lg.params.map((v) => ({ name: v.name, dims: v.staticShape() }));
   const stateSpecs = optimizerState(optimizer, paramSpecs);
   const lr = g.input('lr', 'float32', [], { unique: true });
@@ -221,7 +253,7 @@ export function buildImportedGradients(source: ModelProto, opts: ImportedTrainin
   const lg = lossGraph(source, opts);
   const g = lg.imp.graph;
   const opset = Math.max(lg.imp.opset, 16);
-  const grads = gradients(g, lg.loss, lg.params, { opset });
+  const grads = trainingGradients(lg, opset);
   g.output(lg.loss, 'loss');
   for (const p of lg.params) g.output(grads.get(p)!, `${p.name}.grad`);
   const model = pruneUnusedInitializers(toModel(g, { opset }));
