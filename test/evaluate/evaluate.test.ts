@@ -98,7 +98,8 @@ describe('highway-onnx eval', () => {
     const lines = (texts: string[], labels: string[]) => `text\tlabel\n${texts.map((t, i) => `${t}\t${labels[i]}`).join('\n')}\n`;
     const testTexts = ['a gripping film', 'not good at all', 'wonderful', 'the plot is dull'];
     const testLabels = ['positive', 'negative', 'positive', 'negative'];
-    writeFileSync(join(data, 'train.tsv'), lines(['good'], ['positive']));
+    // Train holds both classes: a dev or test label that no training example has is refused (E_DATA_FORMAT).
+    writeFileSync(join(data, 'train.tsv'), lines(['good', 'bad'], ['positive', 'negative']));
     writeFileSync(join(data, 'dev.tsv'), lines(['bad'], ['negative']));
     writeFileSync(join(data, 'test.tsv'), lines(testTexts, testLabels));
     const json = cli('eval', '-m', model, '--data', data, '--json');
