@@ -54,6 +54,8 @@ export function optimizerFromArgs(a: Pick<TrainArgs, 'optimizer' | 'momentum' | 
 /** Exit status of a process stopped by a signal, as shells report it: 128 + the signal number. */
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
+const ignoreLateSignal = (): void => undefined;
+
 const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /**
@@ -121,6 +123,10 @@ export async function trainCommand(a: TrainArgs, given: (option: keyof TrainArgs
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // The run is over and its files are written: a signal from here to the exit must not kill
+    // the process mid-report (the default action would), so it is noted and ignored.
+    process.on('SIGINT', ignoreLateSignal);
+    process.on('SIGTERM', ignoreLateSignal);
   }
   if (result.stoppedBy === 'signal') {
     const signal = String(result.signalReason);
