@@ -4,12 +4,13 @@ import { extname } from 'node:path';
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
 import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
+import { parseSstTrees } from '../data/sst-trees.js';
 import { UsageError } from './errors.js';
 
 export interface EvalArgs {
   model: string;
   file: string;
-  format?: 'sst' | 'tsv' | 'csv' | 'jsonl';
+  format?: 'sst' | 'trees' | 'tsv' | 'csv' | 'jsonl';
   fiveClass?: boolean;
   device: Device;
   batch: number;
@@ -20,9 +21,12 @@ export async function evalCommand(a: EvalArgs): Promise<{ accuracy: number; tota
     throw new UsageError(`cannot read '${a.file}': ${e.code ?? e.message}`);
   });
   const ext = extname(a.file).slice(1);
-  const format = a.format ?? (ext === 'jsonl' ? 'jsonl' : ext === 'tsv' ? 'tsv' : ext === 'csv' ? 'csv' : 'sst');
+  // A tree file scores whole sentences (root labels), as dev and test are scored in training.
+  const looksLikeTrees = /^\s*\(\d\s/.test(content.replace(/^\uFEFF/, '')) && !content.slice(0, content.indexOf('\n') >>> 0).includes('|||');
+  const format = a.format ?? (ext === 'jsonl' ? 'jsonl' : ext === 'tsv' ? 'tsv' : ext === 'csv' ? 'csv' : looksLikeTrees ? 'trees' : 'sst');
   const split =
     format === 'sst' ? parseSst(content, { file: a.file, binary: !a.fiveClass })
+    : format === 'trees' ? parseSstTrees(content, { file: a.file, binary: !a.fiveClass, phrases: false })
     : format === 'jsonl' ? parseJsonl(content, { file: a.file })
     : parseTsv(content, { file: a.file, delimiter: format === 'csv' ? ',' : '\t' });
   const predictor = await loadModel(a.model, { device: a.device, maxBatch: a.batch });

@@ -3,10 +3,14 @@ import { train, type TrainResult } from '../train/index.js';
 import type { Device } from '../runtime/device.js';
 import type { CarryMode } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
+import type { DataFormat } from '../data/files.js';
 
 export interface TrainArgs {
   data?: string;
+  format?: DataFormat;
   fiveClass?: boolean;
+  phrases?: boolean;
+  distinctPhrases?: boolean;
   out: string;
   layers: number;
   plain?: boolean;
@@ -46,6 +50,9 @@ export async function trainCommand(a: TrainArgs): Promise<TrainResult> {
     out: a.out,
     ...(a.data ? { data: a.data } : {}),
     fiveClass: a.fiveClass ?? false,
+    ...(a.format ? { format: a.format } : {}),
+    ...(a.phrases ? { phrases: true } : {}),
+    ...(a.distinctPhrases ? { distinctPhrases: true } : {}),
     model: {
       kind: a.plain ? 'plain' : 'highway',
       layers: a.layers,

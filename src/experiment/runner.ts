@@ -8,7 +8,7 @@ import { builtinDataset } from '../data/builtin.js';
 import type { Dataset, Example } from '../data/example.js';
 import { paramSpecs } from '../models/init.js';
 import { train } from '../train/trainer.js';
-import { budgetKey, cellCost, cells, describeGateBias, ExperimentConfigError, type Cell, type ExperimentSettings } from './grid.js';
+import { budgetKey, cellCost, cells, describeGateBias, ExperimentConfigError, KINDS, type Cell, type ExperimentSettings } from './grid.js';
 import { cellPath, readCellResults, readEpochRecords, readJson, runDir, writeJsonAtomic, type CellResult, type ExperimentRecord } from './results.js';
 import { writeReport } from './report.js';
 import { analyzeDeepest } from './analysis.js';
@@ -66,7 +66,8 @@ function smoothLoss(losses: number[], firstStep: number, stepsPerEpoch: number):
 
 async function loadData(opts: RunExperimentOptions): Promise<Dataset> {
   if (opts.dataset) return opts.dataset;
-  return opts.settings.data ? readDataset(opts.settings.data) : builtinDataset();
+  const s = opts.settings;
+  return s.data ? readDataset(s.data, s.phrases ? { phrases: true } : {}) : builtinDataset();
 }
 
 export async function runExperiment(opts: RunExperimentOptions): Promise<ExperimentSummary> {
@@ -90,7 +91,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
   const record: ExperimentRecord = {
     format: 'highway-onnx-experiment/1',
     name: basename(out),
-    settings: previous ? { ...settings, depths: union(previous.settings.depths, settings.depths), seeds: union(previous.settings.seeds, settings.seeds) } : settings,
+    settings: previous ? grown(previous.settings, settings) : settings,
     dataLabel: opts.dataset ? 'given dataset' : settings.data ?? 'built-in data',
     dataSizes: { train: dataset.train.length, dev: dataset.dev.length, test: dataset.test.length },
     majority: { dev: majority(dataset.dev, dataset.labels.length), test: majority(dataset.test, dataset.labels.length) },
@@ -104,7 +105,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
   for (const c of grid) if (!(await exists(cellPath(out, c.id)))) pending.push(c);
   const skipped = grid.length - pending.length;
   log(
-    `sweep ${out}: ${grid.length} cells (depths ${settings.depths.join(',')} × plain/highway × seeds ${settings.seeds.join(',')}), ` +
+    `sweep ${out}: ${grid.length} cells (depths ${settings.depths.join(',')} × ${(settings.kinds ?? KINDS).join('/')} × seeds ${settings.seeds.join(',')}), ` +
       `${settings.epochs} epochs each, gate bias ${describeGateBias(settings.gateBias)}; ${skipped} already done, ${pending.length} to run`,
   );
 
@@ -168,6 +169,13 @@ function earlierCommands(previous: ExperimentRecord | null): string[] {
   if (!previous) return [];
   const legacy = (previous as unknown as { command?: string }).command;
   return previous.commands ?? (legacy ? [legacy] : []);
+}
+
+/** The grid a rerun grows a sweep to: depths, seeds and kinds of both runs (kinds absent = both). */
+function grown(previous: ExperimentSettings, now: ExperimentSettings): ExperimentSettings {
+  const { kinds: _, ...rest } = now;
+  const kinds = previous.kinds && now.kinds ? KINDS.filter((k) => previous.kinds!.includes(k) || now.kinds!.includes(k)) : undefined;
+  return { ...rest, depths: union(previous.depths, now.depths), seeds: union(previous.seeds, now.seeds), ...(kinds && kinds.length < KINDS.length ? { kinds } : {}) };
 }
 
 function union(a: number[], b: number[]): number[] {

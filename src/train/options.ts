@@ -3,6 +3,7 @@ import type { ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 import type { Device } from '../runtime/device.js';
 import type { Dataset } from '../data/example.js';
+import type { DataFormat } from '../data/files.js';
 
 export interface TrainOptions {
   /** Output directory: artifact, checkpoints, metrics, model.onnx. */
@@ -10,8 +11,14 @@ export interface TrainOptions {
   /** Data: a directory in a supported format, or a loaded dataset; neither = built-in data. */
   data?: string;
   dataset?: Dataset;
-  /** 5-class SST instead of binary (SST format only). */
+  /** Format of `data` (default: detected from the files). */
+  format?: DataFormat;
+  /** 5-class SST instead of binary (SST sentences or trees only). */
   fiveClass?: boolean;
+  /** SST trees only: train on every labelled phrase of the training trees; dev/test stay whole sentences. */
+  phrases?: boolean;
+  /** With `phrases`: one example per distinct (phrase, label) pair instead of every occurrence. */
+  distinctPhrases?: boolean;
   model?: Partial<ModelConfig>;
   optimizer?: OptimizerSpec;
   lr?: number;

@@ -57,7 +57,14 @@ interface Encoded {
 
 export async function loadTrainingData(opts: TrainOptions): Promise<Dataset> {
   if (opts.dataset) return opts.dataset;
-  if (opts.data) return readDataset(opts.data, { binary: !opts.fiveClass });
+  if (opts.data) {
+    return readDataset(opts.data, {
+      binary: !opts.fiveClass,
+      ...(opts.format ? { format: opts.format } : {}),
+      ...(opts.phrases ? { phrases: true } : {}),
+      ...(opts.distinctPhrases ? { phrases: true, distinctPhrases: true } : {}),
+    });
+  }
   return builtinDataset();
 }
 
@@ -128,7 +135,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!state) state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
   await writeArtifact(opts.out, graphs, {
     config, optimizer, vocab: vocab.toJSON(),
-    hyperparameters: { lr, epochs, batchSize, patience, minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq, maxLen: opts.maxLen ?? null, seed, embeddings: opts.embeddings ?? null },
+    hyperparameters: {
+      lr, epochs, batchSize, patience, minFreq: opts.minFreq ?? TRAIN_DEFAULTS.minFreq, maxLen: opts.maxLen ?? null, seed, embeddings: opts.embeddings ?? null,
+      ...(opts.phrases || opts.distinctPhrases ? { phrases: opts.distinctPhrases ? 'distinct' : 'all' } : {}),
+    },
   });
   log(`train step graph: ${graphs.nodeCount} nodes, ${graphs.params.length} parameter tensors (${graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0)} weights)`);
   const session = await TrainSession.create(graphs, params, state, { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
