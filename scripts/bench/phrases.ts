@@ -1,7 +1,8 @@
 // Where a phrase-level epoch's time goes: `npx tsx scripts/bench/phrases.ts [--layers 1] [--steps 300]`.
 //
 // Runs real training steps (our step graph in onnxruntime-node, Adam, batch 32) on the first
-// batches of epoch 1's phrase order and of the sentence-level order, timing separately the
+// batches of epoch 1's phrase order and of the sentence-level order, in alternating rounds of
+// 20 steps (so that load from other processes hits every configuration alike), timing separately the
 // TypeScript side of a step (padding, labels, dropout masks) and the onnxruntime run. Step time
 // is then fitted as a + b·T (T = the batch's padded length; least squares), which splits it into
 // a per-step fixed cost and a per-time-step cost, and the epoch is estimated as Σ over all of
@@ -47,7 +48,26 @@ function fit(xs: number[], ys: number[]): { a: number; b: number } {
   return { a: my - b * mx, b };
 }
 
-async function measure(name: string, phrases: boolean, minFreq: number) {
+interface Config {
+  name: string;
+  session: TrainSession;
+  hidden: number;
+  embedDim: number;
+  dropout: number;
+  ids: number[][];
+  labels: number[];
+  order: number[][];
+  cursor: number;
+  examples: number;
+  vocabulary: number;
+  loadMs: number;
+  encodeMs: number;
+  stepMs: number[];
+  prepMs: number[];
+  lengths: number[];
+}
+
+async function prepare(name: string, phrases: boolean, minFreq: number): Promise<Config> {
   let t0 = performance.now();
   const data = await readDataset(o.data, { phrases });
   const loadMs = ms(t0);
@@ -60,48 +80,58 @@ async function measure(name: string, phrases: boolean, minFreq: number) {
   const graphs = buildStepGraphs(config, optimizer, { params });
   const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
   const session = await TrainSession.create(graphs, params, state, { threads: o.threads });
-  const order = lengthBucketedBatches(ids, 32, new Rng(1 * 7919));
-  const times: number[] = [];
-  const prepTimes: number[] = [];
-  const lengths: number[] = [];
-  const steps = Math.min(o.steps + 5, order.length);
-  for (let i = 0; i < steps; i++) {
-    const idx = order[i]!;
-    let t = performance.now();
-    const batch = padBatch(idx.map((j) => ids[j]!));
-    const labels = BigInt64Array.from(idx, (j) => BigInt(data.train[j]!.label));
-    const rng = stepRng(1, i + 1);
-    const embeddingMask = dropoutMask(rng, batch.time * batch.batch * config.embedDim, config.dropout);
-    const outputMask = dropoutMask(rng, batch.batch * 2 * config.hidden, config.dropout);
-    const prep = ms(t);
-    t = performance.now();
-    await session.step({ batch, labels, lr: 0.003, step: i + 1, embeddingMask, outputMask });
-    if (i < 5) continue; // warm-up
-    times.push(ms(t));
-    prepTimes.push(prep);
-    lengths.push(batch.time);
-  }
-  await session.release();
-  const { a, b } = fit(lengths, times);
-  const allT = order.map((idx) => Math.max(...idx.map((j) => ids[j]!.length)));
-  const prepMean = prepTimes.reduce((s, x) => s + x, 0) / prepTimes.length;
-  const estimateS = allT.reduce((s, T) => s + a + b * T + prepMean, 0) / 1000;
-  const meanStep = times.reduce((s, x) => s + x, 0) / times.length;
   return {
-    name, examples: data.train.length, vocabulary: vocab.size, batchesPerEpoch: order.length,
-    meanPaddedLength: allT.reduce((s, x) => s + x, 0) / allT.length,
-    loadMs: Math.round(loadMs), encodeMs: Math.round(encodeMs),
-    timedSteps: times.length, meanStepMs: meanStep, meanPrepMs: prepMean,
-    fixedMsPerStep: a, msPerTimeStep: b,
-    epochEstimateS: estimateS, examplesPerSecondEstimate: data.train.length / estimateS,
+    name, session, hidden: config.hidden, embedDim: config.embedDim, dropout: config.dropout, ids, labels: data.train.map((e) => e.label),
+    order: lengthBucketedBatches(ids, 32, new Rng(1 * 7919)), cursor: 0, examples: data.train.length, vocabulary: vocab.size,
+    loadMs, encodeMs, stepMs: [], prepMs: [], lengths: [],
   };
 }
 
-const load0 = loadavg()[0];
-const results = [
-  await measure('phrases', true, 1),
-  await measure('sentences', false, 1),
+/** Runs the config's next `n` batches (of epoch 1's order, wrapping); timed unless warming up. */
+async function run(c: Config, n: number, timed: boolean): Promise<void> {
+  for (let k = 0; k < n; k++) {
+    const idx = c.order[c.cursor % c.order.length]!;
+    const step = ++c.cursor;
+    let t = performance.now();
+    const batch = padBatch(idx.map((j) => c.ids[j]!));
+    const labels = BigInt64Array.from(idx, (j) => BigInt(c.labels[j]!));
+    const rng = stepRng(1, step);
+    const embeddingMask = dropoutMask(rng, batch.time * batch.batch * c.embedDim, c.dropout);
+    const outputMask = dropoutMask(rng, batch.batch * 2 * c.hidden, c.dropout);
+    const prep = ms(t);
+    t = performance.now();
+    await c.session.step({ batch, labels, lr: 0.003, step, embeddingMask, outputMask });
+    if (!timed) continue;
+    c.stepMs.push(ms(t));
+    c.prepMs.push(prep);
+    c.lengths.push(batch.time);
+  }
+}
+
+function summary(c: Config) {
+  const { a, b } = fit(c.lengths, c.stepMs);
+  const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const allT = c.order.map((idx) => Math.max(...idx.map((j) => c.ids[j]!.length)));
+  const prep = mean(c.prepMs);
+  const epochS = allT.reduce((s, T) => s + a + b * T + prep, 0) / 1000;
+  return {
+    name: c.name, examples: c.examples, vocabulary: c.vocabulary, batchesPerEpoch: c.order.length,
+    meanPaddedLength: mean(allT), loadMs: Math.round(c.loadMs), encodeMs: Math.round(c.encodeMs),
+    timedSteps: c.stepMs.length, meanStepMs: mean(c.stepMs), meanPrepMs: prep, fixedMsPerStep: a, msPerTimeStep: b,
+    epochEstimateS: epochS, examplesPerSecondEstimate: c.examples / epochS,
+  };
+}
+
+const configs = [
+  await prepare('phrases', true, 1),
+  await prepare('sentences', false, 1),
   // The same phrases with a small embedding table (words seen ≥ 300 times).
-  await measure('phrases, small vocabulary', true, 300),
+  await prepare('phrases, small vocabulary', true, 300),
 ];
-console.log(JSON.stringify({ layers: o.layers, threads: o.threads, loadAverage: [load0, loadavg()[0]], results }, null, 1));
+// Rounds alternate between the configurations so that load from other processes hits all alike.
+const ROUND = 20;
+for (const c of configs) await run(c, 5, false);
+const load0 = loadavg()[0];
+for (let done = 0; done < o.steps; done += ROUND) for (const c of configs) await run(c, Math.min(ROUND, o.steps - done), true);
+for (const c of configs) await c.session.release();
+console.log(JSON.stringify({ layers: o.layers, threads: o.threads, loadAverage: [load0, loadavg()[0]], results: configs.map(summary) }, null, 1));

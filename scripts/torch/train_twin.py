@@ -67,7 +67,7 @@ def main():
     config = plan['config']
     model = HighwayBiLSTMClassifier(config)
     tensors, _ = load_safetensors(os.path.join(a.run, 'init.safetensors'))
-    model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in onnx_to_torch(tensors).items()})
+    model.load_state_dict(onnx_to_torch(tensors))
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=plan['lr'])
     train, dev, test = plan['train'], plan['dev'], plan['test']
