@@ -6,7 +6,7 @@
 export { tokenize } from './tokenizer.js';
 export { Vocabulary, type VocabularyBuildOptions } from './vocab.js';
 export type { Dataset, Example } from './example.js';
-export { DataFormatError, DataMissingError } from './errors.js';
+export { DataFormatError, DataMissingError, DataOptionError } from './errors.js';
 export { parseDelimited, type DelimitedRecord } from './csv.js';
 export {
   combineSplits,
@@ -20,6 +20,7 @@ export {
   type SstOptions,
   type TsvOptions,
 } from './readers.js';
+export { parseSstTree, parseSstTreeNodes, parseSstTrees, sstTreesToLines, type SstTree, type SstTreeNode, type SstTreesOptions } from './sst-trees.js';
 export { Rng } from './rng.js';
 export {
   BUILTIN_LABELS,
