@@ -139,11 +139,13 @@ const program = new Command('experiment:twin')
   .option('--carry <mode>', 'highway carry', 'identity')
   .option('--batch <n>', 'batch size', positiveInt, 32)
   .option('--clip <x>', 'global gradient-norm clip (0: none)', number, 5)
+  .option('--embed-dim <n>', 'embedding width', positiveInt, 100)
+  .option('--hidden <n>', 'hidden units per direction', positiveInt, 50)
   .option('--threads <n>', 'threads for each framework', positiveInt, 2)
   .option('--out <dir>', 'output directory', 'experiments/sst2-twin');
 program.parse(process.argv);
-const o = program.opts<{ data: string; depths: string; seeds: string; epochs: number; lr: number; dropout: number; gateBias: number; carry: CarryMode; batch: number; clip: number; threads: number; out: string }>();
-const recipe: Recipe = { data: o.data, epochs: o.epochs, lr: o.lr, dropout: o.dropout, gateBias: o.gateBias, carry: o.carry, batch: o.batch, clip: o.clip, embedDim: 100, hidden: 50, threads: o.threads };
+const o = program.opts<{ data: string; depths: string; seeds: string; epochs: number; lr: number; dropout: number; gateBias: number; carry: CarryMode; batch: number; clip: number; embedDim: number; hidden: number; threads: number; out: string }>();
+const recipe: Recipe = { data: o.data, epochs: o.epochs, lr: o.lr, dropout: o.dropout, gateBias: o.gateBias, carry: o.carry, batch: o.batch, clip: o.clip, embedDim: o.embedDim, hidden: o.hidden, threads: o.threads };
 const command = `npm run experiment:twin -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
 const recipePath = join(o.out, 'recipe.json');
 const previous = await readFile(recipePath, 'utf8').then((t) => t, () => null);
