@@ -78,6 +78,7 @@ describe('npm run experiment -- --phrases (small trees)', () => {
     expect(second.results.map((r) => r.id).sort()).toEqual(['d01-highway-s1', 'd01-plain-s1']);
     const grown = JSON.parse(await readFile(path.join(out, 'experiment.json'), 'utf8')) as ExperimentRecord;
     expect(grown.settings.kinds).toBeUndefined();
+    expect(await readFile(path.join(out, 'results.md'), 'utf8')).toContain('(18 train phrases: every labelled node of the training trees / 2 dev / 2 test sentences)');
 
     // The same directory without --phrases is another budget: refused.
     await expect(experimentMain(['node', 'experiment', '--data', trees, '--out', out, '--depths', '1', '--seeds', '1', '--epochs', '1', '--embed-dim', '8', '--hidden', '4', '--batch', '4', '--no-progress', '--no-gradients']))
