@@ -111,13 +111,14 @@ async function writeReport(out: string, r: Recipe, command: string): Promise<voi
     '|---:|:---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const d of depths) {
-    const o = pick('ours', d);
-    const t = pick('pytorch', d);
-    const both = o.filter((c) => t.some((x) => x.seed === c.seed));
-    const diff = both.map((c) => c.testAccuracy - t.find((x) => x.seed === c.seed)!.testAccuracy);
+    // Only seeds both frameworks finished are compared; an unpaired run shows in the per-run list.
+    const t = pick('pytorch', d).filter((c) => pick('ours', d).some((x) => x.seed === c.seed));
+    const o = pick('ours', d).filter((c) => t.some((x) => x.seed === c.seed));
+    if (o.length === 0) continue;
+    const diff = o.map((c) => c.testAccuracy - t.find((x) => x.seed === c.seed)!.testAccuracy);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
     lines.push(
-      `| ${d} | ${[...new Set([...o, ...t].map((c) => c.seed))].join(',')} | ${stat(o.map((c) => c.bestDevAccuracy))} | ${stat(o.map((c) => c.testAccuracy))} | ` +
+      `| ${d} | ${o.map((c) => c.seed).join(',')} | ${stat(o.map((c) => c.bestDevAccuracy))} | ${stat(o.map((c) => c.testAccuracy))} | ` +
         `${stat(t.map((c) => c.bestDevAccuracy))} | ${stat(t.map((c) => c.testAccuracy))} | ${diff.length ? `${diff.map((x) => (100 * x >= 0 ? '+' : '') + (100 * x).toFixed(1)).join(', ')}` : '–'} | ` +
         `${o.length && t.length ? `${(mean(o.map((c) => c.seconds)) / 60).toFixed(1)} / ${(mean(t.map((c) => c.seconds)) / 60).toFixed(1)} min` : '–'} |`,
     );
@@ -142,9 +143,10 @@ const program = new Command('experiment:twin')
   .option('--embed-dim <n>', 'embedding width', positiveInt, 100)
   .option('--hidden <n>', 'hidden units per direction', positiveInt, 50)
   .option('--threads <n>', 'threads for each framework', positiveInt, 2)
-  .option('--out <dir>', 'output directory', 'experiments/sst2-twin');
+  .option('--out <dir>', 'output directory', 'experiments/sst2-twin')
+  .option('--report-only', 'rewrite results.md and results.json from the finished runs, train nothing');
 program.parse(process.argv);
-const o = program.opts<{ data: string; depths: string; seeds: string; epochs: number; lr: number; dropout: number; gateBias: number; carry: CarryMode; batch: number; clip: number; embedDim: number; hidden: number; threads: number; out: string }>();
+const o = program.opts<{ reportOnly?: boolean; data: string; depths: string; seeds: string; epochs: number; lr: number; dropout: number; gateBias: number; carry: CarryMode; batch: number; clip: number; embedDim: number; hidden: number; threads: number; out: string }>();
 const recipe: Recipe = { data: o.data, epochs: o.epochs, lr: o.lr, dropout: o.dropout, gateBias: o.gateBias, carry: o.carry, batch: o.batch, clip: o.clip, embedDim: o.embedDim, hidden: o.hidden, threads: o.threads };
 const command = `npm run experiment:twin -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
 const recipePath = join(o.out, 'recipe.json');
@@ -152,6 +154,12 @@ const previous = await readFile(recipePath, 'utf8').then((t) => t, () => null);
 if (previous !== null && previous !== JSON.stringify(recipe)) {
   process.stderr.write(`experiment:twin: ${o.out} holds runs with another recipe (${previous}); choose another --out\n`);
   process.exit(1);
+}
+if (o.reportOnly) {
+  // Keep the command that trained the runs, not this one.
+  const earlier = await readFile(join(o.out, 'results.md'), 'utf8').then((t) => /^Command: `(.*)`$/m.exec(t)?.[1], () => undefined);
+  await writeReport(o.out, recipe, earlier ?? command);
+  process.exit(0);
 }
 await mkdir(join(o.out, 'cells'), { recursive: true });
 await writeFile(recipePath, JSON.stringify(recipe));
