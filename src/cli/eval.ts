@@ -13,6 +13,7 @@ import { readDataset } from '../data/files.js';
 import { decodeDataFile } from '../data/text.js';
 import { DataFormatError } from '../data/errors.js';
 import { DEFAULT_MAX_CHARS } from './predict.js';
+import { parseSstTrees } from '../data/sst-trees.js';
 import { UsageError } from './errors.js';
 
 /** `eval` options, as commander parses them (`--data` or `--file`, one of them). */
@@ -21,7 +22,7 @@ export interface EvalArgs {
   data?: string;
   split: 'train' | 'dev' | 'test';
   file?: string;
-  format?: 'sst' | 'tsv' | 'csv' | 'jsonl';
+  format?: 'sst' | 'trees' | 'tsv' | 'csv' | 'jsonl';
   fiveClass?: boolean;
   device: Device;
   batch: number;
@@ -42,9 +43,12 @@ async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: str
     throw new UsageError(`cannot read '${file}': ${e.code ?? e.message}`);
   }), file);
   const ext = extname(file).slice(1);
-  const format = a.format ?? (ext === 'jsonl' ? 'jsonl' : ext === 'tsv' ? 'tsv' : ext === 'csv' ? 'csv' : 'sst');
+  // A tree file scores whole sentences (root labels), as dev and test are scored in training.
+  const looksLikeTrees = /^\s*\(\d\s/.test(content.replace(/^\uFEFF/, '')) && !content.slice(0, content.indexOf('\n') >>> 0).includes('|||');
+  const format = a.format ?? (ext === 'jsonl' ? 'jsonl' : ext === 'tsv' ? 'tsv' : ext === 'csv' ? 'csv' : looksLikeTrees ? 'trees' : 'sst');
   const split =
     format === 'sst' ? parseSst(content, { file, binary: !a.fiveClass })
+    : format === 'trees' ? parseSstTrees(content, { file, binary: !a.fiveClass, phrases: false })
     : format === 'jsonl' ? parseJsonl(content, { file })
     : parseTsv(content, { file, delimiter: format === 'csv' ? ',' : '\t' });
   // A batch is padded to its longest text: one huge line must be refused, not allocated.

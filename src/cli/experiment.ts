@@ -2,17 +2,21 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { DEFAULT_GATE_BIAS, ExperimentConfigError, parseGateBias, parseIntList, type ExperimentSettings } from '../experiment/grid.js';
+import { DEFAULT_GATE_BIAS, ExperimentConfigError, parseGateBias, parseIntList, parseKinds, type ExperimentSettings } from '../experiment/grid.js';
 import { runExperiment, type ExperimentSummary } from '../experiment/runner.js';
 import { writeReport } from '../experiment/report.js';
 import { number, positiveInt } from './args.js';
 
 /** Where SST is looked for when --data is not given: fetch-data's output, then the shared copy. */
 export const DEFAULT_SST_DIRS = ['data/sst', '../shared/data/sst'];
+/** Where SST's trees are looked for with --phrases and no --data. */
+export const DEFAULT_TREES_DIRS = ['data/sst-trees', '../shared/data/sst-trees'];
 
 interface Flags {
   data?: string;
   builtin?: boolean;
+  phrases?: boolean;
+  kinds?: string;
   depths?: string;
   seeds?: string;
   epochs?: number;
@@ -38,6 +42,8 @@ export function experimentProgram(): Command {
     .description('Depth sweep: plain vs Highway BiLSTM at several depths and seeds, same budget per cell; writes results.csv, results.md and SVG charts. Resume-safe: finished cells are skipped on rerun.')
     .option('--data <dir>', `data directory (default: the first of ${DEFAULT_SST_DIRS.join(', ')} that exists, else the built-in data)`)
     .option('--builtin', 'use the built-in data set even if SST is present')
+    .option('--phrases', `SST trees: train on every labelled phrase, score dev/test on sentences (default data: the first of ${DEFAULT_TREES_DIRS.join(', ')})`)
+    .option('--kinds <list>', 'which stacks to train: plain, highway or both (default plain,highway)')
     .option('--depths <list>', 'comma-separated depths (default 1,2,4,8,12,16; --quick: 1,2)')
     .option('--seeds <list>', 'comma-separated seeds (default 1,2; --quick: 1)')
     .option('--epochs <n>', 'epochs per cell, the same for every cell (default 4; --quick: 1)', positiveInt)
@@ -60,10 +66,16 @@ export function experimentProgram(): Command {
 
 export function settingsFromFlags(o: Flags): { settings: ExperimentSettings; out: string } {
   const quick = o.quick ?? false;
-  const data = o.builtin || (quick && !o.data) ? null : o.data ?? DEFAULT_SST_DIRS.find((d) => existsSync(join(d, 'train.txt'))) ?? null;
+  const phrases = o.phrases ?? false;
+  if (phrases && o.builtin) throw new ExperimentConfigError('--phrases needs SST trees; the built-in data has none');
+  const defaults = phrases ? DEFAULT_TREES_DIRS : DEFAULT_SST_DIRS;
+  const data = o.builtin || (quick && !o.data && !phrases) ? null : o.data ?? defaults.find((d) => existsSync(join(d, 'train.txt'))) ?? null;
+  if (phrases && data === null) throw new ExperimentConfigError(`--phrases needs SST trees: pass --data DIR (looked in ${DEFAULT_TREES_DIRS.join(', ')})`);
   const epochs = o.epochs ?? (quick ? 1 : 4);
   const settings: ExperimentSettings = {
     data,
+    ...(phrases ? { phrases: true } : {}),
+    ...(o.kinds ? { kinds: parseKinds(o.kinds) } : {}),
     depths: parseIntList(o.depths ?? (quick ? '1,2' : '1,2,4,8,12,16'), '--depths'),
     seeds: parseIntList(o.seeds ?? (quick ? '1' : '1,2'), '--seeds'),
     epochs,
@@ -78,7 +90,7 @@ export function settingsFromFlags(o: Flags): { settings: ExperimentSettings; out
     threads: o.threads ?? null,
   };
   if (settings.dropout < 0 || settings.dropout >= 1) throw new ExperimentConfigError(`--dropout must be in [0, 1), found ${settings.dropout}`);
-  const out = o.out ?? join('experiments', quick ? 'quick' : data ? 'sst2-depth' : 'builtin-depth');
+  const out = o.out ?? join('experiments', quick ? 'quick' : phrases ? 'sst2-phrases-depth' : data ? 'sst2-depth' : 'builtin-depth');
   return { settings, out };
 }
 

@@ -47,8 +47,11 @@ export function makeProgram(): Command {
   addOptimizerOptions(trainCmd, { lr: 0.003 });
   trainCmd
     .description('train a Highway (or plain) BiLSTM classifier; writes <out>/model.onnx and the training artifact')
-    .option('--data <dir>', 'data directory (SST train/dev/test.txt, or .tsv/.csv/.jsonl splits); default: built-in data')
+    .option('--data <dir>', 'data directory (SST train/dev/test.txt sentences or trees, or .tsv/.csv/.jsonl splits); default: built-in data')
+    .addOption(new Option('--format <fmt>', 'data format (default: detected)').choices(['sst', 'trees', 'tsv', 'csv', 'jsonl']))
     .option('--five-class', 'SST 5-class instead of binary')
+    .option('--phrases', 'SST trees: train on every labelled phrase (dev/test stay whole sentences)')
+    .option('--distinct-phrases', 'like --phrases, one example per distinct phrase and label')
     .option('--out <dir>', 'output directory', 'runs/default')
     .option('--layers <n>', 'number of BiLSTM layers', positiveInt, 2)
     .option('--plain', 'stacked plain BiLSTMs (no highway gate)')
@@ -87,7 +90,7 @@ export function makeProgram(): Command {
     .option('--data <dir>', 'data directory, as for train (SST train/dev/test.txt, or .tsv/.csv/.jsonl splits)')
     .addOption(new Option('--split <name>', 'split of --data to score').choices(['train', 'dev', 'test']).default('test'))
     .option('--file <path>', 'one labelled file instead of --data')
-    .addOption(new Option('--format <fmt>', 'file format (default: from the extension)').choices(['sst', 'tsv', 'csv', 'jsonl']))
+    .addOption(new Option('--format <fmt>', 'file format (default: from the extension; .txt trees are detected)').choices(['sst', 'trees', 'tsv', 'csv', 'jsonl']))
     .option('--five-class', 'SST 5-class labels')
     .addOption(deviceOption())
     .option('--batch <n>', 'batch size', positiveInt, 64)

@@ -5,11 +5,15 @@ import { parseCheckpointEvery, restoreTerminalOnExit, train, type TrainOptions, 
 import type { Device } from '../runtime/device.js';
 import type { CarryMode, ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
+import type { DataFormat } from '../data/files.js';
 
 /** `train`'s options as commander parses them (defaults filled in). */
 export interface TrainArgs {
   data?: string;
+  format?: DataFormat;
   fiveClass?: boolean;
+  phrases?: boolean;
+  distinctPhrases?: boolean;
   out: string;
   layers: number;
   plain?: boolean;
@@ -78,6 +82,9 @@ export function trainOptionsFromArgs(a: TrainArgs, given: (option: keyof TrainAr
     ...(optimizerGiven ? { optimizer: optimizerFromArgs(a) } : {}),
     ...defined({
       data: a.data,
+      format: a.format,
+      phrases: a.phrases ? true : undefined,
+      distinctPhrases: a.distinctPhrases ? true : undefined,
       fiveClass: pick('fiveClass') ?? (all ? false : undefined),
       lr: pick('lr'),
       epochs: pick('epochs'),

@@ -39,3 +39,12 @@ export class DataSplitError extends Error {
     this.name = 'DataSplitError';
   }
 }
+
+/** Options that do not fit the data, e.g. phrase-level training asked of a format without trees. */
+export class DataOptionError extends Error {
+  readonly code = 'E_DATA_OPTION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataOptionError';
+  }
+}

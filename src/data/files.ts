@@ -4,12 +4,15 @@
  * another way; only this file touches the file system.
  *
  * A data directory holds `train`, `dev` and `test` files with one extension:
- * `.txt` (SST `sentence ||| label`), `.tsv`, `.csv` (header row) or `.jsonl`.
+ * `.txt` (SST `sentence ||| label`, or SST's PTB trees, one per line), `.tsv`, `.csv`
+ * (header row) or `.jsonl`. The two `.txt` formats are told apart by the first
+ * non-blank line of `train.txt`: a tree starts with `(<label 0-4> ` and holds no `|||`.
  */
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DataMissingError } from './errors.js';
+import { DataMissingError, DataOptionError } from './errors.js';
 import { decodeDataFile } from './text.js';
+import { parseSstTrees } from './sst-trees.js';
 import type { Dataset, Example } from './example.js';
 import {
   combineSplits,
@@ -21,17 +24,26 @@ import {
   type ParsedSplit,
 } from './readers.js';
 
-export type DataFormat = 'sst' | 'tsv' | 'csv' | 'jsonl';
+/** `trees`: SST's PTB trees (`(3 (2 The) (2 Rock) …)`), one per line, a label on every node. */
+export type DataFormat = 'sst' | 'trees' | 'tsv' | 'csv' | 'jsonl';
 
-export const FORMAT_EXTENSIONS: Readonly<Record<DataFormat, string>> = { sst: 'txt', tsv: 'tsv', csv: 'csv', jsonl: 'jsonl' };
-const FORMATS = Object.keys(FORMAT_EXTENSIONS) as DataFormat[];
+export const FORMAT_EXTENSIONS: Readonly<Record<DataFormat, string>> = { sst: 'txt', trees: 'txt', tsv: 'tsv', csv: 'csv', jsonl: 'jsonl' };
+/** One format per extension for detection; `.txt` is then sniffed (sst or trees). */
+const DETECTED: readonly DataFormat[] = ['sst', 'tsv', 'csv', 'jsonl'];
 const SPLITS = ['train', 'dev', 'test'] as const;
 
 export interface ReadDatasetOptions {
   /** Detected from the `train.*` file present when left out. */
   format?: DataFormat;
-  /** SST only: drop the neutral class and merge to negative/positive. Default true. */
+  /** SST and trees: drop the neutral class and merge to negative/positive. Default true. */
   binary?: boolean;
+  /**
+   * Trees only: the training split holds every labelled node of the training trees (each
+   * phrase is the leaves under its node); dev and test stay whole sentences. Default false.
+   */
+  phrases?: boolean;
+  /** With `phrases`: one example per distinct (phrase, label) pair. Default false (duplicates kept). */
+  distinctPhrases?: boolean;
   /** TSV/CSV column or JSONL field holding the sentence. Default 'text'. */
   textColumn?: string;
   /** TSV/CSV column or JSONL field holding the label. Default 'label'. */
@@ -41,6 +53,9 @@ export interface ReadDatasetOptions {
 export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const format = options.format ?? (await detectFormat(dir));
   await requireDirectory(dir);
+  if ((options.phrases || options.distinctPhrases) && format !== 'trees') {
+    throw new DataOptionError(`phrase-level training needs SST trees (format 'trees'); the data in ${dir} is format '${format}'`);
+  }
   const ext = FORMAT_EXTENSIONS[format];
   const wanted = SPLITS.map((s) => `${s}.${ext}`);
   const present = new Set(await readdir(dir));
@@ -53,7 +68,9 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   const parsed: ParsedSplit[] = [];
   for (const name of wanted) {
     const file = path.join(dir, name);
-    const split = parseFile(decodeDataFile(await readFile(file), file), file, format, options);
+    // Phrases are training examples only: dev and test are scored on whole sentences.
+    const splitOptions = name.startsWith('train.') ? options : { ...options, phrases: false, distinctPhrases: false };
+    const split = parseFile(decodeDataFile(await readFile(file), file), file, format, splitOptions);
     if (split.examples.length === 0) throw new DataMissingError(`${file} holds no examples`);
     parsed.push(split);
   }
@@ -64,13 +81,26 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
 export async function detectFormat(dir: string): Promise<DataFormat> {
   await requireDirectory(dir);
   const present = new Set(await readdir(dir));
-  const found = FORMATS.filter((f) => present.has(`train.${FORMAT_EXTENSIONS[f]}`));
-  const lookedFor = FORMATS.map((f) => `train.${FORMAT_EXTENSIONS[f]}`).join(', ');
+  const found = DETECTED.filter((f) => present.has(`train.${FORMAT_EXTENSIONS[f]}`));
+  const lookedFor = DETECTED.map((f) => `train.${FORMAT_EXTENSIONS[f]}`).join(', ');
   if (found.length === 0) throw new DataMissingError(`no data set in ${dir}: looked for ${lookedFor}`);
   if (found.length > 1) {
     throw new DataMissingError(`${dir} holds data in several formats (${found.join(', ')}); pass a format to choose one`);
   }
-  return found[0]!;
+  return found[0] === 'sst' && (await looksLikeTrees(path.join(dir, 'train.txt'))) ? 'trees' : found[0]!;
+}
+
+/** Whether the first non-blank line of a `.txt` file is a PTB tree rather than `sentence ||| label`. */
+async function looksLikeTrees(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const first = buf.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+    return /^\s*\(\d\s/.test(first) && !first.includes('|||');
+  } finally {
+    await handle.close();
+  }
 }
 
 function parseFile(content: string, file: string, format: DataFormat, options: ReadDatasetOptions): ParsedSplit {
@@ -78,6 +108,13 @@ function parseFile(content: string, file: string, format: DataFormat, options: R
   switch (format) {
     case 'sst':
       return parseSst(content, { file, binary: options.binary ?? true });
+    case 'trees':
+      return parseSstTrees(content, {
+        file,
+        binary: options.binary ?? true,
+        phrases: options.phrases ?? false,
+        distinct: options.distinctPhrases ?? false,
+      });
     case 'tsv':
       return parseTsv(content, { file, delimiter: '\t', textColumn, labelColumn });
     case 'csv':

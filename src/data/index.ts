@@ -8,7 +8,7 @@ export { normalizeUnicode } from './normalize.js';
 export { applySocialRules, SOCIAL_PLACEHOLDERS } from './social.js';
 export { Vocabulary, type VocabularyBuildOptions } from './vocab.js';
 export type { Dataset, Example } from './example.js';
-export { DataFormatError, DataMissingError, DataSplitError } from './errors.js';
+export { DataFormatError, DataMissingError, DataSplitError, DataOptionError } from './errors.js';
 export { splitOverlap, overlapWarning, classCounts, requireTrainedClasses, type SplitOverlap } from './split-checks.js';
 export { parseDelimited, type DelimitedRecord } from './csv.js';
 export {
@@ -23,6 +23,7 @@ export {
   type SstOptions,
   type TsvOptions,
 } from './readers.js';
+export { parseSstTree, parseSstTreeNodes, parseSstTrees, sstTreesToLines, type SstTree, type SstTreeNode, type SstTreesOptions } from './sst-trees.js';
 export { Rng } from './rng.js';
 export {
   BUILTIN_LABELS,

@@ -15,6 +15,13 @@ export interface GateBiasRule {
 export interface ExperimentSettings {
   /** Data directory, or null for the built-in data set. */
   data: string | null;
+  /**
+   * SST trees only: train on every labelled phrase of the training trees (dev/test stay
+   * whole sentences). Absent in sweeps recorded before phrases existed (= false).
+   */
+  phrases?: boolean;
+  /** Which stacks to train (absent: both). A later run may add the other kind to the same sweep. */
+  kinds?: Kind[];
   depths: number[];
   seeds: number[];
   /** Fixed epoch budget for every cell. */
@@ -47,6 +54,14 @@ export class ExperimentConfigError extends CodedError {
 }
 
 export const DEFAULT_GATE_BIAS = '-1:8,-2';
+
+/** "highway" or "plain,highway" → the kinds, in KINDS order. @throws ExperimentConfigError on an unknown kind. */
+export function parseKinds(text: string): Kind[] {
+  const parts = text.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const bad = parts.filter((p) => !(KINDS as readonly string[]).includes(p));
+  if (bad.length > 0 || parts.length === 0) throw new ExperimentConfigError(`--kinds: expected a list of ${KINDS.join(', ')}, found '${text}'`);
+  return KINDS.filter((k) => parts.includes(k));
+}
 
 /** "1,2,4" → [1, 2, 4]: positive integers, duplicates removed, ascending. */
 export function parseIntList(text: string, what: string): number[] {
@@ -105,7 +120,7 @@ export function cells(s: ExperimentSettings): Cell[] {
   const out: Cell[] = [];
   for (const seed of s.seeds) {
     for (const depth of s.depths) {
-      for (const kind of KINDS) out.push({ id: cellId(depth, kind, seed), depth, kind, seed, gateBias: gateBiasFor(depth, s.gateBias) });
+      for (const kind of KINDS.filter((k) => !s.kinds || s.kinds.includes(k))) out.push({ id: cellId(depth, kind, seed), depth, kind, seed, gateBias: gateBiasFor(depth, s.gateBias) });
     }
   }
   return out;
@@ -116,5 +131,9 @@ export const cellCost = (c: Pick<Cell, 'depth'>): number => 1.5 + c.depth;
 
 /** The settings that must match for a resumed sweep's cells to be comparable. */
 export function budgetKey(s: ExperimentSettings): Record<string, unknown> {
-  return { data: s.data, epochs: s.epochs, patience: s.patience, embedDim: s.embedDim, hidden: s.hidden, dropout: s.dropout, lr: s.lr, batchSize: s.batchSize, maxLen: s.maxLen };
+  return {
+    data: s.data, epochs: s.epochs, patience: s.patience, embedDim: s.embedDim, hidden: s.hidden, dropout: s.dropout, lr: s.lr, batchSize: s.batchSize, maxLen: s.maxLen,
+    // Only when set, so sweeps recorded before the option existed keep their key.
+    ...(s.phrases ? { phrases: true } : {}),
+  };
 }

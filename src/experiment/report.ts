@@ -77,7 +77,8 @@ export function resultsMarkdown(record: ExperimentRecord | null, results: CellRe
   if (record) {
     const s = record.settings;
     lines.push(
-      `Data: ${record.dataLabel} (${record.dataSizes.train} train / ${record.dataSizes.dev} dev / ${record.dataSizes.test} test); ` +
+      `Data: ${record.dataLabel} (${record.dataSizes.train} train${s.phrases ? ' phrases: every labelled node of the training trees' : ''} / ` +
+        `${record.dataSizes.dev} dev / ${record.dataSizes.test} test${s.phrases ? ' sentences' : ''}); ` +
         `majority class: dev ${pct(record.majority.dev)}%, test ${pct(record.majority.test)}%.`,
       `Budget per cell: ${s.epochs} epochs (early stopping ${s.patience >= s.epochs ? 'off' : `patience ${s.patience}`}), Adam lr ${s.lr}, batch ${s.batchSize}, ` +
         `embedding ${s.embedDim}, hidden ${s.hidden} per direction, dropout ${s.dropout}, random-init embeddings; ` +

@@ -7,7 +7,7 @@ import { readDataset } from '../data/files.js';
 import { builtinDataset } from '../data/builtin.js';
 import type { Dataset, Example } from '../data/example.js';
 import { runCell } from './cell.js';
-import { budgetKey, cellCost, cells, describeGateBias, ExperimentConfigError, type Cell, type ExperimentSettings } from './grid.js';
+import { budgetKey, cellCost, cells, describeGateBias, ExperimentConfigError, KINDS, type Cell, type ExperimentSettings } from './grid.js';
 import { cellPath, readCellResults, readJson, writeJsonAtomic, type CellResult, type ExperimentRecord } from './results.js';
 import { writeReport } from './report.js';
 import { analyzeDeepest } from './analysis.js';
@@ -53,8 +53,12 @@ function majority(examples: Example[], classes: number): number {
 }
 
 async function loadData(opts: RunExperimentOptions): Promise<Dataset> {
-  if (opts.dataset) return opts.dataset;
-  return opts.settings.data ? readDataset(opts.settings.data) : builtinDataset();
+  return opts.dataset ?? sweepDataset(opts.settings);
+}
+
+/** The data a sweep's cells train on: its directory (phrase-level when the settings say so), or the built-in set. */
+export function sweepDataset(s: Pick<ExperimentSettings, 'data' | 'phrases'>): Promise<Dataset> {
+  return s.data ? readDataset(s.data, s.phrases ? { phrases: true } : {}) : Promise.resolve(builtinDataset());
 }
 
 export async function runExperiment(opts: RunExperimentOptions): Promise<ExperimentSummary> {
@@ -70,7 +74,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
   for (const c of grid) if (!(await exists(cellPath(out, c.id)))) pending.push(c);
   const skipped = grid.length - pending.length;
   log(
-    `sweep ${out}: ${grid.length} cells (depths ${settings.depths.join(',')} × plain/highway × seeds ${settings.seeds.join(',')}), ` +
+    `sweep ${out}: ${grid.length} cells (depths ${settings.depths.join(',')} × ${(settings.kinds ?? KINDS).join('/')} × seeds ${settings.seeds.join(',')}), ` +
       `${settings.epochs} epochs each, gate bias ${describeGateBias(settings.gateBias)}; ${skipped} already done, ${pending.length} to run`,
   );
 
@@ -155,7 +159,7 @@ export async function writeExperimentRecord(
   const record: ExperimentRecord = {
     format: 'highway-onnx-experiment/1',
     name: basename(out),
-    settings: previous ? { ...settings, depths: union(previous.settings.depths, settings.depths), seeds: union(previous.settings.seeds, settings.seeds) } : settings,
+    settings: previous ? grown(previous.settings, settings) : settings,
     dataLabel: meta.dataLabel,
     dataSizes: { train: dataset.train.length, dev: dataset.dev.length, test: dataset.test.length },
     majority: { dev: majority(dataset.dev, dataset.labels.length), test: majority(dataset.test, dataset.labels.length) },
@@ -171,6 +175,13 @@ function earlierCommands(previous: ExperimentRecord | null): string[] {
   if (!previous) return [];
   const legacy = (previous as unknown as { command?: string }).command;
   return previous.commands ?? (legacy ? [legacy] : []);
+}
+
+/** The grid a rerun grows a sweep to: depths, seeds and kinds of both runs (kinds absent = both). */
+function grown(previous: ExperimentSettings, now: ExperimentSettings): ExperimentSettings {
+  const { kinds: _, ...rest } = now;
+  const kinds = previous.kinds && now.kinds ? KINDS.filter((k) => previous.kinds!.includes(k) || now.kinds!.includes(k)) : undefined;
+  return { ...rest, depths: union(previous.depths, now.depths), seeds: union(previous.seeds, now.seeds), ...(kinds && kinds.length < KINDS.length ? { kinds } : {}) };
 }
 
 function union(a: number[], b: number[]): number[] {

@@ -4,14 +4,12 @@
 import { access, copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import { builtinDataset } from '../data/builtin.js';
 import type { Dataset } from '../data/example.js';
-import { readDataset } from '../data/files.js';
 import { analyzeDeepest } from '../experiment/analysis.js';
 import { runCell } from '../experiment/cell.js';
 import { writeReport } from '../experiment/report.js';
 import { cellPath, readCellResults, writeJsonAtomic } from '../experiment/results.js';
-import { formatDuration, writeExperimentRecord } from '../experiment/runner.js';
+import { formatDuration, sweepDataset, writeExperimentRecord } from '../experiment/runner.js';
 import { DEFAULT_QUEUE_NAME, displayUrl, queueConnection, SweepQueueError } from './connection.js';
 import { jobId, type CellJobData, type CellJobResult, type PlannedCell, type SweepPlan } from './plan.js';
 import type { SearchSpec } from './search.js';
@@ -57,9 +55,6 @@ export interface SweepRunSummary {
 
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
-async function loadData(data: string | null): Promise<Dataset> {
-  return data ? readDataset(data) : builtinDataset();
-}
 
 async function writeRecord(o: SweepRunOptions, dataset: Dataset): Promise<void> {
   const meta = { dataLabel: o.plan.settings.data ?? 'built-in data', ...(o.command ? { command: o.command } : {}) };
@@ -101,7 +96,7 @@ async function finish(o: SweepRunOptions, dataset: Dataset, runsRoot: string, fa
 export async function runLocalSweep(o: SweepRunOptions): Promise<SweepRunSummary> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const t0 = performance.now();
-  const dataset = await loadData(o.plan.settings.data);
+  const dataset = await sweepDataset(o.plan.settings);
   await writeRecord(o, dataset);
   const pending = await pendingCells(o);
   const skipped = o.plan.cells.length - pending.length;
@@ -135,7 +130,7 @@ const jobIdentity = (d: CellJobData): string => JSON.stringify({ cell: d.cell, s
 export async function runQueuedSweep(o: QueueRunOptions): Promise<SweepRunSummary> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const t0 = performance.now();
-  const dataset = await loadData(o.plan.settings.data);
+  const dataset = await sweepDataset(o.plan.settings);
   await writeRecord(o, dataset);
   const artifacts = resolve(o.artifacts ?? o.out);
   const attempts = o.attempts ?? 3;

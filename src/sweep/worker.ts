@@ -2,11 +2,10 @@
 // has the data and the package. Checkpoints go to the artifact directory (a shared volume),
 // so a retried or taken-over cell resumes from its last epoch there; the cell record goes
 // back through the queue as the job's return value.
+import { sweepDataset } from '../experiment/runner.js';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
-import { builtinDataset } from '../data/builtin.js';
 import type { Dataset } from '../data/example.js';
-import { readDataset } from '../data/files.js';
 import { runCell } from '../experiment/cell.js';
 import { queueConnection, DEFAULT_QUEUE_NAME, displayUrl } from './connection.js';
 import type { CellJobData, CellJobResult } from './plan.js';
@@ -47,9 +46,9 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const queueName = opts.queueName ?? DEFAULT_QUEUE_NAME;
   const datasets = new Map<string, Promise<Dataset>>();
-  const dataFor = (data: string | null): Promise<Dataset> => {
-    const key = data ?? '';
-    if (!datasets.has(key)) datasets.set(key, data ? readDataset(data) : Promise.resolve(builtinDataset()));
+  const dataFor = (s: CellJobData['settings']): Promise<Dataset> => {
+    const key = `${s.data ?? ''}\0${s.phrases ? 'phrases' : 'sentences'}`;
+    if (!datasets.has(key)) datasets.set(key, sweepDataset(s));
     return datasets.get(key)!;
   };
 
@@ -61,7 +60,7 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
     log(`${tag}: start (attempt ${job.attemptsStarted}${job.stalledCounter ? `, taken over after ${job.stalledCounter} stall${job.stalledCounter > 1 ? 's' : ''}` : ''}) in ${out}`);
     const t0 = performance.now();
     try {
-      const result = await runCell(d.cell, { out, settings: d.settings, dataset: await dataFor(d.settings.data), log: (line) => log(`${tag}:${line}`), ...(d.config ? { extra: { config: d.config } } : {}) });
+      const result = await runCell(d.cell, { out, settings: d.settings, dataset: await dataFor(d.settings), log: (line) => log(`${tag}:${line}`), ...(d.config ? { extra: { config: d.config } } : {}) });
       const pct = (x: number | null): string => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
       log(`${tag}: done in ${((performance.now() - t0) / 1000).toFixed(1)}s: best dev ${pct(result.bestDevAccuracy)} (epoch ${result.bestEpoch}), test ${pct(result.testAccuracy)}`);
       return result;

@@ -10,6 +10,7 @@ import { TrainOptionsError } from './errors.js';
 
 /** How often a checkpoint is written inside an epoch: every so many steps, or every so many seconds. */
 export type CheckpointEvery = { steps: number } | { seconds: number };
+import type { DataFormat } from '../data/files.js';
 
 export interface TrainOptions {
   /** Output directory: artifact, checkpoints, metrics, model.onnx. */
@@ -17,8 +18,14 @@ export interface TrainOptions {
   /** Data: a directory in a supported format, or a loaded dataset; neither = built-in data (or, on resume, the checkpoint's). */
   data?: string;
   dataset?: Dataset;
-  /** 5-class SST instead of binary (SST format only). */
+  /** Format of `data` (default: detected from the files). */
+  format?: DataFormat;
+  /** 5-class SST instead of binary (SST sentences or trees only). */
   fiveClass?: boolean;
+  /** SST trees only: train on every labelled phrase of the training trees; dev/test stay whole sentences. */
+  phrases?: boolean;
+  /** With `phrases`: one example per distinct (phrase, label) pair instead of every occurrence. */
+  distinctPhrases?: boolean;
   model?: Partial<ModelConfig>;
   optimizer?: OptimizerSpec;
   lr?: number;

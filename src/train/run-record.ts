@@ -1,6 +1,7 @@
 // The settings a run was made with, stored in every checkpoint: `--resume` takes the settings
 // it is not given from there, and refuses (listing each) those given differently — a resumed
 // run that silently trained with another batch size or learning rate would be neither run.
+import type { DataFormat } from '../data/files.js';
 import { createHash } from 'node:crypto';
 import type { ModelConfig } from '../models/config.js';
 import type { Dataset } from '../data/example.js';
@@ -25,6 +26,9 @@ export interface RunRecord {
   /** Data directory (absolute, so a resume from another folder finds it); null for the built-in data or a dataset passed in memory. */
   data: string | null;
   fiveClass: boolean;
+  /** How the data directory was read: its format (absent: detected) and phrase-level training (absent: sentences). */
+  dataFormat?: DataFormat;
+  phrases?: 'all' | 'distinct';
   /** sha256 of the vocabulary and labels: different data gives different word ids. */
   vocabDigest: string;
   /** Switchable tokenizer rules (absent in older records: the defaults). */

@@ -3,6 +3,7 @@
 import type { ModelConfig } from '../models/config.js';
 import type { TokenizerOptions } from '../data/tokenizer.js';
 import type { OptimizerSpec } from '../optim/index.js';
+import type { DataFormat } from '../data/files.js';
 import { defaultOptimizer, TRAIN_DEFAULTS, type TrainOptions } from './options.js';
 import { recordOptimizer, type RunRecord } from './run-record.js';
 
@@ -20,6 +21,9 @@ export interface RunSettings {
   model: Partial<ModelConfig>;
   data: string | null;
   fiveClass: boolean;
+  /** Data format (null: detected from the files) and phrase-level training of tree files. */
+  format: DataFormat | null;
+  phrases: 'all' | 'distinct' | null;
   embeddings: string | null;
   tokenizer: TokenizerOptions;
   classWeights: 'none' | 'balanced';
@@ -44,6 +48,8 @@ export function runSettings(o: TrainOptions, saved: RunRecord | null): RunSettin
     model: { ...savedModel, ...o.model },
     data: o.data ?? (o.dataset ? null : saved?.data ?? null),
     fiveClass: o.fiveClass ?? saved?.fiveClass ?? false,
+    format: o.format ?? saved?.dataFormat ?? null,
+    phrases: o.distinctPhrases ? 'distinct' : o.phrases ? 'all' : (saved?.phrases ?? null),
     embeddings: o.embeddings ?? saved?.embeddings ?? null,
     tokenizer: o.tokenizer ?? saved?.tokenizer ?? {},
     classWeights: o.classWeights ?? saved?.classWeights ?? 'none',

@@ -82,9 +82,16 @@ interface Encoded {
 }
 
 /** The dataset a run trains on: given in memory, read from a data directory, or the built-in one. */
-export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'data' | 'fiveClass'>): Promise<Dataset> {
+export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'data' | 'fiveClass' | 'format' | 'phrases' | 'distinctPhrases'>): Promise<Dataset> {
   if (opts.dataset) return opts.dataset;
-  if (opts.data) return readDataset(opts.data, { binary: !opts.fiveClass });
+  if (opts.data) {
+    return readDataset(opts.data, {
+      binary: !opts.fiveClass,
+      ...(opts.format ? { format: opts.format } : {}),
+      ...(opts.phrases ? { phrases: true } : {}),
+      ...(opts.distinctPhrases ? { phrases: true, distinctPhrases: true } : {}),
+    });
+  }
   return builtinDataset();
 }
 
@@ -133,7 +140,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { lr, epochs, batchSize, patience, seed } = s;
 
   const tokenize = tokenizerFor(s.tokenizer);
-  let dataset = await loadTrainingData({ ...(opts.dataset ? { dataset: opts.dataset } : {}), ...(s.data ? { data: s.data } : {}), fiveClass: s.fiveClass });
+  let dataset = await loadTrainingData({ ...(opts.dataset ? { dataset: opts.dataset } : {}), ...(s.data ? { data: s.data } : {}), fiveClass: s.fiveClass,
+    ...(s.format ? { format: s.format } : {}), ...(s.phrases ? { phrases: true } : {}), ...(s.phrases === 'distinct' ? { distinctPhrases: true } : {}),
+  });
   const digest = dataDigest(dataset);
   // --keep-vocab: the run's own vocabulary and label order, whatever the new data holds.
   const kept = opts.keepVocab && saved ? await runVocabulary(opts.out, saved) : null;
@@ -145,7 +154,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const config = resolveConfig({ seed, ...s.model, vocabSize: vocab.size, classes: dataset.labels.length, labels: dataset.labels });
   const record: RunRecord = {
     format: 'highway-onnx-run/1', config, optimizer: resolveSpec(optimizer), lr, epochs, batchSize, patience, minFreq: s.minFreq,
-    maxLen: s.maxLen, seed, embeddings: s.embeddings, data: s.data === null ? null : resolve(s.data), fiveClass: s.fiveClass, vocabDigest: vocabDigest(vocab.toJSON(), dataset.labels),
+    maxLen: s.maxLen, seed, embeddings: s.embeddings, data: s.data === null ? null : resolve(s.data), fiveClass: s.fiveClass,
+    ...(s.format ? { dataFormat: s.format } : {}), ...(s.phrases ? { phrases: s.phrases } : {}),
+    vocabDigest: vocabDigest(vocab.toJSON(), dataset.labels),
     tokenizer: s.tokenizer, classWeights: s.classWeights, selectBy: s.selectBy,
     // A --keep-vocab resume keeps the run's record of its data: resuming again on the same new data is accepted the same way.
     dataDigest: kept && saved?.dataDigest ? saved.dataDigest : digest,
@@ -196,7 +207,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await writeArtifact(opts.out, graphs, {
     // The resolved spec (defaults spelled out): the same whether it came from options or a checkpoint.
     config, optimizer: record.optimizer as OptimizerSpec, vocab: vocab.toJSON(),
-    hyperparameters: { lr, epochs, batchSize, patience, minFreq: s.minFreq, maxLen, seed, embeddings: s.embeddings },
+    hyperparameters: {
+      lr, epochs, batchSize, patience, minFreq: s.minFreq, maxLen, seed, embeddings: s.embeddings,
+      ...(s.phrases ? { phrases: s.phrases } : {}),
+    },
   });
   log(`train step graph: ${graphs.nodeCount} nodes, ${graphs.params.length} parameter tensors (${graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0)} weights)`);
   const session = await TrainSession.create(graphs, params, state, { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });

@@ -1,14 +1,15 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinDataset } from '../../src/data/builtin.js';
-import { DataFormatError } from '../../src/data/errors.js';
+import { DataFormatError, DataOptionError } from '../../src/data/errors.js';
 import { detectFormat, readDataset, writeSplits } from '../../src/data/files.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sstDir = path.resolve(projectRoot, '../shared/data/sst');
+const treesDir = path.resolve(projectRoot, '../shared/data/sst-trees');
 
 let tmp: string;
 beforeAll(async () => {
@@ -40,6 +41,45 @@ describe('readDataset on the Stanford Sentiment Treebank', () => {
     const d = await readDataset(sstDir, { format: 'sst', binary: false });
     expect([d.train.length, d.dev.length, d.test.length]).toEqual([8544, 1101, 2210]);
     expect(d.labels).toHaveLength(5);
+  });
+});
+
+describe('readDataset on the SST trees', () => {
+  it('detects trees; sentences by default, the same as the sentence copy (binary and five classes)', async () => {
+    expect(await detectFormat(treesDir)).toBe('trees');
+    expect(await detectFormat(sstDir)).toBe('sst');
+    const d = await readDataset(treesDir);
+    expect([d.train.length, d.dev.length, d.test.length]).toEqual([6920, 872, 1821]);
+    expect(d.labels).toEqual(['negative', 'positive']);
+    expect(d.train[0]).toEqual((await readDataset(sstDir)).train[0]);
+    const five = await readDataset(treesDir, { format: 'trees', binary: false });
+    expect([five.train.length, five.dev.length, five.test.length]).toEqual([8544, 1101, 2210]);
+  });
+
+  it('phrases: every labelled node of the training trees; dev and test stay whole sentences', async () => {
+    const two = await readDataset(treesDir, { phrases: true });
+    expect([two.train.length, two.dev.length, two.test.length]).toEqual([98_794, 872, 1821]);
+    const distinct = await readDataset(treesDir, { phrases: true, distinctPhrases: true });
+    expect([distinct.train.length, distinct.dev.length, distinct.test.length]).toEqual([77_616, 872, 1821]);
+    const five = await readDataset(treesDir, { phrases: true, binary: false });
+    expect([five.dev.length, five.test.length]).toEqual([1101, 2210]);
+    // All nodes of all training trees, neutral included: one per '(' in the file.
+    const raw = await readFile(path.join(treesDir, 'train.txt'), 'utf8');
+    expect(five.train.length).toBe((raw.match(/\(/g) ?? []).length);
+  });
+
+  it('a sentence file starting with a bracket is not taken for trees; phrases need trees', async () => {
+    const paren = await makeDir('paren', { 'train.txt': '( 3 ) stars ||| 3\n', 'dev.txt': 'b ||| 3\n', 'test.txt': 'c ||| 0\n' });
+    expect(await detectFormat(paren)).toBe('sst');
+    const err = await readDataset(paren, { phrases: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataOptionError);
+    expect((err as DataOptionError).code).toBe('E_DATA_OPTION');
+    expect((err as Error).message).toMatch(/phrase-level training needs SST trees \(format 'trees'\); the data in .*paren is format 'sst'/);
+    const trees = await makeDir('small-trees', { 'train.txt': '\n(3 (3 fine) (2 film))\n', 'dev.txt': '(1 (1 bad))\n', 'test.txt': '(4 (4 great))\n' });
+    expect(await detectFormat(trees)).toBe('trees');
+    expect((await readDataset(trees, { phrases: true })).train).toEqual([{ text: 'fine film', label: 1 }, { text: 'fine', label: 1 }]);
+    const bad = await makeDir('bad-trees', { 'train.txt': '(3 (3 fine) (2 film))\n(3 (9 x))\n', 'dev.txt': '(1 (1 bad))\n', 'test.txt': '(4 (4 great))\n' });
+    await expect(readDataset(bad)).rejects.toThrow(/bad-trees\/train\.txt:2: expected a label 0-4/);
   });
 });
 
