@@ -53,10 +53,10 @@ describe('highway-onnx train --phrases', () => {
     expect(artifact.hyperparameters.phrases).toBe('all');
     // The test split through eval: the tree file is detected and scored on its 2 sentences,
     // with the accuracy the trainer reported for the same weights.
-    const e = await cli(['eval', '--model', join(out, 'model.onnx'), '--file', join(trees, 'test.txt')]);
+    const e = await cli(['eval', '--model', join(out, 'model.onnx'), '--file', join(trees, 'test.txt'), '--json']);
     expect(e.code, e.stderr).toBe(0);
-    const ev = JSON.parse(e.stdout.trim()) as { accuracy: number; total: number };
-    expect(ev.total).toBe(2);
+    const ev = JSON.parse(e.stdout.trim()) as { accuracy: number; examples: number };
+    expect(ev.examples).toBe(2);
     expect(ev.accuracy).toBe(summary.testAccuracy);
   }, 120_000);
 
