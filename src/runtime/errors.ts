@@ -45,3 +45,10 @@ export class DeviceLostError extends CodedError {
     super('E_DEVICE_LOST', 'DeviceLostError', message);
   }
 }
+
+/** predict() on a Predictor whose release() has been called (E_RELEASED). */
+export class PredictorReleasedError extends CodedError {
+  constructor(message: string) {
+    super('E_RELEASED', 'PredictorReleasedError', message);
+  }
+}

@@ -4,7 +4,7 @@ import { tokenizerFor, type TokenizerOptions } from '../data/tokenizer.js';
 import { padBatch } from '../data/batches.js';
 import { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
-import { DeviceLostError, ModelRunError, PredictInputError } from './errors.js';
+import { DeviceLostError, ModelRunError, PredictInputError, PredictorReleasedError } from './errors.js';
 import type { GpuAdapterSummary } from './adapter.js';
 import type { RunQueue } from './run-queue.js';
 import { ortMessage } from './ort-errors.js';
@@ -13,6 +13,9 @@ export interface OrtTensorLike {
   readonly data: unknown;
   readonly dims: readonly number[];
 }
+/** One sequence of token ids: numbers or bigints, in an array or a typed array (Int32Array, BigInt64Array, …). */
+export type TokenIds = readonly number[] | readonly bigint[] | ArrayLike<number> | ArrayLike<bigint>;
+
 export type TensorCtor = new (type: 'int64' | 'int32' | 'string', data: BigInt64Array | Int32Array | string[], dims: number[]) => OrtTensorLike;
 
 /** The part of an onnxruntime InferenceSession the Predictor needs. */
@@ -127,13 +130,31 @@ export class Predictor {
     return { ids: vocab.encode(tokens), tokens };
   }
 
-  async predict(inputs: readonly string[] | readonly number[][]): Promise<Prediction[]> {
-    if (!Array.isArray(inputs)) throw new PredictInputError('predict() takes an array of texts or of token-id arrays');
+  /**
+   * Scores texts, or token-id sequences (arrays of numbers or bigints, or typed arrays such as
+   * Int32Array and BigInt64Array), in batches of at most `maxBatch`; one string alone is taken
+   * as one text. Throws PredictInputError (E_PREDICT_INPUT) for bad input, PredictorReleasedError
+   * (E_RELEASED) after release(), ModelRunError (E_MODEL_RUN) / DeviceLostError (E_DEVICE_LOST)
+   * when onnxruntime fails.
+   */
+  async predict(inputs: string | readonly string[] | readonly TokenIds[]): Promise<Prediction[]> {
+    if (this.releasing) throw new PredictorReleasedError('predict() after release(): load the model again');
+    const run = this.predictNow(typeof inputs === 'string' ? [inputs] : inputs);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  private async predictNow(inputs: readonly string[] | readonly TokenIds[]): Promise<Prediction[]> {
+    if (!Array.isArray(inputs)) throw new PredictInputError('predict() takes a text, or an array of texts or of token-id sequences');
     if (this.takesText) return this.predictText(inputs);
-    const encoded = inputs.map((x, i) => {
+    const encoded = inputs.map((x: string | TokenIds, i) => {
       if (typeof x === 'string') return this.encode(x);
-      if (!Array.isArray(x)) throw new PredictInputError(`input ${i}: expected a string or an array of token ids, found ${typeof x}`);
-      return { ids: this.checkIds(x, i), tokens: undefined };
+      if (!Array.isArray(x) && !ArrayBuffer.isView(x)) throw new PredictInputError(`input ${i}: expected a string or a sequence of token ids (array or typed array), found ${x === null ? 'null' : typeof x}`);
+      return { ids: this.checkIds(x as ArrayLike<number | bigint>, i), tokens: undefined };
     });
     const out: Prediction[] = [];
     for (let s = 0; s < encoded.length; s += this.maxBatch) {
@@ -178,12 +199,23 @@ export class Predictor {
     }
   }
 
-  private checkIds(ids: number[], i: number): number[] {
+  /** Token ids as numbers: each an integer (number or bigint) in [0, vocabSize), else E_PREDICT_INPUT saying which. */
+  private checkIds(ids: ArrayLike<number | bigint>, i: number): number[] {
     const V = this.info.config.vocabSize;
-    for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new PredictInputError(`input ${i}: token id ${id} is outside the vocabulary [0, ${V})`);
+    const out = new Array<number>(ids.length);
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
+      const shown = typeof id === 'bigint' ? `${id}n` : JSON.stringify(id) ?? String(id);
+      if (typeof id === 'bigint') {
+        if (id < 0n || id >= BigInt(V)) throw new PredictInputError(`input ${i}: token id ${shown} at position ${k} is outside the vocabulary [0, ${V})`);
+        out[k] = Number(id);
+      } else if (typeof id !== 'number' || !Number.isInteger(id)) {
+        throw new PredictInputError(`input ${i}: token id at position ${k} must be an integer (number or bigint), found ${typeof id === 'number' ? shown : `${typeof id} ${shown}`}`);
+      } else if (id < 0 || id >= V) {
+        throw new PredictInputError(`input ${i}: token id ${shown} at position ${k} is outside the vocabulary [0, ${V})`);
+      } else out[k] = id;
     }
-    return ids;
+    return out;
   }
 
   private async runBatch(batch: { ids: number[]; tokens: string[] | undefined }[]): Promise<Prediction[]> {
@@ -221,12 +253,23 @@ export class Predictor {
     });
   }
 
-  /** Free the session, after the runs already queued on it (when it has a queue). */
-  async release(): Promise<void> {
-    const release = async (): Promise<void> => {
-      await this.session.release?.();
-    };
-    await (this.queue ? this.queue.run(release) : release());
+  /**
+   * Free the session once the predictions in flight have finished (they complete normally; a
+   * predict() called afterwards is PredictorReleasedError, E_RELEASED). Idempotent: later calls
+   * return the same promise.
+   */
+  release(): Promise<void> {
+    this.releasing ??= (async () => {
+      await Promise.allSettled([...this.inFlight]);
+      const release = async (): Promise<void> => {
+        await this.session.release?.();
+      };
+      await (this.queue ? this.queue.run(release) : release());
+    })();
+    return this.releasing;
   }
+
+  private releasing: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<Prediction[]>>();
 }
 
