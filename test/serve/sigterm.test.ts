@@ -78,6 +78,11 @@ describe('serve: SIGTERM', () => {
     let ok = 0;
     let unavailable = 0;
     let refused = 0;
+    // A connection the kernel completed but Node had not yet accepted when the server stopped
+    // listening is reset by the kernel (Linux resets a closed listener's backlog): a refusal at
+    // the TCP level on a fresh connection, which the server never read. A reset on a reused
+    // keep-alive connection would be a lost request, and fails the test.
+    let resetBeforeAccept = 0;
     const lost: string[] = [];
     const body = JSON.stringify({ texts: ['a gripping film'] });
     const once = (agent: Agent): Promise<{ status: number; connection?: string; text: string }> =>
@@ -88,7 +93,10 @@ describe('serve: SIGTERM', () => {
           res.on('end', () => resolve({ status: res.statusCode!, text, ...(res.headers.connection ? { connection: res.headers.connection } : {}) }));
           res.on('error', reject);
         });
-        req.on('error', reject);
+        req.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ECONNRESET' && !req.reusedSocket) e.code = 'ERESET_BEFORE_ACCEPT';
+          reject(e);
+        });
         req.end(body);
       });
     // Each client sends its next request as soon as the last is answered, on the same connection,
@@ -104,6 +112,7 @@ describe('serve: SIGTERM', () => {
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
           if (code === 'ECONNREFUSED') refused++;
+          else if (code === 'ERESET_BEFORE_ACCEPT') resetBeforeAccept++;
           else lost.push(code);
           break;
         }
@@ -115,10 +124,10 @@ describe('serve: SIGTERM', () => {
     child.kill('SIGTERM');
     await Promise.all(clients);
     expect(lost).toEqual([]);
-    expect(refused).toBe(48); // every client ended on a refused connection, none on a reset
+    expect(refused + resetBeforeAccept).toBe(48); // every client ended on a refused connection, none on a reset of a used one
     expect(ok).toBeGreaterThanOrEqual(300);
     expect(await exit).toBe(0);
-    process.stderr.write(`SIGTERM under load: ${ok} answered, ${unavailable} refused with 503, 48 connections refused\n`);
+    process.stderr.write(`SIGTERM under load: ${ok} answered, ${unavailable} refused with 503, ${refused} connections refused, ${resetBeforeAccept} reset before accept\n`);
   }, 60_000);
 
   it('a port already in use is one clear line and exit 1', async () => {
