@@ -5,7 +5,7 @@ export * from './models/config.js';
 export { buildClassifier, classifierModel, readClassifierMetadata } from './models/classifier.js';
 export { initParams } from './models/init.js';
 export { evaluate, classificationMetrics, type EvalReport, type ClassMetrics, type LabelledSet } from './runtime/index.js';
-export { loadModel, Predictor, type Prediction, type LoadOptions, type Device, DeviceUnavailableError, DeviceLostError, PredictInputError, PredictorReleasedError, type TokenIds, ModelLoadError, ModelWeightsError, ModelRunError, setRuntimeVerbose, probeNodeWebgpu, type GpuAdapterSummary, type WebgpuProbe } from './runtime/index.js';
+export { loadModel, Predictor, type Prediction, type LoadOptions, type Device, DeviceUnavailableError, DeviceLostError, PredictInputError, PredictorReleasedError, PredictAbortedError, type TokenIds, ModelLoadError, ModelWeightsError, ModelRunError, setRuntimeVerbose, probeNodeWebgpu, type GpuAdapterSummary, type WebgpuProbe } from './runtime/index.js';
 export { verifyClassifierGraph, ModelGraphError, type GraphVerification } from './models/verify-graph.js';
 export { gradients, registerGradient, registerNotDifferentiable, refuse, GRADIENTS, MissingGradientError, type GradRule, type GradContext } from './autodiff/index.js';
 export { train, buildStepGraphs, TrainSession, saveCheckpoint, loadCheckpoint, TrainingDivergedError, type TrainOptions, type TrainResult } from './train/index.js';

@@ -52,3 +52,10 @@ export class PredictorReleasedError extends CodedError {
     super('E_RELEASED', 'PredictorReleasedError', message);
   }
 }
+
+/** predict() stopped by its AbortSignal between batches (E_ABORTED). */
+export class PredictAbortedError extends CodedError {
+  constructor(message: string) {
+    super('E_ABORTED', 'PredictAbortedError', message);
+  }
+}

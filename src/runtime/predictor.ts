@@ -4,7 +4,7 @@ import { tokenizerFor, type TokenizerOptions } from '../data/tokenizer.js';
 import { padBatch } from '../data/batches.js';
 import { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
-import { DeviceLostError, ModelRunError, PredictInputError, PredictorReleasedError } from './errors.js';
+import { DeviceLostError, ModelRunError, PredictAbortedError, PredictInputError, PredictorReleasedError } from './errors.js';
 import type { GpuAdapterSummary } from './adapter.js';
 import type { RunQueue } from './run-queue.js';
 import { ortMessage } from './ort-errors.js';
@@ -135,11 +135,12 @@ export class Predictor {
    * Int32Array and BigInt64Array), in batches of at most `maxBatch`; one string alone is taken
    * as one text. Throws PredictInputError (E_PREDICT_INPUT) for bad input, PredictorReleasedError
    * (E_RELEASED) after release(), ModelRunError (E_MODEL_RUN) / DeviceLostError (E_DEVICE_LOST)
-   * when onnxruntime fails.
+   * when onnxruntime fails. With `signal`, an abort stops between batches: the batch running
+   * finishes (onnxruntime cannot stop a run midway), then PredictAbortedError (E_ABORTED).
    */
-  async predict(inputs: string | readonly string[] | readonly TokenIds[]): Promise<Prediction[]> {
+  async predict(inputs: string | readonly string[] | readonly TokenIds[], opts: { signal?: AbortSignal } = {}): Promise<Prediction[]> {
     if (this.releasing) throw new PredictorReleasedError('predict() after release(): load the model again');
-    const run = this.predictNow(typeof inputs === 'string' ? [inputs] : inputs);
+    const run = this.predictNow(typeof inputs === 'string' ? [inputs] : inputs, opts.signal);
     this.inFlight.add(run);
     try {
       return await run;
@@ -148,9 +149,9 @@ export class Predictor {
     }
   }
 
-  private async predictNow(inputs: readonly string[] | readonly TokenIds[]): Promise<Prediction[]> {
+  private async predictNow(inputs: readonly string[] | readonly TokenIds[], signal: AbortSignal | undefined): Promise<Prediction[]> {
     if (!Array.isArray(inputs)) throw new PredictInputError('predict() takes a text, or an array of texts or of token-id sequences');
-    if (this.takesText) return this.predictText(inputs);
+    if (this.takesText) return this.predictText(inputs, signal);
     const encoded = inputs.map((x: string | TokenIds, i) => {
       if (typeof x === 'string') return this.encode(x);
       if (!Array.isArray(x) && !ArrayBuffer.isView(x)) throw new PredictInputError(`input ${i}: expected a string or a sequence of token ids (array or typed array), found ${x === null ? 'null' : typeof x}`);
@@ -158,6 +159,7 @@ export class Predictor {
     });
     const out: Prediction[] = [];
     for (let s = 0; s < encoded.length; s += this.maxBatch) {
+      checkAborted(signal, s, encoded.length);
       out.push(...(await this.runBatch(encoded.slice(s, s + this.maxBatch))));
     }
     const unk = this.info.vocab ? Vocabulary.UNK_ID : undefined;
@@ -169,13 +171,14 @@ export class Predictor {
     return out;
   }
 
-  private async predictText(inputs: readonly unknown[]): Promise<Prediction[]> {
+  private async predictText(inputs: readonly unknown[], signal: AbortSignal | undefined): Promise<Prediction[]> {
     const texts = inputs.map((x, i) => {
       if (typeof x !== 'string') throw new PredictInputError(`input ${i}: this model tokenizes inside the graph and takes texts, found ${Array.isArray(x) ? 'token ids' : typeof x}`);
       return x;
     });
     const out: Prediction[] = [];
     for (let s = 0; s < texts.length; s += this.maxBatch) {
+      checkAborted(signal, s, texts.length);
       const chunk = texts.slice(s, s + this.maxBatch);
       const result = await this.run({ text: new this.Tensor('string', chunk, [chunk.length]) }, `${chunk.length} text(s)`);
       // The graph's own rule: lower-case, split on runs of spaces; an empty text is one <unk>.
@@ -273,3 +276,7 @@ export class Predictor {
   private readonly inFlight = new Set<Promise<Prediction[]>>();
 }
 
+/** Throws PredictAbortedError (E_ABORTED) when `signal` was aborted, before input `done` of `total`. */
+function checkAborted(signal: AbortSignal | undefined, done: number, total: number): void {
+  if (signal?.aborted) throw new PredictAbortedError(`predict() aborted after ${done} of ${total} input(s): ${String(signal.reason ?? 'aborted')}`);
+}

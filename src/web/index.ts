@@ -14,7 +14,7 @@ export type { GpuAdapterSummary } from '../runtime/adapter.js';
 export { Predictor, type Prediction, type PredictorOptions, type ModelInfo } from '../runtime/predictor.js';
 export { evaluate, type LabelledSet } from '../runtime/evaluate.js';
 export { classificationMetrics, type EvalReport, type ClassMetrics } from '../runtime/metrics.js';
-export { DeviceUnavailableError, ModelLoadError, ModelRunError, ModelWeightsError, PredictInputError, PredictorReleasedError } from '../runtime/errors.js';
+export { DeviceUnavailableError, ModelLoadError, ModelRunError, ModelWeightsError, PredictInputError, PredictorReleasedError, PredictAbortedError } from '../runtime/errors.js';
 export { ExternalDataError, ModelDigestError } from '../onnx/errors.js';
 export { ModelGraphError } from '../models/verify-graph.js';
 export { trainInBrowser, timeSteps, Training, WebTrainSession, exportModel, BROWSER_TRAIN_DEFAULTS, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress, type TrainingStep } from './train.js';
