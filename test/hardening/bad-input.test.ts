@@ -22,6 +22,7 @@ import { builtinDataset } from '../../src/data/builtin.js';
 import type { Tensor } from '../../src/onnx/tensor.js';
 import { config, modelBytes, vocab } from '../serve/helpers.js';
 import { op, pk, ptZip, stateDictPickle, f32Bytes } from '../interop/pickle-builder.js';
+import { rejection } from '../helpers/rejection.js';
 
 ort.env.logLevel = 'fatal';
 const dir = mkdtempSync(join(tmpdir(), 'bad-input-'));
@@ -41,15 +42,6 @@ function setFloat(m: ModelProto, name: string, index: number, value: number): vo
   const f = new Float32Array(t.rawData!.slice().buffer);
   f[index] = value;
   t.rawData = new Uint8Array(f.buffer);
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { code: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { code: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('NaN and infinite weights', () => {

@@ -3,7 +3,7 @@
 //   → PyTorch: the weights land where torch.optim.SGD put them, and the twin, loaded with them,
 //   scores as our fine-tuned model does (live, with Debian's python3-torch, as in CI).
 //   torch.onnx.export model → import-onnx → finetune → model.onnx (same names) = PyTorch's step.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,7 +14,7 @@ import { paramSpecs } from '../../src/models/init.js';
 import { decodeModel } from '../../src/onnx/proto.js';
 import { spawnSync } from 'node:child_process';
 import {
-  feedsFor, hasTorch, IMPORT_FIXTURES, PYTHON, ROOT, loadOnnx, loadTwin, maxDiff, refArray, runModel, textsFor, twinLogits,
+  dataFolder, feedsFor, hasTorch, IMPORT_FIXTURES, PYTHON, ROOT, loadOnnx, loadTwin, maxDiff, refArray, runModel, twinLogits,
 } from './import-fixtures.js';
 
 const TOL = 1e-5;
@@ -30,15 +30,6 @@ afterAll(() => {
   vi.restoreAllMocks();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A JSONL data folder holding the fixture batch as text (train = dev = test). */
-function dataFolder(name: string, ids: number[][], lengths: number[], labels: number[], vocab: string[]): string {
-  const d = join(dir, `data-${name}`);
-  mkdirSync(d, { recursive: true });
-  const lines = textsFor(ids, lengths, vocab).map((text, i) => JSON.stringify({ text, label: labels[i] })).join('\n');
-  for (const split of ['train', 'dev', 'test']) writeFileSync(join(d, `${split}.jsonl`), `${lines}\n`);
-  return d;
-}
 
 const exportedForTwin: { name: string; weights: string; batch: string; ours: Float32Array }[] = [];
 const FINETUNE = { optimizer: 'sgd' as const, clip: 0, epochs: 1, seed: 1, device: 'cpu' as const };
@@ -61,7 +52,7 @@ describe('PyTorch → toolkit → fine-tune → PyTorch', () => {
       expect(info.vocab).toEqual(vocab);
       for (const file of ['source.onnx', 'train_step.onnx', 'model.onnx', 'checkpoint.safetensors']) expect(existsSync(join(run, file)), file).toBe(true);
 
-      const data = dataFolder(name, f.ids, f.lengths, f.labels, vocab);
+      const data = dataFolder(dir, name, f.ids, f.lengths, f.labels, vocab);
       await finetuneCommand({ ...FINETUNE, init: run, data, lr: f.lr, batch: f.batch });
       const tuned = join(run, 'model.onnx');
       const tunedModel = decodeModel(new Uint8Array(readFileSync(tuned)));
@@ -126,7 +117,7 @@ describe('torch.onnx.export model → import-onnx → finetune → drop-in model
     expect(info.binding).toMatchObject({ idsInput: 'ids', lengthsInput: 'lengths', lengthsDType: 'int64' });
     expect(info.opset).toBe(17);
     expect(info.ops.LSTM).toBe(2);
-    const data = dataFolder('packed', f.ids, f.lengths, f.labels, vocab);
+    const data = dataFolder(dir, 'packed', f.ids, f.lengths, f.labels, vocab);
     await finetuneCommand({ ...FINETUNE, init: run, data, lr: f.lr, batch: f.batch, out: join(run, 'tuned') });
     const tuned = decodeModel(new Uint8Array(readFileSync(join(run, 'tuned', 'model.onnx'))));
     expect(tuned.graph!.input!.map((i) => i.name)).toEqual(['ids', 'lengths']);
@@ -142,7 +133,7 @@ describe('torch.onnx.export model → import-onnx → finetune → drop-in model
     const f = loadOnnx('bilstm2-max');
     const run = join(dir, 'novocab');
     await importOnnxCommand({ model: f.path, out: run });
-    const data = dataFolder('novocab', f.ids, f.lengths, f.labels, await readVocabFile(vocabPath));
+    const data = dataFolder(dir, 'novocab', f.ids, f.lengths, f.labels, await readVocabFile(vocabPath));
     await expect(finetuneCommand({ ...FINETUNE, init: run, data, lr: 0.1, batch: 4 })).rejects.toThrow(/no vocabulary: pass --vocab/);
   });
 

@@ -1,7 +1,7 @@
 // Loads test/fixtures/import/ (written by scripts/torch/make_import_fixtures.py; its docstring
 // lists every file and key) and runs models in onnxruntime for the interchange tests.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -141,4 +141,13 @@ export function twinLogits(pairs: [weightsPath: string, batchJsonPath: string][]
 /** Sentences whose tokens are the vocabulary entries of the fixture ids (so tokenize + vocab give the ids back). */
 export function textsFor(ids: number[][], lengths: number[], vocab: string[]): string[] {
   return ids.map((row, b) => row.slice(0, lengths[b]).map((id) => vocab[id]!).join(' '));
+}
+
+/** A JSONL data folder `<root>/data-<name>` holding a fixture batch as text (train = dev = test). */
+export function dataFolder(root: string, name: string, ids: number[][], lengths: number[], labels: number[], vocab: string[]): string {
+  const d = join(root, `data-${name}`);
+  mkdirSync(d, { recursive: true });
+  const lines = textsFor(ids, lengths, vocab).map((text, i) => JSON.stringify({ text, label: labels[i] })).join('\n');
+  for (const split of ['train', 'dev', 'test']) writeFileSync(join(d, `${split}.jsonl`), `${lines}\n`);
+  return d;
 }

@@ -3,7 +3,7 @@
 // model inputs (fed zeros), a vocabulary longer than the embedding table (refused at import,
 // one line from the real CLI process).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -12,7 +12,7 @@ import { finetuneCommand, importOnnxCommand, readVocabFile } from '../../src/cli
 import type { ImportRunInfo } from '../../src/train/finetune/index.js';
 import { decodeModel, type ModelProto } from '../../src/onnx/proto.js';
 import { tensorFromProto } from '../../src/onnx/tensor.js';
-import { IMPORT_FIXTURES, loadOnnx, maxDiff, ROOT, runModel, textsFor } from './import-fixtures.js';
+import { dataFolder, IMPORT_FIXTURES, loadOnnx, maxDiff, ROOT, runModel } from './import-fixtures.js';
 
 const FINETUNE = { optimizer: 'sgd' as const, clip: 0, epochs: 1, seed: 1, device: 'cpu' as const };
 const vocabPath = join(IMPORT_FIXTURES, 'vocab.json');
@@ -28,14 +28,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function dataFolder(name: string, ids: number[][], lengths: number[], labels: number[], vocab: string[]): string {
-  const d = join(dir, `data-${name}`);
-  mkdirSync(d, { recursive: true });
-  const lines = textsFor(ids, lengths, vocab).map((text, i) => JSON.stringify({ text, label: labels[i] })).join('\n');
-  for (const split of ['train', 'dev', 'test']) writeFileSync(join(d, `${split}.jsonl`), `${lines}\n`);
-  return d;
-}
-
 const int64 = (xs: number[], dims: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(xs, (v) => BigInt(v)), dims);
 const initializer = (m: ModelProto, name: string): Float32Array => tensorFromProto(m.graph!.initializer!.find((t) => t.name === name)!).data as Float32Array;
 
@@ -49,7 +41,7 @@ describe('import-onnx → finetune at batch sizes other than the export\'s', () 
     expect(info.notes).toHaveLength(4); // 2 LSTMs × (initial_h, initial_c)
     expect(info.notes![0]).toMatch(/zeros \[2, 4, 3\] built for the export batch 4/);
     expect(info.embedding).toEqual({ table: 'emb.weight', rows: 16 });
-    const data = dataFolder('packed', f.ids, f.lengths, f.labels, vocab);
+    const data = dataFolder(dir, 'packed', f.ids, f.lengths, f.labels, vocab);
     await finetuneCommand({ ...FINETUNE, init: run, data, lr: f.lr, batch: 2, out: join(run, 'tuned') });
     const tuned = decodeModel(new Uint8Array(readFileSync(join(run, 'tuned', 'model.onnx'))));
     const T = f.time;
@@ -76,7 +68,7 @@ describe('import-onnx → finetune at batch sizes other than the export\'s', () 
     const b = meta.batches[1]!; // batch 5: the export's was 3
     expect(b.ids.length).toBe(5);
     const lr = 0.5;
-    await finetuneCommand({ ...FINETUNE, init: run, data: dataFolder('h0', b.ids, b.lengths, b.labels, vocab), lr, batch: 8, out: join(run, 'tuned') });
+    await finetuneCommand({ ...FINETUNE, init: run, data: dataFolder(dir, 'h0', b.ids, b.lengths, b.labels, vocab), lr, batch: 8, out: join(run, 'tuned') });
     const tuned = decodeModel(new Uint8Array(readFileSync(join(run, 'tuned', 'model.onnx'))));
     expect(tuned.graph!.input!.map((i) => i.name)).toEqual(['ids', 'h0', 'c0']);
     let worst = 0;
@@ -99,7 +91,7 @@ describe('import-onnx → finetune at batch sizes other than the export\'s', () 
     const b = meta.batches[1]!; // batch 5 with padding
     expect(b.ids.flat()).toContain(0);
     const lr = 0.5;
-    await finetuneCommand({ ...FINETUNE, init: run, data: dataFolder('pad', b.ids, b.lengths, b.labels, vocab), lr, batch: 8, maxLen: 6, out: join(run, 'tuned') });
+    await finetuneCommand({ ...FINETUNE, init: run, data: dataFolder(dir, 'pad', b.ids, b.lengths, b.labels, vocab), lr, batch: 8, maxLen: 6, out: join(run, 'tuned') });
     const tuned = decodeModel(new Uint8Array(readFileSync(join(run, 'tuned', 'model.onnx'))));
     const table = initializer(tuned, 'emb.weight');
     expect([...table.slice(0, 5)].every((x) => x === 0)).toBe(true);

@@ -19,6 +19,7 @@ import * as web from '../../src/web/index.js';
 import { modelBytes } from '../serve/helpers.js';
 import { craftedModels, SECRET_NAME, SECRET_TEXT } from './external-fixtures.js';
 import { ROOT, runCliIn } from './cli-process.js';
+import { rejection } from '../helpers/rejection.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'external-data-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
@@ -36,15 +37,6 @@ function expectNoLeak(text: string): void {
   expect(text).not.toContain('TOP-SECRET');
   expect(text).not.toMatch(new RegExp(`\\b(${SECRET_TEXT.length}|${SECRET_TEXT.length / 4})\\b`));
   expect(text).not.toContain(cwd);
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('the attack is real', () => {

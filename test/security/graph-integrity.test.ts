@@ -19,6 +19,7 @@ import { builtinDataset } from '../../src/data/builtin.js';
 import { rng } from '../hardening/mutate.js';
 import { config, modelBytes } from '../serve/helpers.js';
 import { runCliIn } from './cli-process.js';
+import { rejection } from '../helpers/rejection.js';
 
 ort.env.logLevel = 'fatal';
 const dir = mkdtempSync(join(tmpdir(), 'graph-integrity-'));
@@ -55,15 +56,6 @@ function fake(params: boolean): ModelProto {
   }
   expect(nodes.filter((n) => n.opType === 'Gather' || n.opType === 'Cast').length).toBeGreaterThanOrEqual(19);
   return stampDigest({ ...real, graph: { name: g.name, input: g.input, output: g.output, node: nodes, initializer: inits } });
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('a graph that is not what its metadata claims', () => {
