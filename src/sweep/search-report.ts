@@ -6,22 +6,17 @@ import { join } from 'node:path';
 import { barChart, lineChart, panelGrid, PALETTE, type LineSeries } from '../charts/index.js';
 import type { Dataset, Example } from '../data/example.js';
 import { ExperimentConfigError, type ExperimentSettings } from '../experiment/grid.js';
-import { readCellResults, readJson, writeJsonAtomic, writeTextAtomic } from '../experiment/results.js';
+import { readCellResults, readJson, writeJsonAtomic, writeTextAtomic, type ExperimentRecord } from '../experiment/results.js';
 import type { CellJobResult, SearchConfig } from './plan.js';
 import type { SearchSpec } from './search.js';
 
-/** `<out>/search.json`. */
-export interface SearchRecord {
+/**
+ * `<out>/search.json`: an experiment record (its `settings` are the shared ones; the searched
+ * hyperparameters come from each configuration) plus the search's spec.
+ */
+export interface SearchRecord extends Omit<ExperimentRecord, 'format'> {
   format: 'highway-onnx-search/1';
-  name: string;
   spec: SearchSpec;
-  /** Shared settings (the searched hyperparameters come from each configuration). */
-  settings: ExperimentSettings;
-  dataLabel: string;
-  dataSizes: { train: number; dev: number; test: number };
-  majority: { dev: number; test: number };
-  commands: string[];
-  startedAt: string;
 }
 
 /** One configuration's results over its seeds. Accuracies are fractions in [0, 1]. */
