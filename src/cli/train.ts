@@ -128,12 +128,14 @@ export async function trainCommand(a: TrainArgs, given: (option: keyof TrainArgs
   try {
     result = await train({ ...trainOptionsFromArgs(a, given), signal: controller.signal });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     // The run is over and its files are written: a signal from here to the exit must not kill
-    // the process mid-report (the default action would), so it is noted and ignored.
+    // the process mid-report (the default action would), so it is ignored. The ignoring handlers
+    // go on before the others come off: with no listener in between, Node restores the default
+    // action, and a signal landing in that gap would kill the process.
     process.on('SIGINT', ignoreLateSignal);
     process.on('SIGTERM', ignoreLateSignal);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (result.stoppedBy === 'signal') {
     const signal = String(result.signalReason);
