@@ -3,7 +3,8 @@
 // told it has 8 cores: onnxruntime-web then runs 4 WASM threads (issue 18 item 8, issue 13 item 3).
 // The app is built as one bundle (`codeSplitting: false`), so onnxruntime-web's runtime shares its
 // chunk with the app's code: before the fix its thread workers loaded that chunk, died with
-// `document is not defined` and loadModel() never settled. Built once for the whole file.
+// `document is not defined` and loadModel() never settled. Both onnxruntime-web builds (WASM, and
+// WebGPU on SwiftShader) are checked. Built once for the whole file.
 import { mkdtemp, rename, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,11 +37,11 @@ const APP: Record<string, string> = {
   'index.html': '<!doctype html><html><head><meta charset="utf-8"><title>consumer</title></head><body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>',
   'main.js': `import { loadModel, trainInWorker } from 'highway-onnx/web';
 const report = (r) => { window.result = r; document.getElementById('out').textContent = JSON.stringify(r); };
-window.predict = async (texts) => {
+window.predict = async ({ texts, device }) => {
   try {
-    const model = await loadModel('model.onnx', { device: 'cpu' });
+    const model = await loadModel('model.onnx', { device });
     const preds = await model.predict(texts);
-    report({ ok: true, threads: model.threads, probs: preds.map((p) => p.probs) });
+    report({ ok: true, threads: model.threads, backend: model.backend, probs: preds.map((p) => p.probs) });
   } catch (e) { report({ ok: false, code: e.code, message: e.message }); }
 };
 window.train = async (options) => {
@@ -117,7 +118,7 @@ describe('a Vite-bundled consumer app with WASM threads', () => {
   it(`predicts on ${THREADS} threads, with onnxruntime-node's probabilities (within 1e-5)`, async () => {
     const { page, errors, workers } = await open(browser, server);
     expect(await page.evaluate('self.crossOriginIsolated && navigator.hardwareConcurrency')).toBe(CORES);
-    const r = await result<{ ok: boolean; threads: number; probs: number[][]; message?: string }>(page, 'predict', TEXTS);
+    const r = await result<{ ok: boolean; threads: number; probs: number[][]; message?: string }>(page, 'predict', { texts: TEXTS, device: 'cpu' });
     expect(r.ok, r.message).toBe(true);
     expect(r.threads).toBe(THREADS);
     // The runtime starts threads - 1 workers, from our thread entry, not from the app's bundle.
@@ -144,6 +145,24 @@ describe('a Vite-bundled consumer app with WASM threads', () => {
     await page.close();
   }, 120_000);
 
+  it(`predicts on WebGPU (SwiftShader) with the WebGPU build's ${THREADS} threads started from its own entry`, async () => {
+    const gpu = await launchChromium('webgpu');
+    try {
+      const { page, errors, workers } = await open(gpu, server);
+      const r = await result<{ ok: boolean; threads: number; backend: string; probs: number[][]; message?: string }>(page, 'predict', { texts: TEXTS, device: 'webgpu' });
+      expect(r.ok, r.message).toBe(true);
+      expect([r.backend, r.threads]).toEqual(['webgpu', THREADS]);
+      expect(workers.filter((u) => /\/ort-thread-webgpu-[\w-]+\.js$/.test(u))).toHaveLength(THREADS - 1);
+      const node = await loadModel(modelBytes, { device: 'cpu' });
+      const expected = (await node.predict(TEXTS)).map((p) => p.probs);
+      await node.release();
+      r.probs.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - expected[i]![j]!)).toBeLessThan(1e-5)));
+      expect(errors).toEqual([]);
+    } finally {
+      await gpu.close();
+    }
+  }, 90_000);
+
   it('fails fast with E_WASM_THREADS when the thread entry cannot be loaded', async () => {
     const assets = join(root, 'dist', 'assets');
     const entry = (await readdir(assets)).find((f) => /^ort-thread-wasm-[\w-]+\.js$/.test(f))!;
@@ -151,7 +170,7 @@ describe('a Vite-bundled consumer app with WASM threads', () => {
     try {
       const { page } = await open(browser, server);
       const t0 = Date.now();
-      const r = await result<{ ok: boolean; code?: string; message?: string }>(page, 'predict', TEXTS);
+      const r = await result<{ ok: boolean; code?: string; message?: string }>(page, 'predict', { texts: TEXTS, device: 'cpu' });
       expect(r.ok).toBe(false);
       expect(r.code).toBe('E_WASM_THREADS');
       expect(r.message).toMatch(/WASM thread worker \(.*\) failed to start: .*numThreads: 1/);
