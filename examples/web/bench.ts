@@ -34,7 +34,7 @@ async function openTrainer(options: web.BrowserTrainOptions, numThreads?: number
       worker.onerror = (ev) => reject(new Error(ev.message || 'benchmark worker failed'));
       worker.postMessage(msg);
     });
-  const opened = await call<{ buildMs: number; sessionMs: number; totalSteps: number }>({ type: 'open', options, wasm: { wasmPaths, ...(numThreads ? { numThreads } : {}) } });
+  const opened = await call<{ buildMs: number; sessionMs: number; totalSteps: number; threads: number }>({ type: 'open', options, wasm: { wasmPaths, ...(numThreads ? { numThreads } : {}) } });
   return {
     ...opened,
     steps: (n: number) => call<StepTimes>({ type: 'steps', n }),

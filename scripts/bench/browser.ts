@@ -41,7 +41,10 @@ export interface BrowserBenchOptions {
   warmupTrainSeconds?: number;
   /** Node intra-op threads (default: onnxruntime's choice). */
   nodeThreads?: number;
-  /** Browser WASM threads (default: onnxruntime-web's choice: min(4, ⌈cores/2⌉)). */
+  /**
+   * Browser WASM threads (default: the web entry's defaultWasmThreads(): the page is cross-origin
+   * isolated, so navigator.hardwareConcurrency capped at 4 — 2 on a 2-core machine).
+   */
   browserThreads?: number;
 }
 
@@ -149,13 +152,15 @@ export async function benchBrowser(opts: BrowserBenchOptions): Promise<BrowserRo
       for (const { name, model } of TRAIN_MODELS) {
         const options: BrowserTrainOptions = { model, epochs: 1000 };
         const nodeTraining = await Training.open({ ...options, runtime: nodeStepRuntime({ device: 'cpu', ...(opts.nodeThreads ? { threads: opts.nodeThreads } : {}) }) });
-        await page.evaluate(
+        const trainThreads = (await page.evaluate(
           async ([o, n]) => {
-            const w = window as unknown as { highwayBench: { openTrainer(o: object, n?: number): Promise<unknown> }; __t: unknown };
-            w.__t = await w.highwayBench.openTrainer(o as object, (n as number) || undefined);
+            const w = window as unknown as { highwayBench: { openTrainer(o: object, n?: number): Promise<{ threads: number }> }; __t: unknown };
+            const t = await w.highwayBench.openTrainer(o as object, (n as number) || undefined);
+            w.__t = t;
+            return t.threads;
           },
           [options, opts.browserThreads ?? 0] as const,
-        );
+        )) as number;
         const browserSteps = (n: number): Promise<{ steps: number; seconds: number }> =>
           page.evaluate((k) => (window as unknown as { __t: { steps(n: number): Promise<{ steps: number; seconds: number }> } }).__t.steps(k), n);
         await timeSteps(nodeTraining, 20);
@@ -178,7 +183,7 @@ export async function benchBrowser(opts: BrowserBenchOptions): Promise<BrowserRo
           kind: 'training', model: name, batch: BROWSER_TRAIN_DEFAULTS.batchSize, unit: 'steps/s',
           browser: percentile(sorted.b, 50), node: percentile(sorted.n, 50), ratio: median(ratios),
           browserP50Ms: 1000 / percentile(sorted.b, 50), nodeP50Ms: 1000 / percentile(sorted.n, 50),
-          browserThreads: opts.browserThreads ?? 0, nodeThreads, iterations: per * windows,
+          browserThreads: trainThreads, nodeThreads, iterations: per * windows,
         });
         process.stderr.write(`  browser training ${name}: browser ${median(b).toFixed(1)} steps/s, node ${median(n).toFixed(1)} steps/s, ratio ${median(ratios).toFixed(3)}\n`);
       }
@@ -187,9 +192,6 @@ export async function benchBrowser(opts: BrowserBenchOptions): Promise<BrowserRo
   } finally {
     await h.close();
   }
-  // Training rows run in a worker with the same settings as the page: report the page's thread count.
-  const pageThreads = rows.find((r) => r.kind === 'inference')?.browserThreads;
-  for (const r of rows) if (r.kind === 'training' && r.browserThreads === 0) r.browserThreads = pageThreads ?? 0;
   return rows;
 }
 
@@ -204,7 +206,7 @@ export function browserTable(rows: BrowserRow[]): string {
   );
 }
 
-// `npm run bench:web [-- --quick] [--threads N]`: this benchmark alone.
+// `npm run bench:web [-- --quick] [--threads N | --browser-threads N --node-threads N]`: this benchmark alone.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const arg = (name: string): string | undefined => {
     const i = process.argv.indexOf(`--${name}`);
@@ -212,13 +214,16 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   };
   const quick = process.argv.includes('--quick');
   const threads = arg('threads') ? Number(arg('threads')) : undefined;
+  const browserThreads = arg('browser-threads') ? Number(arg('browser-threads')) : threads;
+  const nodeThreads = arg('node-threads') ? Number(arg('node-threads')) : threads;
   const rows = await benchBrowser({
     layers: (arg('layers') ?? (quick ? '1' : '1,4')).split(',').map(Number),
     batches: (arg('batches') ?? (quick ? '1,32' : '1,32,256')).split(',').map(Number),
     seconds: Number(arg('seconds') ?? (quick ? 1 : 3)),
     seqLen: 20,
     trainSteps: Number(arg('steps') ?? (quick ? 30 : 80)),
-    ...(threads ? { nodeThreads: threads, browserThreads: threads } : {}),
+    ...(nodeThreads ? { nodeThreads } : {}),
+    ...(browserThreads ? { browserThreads } : {}),
   });
   process.stdout.write(`${browserTable(rows)}\n`);
 }

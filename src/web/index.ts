@@ -9,6 +9,7 @@ import { backendsFor, configureWasm, createBackendSession, type WasmSettings, ty
 
 export { configureWasm, ortFor, webgpuAdapter, webgpuAvailable, wasmSettings, WEB_DEVICES, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
 export { DeviceLostError } from '../runtime/errors.js';
+export { defaultWasmThreads, MAX_WASM_THREADS, WasmThreadsError, type ThreadScope } from './threads.js';
 export { setRuntimeVerbose } from '../runtime/log.js';
 export type { GpuAdapterSummary } from '../runtime/adapter.js';
 export { Predictor, type Prediction, type PredictorOptions, type ModelInfo } from '../runtime/predictor.js';

@@ -10,6 +10,9 @@ import { ortLogSeverity, runtimeVerbose } from '../runtime/log.js';
 import { WEBGPU_QUEUE } from '../runtime/run-queue.js';
 import { isDeviceLost } from '../runtime/predictor.js';
 import { ortMessage } from '../runtime/ort-errors.js';
+import { Graph, op, toModel } from '../graph/index.js';
+import { encodeModel } from '../onnx/proto.js';
+import { defaultWasmThreads, failFastOnThreadWorkers, redirectThreadWorkers } from './threads.js';
 
 export type Ort = typeof OrtWeb;
 /**
@@ -26,7 +29,10 @@ export interface WasmSettings {
    * onnxruntime-web's own guess, relative to its module — set it when bundling.
    */
   wasmPaths?: string;
-  /** WASM threads; more than 1 needs a cross-origin-isolated page (COOP/COEP headers). */
+  /**
+   * WASM threads; more than 1 needs a cross-origin-isolated page (COOP/COEP headers). Default:
+   * defaultWasmThreads() — navigator.hardwareConcurrency capped at 4 where isolated, else 1.
+   */
   numThreads?: number;
 }
 
@@ -43,15 +49,34 @@ export function wasmSettings(): Readonly<WasmSettings> {
   return { ...settings };
 }
 
-/** The onnxruntime-web module for one backend, configured (logs: errors only unless verbose). */
+/** A one-node graph whose session starts the WASM runtime (and its thread workers). */
+function runtimeProbe(): Uint8Array {
+  const g = new Graph({ name: 'runtime_probe' });
+  g.output(op.identity(g.input('x', 'float32', [1])), 'y');
+  return encodeModel(toModel(g));
+}
+
+/**
+ * The onnxruntime-web module for one backend, configured (logs: errors only unless verbose; WASM
+ * threads: `numThreads`, else defaultWasmThreads()). With more than one thread the runtime is
+ * started here, so a thread worker that cannot start is a WasmThreadsError (E_WASM_THREADS) for
+ * every caller (inference and training) instead of a hang. Without `wasmPaths` the thread workers
+ * start from our own entries (threads.ts); a second flavour on the same page then runs on 1 thread.
+ */
 export function ortFor(backend: WebBackend): Promise<Ort> {
   let p = loaded.get(backend);
   if (!p) {
-    p = (backend === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm')).then((m) => {
+    p = (backend === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm')).then(async (m) => {
       const ort = m as unknown as Ort;
-      if (settings.wasmPaths) ort.env.wasm.wasmPaths = settings.wasmPaths;
-      if (settings.numThreads !== undefined) ort.env.wasm.numThreads = settings.numThreads;
       ort.env.logLevel = runtimeVerbose() ? 'warning' : 'error';
+      let threads = settings.numThreads ?? defaultWasmThreads();
+      if (settings.wasmPaths) ort.env.wasm.wasmPaths = settings.wasmPaths;
+      else if (threads > 1 && !redirectThreadWorkers(backend)) threads = 1;
+      ort.env.wasm.numThreads = threads;
+      if (threads > 1) {
+        const session = await failFastOnThreadWorkers(ort.InferenceSession.create(runtimeProbe(), { executionProviders: ['wasm'], logSeverityLevel: ortLogSeverity() }));
+        await session.release();
+      }
       return ort;
     });
     loaded.set(backend, p);

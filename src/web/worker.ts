@@ -1,6 +1,7 @@
 // Training in a Web Worker, so the page stays responsive: the worker side (serveTraining)
 // and the page side (trainInWorker) of one small message protocol.
 import { configureWasm, type WasmSettings } from './ort.js';
+import { defaultWasmThreads } from './threads.js';
 import { trainInBrowser, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress } from './train.js';
 
 /** The options that cross postMessage (no callbacks, no onnxruntime instance). */
@@ -54,7 +55,10 @@ export interface TrainingRun {
   stop(): void;
 }
 
-/** Page side: start a run in `worker` (a module worker that calls serveTraining). */
+/**
+ * Page side: start a run in `worker` (a module worker that calls serveTraining). Without
+ * `wasm.numThreads` the worker uses the page's thread count (defaultWasmThreads() here).
+ */
 export function trainInWorker(
   worker: Worker,
   options: WorkerTrainOptions,
@@ -70,6 +74,6 @@ export function trainInWorker(
     };
     worker.onerror = (ev) => reject(new Error(`training worker failed: ${ev.message || 'could not start the worker'}`));
   });
-  worker.postMessage({ type: 'train', options, wasm } satisfies TrainRequest);
+  worker.postMessage({ type: 'train', options, wasm: { numThreads: defaultWasmThreads(), ...wasm } } satisfies TrainRequest);
   return { result, stop: () => worker.postMessage({ type: 'stop' } satisfies TrainRequest) };
 }
