@@ -33,6 +33,7 @@ export const INTEGRATION = [
   'test/onnx/roundtrip.test.ts',
   'test/models/onnx-checker.test.ts',
   'test/export/quantize.test.ts',
+  'test/docs/readme-examples.test.ts',
 ];
 
 /** Test files that drive a real browser, a bundler or a packed install. */
