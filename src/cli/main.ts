@@ -8,7 +8,7 @@ import { buildGraphMain } from '../models/build-graph.js';
 import { trainCommand, type TrainArgs } from './train.js';
 import { evalCommand, type EvalArgs } from './eval.js';
 import { registerInteropCommands } from './interop.js';
-import { serveCommand, type ServeArgs } from './serve.js';
+import { collectList, serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
 import { DEFAULT_MAX_TOKENS } from '../runtime/predictor.js';
 import { addOptimizerOptions, number, positiveInt } from './args.js';
@@ -130,6 +130,7 @@ export function makeProgram(): Command {
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight requests may take', positiveInt, 30_000)
     .option('--keep-alive-ms <ms>', 'how long an idle keep-alive connection stays open (default 65000: longer than load balancers\' idle timeouts, e.g. AWS ALB\'s 60 s)', positiveInt)
+    .option('--cors-origin <origin>', 'let pages on this origin call the server from a browser (CORS; repeat or comma-separate; "*": any origin)', collectList, [])
     .action(async (o: ServeArgs) => {
       await serveCommand(o);
     });

@@ -57,11 +57,11 @@ describe('serve: answers', () => {
     expect(nf.json().error).toMatchObject({ code: 'E_NOT_FOUND' });
     const get = await send(url, { path: '/v1/predict' });
     expect(get.status).toBe(405);
-    expect(get.headers.allow).toBe('POST');
+    expect(get.headers.allow).toBe('POST, OPTIONS');
     expect(get.json().error.message).toMatch(/GET is not allowed on \/v1\/predict: use POST/);
     const post = await send(url, { method: 'POST', path: '/metrics', body: '{}' });
     expect(post.status).toBe(405);
-    expect(post.headers.allow).toBe('GET, HEAD');
+    expect(post.headers.allow).toBe('GET, HEAD, OPTIONS');
     const del = await send(url, { method: 'DELETE', path: '/healthz' });
     expect(del.status).toBe(405);
   });
