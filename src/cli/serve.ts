@@ -39,7 +39,8 @@ const log = (line: string): void => {
 
 const describe = (p: Predictor): string => {
   const c = p.info.config;
-  return `${c.kind}, ${c.layers} layer(s), labels ${printable(p.labels.join('/'))}`;
+  const untrained = p.info.untrained !== undefined ? `, UNTRAINED (${printable(p.info.untrained)}): its predictions are noise` : '';
+  return `${c.kind}, ${c.layers} layer(s), labels ${printable(p.labels.join('/'))}${untrained}`;
 };
 
 /**

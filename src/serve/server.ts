@@ -74,12 +74,21 @@ export interface ResolvedServeOptions extends RequestLimits {
   keepAliveMs: number;
 }
 
+/**
+ * One text's answer. The response is `{"labels": [...], "predictions": [PredictionJson, …]}`:
+ * `probs` holds one probability per label, in the order of the response's `labels` (the API's
+ * Prediction.probs and the CLI's rows have the same shape).
+ */
 export interface PredictionJson {
   label: string;
-  probs: Record<string, number>;
+  probs: number[];
   /** Tokens the model saw, and how many of them it did not know. */
   tokens: number;
   unknown: number;
+  /** The text has no token: the model saw one <unk> (its answer is the model's prior). */
+  empty?: true;
+  /** The text has tokens, none of them in the vocabulary. */
+  allUnknown?: true;
 }
 
 interface Encoded {
@@ -479,14 +488,12 @@ export class PredictServer {
     try {
       const encoded = texts.map((text) => this.encode(slot.predictor, text));
       const preds = await slot.batcher.submit(encoded.map((e) => e.ids));
-      const labels = slot.predictor.labels;
-      const predictions: PredictionJson[] = preds.map((p, i) => ({
-        label: p.label,
-        probs: Object.fromEntries(labels.map((l, k) => [l, p.probs[k]!])),
-        tokens: encoded[i]!.tokens,
-        unknown: encoded[i]!.unknown,
-      }));
-      this.send(res, 200, { predictions });
+      const predictions: PredictionJson[] = preds.map((p, i) => {
+        const { tokens, unknown } = encoded[i]!;
+        return { label: p.label, probs: p.probs, tokens, unknown, ...(tokens === 0 ? { empty: true as const } : unknown === tokens ? { allUnknown: true as const } : {}) };
+      });
+      // The labels of the model that scored this request (a reload may change them between requests).
+      this.send(res, 200, { labels: slot.predictor.labels, predictions });
     } finally {
       unpin();
     }
@@ -502,7 +509,10 @@ export class PredictServer {
   private modelSummary(): Record<string, unknown> {
     const { predictor, generation, loadedAt } = this.current!;
     const c = predictor.info.config;
-    return { kind: c.kind, layers: c.layers, hidden: c.hidden, labels: predictor.labels, vocabSize: c.vocabSize, provider: predictor.provider, maxBatch: this.options.maxBatch, maxWaitMs: this.options.maxWaitMs, generation, loadedAt: loadedAt.toISOString() };
+    return {
+      kind: c.kind, layers: c.layers, hidden: c.hidden, labels: predictor.labels, vocabSize: c.vocabSize, provider: predictor.provider, maxBatch: this.options.maxBatch, maxWaitMs: this.options.maxWaitMs, generation, loadedAt: loadedAt.toISOString(),
+      ...(predictor.info.untrained !== undefined ? { untrained: predictor.info.untrained } : {}),
+    };
   }
 
   private send(res: ServerResponse, status: number, body: unknown, headOnly = false, headers: Record<string, string> = {}): void {

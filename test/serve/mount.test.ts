@@ -56,11 +56,12 @@ async function expected(): Promise<{ label: string; positive: number }[]> {
   return (await predictor.predict(TEXTS)).map((p) => ({ label: p.label, positive: p.probs[1]! }));
 }
 
-function expectPredictions(body: { predictions: { label: string; probs: Record<string, number> }[] }, want: { label: string; positive: number }[]): void {
+function expectPredictions(body: { labels: string[]; predictions: { label: string; probs: number[] }[] }, want: { label: string; positive: number }[]): void {
+  expect(body.labels).toEqual(['negative', 'positive']);
   expect(body.predictions).toHaveLength(want.length);
   body.predictions.forEach((p, i) => {
     expect(p.label).toBe(want[i]!.label);
-    expect(p.probs.positive).toBeCloseTo(want[i]!.positive, 6);
+    expect(p.probs[1]).toBeCloseTo(want[i]!.positive, 6);
   });
 }
 
