@@ -13,7 +13,7 @@ import { CorsOriginError } from '../../src/serve/cors.js';
 import { parsePrometheus } from '../../src/serve/metrics.js';
 import type { Predictor } from '../../src/runtime/predictor.js';
 import { ServeModeError } from '../../src/serve/errors.js';
-import { modelBytes, send, tinyPredictor, type Reply } from './helpers.js';
+import { modelBytes, rigged, send, tinyPredictor, type Reply } from './helpers.js';
 import { startServe } from './process.js';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -207,14 +207,22 @@ describe('serve: the request handler in host applications', () => {
   });
 
   it('close(): requests already received are answered, later ones get 503 E_SHUTTING_DOWN', async () => {
-    const handler = createRequestHandler(predictor, { maxWaitMs: 1 });
+    const slow = await rigged({ delayMs: 300 });
+    cleanups.push(() => slow.predictor.release());
+    const handler = createRequestHandler(slow.predictor, { maxWaitMs: 1, metrics: { defaultMetrics: false } });
     const url = await listen(createServer(handler));
     const first = predict(url, { texts: TEXTS });
-    await new Promise((r) => setTimeout(r, 20));
-    const closed = handler.close(5000);
+    while (slow.runs.length === 0) await new Promise((r) => setTimeout(r, 5)); // its batch is running
+    let closedAt = 0;
+    const closed = handler.close(5000).then((r) => ((closedAt = performance.now()), r));
     expect(handler.state).toBe('draining');
-    expect((await first).status).toBe(200);
+    const answered = await first;
+    const answeredAt = performance.now();
+    expect(answered.status).toBe(200);
     expect(await closed).toEqual({ forced: false });
+    expect(closedAt).toBeGreaterThanOrEqual(answeredAt - 50); // close waited for the request
+    const m = parsePrometheus(await handler.registry.metrics());
+    expect(m.get('highway_inflight_requests')).toBe(0);
     const late = await predict(url, { texts: TEXTS });
     expect([late.status, late.json().error.code]).toEqual([503, 'E_SHUTTING_DOWN']);
   });
