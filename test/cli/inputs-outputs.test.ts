@@ -178,6 +178,34 @@ describe('--text-column / --label-column', () => {
   }, 60_000);
 });
 
+describe('--text-column / --label-column in finetune', () => {
+  it('fine-tunes to the same model as the same data under the default names (and not to the original)', async () => {
+    const run = join(dir, 'ft');
+    const imported = await inProcess(['import-onnx', '--model', model, '--out', run]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const named = writeSplits('ft-named', 'csv', 'body', 'stars');
+    const plain = writeSplits('ft-plain', 'csv', 'text', 'label');
+    const tune = (data: string, out: string, extra: string[] = []): Promise<Result> =>
+      inProcess(['finetune', '--init', run, '--data', data, '--out', out, '--seed', '0', '--lr', '0.5', '--optimizer', 'sgd', '--epochs', '2', '--batch', '2', ...extra]);
+    const a = await tune(named, join(dir, 'ft-a'), ['--text-column', 'body', '--label-column', 'stars']);
+    expect(a.code, a.stderr).toBe(0);
+    const b = await tune(plain, join(dir, 'ft-b'));
+    expect(b.code, b.stderr).toBe(0);
+    const refuse = await tune(named, join(dir, 'ft-c'));
+    expect(refuse.code).toBe(1);
+    expect(refuse.stderr).toMatch(/one column named 'text'.*--text-column/);
+    const score = async (file: string): Promise<number[]> => {
+      const p = await loadModel(file, { device: 'cpu' });
+      const out = (await p.predict(TEXTS)).flatMap((x) => x.logits);
+      await p.release();
+      return out;
+    };
+    const [la, lb, l0] = [await score(join(dir, 'ft-a', 'model.onnx')), await score(join(dir, 'ft-b', 'model.onnx')), await score(model)];
+    la.forEach((x, i) => expect(x).toBeCloseTo(lb[i]!, 6));
+    expect(Math.max(...la.map((x, i) => Math.abs(x - l0[i]!)))).toBeGreaterThan(1e-4);
+  }, 60_000);
+});
+
 describe('--seed 0 is accepted wherever seeds are taken', () => {
   it('parsers: the CLI seed (0 to 2^32 − 1) and the seed lists of experiment/sweep', () => {
     expect(seedInt('0')).toBe(0);
