@@ -121,6 +121,8 @@ export class PredictServer {
   private readonly drainLingerMs: number;
   private draining = false;
   private inflight = 0;
+  /** Called when the last request in flight is released (a mounted server's shutdown waits on it). */
+  private onIdle: (() => void) | null = null;
   /** /v1/predict requests still being read and parsed: they may yet join the waiting batch. */
   private receiving = 0;
   private shuttingDown: Promise<{ forced: boolean }> | null = null;
@@ -352,8 +354,11 @@ export class PredictServer {
   private async shutdownMounted(graceMs: number): Promise<{ forced: boolean }> {
     void this.current?.batcher.drain();
     for (const s of this.retiring) void s.batcher.drain();
-    const deadline = performance.now() + graceMs;
-    while (this.inflight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (this.inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => (this.onIdle = r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
     const forced = this.inflight > 0;
     if (!forced) await Promise.all([...this.retiring].map((s) => s.retire()));
     return { forced };
@@ -405,6 +410,7 @@ export class PredictServer {
       this.metrics.latency.observe({ route }, (performance.now() - t0) / 1000);
       this.inflight--;
       this.metrics.inflight.set(this.inflight);
+      if (this.inflight === 0) this.onIdle?.();
     };
     const t = this.connections ? this.connections.begin(req, res, release) : hostRequest(res, release);
     this.tracked.set(res, t);
