@@ -11,5 +11,5 @@ export { gradients, registerGradient, registerNotDifferentiable, refuse, GRADIEN
 export { train, buildStepGraphs, TrainSession, saveCheckpoint, loadCheckpoint, TrainingDivergedError, type TrainOptions, type TrainResult } from './train/index.js';
 export { tokenize, Vocabulary, Rng, builtinDataset, type Dataset, type Example } from './data/index.js';
 export { readDataset } from './data/files.js';
-export { PredictServer, createPredictServer, HttpError, type ServeOptions } from './serve/index.js';
+export { PredictServer, createPredictServer, createRequestHandler, HttpError, CorsOriginError, ServeModeError, type ServeOptions, type PredictRequestHandler, type RequestHandlerOptions, type MetricsOptions } from './serve/index.js';
 export { inspectPath, inspectOnnxBytes, formatReport, InspectError, type Report } from './inspect/index.js';

@@ -103,7 +103,8 @@ async function batchStats(url: string): Promise<{ sum: number; count: number; ok
   const m = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
   const latency: [number, number][] = [];
   for (const [k, v] of m) {
-    const b = /^highway_http_request_duration_seconds_bucket\{route="\/v1\/predict",le="([^"]+)"\}$/.exec(k);
+    // prom-client renders the bucket's `le` before the other labels.
+    const b = /^highway_http_request_duration_seconds_bucket\{le="([^"]+)",route="\/v1\/predict"\}$/.exec(k);
     if (b) latency.push([b[1] === '+Inf' ? Infinity : Number(b[1]), v]);
   }
   const ok = m.get('highway_http_requests_total{route="/v1/predict",method="POST",status="200"}') ?? 0;

@@ -8,6 +8,16 @@ export const positiveInt = (v: string): number => {
   return n;
 };
 
+/**
+ * A random seed: an integer from 0 to 2^32 − 1 (the generator's whole state). 0 is a seed like any
+ * other (PyTorch users seed with 0): mulberry32 steps its state before every draw.
+ */
+export const seedInt = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`expected an integer from 0 to 4294967295, found '${v}'`);
+  return n;
+};
+
 export const number = (v: string): number => {
   const n = Number(v);
   // Number('') is 0: an empty value is not a number.

@@ -9,7 +9,7 @@ import type { EvalReport } from '../runtime/metrics.js';
 import { balanceSummary } from '../runtime/class-balance.js';
 import type { Predictor } from '../runtime/predictor.js';
 import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
-import { readDataset } from '../data/files.js';
+import { columnsNeedTable, readDataset } from '../data/files.js';
 import { decodeDataFile } from '../data/text.js';
 import { DataFormatError } from '../data/errors.js';
 import { DEFAULT_MAX_CHARS } from './predict.js';
@@ -24,6 +24,9 @@ export interface EvalArgs {
   file?: string;
   format?: 'sst' | 'trees' | 'tsv' | 'csv' | 'jsonl';
   fiveClass?: boolean;
+  /** TSV/CSV column or JSONL field holding the text / the label (default 'text' / 'label'). */
+  textColumn?: string;
+  labelColumn?: string;
   device: Device;
   batch: number;
   json?: boolean;
@@ -34,8 +37,9 @@ export interface EvalArgs {
 /** The labelled set `eval` scores: `--data DIR` (its `--split`) or `--file`. */
 async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: string }> {
   if ((a.data === undefined) === (a.file === undefined)) throw new UsageError('eval needs exactly one of --data DIR (a data directory, like train) or --file PATH');
+  const columns = { ...(a.textColumn ? { textColumn: a.textColumn } : {}), ...(a.labelColumn ? { labelColumn: a.labelColumn } : {}) };
   if (a.data !== undefined) {
-    const ds = await readDataset(a.data, { binary: !a.fiveClass, ...(a.format ? { format: a.format } : {}) });
+    const ds = await readDataset(a.data, { binary: !a.fiveClass, ...(a.format ? { format: a.format } : {}), ...columns });
     return { set: { examples: ds[a.split], labels: ds.labels }, source: `${a.data} (${a.split})` };
   }
   const file = a.file!;
@@ -46,11 +50,12 @@ async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: str
   // A tree file scores whole sentences (root labels), as dev and test are scored in training.
   const looksLikeTrees = /^\s*\(\d\s/.test(content.replace(/^\uFEFF/, '')) && !content.slice(0, content.indexOf('\n') >>> 0).includes('|||');
   const format = a.format ?? (ext === 'jsonl' ? 'jsonl' : ext === 'tsv' ? 'tsv' : ext === 'csv' ? 'csv' : looksLikeTrees ? 'trees' : 'sst');
+  if ((format === 'sst' || format === 'trees') && (a.textColumn || a.labelColumn)) throw columnsNeedTable(format, file);
   const split =
     format === 'sst' ? parseSst(content, { file, binary: !a.fiveClass })
     : format === 'trees' ? parseSstTrees(content, { file, binary: !a.fiveClass, phrases: false })
-    : format === 'jsonl' ? parseJsonl(content, { file })
-    : parseTsv(content, { file, delimiter: format === 'csv' ? ',' : '\t' });
+    : format === 'jsonl' ? parseJsonl(content, { file, textField: a.textColumn, labelField: a.labelColumn })
+    : parseTsv(content, { file, delimiter: format === 'csv' ? ',' : '\t', textColumn: a.textColumn, labelColumn: a.labelColumn });
   // A batch is padded to its longest text: one huge line must be refused, not allocated.
   const maxChars = a.maxChars ?? DEFAULT_MAX_CHARS;
   const long = split.examples.findIndex((e) => e.text.length > maxChars && [...e.text].length > maxChars);

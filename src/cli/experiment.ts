@@ -77,7 +77,7 @@ export function settingsFromFlags(o: Flags): { settings: ExperimentSettings; out
     ...(phrases ? { phrases: true } : {}),
     ...(o.kinds ? { kinds: parseKinds(o.kinds) } : {}),
     depths: parseIntList(o.depths ?? (quick ? '1,2' : '1,2,4,8,12,16'), '--depths'),
-    seeds: parseIntList(o.seeds ?? (quick ? '1' : '1,2'), '--seeds'),
+    seeds: parseIntList(o.seeds ?? (quick ? '1' : '1,2'), '--seeds', 0),
     epochs,
     patience: o.patience ?? epochs,
     gateBias: parseGateBias(o.gateBias),

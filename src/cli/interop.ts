@@ -14,7 +14,7 @@ import { decodeModel, encodeModel } from '../onnx/proto.js';
 import { DEVICES, type Device } from '../runtime/device.js';
 import { UsageError } from './errors.js';
 import { optimizerFromArgs } from './train.js';
-import { addOptimizerOptions, number, positiveInt } from './args.js';
+import { addOptimizerOptions, number, positiveInt, seedInt } from './args.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
@@ -78,7 +78,7 @@ interface ImportOnnxArgs {
   idsInput?: string; lengthsInput?: string; timeMajor?: boolean;
 }
 interface FinetuneArgs {
-  init: string; data: string; out?: string; fiveClass?: boolean; optimizer: 'adam' | 'adamw' | 'sgd'; lr: number; momentum?: number;
+  init: string; data: string; out?: string; fiveClass?: boolean; textColumn?: string; labelColumn?: string; optimizer: 'adam' | 'adamw' | 'sgd'; lr: number; momentum?: number;
   weightDecay?: number; clip: number; epochs: number; batch: number; maxSteps?: number; maxLen?: number; seed: number; vocab?: string;
   device: Device; threads?: number;
 }
@@ -155,6 +155,8 @@ export async function finetuneCommand(a: FinetuneArgs): Promise<void> {
     data: a.data,
     ...(a.out ? { out: a.out } : {}),
     fiveClass: a.fiveClass ?? false,
+    ...(a.textColumn ? { textColumn: a.textColumn } : {}),
+    ...(a.labelColumn ? { labelColumn: a.labelColumn } : {}),
     optimizer: optimizerFromArgs(a),
     lr: a.lr,
     epochs: a.epochs,
@@ -225,11 +227,13 @@ export function registerInteropCommands(program: Command): void {
     .requiredOption('--data <dir>', 'data directory (SST train/dev/test.txt, or .tsv/.csv/.jsonl splits)')
     .option('--out <dir>', 'output folder (default: the --init folder)')
     .option('--five-class', 'SST 5-class instead of binary')
+    .option('--text-column <name>', 'TSV/CSV column or JSONL field holding the text (default: text)')
+    .option('--label-column <name>', 'TSV/CSV column or JSONL field holding the label (default: label)')
     .option('--epochs <n>', 'epochs', positiveInt, 1)
     .option('--batch <n>', 'batch size', positiveInt, 32)
     .option('--max-steps <n>', 'stop after this many steps', positiveInt)
     .option('--max-len <n>', 'truncate sentences to this many tokens', positiveInt)
-    .option('--seed <n>', 'shuffling seed', positiveInt, 1)
+    .option('--seed <n>', 'shuffling seed (0 to 2^32 − 1)', seedInt, 1)
     .option('--vocab <file>', 'vocabulary, when the run folder has none')
     .addOption(new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('cpu'))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)

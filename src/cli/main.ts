@@ -8,10 +8,10 @@ import { buildGraphMain } from '../models/build-graph.js';
 import { trainCommand, type TrainArgs } from './train.js';
 import { evalCommand, type EvalArgs } from './eval.js';
 import { registerInteropCommands } from './interop.js';
-import { serveCommand, type ServeArgs } from './serve.js';
+import { collectList, serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
 import { DEFAULT_MAX_TOKENS } from '../runtime/predictor.js';
-import { addOptimizerOptions, number, positiveInt } from './args.js';
+import { addOptimizerOptions, number, positiveInt, seedInt } from './args.js';
 import { packageVersion } from './version.js';
 import { exportCommand, type ExportArgs } from './export.js';
 import { EXPORT_DTYPES } from '../onnx/quantize.js';
@@ -52,6 +52,8 @@ export function makeProgram(): Command {
     .option('--five-class', 'SST 5-class instead of binary')
     .option('--phrases', 'SST trees: train on every labelled phrase (dev/test stay whole sentences)')
     .option('--distinct-phrases', 'like --phrases, one example per distinct phrase and label')
+    .option('--text-column <name>', 'TSV/CSV column or JSONL field holding the text (default: text)')
+    .option('--label-column <name>', 'TSV/CSV column or JSONL field holding the label (default: label)')
     .option('--out <dir>', 'output directory', 'runs/default')
     .option('--layers <n>', 'number of BiLSTM layers', positiveInt, 2)
     .option('--plain', 'stacked plain BiLSTMs (no highway gate)')
@@ -66,7 +68,7 @@ export function makeProgram(): Command {
     .option('--min-freq <n>', 'minimum token frequency for the vocabulary', positiveInt, 1)
     .option('--max-len <n>', 'cut sentences to this many tokens, with a warning naming them (default 512)', positiveInt)
     .option('--embeddings <file>', 'pretrained word vectors (word2vec/GloVe text) for the embedding rows of vocabulary words')
-    .option('--seed <n>', 'random seed', positiveInt, 1)
+    .option('--seed <n>', 'random seed (0 to 2^32 − 1)', seedInt, 1)
     .addOption(deviceOption().default('cpu'))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--resume', 'continue from <out>/checkpoint.safetensors; options not given are the checkpoint\'s')
@@ -92,6 +94,8 @@ export function makeProgram(): Command {
     .option('--file <path>', 'one labelled file instead of --data')
     .addOption(new Option('--format <fmt>', 'file format (default: from the extension; .txt trees are detected)').choices(['sst', 'trees', 'tsv', 'csv', 'jsonl']))
     .option('--five-class', 'SST 5-class labels')
+    .option('--text-column <name>', 'TSV/CSV column or JSONL field holding the text (default: text)')
+    .option('--label-column <name>', 'TSV/CSV column or JSONL field holding the label (default: label)')
     .addOption(deviceOption())
     .option('--batch <n>', 'batch size', positiveInt, 64)
     .option('--json', 'print the report as JSON')
@@ -130,6 +134,7 @@ export function makeProgram(): Command {
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight requests may take', positiveInt, 30_000)
     .option('--keep-alive-ms <ms>', 'how long an idle keep-alive connection stays open (default 65000: longer than load balancers\' idle timeouts, e.g. AWS ALB\'s 60 s)', positiveInt)
+    .option('--cors-origin <origin>', 'let pages on this origin call the server from a browser (CORS; repeat or comma-separate; "*": any origin)', collectList, [])
     .action(async (o: ServeArgs) => {
       await serveCommand(o);
     });

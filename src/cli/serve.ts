@@ -26,7 +26,12 @@ export interface ServeArgs {
   device: Device;
   threads?: number;
   shutdownGraceMs: number;
+  /** Origins allowed to call from a browser (CORS); '*' allows any. */
+  corsOrigin?: string[];
 }
+
+/** Commander collector for a repeatable, comma-separable flag: `--x a,b --x c` → ['a', 'b', 'c']. */
+export const collectList = (v: string, previous: string[]): string[] => [...previous, ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')];
 
 const log = (line: string): void => {
   process.stderr.write(`highway-onnx: ${line}\n`);
@@ -34,7 +39,8 @@ const log = (line: string): void => {
 
 const describe = (p: Predictor): string => {
   const c = p.info.config;
-  return `${c.kind}, ${c.layers} layer(s), labels ${printable(p.labels.join('/'))}`;
+  const untrained = p.info.untrained !== undefined ? `, UNTRAINED (${printable(p.info.untrained)}): its predictions are noise` : '';
+  return `${c.kind}, ${c.layers} layer(s), labels ${printable(p.labels.join('/'))}${untrained}`;
 };
 
 /**
@@ -52,6 +58,7 @@ export async function serveCommand(a: ServeArgs): Promise<void> {
     ...(a.maxConnections ? { maxConnections: a.maxConnections } : {}),
     ...(a.queueTimeoutMs !== undefined ? { queueTimeoutMs: a.queueTimeoutMs } : {}),
     ...(a.keepAliveMs !== undefined ? { keepAliveMs: a.keepAliveMs } : {}),
+    ...(a.corsOrigin && a.corsOrigin.length > 0 ? { corsOrigins: a.corsOrigin } : {}),
   });
   // Listen first: probes get 503 {"status":"loading"} rather than a refused connection.
   const { url } = await server.listen(a.port, a.host);
@@ -101,6 +108,6 @@ export async function serveCommand(a: ServeArgs): Promise<void> {
     throw first.error;
   }
   loaded = true;
-  log(`serving ${a.model} (${describe(first.predictor)}) on ${first.predictor.provider} at ${url} — max batch ${a.maxBatch}, max wait ${a.maxWaitMs} ms, keep-alive ${server.options.keepAliveMs} ms, max connections ${server.options.maxConnections}`);
+  log(`serving ${a.model} (${describe(first.predictor)}) on ${first.predictor.provider} at ${url} — max batch ${a.maxBatch}, max wait ${a.maxWaitMs} ms, keep-alive ${server.options.keepAliveMs} ms, max connections ${server.options.maxConnections}${a.corsOrigin?.length ? `, CORS origins ${printable(a.corsOrigin.join(' '))}` : ''}`);
   return stopped;
 }

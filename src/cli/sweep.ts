@@ -1,7 +1,7 @@
 // `highway-onnx sweep`, `sweep status` and `worker`: sweeps and searches as BullMQ jobs.
 import { Command, Option } from 'commander';
 import { DEFAULT_GATE_BIAS } from '../experiment/grid.js';
-import { positiveInt } from './args.js';
+import { positiveInt, seedInt } from './args.js';
 import { DEFAULT_QUEUE_NAME, queueConnection } from '../sweep/connection.js';
 import { planFromFlags, type SweepFlags } from './sweep-flags.js';
 import { loadSweepRuntime } from './sweep-runtime.js';
@@ -26,7 +26,7 @@ export function registerSweepCommands(program: Command): void {
     .option('--poll-ms <ms>', 'how often the queue is read', positiveInt, 1000)
     .addOption(new Option('--search <mode>', 'search lr, dropout, gate bias, hidden size and depth: a grid over lists, or random draws (lists or lo..hi ranges) with --budget').choices(['grid', 'random']))
     .option('--budget <n>', 'configurations to try (random: required; grid: a seeded subset)', positiveInt)
-    .option('--search-seed <n>', 'seed of the configuration draws', positiveInt, 1)
+    .option('--search-seed <n>', 'seed of the configuration draws (0 to 2^32 − 1)', seedInt, 1)
     .option('--data <dir>', 'data directory (default: data/sst or ../shared/data/sst if present, else the built-in data)')
     .option('--builtin', 'use the built-in data set')
     .option('--depths <list>', 'depths (search: list, or lo..hi)')

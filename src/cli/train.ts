@@ -6,6 +6,7 @@ import type { Device } from '../runtime/device.js';
 import type { CarryMode, ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 import type { DataFormat } from '../data/files.js';
+import { existsSync } from 'node:fs';
 
 /** `train`'s options as commander parses them (defaults filled in). */
 export interface TrainArgs {
@@ -14,6 +15,8 @@ export interface TrainArgs {
   fiveClass?: boolean;
   phrases?: boolean;
   distinctPhrases?: boolean;
+  textColumn?: string;
+  labelColumn?: string;
   out: string;
   layers: number;
   plain?: boolean;
@@ -85,6 +88,8 @@ export function trainOptionsFromArgs(a: TrainArgs, given: (option: keyof TrainAr
       format: a.format,
       phrases: a.phrases ? true : undefined,
       distinctPhrases: a.distinctPhrases ? true : undefined,
+      textColumn: a.textColumn,
+      labelColumn: a.labelColumn,
       fiveClass: pick('fiveClass') ?? (all ? false : undefined),
       lr: pick('lr'),
       epochs: pick('epochs'),
@@ -143,8 +148,13 @@ export async function trainCommand(a: TrainArgs, given: (option: keyof TrainArgs
     process.exitCode = SIGNAL_EXIT[signal] ?? 1;
     return result;
   }
+  // A run stopped (--max-steps) before its first epoch ended has no model yet: say so, and where
+  // the checkpoint to resume from is, rather than name a file that does not exist.
+  const model = existsSync(result.modelPath) ? result.modelPath : null;
+  if (model === null) process.stderr.write(`no model yet: the run stopped at step ${result.step}, before its first epoch ended; continue with: highway-onnx train --resume --out ${shellQuote(a.out)}\n`);
   process.stdout.write(`${JSON.stringify({
-    model: result.modelPath,
+    model,
+    ...(result.interrupted ? { checkpoint: result.checkpointPath } : {}),
     bestDevAccuracy: result.bestDevAccuracy,
     bestEpoch: result.bestEpoch,
     testAccuracy: result.testAccuracy,

@@ -56,6 +56,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   if ((options.phrases || options.distinctPhrases) && format !== 'trees') {
     throw new DataOptionError(`phrase-level training needs SST trees (format 'trees'); the data in ${dir} is format '${format}'`);
   }
+  if ((format === 'sst' || format === 'trees') && (options.textColumn !== undefined || options.labelColumn !== undefined)) throw columnsNeedTable(format, dir);
   const ext = FORMAT_EXTENSIONS[format];
   const wanted = SPLITS.map((s) => `${s}.${ext}`);
   const present = new Set(await readdir(dir));
@@ -75,6 +76,14 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
     parsed.push(split);
   }
   return combineSplits({ train: parsed[0]!, dev: parsed[1]!, test: parsed[2]! });
+}
+
+/**
+ * The refusal of text/label column names for data that has no columns (SST sentences or trees).
+ * @returns DataOptionError (E_DATA_OPTION) naming the format found and where.
+ */
+export function columnsNeedTable(format: DataFormat, where: string): DataOptionError {
+  return new DataOptionError(`--text-column/--label-column name TSV/CSV columns or JSONL fields; the data in ${where} is format '${format}', which has none`);
 }
 
 /** The format whose `train.*` file exists in `dir`; an error when none or several do. */

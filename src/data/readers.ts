@@ -78,16 +78,16 @@ export function parseTsv(content: string, options: TsvOptions): ParsedSplit {
   const records = parseDelimited(content, delimiter, file);
   const header = records[0];
   if (header === undefined) throw new DataFormatError(file, 1, `a header row naming '${textColumn}' and '${labelColumn}'`, 'an empty file');
-  const column = (name: string): number => {
+  const column = (name: string, flag: string): number => {
     const at = header.fields.map((f) => f.trim()).reduce<number[]>((acc, f, i) => (f === name ? [...acc, i] : acc), []);
     if (at.length !== 1) {
-      const found = at.length === 0 ? `no such column in ${excerpt(header.fields.join(', '))}` : `${at.length} columns named '${name}'`;
+      const found = at.length === 0 ? `no such column in ${excerpt(header.fields.join(', '))} (name the column with ${flag})` : `${at.length} columns named '${name}'`;
       throw new DataFormatError(file, header.line, `a header with one column named '${name}'`, found);
     }
     return at[0]!;
   };
-  const textAt = column(textColumn);
-  const labelAt = column(labelColumn);
+  const textAt = column(textColumn, '--text-column');
+  const labelAt = column(labelColumn, '--label-column');
   const labels = new LabelTable(file);
   const texts: string[] = [];
   const at: number[] = [];
@@ -128,8 +128,8 @@ export function parseJsonl(content: string, options: JsonlOptions): ParsedSplit 
     }
     const obj = value as Record<string, unknown>;
     const fields = Object.keys(obj).join(', ') || 'none';
-    if (!(textField in obj)) throw new DataFormatError(file, line, `a "${textField}" field`, `fields ${excerpt(fields)}`);
-    if (!(labelField in obj)) throw new DataFormatError(file, line, `a "${labelField}" field`, `fields ${excerpt(fields)}`);
+    if (!(textField in obj)) throw new DataFormatError(file, line, `a "${textField}" field`, `fields ${excerpt(fields)} (name the field with --text-column)`);
+    if (!(labelField in obj)) throw new DataFormatError(file, line, `a "${labelField}" field`, `fields ${excerpt(fields)} (name the field with --label-column)`);
     const text = obj[textField];
     if (typeof text !== 'string') throw new DataFormatError(file, line, `a string "${textField}"`, JSON.stringify(text));
     texts.push(requireText(text, file, line, `"${textField}"`));

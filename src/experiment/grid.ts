@@ -64,11 +64,12 @@ export function parseKinds(text: string): Kind[] {
 }
 
 /** "1,2,4" → [1, 2, 4]: positive integers, duplicates removed, ascending. */
-export function parseIntList(text: string, what: string): number[] {
+/** A comma-separated list of integers ≥ `min` (default 1; seeds take 0), sorted, duplicates dropped. */
+export function parseIntList(text: string, what: string, min = 1): number[] {
   const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const out = parts.map((p) => {
     const v = Number(p);
-    if (!Number.isInteger(v) || v < 1) throw new ExperimentConfigError(`${what}: '${p}' is not a positive integer (in '${text}')`);
+    if (!Number.isInteger(v) || v < min || v > 0xffffffff) throw new ExperimentConfigError(`${what}: '${p}' is not ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`} (in '${text}')`);
     return v;
   });
   if (out.length === 0) throw new ExperimentConfigError(`${what}: empty list`);

@@ -21,6 +21,7 @@ export function formatOnnx(r: OnnxReport, indent = '  '): string[] {
     const block = c.kind === 'highway' ? `Highway BiLSTM, ${c.layers} layer(s), carry ${c.carry} (layer 1), gate bias ${c.gateBias}` : `plain BiLSTM, ${c.layers} layer(s)`;
     out.push(row('classifier', `${block}; hidden ${c.hidden}/direction, embedding ${n(c.vocabSize)}×${c.embedDim}, dropout ${c.dropout} (training), seed ${c.seed}${c.gatesOutput && c.kind === 'highway' ? ', gates output' : ''}`, indent));
     out.push(row('labels', r.classifier.labels.join(', '), indent));
+    if (r.classifier.untrained !== null) out.push(row('weights', `UNTRAINED: ${r.classifier.untrained}; its predictions are noise until it is trained`, indent));
     out.push(row('vocabulary', r.classifier.vocabSize === null ? 'none in the file (the model takes token ids)' : `${n(r.classifier.vocabSize)} tokens (${r.classifier.vocabSample.join(' ')}${r.classifier.vocabSize > 12 ? ' …' : ''})`, indent));
   } else if (r.classifierError) {
     out.push(row('classifier', `metadata present but unreadable: ${r.classifierError}`, indent));

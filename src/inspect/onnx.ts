@@ -27,6 +27,8 @@ export interface ClassifierReport {
   vocabSize: number | null;
   /** The first ordinary tokens (after <pad> and <unk>). */
   vocabSample: string[];
+  /** Where untrained weights come from (a model fresh from build-graph); null for a trained model. */
+  untrained: string | null;
 }
 
 export interface OnnxReport {
@@ -132,7 +134,7 @@ export function inspectOnnxModel(model: ModelProto, bytes: number, file: string 
   if (md[METADATA_KEYS.format] !== undefined || md[METADATA_KEYS.config] !== undefined) {
     try {
       const meta = readClassifierMetadata(model);
-      classifier = { config: meta.config, labels: meta.labels, vocabSize: meta.vocab ? meta.vocab.length : null, vocabSample: meta.vocab ? meta.vocab.slice(2, 12) : [] };
+      classifier = { config: meta.config, labels: meta.labels, vocabSize: meta.vocab ? meta.vocab.length : null, vocabSample: meta.vocab ? meta.vocab.slice(2, 12) : [], untrained: meta.untrained };
     } catch (e) {
       classifierError = (e as Error).message;
     }

@@ -23,7 +23,8 @@ export interface BuiltGraph {
 /** Build one inference model (initial parameters from config.seed), check it, write it. */
 export function buildGraphFile(config: ModelConfig, out: string, opset = DEFAULT_OPSET, vocab?: string[]): BuiltGraph {
   const params = initParams(config);
-  const model = classifierModel(config, { params, opset, ...(vocab ? { vocab: fitVocabulary(vocab, config.vocabSize) } : {}) });
+  const untrained = `random initial weights from build-graph (seed ${config.seed})`;
+  const model = classifierModel(config, { params, opset, untrained, ...(vocab ? { vocab: fitVocabulary(vocab, config.vocabSize) } : {}) });
   assertValidModel(model);
   const bytes = encodeModel(model);
   mkdirSync(dirname(resolve(out)), { recursive: true });

@@ -19,6 +19,11 @@ export const METADATA_KEYS = {
   format: 'highway_onnx.format',
   /** The switchable tokenizer rules the vocabulary was built with (JSON TokenizerOptions; absent = defaults). */
   tokenizer: 'highway_onnx.tokenizer',
+  /**
+   * Present on a model whose weights were never trained (build-graph's random initialisation): a
+   * short note saying where the weights come from. Loaders, `predict`, `serve` and `inspect` say so.
+   */
+  untrained: 'highway_onnx.untrained',
 } as const;
 export const METADATA_FORMAT = '1';
 
@@ -158,6 +163,8 @@ export interface ClassifierModelOptions {
   opset?: number;
   /** Switchable tokenizer rules the vocabulary was built with; recorded so inference cuts text the same way. */
   tokenizer?: TokenizerOptions;
+  /** Marks the weights as untrained, with a note on where they come from (METADATA_KEYS.untrained). */
+  untrained?: string;
 }
 
 /** The self-contained inference model: weights, config, labels and vocabulary inside, and their digest (DIGEST_KEY). */
@@ -177,6 +184,7 @@ export function classifierModel(config: ModelConfig, opts: ClassifierModelOption
   };
   if (opts.vocab) metadata[METADATA_KEYS.vocab] = JSON.stringify(opts.vocab);
   if (opts.tokenizer?.social) metadata[METADATA_KEYS.tokenizer] = JSON.stringify({ social: true });
+  if (opts.untrained !== undefined) metadata[METADATA_KEYS.untrained] = opts.untrained;
   return stampDigest(toModel(built.graph, { opset: opts.opset ?? DEFAULT_OPSET, metadata, docString: built.graph.docString }));
 }
 
@@ -192,6 +200,8 @@ export interface ClassifierMetadata {
   vocab: string[] | null;
   /** Tokenizer rules recorded with the vocabulary ({} when the key is absent: the defaults). */
   tokenizer: TokenizerOptions;
+  /** Where untrained weights come from (METADATA_KEYS.untrained); null for a trained model. */
+  untrained: string | null;
 }
 
 /**
@@ -254,7 +264,8 @@ export function readClassifierMetadata(model: ModelProto): ClassifierMetadata {
     tokenizer = t.social ? { social: true } : {};
   }
   // The labels key is authoritative; keep the config consistent with it.
-  return { config: { ...config, labels }, labels, vocab, tokenizer };
+  const untrained = md[METADATA_KEYS.untrained] ?? null;
+  return { config: { ...config, labels }, labels, vocab, tokenizer, untrained };
 }
 
 function stringArray(v: unknown, key: string): string[] {

@@ -39,6 +39,13 @@ export interface Prediction {
   truncatedFrom?: number;
   /** Mean transform-gate activation, [layer][token] (highway models with a gates output). */
   gates?: number[][];
+  /**
+   * True when the text has no token at all (empty or only spaces): the model saw one <unk> and its
+   * answer is the model's prior, not a reading of the text.
+   */
+  empty?: true;
+  /** True when the text has tokens but the vocabulary knows none of them: the model saw only <unk>s. */
+  allUnknown?: true;
 }
 
 export interface PredictorOptions {
@@ -75,6 +82,11 @@ export interface ModelInfo {
   vocab: Vocabulary | null;
   /** Tokenizer rules the model's vocabulary was built with (default: none of the switchable ones). */
   tokenizer?: TokenizerOptions;
+  /**
+   * Set when the weights were never trained (a model fresh from build-graph): where they come from.
+   * Its predictions are noise; the CLI, the server and inspect say so.
+   */
+  untrained?: string;
 }
 
 /**
@@ -167,6 +179,8 @@ export class Predictor {
       const e = encoded[i]!;
       if (e.ids.length > this.maxLength) p.truncatedFrom = e.ids.length;
       if (e.tokens !== undefined && unk !== undefined) p.unknown = e.ids.slice(0, this.maxLength).filter((id) => id === unk).length;
+      if (e.tokens !== undefined && e.tokens.length === 0) p.empty = true;
+      else if (p.unknown !== undefined && p.unknown === Math.min(e.ids.length, this.maxLength)) p.allUnknown = true;
     });
     return out;
   }
@@ -186,7 +200,11 @@ export class Predictor {
         const tokens = t.toLowerCase().split(' ').filter((w) => w !== '');
         return { len: Math.max(1, tokens.length), tokens: tokens.length === 0 ? ['<unk>'] : tokens };
       });
-      out.push(...this.readResults(result, items));
+      const preds = this.readResults(result, items);
+      chunk.forEach((t, i) => {
+        if (t.split(' ').every((w) => w === '')) preds[i]!.empty = true;
+      });
+      out.push(...preds);
     }
     return out;
   }

@@ -163,5 +163,5 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
   // After the specific checks (a NaN names its tensor), the general ones.
   const graph = verifyClassifierGraph(model, meta.config);
   const digest = verifyDigest(model);
-  return { model, info: { config: meta.config, labels: meta.labels, vocab, tokenizer: meta.tokenizer }, integrity: { graph, digest } };
+  return { model, info: { config: meta.config, labels: meta.labels, vocab, tokenizer: meta.tokenizer, ...(meta.untrained !== null ? { untrained: meta.untrained } : {}) }, integrity: { graph, digest } };
 }

@@ -29,3 +29,10 @@ export class ReloadRefusedError extends CodedError {
     super('E_SHUTTING_DOWN', 'ReloadRefusedError', message);
   }
 }
+
+/** A standalone-only operation (listen, the http.Server) asked of a server mounted in a host application. */
+export class ServeModeError extends CodedError {
+  constructor(message: string) {
+    super('E_SERVE_MODE', 'ServeModeError', message);
+  }
+}

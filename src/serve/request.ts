@@ -68,6 +68,22 @@ export function readBody(req: IncomingMessage, maxBytes: number, signal?: AbortS
   });
 }
 
+/**
+ * The body a host application's body parser already read (Express's `express.json()` /
+ * `express.raw()` / `express.text()`, Fastify's parsers), as bytes; null when the request stream is
+ * still unread (then `readBody` reads it). A parsed JSON value is serialised again.
+ * @throws HttpError 400 E_BAD_REQUEST when the stream was consumed and no body was kept;
+ *   413 E_BODY_TOO_LARGE over `maxBytes`.
+ */
+export function hostBody(req: IncomingMessage, maxBytes: number): Uint8Array | null {
+  if (!req.readableEnded) return null;
+  const b = (req as { body?: unknown }).body;
+  if (b === undefined) throw new HttpError(400, 'E_BAD_REQUEST', 'the request body was already read by the host application and not kept as req.body: mount the handler before body parsers, or keep the body');
+  const bytes = b instanceof Uint8Array ? b : Buffer.from(typeof b === 'string' ? b : JSON.stringify(b), 'utf8');
+  if (bytes.length > maxBytes) throw tooLarge(maxBytes, `${bytes.length} bytes`);
+  return bytes;
+}
+
 function tooLarge(max: number, found: string): HttpError {
   return new HttpError(413, 'E_BODY_TOO_LARGE', `request body too large: the limit is ${max} bytes (--max-body-bytes), found ${found}`, { connection: 'close' });
 }

@@ -1,4 +1,7 @@
-// The HTTP server: POST /v1/predict, GET /healthz, GET /metrics, over Node's http module.
+// The HTTP server: POST /v1/predict, GET /healthz, GET /metrics, over Node's http module, either
+// standalone (its own http.Server, connection tracking, graceful shutdown) or mounted as a request
+// handler inside a host application's server (see handler.ts). CORS, when configured, is answered
+// on every route, OPTIONS preflights included.
 // Requests are validated before any work, scored through the micro-batcher, and answered
 // with JSON; errors are `{"error": {"code", "message"}}` with a 4xx/5xx status.
 // The server can listen before its model is loaded (state 'loading': /healthz and predictions
@@ -12,10 +15,11 @@ import { Vocabulary } from '../data/vocab.js';
 import { CodedError } from '../errors.js';
 import { ModelLoadError } from '../runtime/errors.js';
 import { ConnectionTracker, defaultMaxConnections, type TrackedRequest } from './connections.js';
-import { HttpError, ListenError, ReloadRefusedError } from './errors.js';
+import { HttpError, ListenError, ReloadRefusedError, ServeModeError } from './errors.js';
 import { ModelSlot } from './model-slot.js';
-import { PROMETHEUS_CONTENT_TYPE, serverMetrics } from './metrics.js';
-import { DEFAULT_LIMITS, parsePredictBody, readBody, type RequestLimits } from './request.js';
+import { PROMETHEUS_CONTENT_TYPE, serverMetrics, type MetricsOptions } from './metrics.js';
+import { corsMiddleware, type CorsMiddleware } from './cors.js';
+import { DEFAULT_LIMITS, hostBody, parsePredictBody, readBody, type RequestLimits } from './request.js';
 
 export interface ServeOptions extends Partial<RequestLimits> {
   /** Most texts in one onnxruntime run (default 32). */
@@ -42,6 +46,13 @@ export interface ServeOptions extends Partial<RequestLimits> {
   keepAliveMs?: number;
   /** Where the server logs (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Origins allowed to call the server from a browser (CORS), e.g. `['https://app.example.com']`;
+   * `['*']` allows any origin. Default: none (no CORS headers; OPTIONS still answers 204 with Allow).
+   */
+  corsOrigins?: readonly string[];
+  /** Where the Prometheus metrics are registered, and whether process metrics are collected too. */
+  metrics?: MetricsOptions;
 }
 
 /** Default idle keep-alive timeout, ms (see ServeOptions.keepAliveMs). */
@@ -63,12 +74,21 @@ export interface ResolvedServeOptions extends RequestLimits {
   keepAliveMs: number;
 }
 
+/**
+ * One text's answer. The response is `{"labels": [...], "predictions": [PredictionJson, …]}`:
+ * `probs` holds one probability per label, in the order of the response's `labels` (the API's
+ * Prediction.probs and the CLI's rows have the same shape).
+ */
 export interface PredictionJson {
   label: string;
-  probs: Record<string, number>;
+  probs: number[];
   /** Tokens the model saw, and how many of them it did not know. */
   tokens: number;
   unknown: number;
+  /** The text has no token: the model saw one <unk> (its answer is the model's prior). */
+  empty?: true;
+  /** The text has tokens, none of them in the vocabulary. */
+  allUnknown?: true;
 }
 
 interface Encoded {
@@ -80,18 +100,29 @@ interface Encoded {
 /** Connections the kernel may queue before the server accepts them (capped by net.core.somaxconn). */
 const LISTEN_BACKLOG = 4096;
 
+/** Methods each route answers (OPTIONS is answered on every route besides these). */
 const ROUTES: Record<string, string[]> = { '/v1/predict': ['POST'], '/healthz': ['GET', 'HEAD'], '/metrics': ['GET', 'HEAD'] };
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
+/** How a PredictServer meets its requests: its own listening http.Server, or a host application's. */
+export type ServeMode = 'standalone' | 'mounted';
+
+/** A host framework's continuation (Express/connect `next`): called for paths the server does not answer. */
+export type NextFunction = (err?: unknown) => void;
+
 export class PredictServer {
-  readonly server: Server;
-  readonly metrics = serverMetrics();
+  private readonly http: Server | null;
+  readonly metrics: ReturnType<typeof serverMetrics>;
   readonly options: ResolvedServeOptions;
-  readonly connections: ConnectionTracker;
+  /** Connection bookkeeping of the standalone server (null when mounted: the host owns the connections). */
+  readonly connections: ConnectionTracker | null;
+  private readonly cors: CorsMiddleware | null;
   private readonly tracked = new WeakMap<ServerResponse, TrackedRequest>();
   private readonly drainLingerMs: number;
   private draining = false;
   private inflight = 0;
+  /** Called when the last request in flight is released (a mounted server's shutdown waits on it). */
+  private onIdle: (() => void) | null = null;
   /** /v1/predict requests still being read and parsed: they may yet join the waiting batch. */
   private receiving = 0;
   private shuttingDown: Promise<{ forced: boolean }> | null = null;
@@ -110,9 +141,14 @@ export class PredictServer {
    * @param predictor the model to serve, or null to start in state 'loading' and `install` or
    *   `reload` one later. The caller keeps ownership of the model serving at shutdown
    *   (`predictor`); models replaced by install/reload are released by the server.
-   * @throws ModelLoadError (E_MODEL_LOAD) when the model carries no vocabulary.
+   * @param mode 'standalone' (default) creates the http.Server that `listen` binds; 'mounted' creates
+   *   none: requests come through `handle` from a host application (use `createRequestHandler`).
+   * @throws ModelLoadError (E_MODEL_LOAD) when the model carries no vocabulary; Error (prom-client's)
+   *   when `metrics.registry` already holds one of the server's metric names.
    */
-  constructor(predictor: Predictor | null, opts: ServeOptions = {}) {
+  constructor(predictor: Predictor | null, opts: ServeOptions = {}, mode: ServeMode = 'standalone') {
+    this.metrics = serverMetrics(opts.metrics);
+    this.cors = opts.corsOrigins && opts.corsOrigins.length > 0 ? corsMiddleware(opts.corsOrigins, (path) => ROUTES[path]) : null;
     this.options = {
       maxBatch: opts.maxBatch ?? 32,
       maxWaitMs: opts.maxWaitMs ?? 5,
@@ -134,12 +170,26 @@ export class PredictServer {
     // connectionsCheckingInterval (30 s by default), so it follows the headers timeout.
     const requestTimeout = opts.requestTimeoutMs ?? 30_000;
     const headersTimeout = opts.headersTimeoutMs ?? Math.min(requestTimeout, 10_000);
-    this.server = createServer(
+    if (mode === 'mounted') {
+      this.http = null;
+      this.connections = null;
+      return;
+    }
+    this.http = createServer(
       { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(10, Math.min(30_000, headersTimeout / 4)) },
       (req, res) => void this.handle(req, res),
     );
-    this.server.keepAliveTimeout = this.options.keepAliveMs;
-    this.connections = new ConnectionTracker(this.server, { maxConnections: this.options.maxConnections });
+    this.http.keepAliveTimeout = this.options.keepAliveMs;
+    this.connections = new ConnectionTracker(this.http, { maxConnections: this.options.maxConnections });
+  }
+
+  /**
+   * The standalone server's http.Server.
+   * @throws ServeModeError (E_SERVE_MODE) when mounted: the host application owns the server.
+   */
+  get server(): Server {
+    if (!this.http) throw new ServeModeError('this server is mounted in a host application: it has no http.Server of its own (listen on the host\'s)');
+    return this.http;
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<{ host: string; port: number; url: string }> {
@@ -209,7 +259,7 @@ export class PredictServer {
         onBatch: (size, seconds) => {
           m.batchSize.observe(size);
           m.batchSeconds.observe(seconds);
-          m.texts.inc({}, size);
+          m.texts.inc(size);
         },
         onQueue: () => m.queued.set(this.queuedTexts),
         stragglers: () => this.receiving,
@@ -220,8 +270,8 @@ export class PredictServer {
     this.current = slot;
     if (previous) this.retireSlot(previous);
     const cfg = predictor.info.config;
-    m.info.clear();
-    m.info.set(1, { kind: cfg.kind, layers: String(cfg.layers), labels: predictor.labels.join(','), provider: predictor.provider });
+    m.info.reset();
+    m.info.set({ kind: cfg.kind, layers: String(cfg.layers), labels: predictor.labels.join(','), provider: predictor.provider }, 1);
     m.generation.set(slot.generation);
     return slot.generation;
   }
@@ -293,12 +343,34 @@ export class PredictServer {
   shutdown(graceMs = 30_000): Promise<{ forced: boolean }> {
     if (this.shuttingDown) return this.shuttingDown;
     this.draining = true;
-    this.shuttingDown = (async () => {
+    this.shuttingDown = this.connections ? this.shutdownStandalone(this.connections, graceMs) : this.shutdownMounted(graceMs);
+    return this.shuttingDown;
+  }
+
+  /**
+   * Mounted: the host owns the connections, so shutting down means refusing new requests (503),
+   * finishing those received, and releasing replaced models; `forced` when graceMs ran out first.
+   */
+  private async shutdownMounted(graceMs: number): Promise<{ forced: boolean }> {
+    void this.current?.batcher.drain();
+    for (const s of this.retiring) void s.batcher.drain();
+    if (this.inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => (this.onIdle = r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    const forced = this.inflight > 0;
+    if (!forced) await Promise.all([...this.retiring].map((s) => s.retire()));
+    return { forced };
+  }
+
+  private shutdownStandalone(connections: ConnectionTracker, graceMs: number): Promise<{ forced: boolean }> {
+    return (async () => {
       // net.Server's close, not http.Server's: the latter also closes every idle keep-alive
       // connection at once (a request already on its way on one is then lost) and stops the
       // header/request timeout checks that bound slow clients while draining.
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(this.server, () => resolve()));
-      this.connections.drain(this.drainLingerMs);
+      connections.drain(this.drainLingerMs);
       void this.current?.batcher.drain();
       for (const s of this.retiring) void s.batcher.drain();
       let timer: NodeJS.Timeout | undefined;
@@ -307,7 +379,7 @@ export class PredictServer {
       const cut = this.inflight;
       if (!finished) {
         if (cut > 0) this.log(`highway-onnx: shutdown grace period (${graceMs} ms) over: closing ${cut} unfinished request(s)`);
-        this.connections.destroyAll();
+        connections.destroyAll();
         await closed;
       }
       this.server.close(); // already closed: only stops Node's timeout checks
@@ -316,24 +388,31 @@ export class PredictServer {
       if (finished) await Promise.all([...this.retiring].map((s) => s.retire()));
       return { forced: !finished && cut > 0 };
     })();
-    return this.shuttingDown;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Answers one request. `path` is the route as the server sees it (default: req.url's path; the
+   * mounted handler passes it with its base path stripped). With `next` (mounted in a host
+   * framework), a path the server does not answer goes on to the host's next handler instead of
+   * getting 404.
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, next?: NextFunction, path = (req.url ?? '/').split('?')[0]!): Promise<void> {
     const t0 = performance.now();
-    const path = (req.url ?? '/').split('?')[0]!;
+    if (next && !(path in ROUTES)) return next();
     const route = path in ROUTES ? path : 'other';
     const method = METHODS.has(req.method ?? '') ? req.method! : 'other';
     this.inflight++;
     this.metrics.inflight.set(this.inflight);
     // Released exactly once: when the response closes, or when the connection closes before it
     // could be written (a pipelined request behind a closing response).
-    const t = this.connections.begin(req, res, () => {
+    const release = (): void => {
       this.metrics.requests.inc({ route, method, status: res.headersSent ? String(res.statusCode) : 'unanswered' });
-      this.metrics.latency.observe((performance.now() - t0) / 1000, { route });
+      this.metrics.latency.observe({ route }, (performance.now() - t0) / 1000);
       this.inflight--;
       this.metrics.inflight.set(this.inflight);
-    });
+      if (this.inflight === 0) this.onIdle?.();
+    };
+    const t = this.connections ? this.connections.begin(req, res, release) : hostRequest(res, release);
     this.tracked.set(res, t);
     req.on('error', () => undefined); // a client that vanishes mid-body is handled by readBody
     if (t.doomed) {
@@ -343,19 +422,25 @@ export class PredictServer {
       return;
     }
     try {
+      const allowed = ROUTES[path];
+      // CORS headers go on every answer to an allowed origin (errors included, so a page can read
+      // them); a preflight is answered here, before the route's own methods are checked.
+      if (allowed && this.cors && this.cors(req, res, path)) return;
+      if (allowed && req.method === 'OPTIONS') return this.sendText(res, 204, '', 'text/plain', true, { allow: [...allowed, 'OPTIONS'].join(', ') });
       if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return this.health(req, res);
       if (this.draining) throw new HttpError(503, 'E_SHUTTING_DOWN', 'the server is shutting down');
-      const allowed = ROUTES[path];
       if (!allowed) throw new HttpError(404, 'E_NOT_FOUND', `no route ${path}: the server answers POST /v1/predict, GET /healthz and GET /metrics`);
       if (!allowed.includes(req.method ?? '')) {
-        throw new HttpError(405, 'E_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}: use ${allowed.join(' or ')}`, { allow: allowed.join(', ') });
+        throw new HttpError(405, 'E_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}: use ${allowed.join(' or ')}`, { allow: [...allowed, 'OPTIONS'].join(', ') });
       }
       if (path === '/v1/predict') await this.predict(req, res, t);
       else {
-        this.metrics.connections.set(this.connections.size);
-        this.metrics.connectionsClosed.set(this.connections.evicted, { reason: 'evicted' });
-        this.metrics.connectionsClosed.set(this.connections.refused, { reason: 'refused' });
-        this.sendText(res, 200, this.metrics.registry.render(), PROMETHEUS_CONTENT_TYPE, req.method === 'HEAD');
+        if (this.connections) {
+          this.metrics.connections.set(this.connections.size);
+          this.metrics.connectionsClosed.set({ reason: 'evicted' }, this.connections.evicted);
+          this.metrics.connectionsClosed.set({ reason: 'refused' }, this.connections.refused);
+        }
+        this.sendText(res, 200, await this.metrics.registry.metrics(), PROMETHEUS_CONTENT_TYPE, req.method === 'HEAD');
       }
     } catch (e) {
       const he = toHttpError(e);
@@ -390,7 +475,7 @@ export class PredictServer {
     this.receiving++;
     t.receiving(true);
     try {
-      const body = await readBody(req, this.options.maxBodyBytes, t.signal);
+      const body = hostBody(req, this.options.maxBodyBytes) ?? (await readBody(req, this.options.maxBodyBytes, t.signal));
       t.receiving(false);
       texts = parsePredictBody(body, this.options);
     } catch (e) {
@@ -409,14 +494,12 @@ export class PredictServer {
     try {
       const encoded = texts.map((text) => this.encode(slot.predictor, text));
       const preds = await slot.batcher.submit(encoded.map((e) => e.ids));
-      const labels = slot.predictor.labels;
-      const predictions: PredictionJson[] = preds.map((p, i) => ({
-        label: p.label,
-        probs: Object.fromEntries(labels.map((l, k) => [l, p.probs[k]!])),
-        tokens: encoded[i]!.tokens,
-        unknown: encoded[i]!.unknown,
-      }));
-      this.send(res, 200, { predictions });
+      const predictions: PredictionJson[] = preds.map((p, i) => {
+        const { tokens, unknown } = encoded[i]!;
+        return { label: p.label, probs: p.probs, tokens, unknown, ...(tokens === 0 ? { empty: true as const } : unknown === tokens ? { allUnknown: true as const } : {}) };
+      });
+      // The labels of the model that scored this request (a reload may change them between requests).
+      this.send(res, 200, { labels: slot.predictor.labels, predictions });
     } finally {
       unpin();
     }
@@ -432,7 +515,10 @@ export class PredictServer {
   private modelSummary(): Record<string, unknown> {
     const { predictor, generation, loadedAt } = this.current!;
     const c = predictor.info.config;
-    return { kind: c.kind, layers: c.layers, hidden: c.hidden, labels: predictor.labels, vocabSize: c.vocabSize, provider: predictor.provider, maxBatch: this.options.maxBatch, maxWaitMs: this.options.maxWaitMs, generation, loadedAt: loadedAt.toISOString() };
+    return {
+      kind: c.kind, layers: c.layers, hidden: c.hidden, labels: predictor.labels, vocabSize: c.vocabSize, provider: predictor.provider, maxBatch: this.options.maxBatch, maxWaitMs: this.options.maxWaitMs, generation, loadedAt: loadedAt.toISOString(),
+      ...(predictor.info.untrained !== undefined ? { untrained: predictor.info.untrained } : {}),
+    };
   }
 
   private send(res: ServerResponse, status: number, body: unknown, headOnly = false, headers: Record<string, string> = {}): void {
@@ -446,6 +532,21 @@ export class PredictServer {
     res.writeHead(status, h);
     res.end(headOnly ? undefined : buf);
   }
+}
+
+/**
+ * A request of a mounted server as the tracker would see it: the host application owns the
+ * connection (timeouts, keep-alive, closing), so nothing dooms or aborts it here; it is released
+ * once, when its response closes (finished, or the connection went away).
+ */
+function hostRequest(res: ServerResponse, release: () => void): TrackedRequest {
+  let released = false;
+  res.once('close', () => {
+    if (released) return;
+    released = true;
+    release();
+  });
+  return { signal: new AbortController().signal, doomed: false, receiving: () => undefined, lastWhileDraining: () => false, closesConnection: () => undefined };
 }
 
 function toHttpError(e: unknown): HttpError {

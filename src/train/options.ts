@@ -26,6 +26,10 @@ export interface TrainOptions {
   phrases?: boolean;
   /** With `phrases`: one example per distinct (phrase, label) pair instead of every occurrence. */
   distinctPhrases?: boolean;
+  /** TSV/CSV column or JSONL field holding the sentence (default 'text'). */
+  textColumn?: string;
+  /** TSV/CSV column or JSONL field holding the label (default 'label'). */
+  labelColumn?: string;
   model?: Partial<ModelConfig>;
   optimizer?: OptimizerSpec;
   lr?: number;

@@ -29,6 +29,9 @@ export interface RunRecord {
   /** How the data directory was read: its format (absent: detected) and phrase-level training (absent: sentences). */
   dataFormat?: DataFormat;
   phrases?: 'all' | 'distinct';
+  /** TSV/CSV columns or JSONL fields read (absent: 'text' and 'label'). */
+  textColumn?: string;
+  labelColumn?: string;
   /** sha256 of the vocabulary and labels: different data gives different word ids. */
   vocabDigest: string;
   /** Switchable tokenizer rules (absent in older records: the defaults). */

@@ -24,6 +24,9 @@ export interface RunSettings {
   /** Data format (null: detected from the files) and phrase-level training of tree files. */
   format: DataFormat | null;
   phrases: 'all' | 'distinct' | null;
+  /** TSV/CSV columns or JSONL fields holding sentence and label (null: 'text' and 'label'). */
+  textColumn: string | null;
+  labelColumn: string | null;
   embeddings: string | null;
   tokenizer: TokenizerOptions;
   classWeights: 'none' | 'balanced';
@@ -50,6 +53,8 @@ export function runSettings(o: TrainOptions, saved: RunRecord | null): RunSettin
     fiveClass: o.fiveClass ?? saved?.fiveClass ?? false,
     format: o.format ?? saved?.dataFormat ?? null,
     phrases: o.distinctPhrases ? 'distinct' : o.phrases ? 'all' : (saved?.phrases ?? null),
+    textColumn: o.textColumn ?? saved?.textColumn ?? null,
+    labelColumn: o.labelColumn ?? saved?.labelColumn ?? null,
     embeddings: o.embeddings ?? saved?.embeddings ?? null,
     tokenizer: o.tokenizer ?? saved?.tokenizer ?? {},
     classWeights: o.classWeights ?? saved?.classWeights ?? 'none',

@@ -82,7 +82,7 @@ interface Encoded {
 }
 
 /** The dataset a run trains on: given in memory, read from a data directory, or the built-in one. */
-export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'data' | 'fiveClass' | 'format' | 'phrases' | 'distinctPhrases'>): Promise<Dataset> {
+export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'data' | 'fiveClass' | 'format' | 'phrases' | 'distinctPhrases' | 'textColumn' | 'labelColumn'>): Promise<Dataset> {
   if (opts.dataset) return opts.dataset;
   if (opts.data) {
     return readDataset(opts.data, {
@@ -90,6 +90,8 @@ export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'dat
       ...(opts.format ? { format: opts.format } : {}),
       ...(opts.phrases ? { phrases: true } : {}),
       ...(opts.distinctPhrases ? { phrases: true, distinctPhrases: true } : {}),
+      ...(opts.textColumn ? { textColumn: opts.textColumn } : {}),
+      ...(opts.labelColumn ? { labelColumn: opts.labelColumn } : {}),
     });
   }
   return builtinDataset();
@@ -142,6 +144,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const tokenize = tokenizerFor(s.tokenizer);
   let dataset = await loadTrainingData({ ...(opts.dataset ? { dataset: opts.dataset } : {}), ...(s.data ? { data: s.data } : {}), fiveClass: s.fiveClass,
     ...(s.format ? { format: s.format } : {}), ...(s.phrases ? { phrases: true } : {}), ...(s.phrases === 'distinct' ? { distinctPhrases: true } : {}),
+    ...(s.textColumn ? { textColumn: s.textColumn } : {}), ...(s.labelColumn ? { labelColumn: s.labelColumn } : {}),
   });
   const digest = dataDigest(dataset);
   // --keep-vocab: the run's own vocabulary and label order, whatever the new data holds.
@@ -156,6 +159,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     format: 'highway-onnx-run/1', config, optimizer: resolveSpec(optimizer), lr, epochs, batchSize, patience, minFreq: s.minFreq,
     maxLen: s.maxLen, seed, embeddings: s.embeddings, data: s.data === null ? null : resolve(s.data), fiveClass: s.fiveClass,
     ...(s.format ? { dataFormat: s.format } : {}), ...(s.phrases ? { phrases: s.phrases } : {}),
+    ...(s.textColumn ? { textColumn: s.textColumn } : {}), ...(s.labelColumn ? { labelColumn: s.labelColumn } : {}),
     vocabDigest: vocabDigest(vocab.toJSON(), dataset.labels),
     tokenizer: s.tokenizer, classWeights: s.classWeights, selectBy: s.selectBy,
     // A --keep-vocab resume keeps the run's record of its data: resuming again on the same new data is accepted the same way.

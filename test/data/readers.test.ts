@@ -118,7 +118,7 @@ describe('parseTsv', () => {
       'a.tsv:3: expected 2 fields like the header, found 1',
     );
     expect(formatError(() => parseTsv('sentence\tlabel\ngood\t1\n', opts)).message).toBe(
-      `a.tsv:1: expected a header with one column named 'text', found no such column in "sentence, label"`,
+      `a.tsv:1: expected a header with one column named 'text', found no such column in "sentence, label" (name the column with --text-column)`,
     );
     expect(formatError(() => parseTsv('text\tlabel\ngood\t1\nbad\tneg\n', opts)).message).toBe(
       'a.tsv:3: expected an integer label (as on line 2), found "neg"',
@@ -149,8 +149,8 @@ describe('parseJsonl', () => {
       /^c\.jsonl:2: expected a JSON object, found invalid JSON/,
     );
     expect(formatError(() => parseJsonl('[1,2]', f)).message).toBe('c.jsonl:1: expected a JSON object, found "[1,2]"');
-    expect(formatError(() => parseJsonl('{"label":1}', f)).message).toBe('c.jsonl:1: expected a "text" field, found fields "label"');
-    expect(formatError(() => parseJsonl('{"text":"a"}', f)).message).toBe('c.jsonl:1: expected a "label" field, found fields "text"');
+    expect(formatError(() => parseJsonl('{"label":1}', f)).message).toBe('c.jsonl:1: expected a "text" field, found fields "label" (name the field with --text-column)');
+    expect(formatError(() => parseJsonl('{"text":"a"}', f)).message).toBe('c.jsonl:1: expected a "label" field, found fields "text" (name the field with --label-column)');
     expect(formatError(() => parseJsonl('{"text":5,"label":1}', f)).message).toBe('c.jsonl:1: expected a string "text", found 5');
     expect(formatError(() => parseJsonl('{"text":"a","label":1.5}', f)).message).toBe(
       'c.jsonl:1: expected an integer or string "label", found "1.5"',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { Rng } from '../../src/data/rng.js';
 
 describe('Rng', () => {
@@ -65,5 +66,62 @@ describe('Rng', () => {
     const a = new Rng(9).fork();
     const b = new Rng(9).fork();
     expect(a.nextUint32()).toBe(b.nextUint32());
+  });
+});
+
+describe('Rng: seed 0 (PyTorch users seed with 0)', () => {
+  it('follows the reference mulberry32 from state 0, computed independently in Python', () => {
+    const py = spawnSync('/usr/bin/python3', ['-c', [
+      's = 0',
+      'out = []',
+      'for _ in range(8):',
+      '    s = (s + 0x6D2B79F5) & 0xFFFFFFFF',
+      '    t = s',
+      '    t = ((t ^ (t >> 15)) * (t | 1)) & 0xFFFFFFFF',
+      '    t ^= (t + (((t ^ (t >> 7)) * (t | 61)) & 0xFFFFFFFF)) & 0xFFFFFFFF',
+      '    out.append((t ^ (t >> 14)) & 0xFFFFFFFF)',
+      'print(" ".join(map(str, out)))',
+    ].join('\n')], { encoding: 'utf8' });
+    expect(py.status).toBe(0);
+    const ref = py.stdout.trim().split(' ').map(Number);
+    const r = new Rng(0);
+    expect(Array.from({ length: 8 }, () => r.nextUint32())).toEqual(ref);
+  });
+
+  it('gives a good stream: uniform buckets, no serial correlation, normals N(0, 1), unrelated to seed 1', () => {
+    const N = 200_000;
+    const r = new Rng(0);
+    const xs = Array.from({ length: N }, () => r.nextFloat());
+    // The first draws are not degenerate (a zero state yields no run of zeros or repeats).
+    expect(new Set(xs.slice(0, 1000)).size).toBe(1000);
+    expect(Math.min(...xs.slice(0, 10))).toBeGreaterThan(0);
+    // Chi-square over 100 buckets (99 degrees of freedom): 99 ± 14; above 160 has p < 1e-5.
+    const counts = new Array<number>(100).fill(0);
+    for (const x of xs) counts[Math.floor(x * 100)]!++;
+    const chi2 = counts.reduce((a, c) => a + (c - N / 100) ** 2 / (N / 100), 0);
+    expect(chi2).toBeLessThan(160);
+    // Lag-1 serial correlation of a good stream is within a few / sqrt(N) ≈ 0.002 of 0.
+    const mean = xs.reduce((a, b) => a + b, 0) / N;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < N; i++) {
+      den += (xs[i]! - mean) ** 2;
+      if (i > 0) num += (xs[i]! - mean) * (xs[i - 1]! - mean);
+    }
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.005);
+    expect(Math.abs(num / den)).toBeLessThan(0.01);
+    const g = new Rng(0);
+    const zs = Array.from({ length: 50_000 }, () => g.normal());
+    const zm = zs.reduce((a, b) => a + b, 0) / zs.length;
+    const zv = zs.reduce((a, b) => a + (b - zm) ** 2, 0) / zs.length;
+    expect(Math.abs(zm)).toBeLessThan(0.03);
+    expect(Math.abs(zv - 1)).toBeLessThan(0.03);
+    // Seed 0 is not seed 1 shifted: no shared value in their first 10 000 draws.
+    const one = new Rng(1);
+    const firstOfOne = new Set(Array.from({ length: 10_000 }, () => one.nextUint32()));
+    const zero = new Rng(0);
+    let shared = 0;
+    for (let i = 0; i < 10_000; i++) if (firstOfOne.has(zero.nextUint32())) shared++;
+    expect(shared).toBeLessThan(3); // 10⁴·10⁴/2³² ≈ 0.02 chance collisions
   });
 });

@@ -35,9 +35,12 @@ async function reference(labels: string[], text: string): Promise<Record<string,
   return Object.fromEntries(labels.map((l, k) => [l, p!.probs[k]!]));
 }
 
-function expectScoredBy(labels: string[], text: string, got: { probs: Record<string, number> }, ref: Record<string, number>): void {
-  expect(Object.keys(got.probs), text).toEqual(labels);
-  for (const l of labels) expect(got.probs[l], `${text}: ${l}`).toBeCloseTo(ref[l]!, 6);
+/** `got`: the response body; its first prediction is checked against `ref`, by label name. */
+function expectScoredBy(labels: string[], text: string, got: { labels: string[]; predictions: { probs: number[] }[] }, ref: Record<string, number>): void {
+  expect(got.labels, text).toEqual(labels);
+  const probs = got.predictions[0]!.probs;
+  expect(probs, text).toHaveLength(labels.length);
+  labels.forEach((l, k) => expect(probs[k], `${text}: ${l}`).toBeCloseTo(ref[l]!, 6));
 }
 
 beforeAll(async () => {
@@ -68,15 +71,15 @@ describe('serve: SIGHUP reloads the model', () => {
     expect(performance.now() - tHup).toBeLessThan(5000);
     for (const [i, r] of replies.entries()) {
       expect(r.status).toBe(200);
-      expectScoredBy(A_LABELS, TEXTS[i]!, r.json().predictions[0], await reference(A_LABELS, TEXTS[i]!));
+      expectScoredBy(A_LABELS, TEXTS[i]!, r.json(), await reference(A_LABELS, TEXTS[i]!));
     }
     await s.waitFor(/SIGHUP: reloaded .*model\.onnx \(generation 2: highway, 1 layer\(s\), labels bad\/meh\/good\) on cpu/);
     // The slow upload completed after the swap: the new model scores it.
     const late = await slow.finish();
     expect(late.status).toBe(200);
-    expectScoredBy(B_LABELS, 'not good at all', late.json().predictions[0], await reference(B_LABELS, 'not good at all'));
+    expectScoredBy(B_LABELS, 'not good at all', late.json(), await reference(B_LABELS, 'not good at all'));
     const fresh = await predict(s.url, { texts: ['wonderful'] });
-    expectScoredBy(B_LABELS, 'wonderful', fresh.json().predictions[0], await reference(B_LABELS, 'wonderful'));
+    expectScoredBy(B_LABELS, 'wonderful', fresh.json(), await reference(B_LABELS, 'wonderful'));
     expect((await send(s.url, { path: '/healthz' })).json().model).toMatchObject({ generation: 2, labels: B_LABELS, layers: 1 });
     const m = await metrics(s.url);
     expect(m.get('highway_model_generation')).toBe(2);
@@ -108,12 +111,12 @@ describe('serve: SIGHUP reloads the model', () => {
       try {
         while (!stop) {
           const r = await once(agent);
-          const p = r.status === 200 ? JSON.parse(r.text).predictions[0] : null;
+          const p = r.status === 200 ? JSON.parse(r.text) : null;
           if (!p) {
             failures.push(`${r.status} ${r.text.slice(0, 100)}`);
             break;
           }
-          const which = 'bad' in p.probs ? 'B' : 'A';
+          const which = p.labels.includes('bad') ? 'B' : 'A';
           expectScoredBy(which === 'A' ? A_LABELS : B_LABELS, 'a gripping film', p, refs[which]);
           seen += which;
           answered++;
@@ -160,7 +163,7 @@ describe('serve: SIGHUP reloads the model', () => {
     expect(line).toMatch(new RegExp(`^highway-onnx: \\[${code}\\] SIGHUP: reload of \\S+model\\.onnx failed, still serving generation 3: \\S`));
     const r = await predict(s.url, { texts: ['wonderful'] });
     expect(r.status).toBe(200);
-    expectScoredBy(A_LABELS, 'wonderful', r.json().predictions[0], await reference(A_LABELS, 'wonderful'));
+    expectScoredBy(A_LABELS, 'wonderful', r.json(), await reference(A_LABELS, 'wonderful'));
     const m = await metrics(s.url);
     expect(m.get('highway_model_generation')).toBe(3);
     expect(m.get('highway_model_reloads_total{result="failed"}')).toBe(failures);

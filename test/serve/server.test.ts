@@ -28,17 +28,19 @@ describe('serve: answers', () => {
     ({ url } = await start(predictor, { maxBatch: 32, maxWaitMs: 1, maxChars: 100_000 }));
   });
 
-  it('POST /v1/predict gives label and named probabilities, equal to the library', async () => {
+  it('POST /v1/predict gives labels, and per text the label and probabilities (in label order), equal to the library', async () => {
     const r = await predict(url, { texts: TEXTS });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/application\/json/);
     const expected = await predictor.predict(TEXTS);
-    const { predictions } = r.json();
+    const { labels, predictions } = r.json();
+    expect(labels).toEqual(predictor.labels);
     expect(predictions).toHaveLength(TEXTS.length);
-    predictions.forEach((p: { label: string; probs: Record<string, number> }, i: number) => {
+    predictions.forEach((p: { label: string; probs: number[] }, i: number) => {
       expect(p.label).toBe(expected[i]!.label);
-      expect(Object.keys(p.probs)).toEqual(predictor.labels);
-      predictor.labels.forEach((l, k) => expect(p.probs[l]).toBeCloseTo(expected[i]!.probs[k]!, 6));
+      // The same shape as the API's Prediction.probs: one number per label, in label order.
+      expect(p.probs).toHaveLength(predictor.labels.length);
+      p.probs.forEach((x, k) => expect(x).toBeCloseTo(expected[i]!.probs[k]!, 6));
     });
   });
 
@@ -57,27 +59,31 @@ describe('serve: answers', () => {
     expect(nf.json().error).toMatchObject({ code: 'E_NOT_FOUND' });
     const get = await send(url, { path: '/v1/predict' });
     expect(get.status).toBe(405);
-    expect(get.headers.allow).toBe('POST');
+    expect(get.headers.allow).toBe('POST, OPTIONS');
     expect(get.json().error.message).toMatch(/GET is not allowed on \/v1\/predict: use POST/);
     const post = await send(url, { method: 'POST', path: '/metrics', body: '{}' });
     expect(post.status).toBe(405);
-    expect(post.headers.allow).toBe('GET, HEAD');
+    expect(post.headers.allow).toBe('GET, HEAD, OPTIONS');
     const del = await send(url, { method: 'DELETE', path: '/healthz' });
     expect(del.status).toBe(405);
   });
 
-  it('empty texts score as <unk>, unknown words are counted, and sequences far longer than any in training work', async () => {
+  it('empty texts are flagged (scored as one <unk>), unknown words are counted, and sequences far longer than any in training work', async () => {
     const long = Array.from({ length: 4000 }, (_, i) => TEXTS[i % TEXTS.length]).join(' ');
     const r = await predict(url, { texts: ['', 'zzz qqq wonderful', long, 'wonderful'] });
     expect(r.status).toBe(200);
     const p = r.json().predictions;
-    expect(p[0]).toMatchObject({ tokens: 0, unknown: 0 });
+    expect(p[0]).toMatchObject({ tokens: 0, unknown: 0, empty: true });
     expect(p[1]).toMatchObject({ tokens: 3, unknown: 2 });
+    expect(p[1].empty).toBeUndefined();
+    expect(p[1].allUnknown).toBeUndefined();
     expect(p[2].tokens).toBeGreaterThan(10_000);
-    for (const x of p) for (const v of Object.values(x.probs)) expect(Number.isFinite(v)).toBe(true);
+    for (const x of p) for (const v of x.probs) expect(Number.isFinite(v)).toBe(true);
+    const none = (await predict(url, { texts: ['zzz qqq'] })).json().predictions[0];
+    expect(none).toMatchObject({ tokens: 2, unknown: 2, allUnknown: true });
     // The long neighbour's padding changes nothing for the short text (masking works at any length).
     const alone = (await predict(url, { texts: ['wonderful'] })).json().predictions[0];
-    expect(p[3].probs.positive).toBeCloseTo(alone.probs.positive, 6);
+    expect(p[3].probs[1]).toBeCloseTo(alone.probs[1], 6);
   });
 
   it('serves Prometheus text: requests by status, latency and batch-size histograms', async () => {
@@ -114,7 +120,7 @@ describe('serve: micro-batching', () => {
     expect(m.get('highway_batch_size_bucket{le="8"}')).toBe(1);
     expect(runs).toEqual([8]);
     const alone = await (await tinyPredictor()).predict(texts);
-    replies.forEach((r, i) => expect(r.json().predictions[0].probs.positive).toBeCloseTo(alone[i]!.probs[1]!, 6));
+    replies.forEach((r, i) => expect(r.json().predictions[0].probs[1]).toBeCloseTo(alone[i]!.probs[1]!, 6));
   });
 
   it('a lone request never waits; a queued one waits for a request still arriving, at most max-wait', async () => {

@@ -171,6 +171,9 @@ export interface FinetuneOptions {
   init: string;
   /** Data directory (train/dev/test in a supported format) or a loaded dataset. */
   data: string | Dataset;
+  /** TSV/CSV column or JSONL field holding the text / the label, when `data` is a directory (default 'text' / 'label'). */
+  textColumn?: string;
+  labelColumn?: string;
   /** Where the fine-tuned model, checkpoint and metrics go (default: the init folder). */
   out?: string;
   fiveClass?: boolean;
@@ -223,7 +226,8 @@ export async function finetuneRun(opts: FinetuneOptions): Promise<FinetuneResult
   const vocab = opts.vocab ?? info.vocab;
   if (!vocab) throw new ImportError('the imported model has no vocabulary: pass --vocab vocab.json (tokens in id order) to import-onnx or finetune');
   checkVocabulary(vocab, info.embedding ?? null);
-  const dataset = typeof opts.data === 'string' ? await readDataset(opts.data, { binary: !opts.fiveClass }) : opts.data;
+  const columns = { ...(opts.textColumn ? { textColumn: opts.textColumn } : {}), ...(opts.labelColumn ? { labelColumn: opts.labelColumn } : {}) };
+  const dataset = typeof opts.data === 'string' ? await readDataset(opts.data, { binary: !opts.fiveClass, ...columns }) : opts.data;
   const classes = info.outputs.find((o) => o.name === info.logitsOutput)?.shape?.[1];
   if (typeof classes === 'number' && dataset.labels.length > classes) {
     throw new ImportError(`the data has ${dataset.labels.length} labels (${dataset.labels.join(', ')}) but the model's logits '${info.logitsOutput}' have ${classes} classes`);
