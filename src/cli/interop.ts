@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { classifierToTorch, rawTextModel, torchToClassifierModel } from '../interop/export.js';
+import { fitsTwinKeys } from '../interop/torch-map.js';
 import { finetuneRun, importOnnxRun } from '../train/finetune/index.js';
 import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.js';
 import { readConfigFile } from '../models/build-graph.js';
@@ -71,7 +72,7 @@ const print = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 };
 
-interface ImportTorchArgs { weights: string; config?: string; vocab?: string; out: string; opset: number; stripPrefix?: string; allowUnexpected?: boolean }
+interface ImportTorchArgs { weights: string; config?: string; vocab?: string; out: string; opset: number; stripPrefix?: string; allowUnexpected?: boolean; key?: string }
 interface ExportTorchArgs { model: string; out: string; configOut?: string }
 interface ImportOnnxArgs {
   model: string; out: string; logitsOutput?: string; vocab?: string; labels?: string[]; freeze?: string[]; trainable?: string[];
@@ -84,7 +85,9 @@ interface FinetuneArgs {
 }
 
 export async function importTorchCommand(a: ImportTorchArgs): Promise<void> {
-  const { tensors, format } = await readWeightsFile(a.weights);
+  // A checkpoint wrapping the weights: the dict of tensors whose keys are the twin's, or --key.
+  const fitsOpts = a.stripPrefix ? { stripPrefix: a.stripPrefix } : {};
+  const { tensors, format, torch } = await readWeightsFile(a.weights, { ...(a.key !== undefined ? { key: a.key } : {}), fits: (keys) => fitsTwinKeys(keys, fitsOpts) });
   const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
   const { model, config } = torchToClassifierModel(tensors, {
     ...(a.config ? { config: parseConfigArg(a.config) } : {}),
@@ -96,7 +99,7 @@ export async function importTorchCommand(a: ImportTorchArgs): Promise<void> {
   assertValidModel(model);
   const bytes = encodeModel(model);
   await writeBytes(a.out, bytes);
-  print({ model: a.out, from: format, kind: config.kind, layers: config.layers, hidden: config.hidden, classes: config.classes, vocab: vocab ? vocab.length : null, bytes: bytes.length });
+  print({ model: a.out, from: format, ...(torch ? { layout: torch.layout, key: torch.key } : {}), kind: config.kind, layers: config.layers, hidden: config.hidden, classes: config.classes, vocab: vocab ? vocab.length : null, bytes: bytes.length });
 }
 
 export async function exportTorchCommand(a: ExportTorchArgs): Promise<void> {
@@ -182,6 +185,7 @@ export function registerInteropCommands(program: Command): void {
     .option('--opset <n>', 'ai.onnx opset', positiveInt, 17)
     .option('--strip-prefix <p>', "remove this prefix from every key (e.g. 'module.')")
     .option('--allow-unexpected', 'ignore keys the twin does not have')
+    .option('--key <path>', "where a checkpoint keeps the state dict, keys joined with '.' (e.g. state_dict, model.ema); default: the one dict of tensors that fits the twin")
     .action(importTorchCommand);
 
   program

@@ -139,7 +139,8 @@ export function makeProgram(): Command {
     .description('show what is inside an .onnx model, a .safetensors/.pt file, artifact.json or a training run directory')
     .argument('<path>', 'file or run directory')
     .option('--json', 'print the report as JSON')
-    .action(async (path: string, o: { json?: boolean }) => {
+    .option('--key <path>', "a .pt checkpoint: list the state dict at this key (keys joined with '.', as import-torch --key)")
+    .action(async (path: string, o: { json?: boolean; key?: string }) => {
       await inspectCommand(path, o);
     });
   // end serve + inspect

@@ -100,7 +100,13 @@ export function chooseStateDict(root: unknown, opts: StateDictOptions = {}): Sta
     key: c.key === '' && opts.key === undefined ? null : c.key,
     tensors: new Map([...c.tensors].map(([k, t]) => [k, t.value])),
   });
-  const listed = (cs: StateDictCandidate[]): string => (cs.length ? cs.map(describe).join(', ') : 'none');
+  const listed = (cs: StateDictCandidate[]): string => {
+    // Optimizer state holds one dict per parameter: counted, not listed.
+    const shown = cs.filter((c) => !c.optimizer).slice(0, 12).map(describe);
+    const optim = cs.filter((c) => c.optimizer).length;
+    if (optim > 0) shown.push(`${optim} optimizer state dict(s)`);
+    return shown.length ? shown.join(', ') : 'none';
+  };
   if (opts.key !== undefined) {
     const hit = all.find((c) => c.key === opts.key);
     if (!hit) keyFail(`no state dict (a dict of tensors) at key '${opts.key}'; the dicts of tensors in this file: ${listed(all)}`);
@@ -180,7 +186,9 @@ export function describeTorchObject(root: unknown, maxDepth = 3, maxEntries = 80
     if (s !== undefined) entry.value = s;
     if (isStateDict(v)) entry.stateDict = true;
     if (key !== '') out.push(entry);
-    if (entry.stateDict || depth >= maxDepth || (typeof v === 'object' && v !== null && seen.has(v))) return;
+    // Per-parameter optimizer state (a dict keyed by parameter ids) is one line, like a state dict.
+    const byParamId = v instanceof Map && [...v.keys()].some((k) => typeof k !== 'string');
+    if (entry.stateDict || byParamId || depth >= maxDepth || (typeof v === 'object' && v !== null && seen.has(v))) return;
     if (typeof v === 'object' && v !== null) seen.add(v);
     for (const [seg, x] of kids) visit(x, join(key, seg), depth + 1);
   };

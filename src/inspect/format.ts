@@ -41,12 +41,28 @@ export function formatOnnx(r: OnnxReport, indent = '  '): string[] {
 }
 
 export function formatWeights(r: WeightsReport, indent = '  '): string[] {
-  const out = [row('format', `${r.format}, ${n(r.bytes)} bytes, ${r.tensors.length} tensor(s), ${n(r.elements)} values`, indent)];
+  const layout = r.torch ? (r.torch.layout === 'legacy' ? ' (legacy torch.save, before 1.6)' : ' (torch.save zip)') : '';
+  const out = [row('format', `${r.format}${layout}, ${n(r.bytes)} bytes, ${r.tensors.length} tensor(s), ${n(r.elements)} values`, indent)];
+  if (r.torch) out.push(...formatTorch(r.torch, indent));
   if (r.position) out.push(row('position', Object.entries(r.position).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(4) : String(v)}`).join(', '), indent));
   for (const [k, v] of Object.entries(r.metadata)) out.push(row('metadata', `${k} = ${v.length > 100 ? `${v.slice(0, 100)}…` : v}`, indent));
   const shown = r.tensors.slice(0, 40);
   for (const t of shown) out.push(`${indent}  ${t.name} ${t.dtype} ${shape(t.shape)}`);
   if (r.tensors.length > shown.length) out.push(`${indent}  … ${r.tensors.length - shown.length} more`);
+  return out;
+}
+
+function formatTorch(t: NonNullable<WeightsReport['torch']>, indent: string): string[] {
+  const out: string[] = [];
+  const dicts = t.stateDicts.map((d) => `'${d.key}' (${d.tensors})`);
+  if (t.optimizerStateDicts > 0) dicts.push(`${t.optimizerStateDicts} of optimizer state, ignored`);
+  if (t.problem) out.push(row('state dict', `NONE LISTED: ${t.problem}`, indent));
+  else if (t.key !== null) out.push(row('state dict', `key '${t.key}', listed below (--key chooses; dicts of tensors: ${dicts.join(', ')})`, indent));
+  for (const e of t.structure) {
+    const depth = e.key.split('.').length - 1;
+    const what = e.value !== undefined ? `${e.type} = ${e.value}` : `${e.type}${e.entries !== undefined ? ` (${e.entries} entries${e.tensors ? `, ${e.tensors} tensor(s)` : ''})` : ''}`;
+    out.push(`${indent}  ${'  '.repeat(depth)}${e.key.split('.').at(-1)}: ${what}${e.stateDict ? ' ← state dict' : ''}`);
+  }
   return out;
 }
 
