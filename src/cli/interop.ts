@@ -15,7 +15,7 @@ import { decodeModel, encodeModel } from '../onnx/proto.js';
 import { DEVICES, type Device } from '../runtime/device.js';
 import { UsageError } from './errors.js';
 import { optimizerFromArgs } from './train.js';
-import { addOptimizerOptions, number, positiveInt } from './args.js';
+import { addOptimizerOptions, externalDataOption, number, positiveInt } from './args.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
@@ -76,7 +76,7 @@ interface ImportTorchArgs { weights: string; config?: string; vocab?: string; ou
 interface ExportTorchArgs { model: string; out: string; configOut?: string }
 interface ImportOnnxArgs {
   model: string; out: string; logitsOutput?: string; vocab?: string; labels?: string[]; freeze?: string[]; trainable?: string[];
-  idsInput?: string; lengthsInput?: string; timeMajor?: boolean;
+  idsInput?: string; lengthsInput?: string; timeMajor?: boolean; externalData?: 'refuse' | 'model-folder';
 }
 interface FinetuneArgs {
   init: string; data: string; out?: string; fiveClass?: boolean; optimizer: 'adam' | 'adamw' | 'sgd'; lr: number; momentum?: number;
@@ -141,6 +141,7 @@ export async function importOnnxCommand(a: ImportOnnxArgs): Promise<void> {
     ...(a.idsInput ? { idsInput: a.idsInput } : {}),
     ...(a.lengthsInput ? { lengthsInput: a.lengthsInput } : {}),
     ...(a.timeMajor ? { timeMajor: true } : {}),
+    ...(a.externalData ? { externalData: a.externalData } : {}),
   });
   print({
     run: a.out, opset: info.opset, logits: info.logitsOutput, ids: info.binding.idsInput, lengths: info.binding.lengthsInput,
@@ -219,6 +220,7 @@ export function registerInteropCommands(program: Command): void {
     .option('--ids-input <name>', 'input holding the token ids (default: the integer [batch, time] input)')
     .option('--lengths-input <name>', 'input holding the lengths (default: the integer [batch] input, if any)')
     .option('--time-major', 'the ids input is [time, batch]')
+    .addOption(externalDataOption())
     .action(importOnnxCommand);
 
   const finetune = program.command('finetune');

@@ -1,6 +1,7 @@
 // `highway-onnx predict`: texts as arguments or one per line on stdin, JSON lines out.
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
+import type { ExternalDataMode } from './args.js';
 import { UsageError } from './errors.js';
 import { InputTextError, readLines } from './stdin.js';
 
@@ -13,6 +14,8 @@ export interface PredictArgs {
   maxChars?: number;
   /** Texts longer than this many tokens are scored on their first maxTokens (default DEFAULT_MAX_TOKENS). */
   maxTokens?: number;
+  /** 'model-folder': read external data from the model file's folder (default 'refuse'). */
+  externalData?: ExternalDataMode;
   /** Where lines come from when no texts are given (default: stdin). */
   input?: AsyncIterable<Buffer | string> & { isTTY?: boolean };
 }
@@ -26,7 +29,7 @@ export async function predictCommand(texts: string[], args: PredictArgs): Promis
   texts.forEach((t, i) => {
     if ([...t].length > maxChars) throw new InputTextError('E_INPUT_TOO_LONG', `text argument ${i + 1} is too long: the limit is ${maxChars} characters (--max-chars), found ${[...t].length}`, i + 1);
   });
-  const predictor = await loadModel(args.model, { device: args.device, maxBatch: args.batch, ...(args.maxTokens ? { maxLength: args.maxTokens } : {}) });
+  const predictor = await loadModel(args.model, { device: args.device, maxBatch: args.batch, ...(args.maxTokens ? { maxLength: args.maxTokens } : {}), ...(args.externalData ? { externalData: args.externalData } : {}) });
   const write = async (chunk: string[], lines?: number[]): Promise<void> => {
     const preds = await predictor.predict(chunk);
     preds.forEach((p, i) => {

@@ -1,7 +1,7 @@
 // `inspect` on files and directories: an .onnx model, a weights file (.safetensors / .pt,
 // checkpoints included), artifact.json, or a whole training run directory.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { readWeightsFile } from '../formats/weights-file.js';
 import type { WeightsContents } from '../formats/weights.js';
 import { readSafetensors } from '../formats/safetensors.js';
@@ -10,7 +10,11 @@ import { isLegacyTorchFile } from '../formats/torch-legacy.js';
 import { chooseStateDict, describeTorchObject, stateDictCandidates, type StructureEntry } from '../formats/torch-checkpoint.js';
 import type { ArtifactJson } from '../train/artifact.js';
 import type { ModelConfig } from '../models/config.js';
-import { inspectOnnxBytes, type OnnxReport } from './onnx.js';
+import { inspectOnnxModel, type OnnxReport } from './onnx.js';
+import { decodeModel } from '../onnx/proto.js';
+import { externalTensors } from '../onnx/external.js';
+import { inlineExternalData } from '../runtime/external-data.js';
+import { MAX_MODEL_BYTES } from '../runtime/node.js';
 import { CodedError } from '../errors.js';
 
 export class InspectError extends CodedError {
@@ -51,6 +55,12 @@ export interface TorchReport {
 
 /** Options of `inspect`. */
 export interface InspectOptions {
+  /**
+   * An .onnx model whose tensors keep their data in other files: 'model-folder' reads them from
+   * the model file's own folder (as loadModel does); 'refuse' (default) describes the model
+   * without its weights and says so.
+   */
+  externalData?: 'refuse' | 'model-folder';
   /** For a `.pt` checkpoint: the key of the state dict to list (as import-torch's `--key`). */
   key?: string;
 }
@@ -176,7 +186,7 @@ const message = (e: unknown): string => {
   return `${code ? `[${code}] ` : ''}${(e as Error)?.message?.split('\n')[0] ?? String(e)}`;
 };
 
-async function inspectRun(dir: string): Promise<RunReport> {
+async function inspectRun(dir: string, opts: InspectOptions): Promise<RunReport> {
   const names = (await readdir(dir)).sort();
   const files: { name: string; bytes: number }[] = [];
   for (const n of names) {
@@ -196,7 +206,7 @@ async function inspectRun(dir: string): Promise<RunReport> {
       return null;
     }
   };
-  if (has('model.onnx')) report.model = await attempt('model.onnx', async () => inspectOnnxBytes(new Uint8Array(await readFile(join(dir, 'model.onnx'))), join(dir, 'model.onnx')));
+  if (has('model.onnx')) report.model = await attempt('model.onnx', async () => inspectOnnxFile(new Uint8Array(await readFile(join(dir, 'model.onnx'))), join(dir, 'model.onnx'), opts.externalData ?? 'refuse'));
   if (has('artifact.json')) report.artifact = await attempt('artifact.json', () => readArtifact(join(dir, 'artifact.json')));
   for (const f of files.filter((x) => x.name.endsWith('.safetensors'))) {
     try {
@@ -233,7 +243,7 @@ export async function inspectPath(path: string, opts: InspectOptions = {}): Prom
   const s = await stat(path).catch((e: NodeJS.ErrnoException) => {
     throw new InspectError(`cannot inspect '${path}': ${e.code === 'ENOENT' ? 'no such file or directory' : e.code ?? e.message}`);
   });
-  if (s.isDirectory()) return inspectRun(path);
+  if (s.isDirectory()) return inspectRun(path, opts);
   if (basename(path) === 'artifact.json' || path.endsWith('.json')) return readArtifact(path);
   const bytes = new Uint8Array(await readFile(path));
   // Decide the kind by name and signature first, and let that reader's error stand: a weights
@@ -244,7 +254,29 @@ export async function inspectPath(path: string, opts: InspectOptions = {}): Prom
   if (ext === '.pt' || ext === '.pth' || ext === '.ckpt' || (bytes[0] === 0x50 && bytes[1] === 0x4b) || isLegacyTorchFile(bytes)) {
     return torchReport(bytes, path, opts.key);
   }
-  return inspectOnnxBytes(bytes, path);
+  return inspectOnnxFile(bytes, path, opts.externalData ?? 'refuse');
+}
+
+/**
+ * An .onnx file, its external data read from its own folder only when `mode` allows it; when
+ * not, the structure is reported and the weights are plainly marked as not read.
+ */
+async function inspectOnnxFile(bytes: Uint8Array, path: string, mode: 'refuse' | 'model-folder'): Promise<OnnxReport> {
+  const model = decodeModel(bytes, { allowExternalData: true });
+  const ext = externalTensors(model);
+  if (ext.length === 0) return inspectOnnxModel(model, bytes.length, path);
+  const files = [...new Set(ext.map((e) => e.location ?? '(no location)'))];
+  if (mode === 'model-folder') {
+    const inlined = await inlineExternalData(bytes, dirname(resolve(path)), MAX_MODEL_BYTES);
+    return { ...inspectOnnxModel(decodeModel(inlined), bytes.length, path), externalData: { read: true, tensors: ext.length, files } };
+  }
+  const report = inspectOnnxModel(model, bytes.length, path);
+  return {
+    ...report,
+    nonFinite: [],
+    digest: { state: 'not read', detail: 'not checked: the weights in external files were not read' },
+    externalData: { read: false, tensors: ext.length, files },
+  };
 }
 
 /**

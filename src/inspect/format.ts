@@ -31,12 +31,18 @@ export function formatOnnx(r: OnnxReport, indent = '  '): string[] {
     const t = l.name === '(constants)' ? `${l.tensors.length} constant(s), ${n(l.parameters)} value(s)` : l.tensors.map((x) => `${x.name.slice(l.name.length + 1) || x.name} ${shape(x.dims)}`).join(', ');
     out.push(`${indent}  ${l.name.padEnd(12)}${l.name === '(constants)' ? '' : `${n(l.parameters).padStart(10)}  `}${t}`);
   }
-  out.push(row('weights', r.nonFinite.length === 0 ? 'all finite' : `NOT FINITE: ${r.nonFinite.map((f) => `${f.name} (${f.nan} NaN, ${f.inf} inf)`).join(', ')}`, indent));
+  const x = r.externalData;
+  if (x && !x.read) {
+    out.push(row('weights', `NOT READ: ${x.tensors} tensor(s) keep their data in external file(s) ${x.files.map((f) => `"${f}"`).join(', ')}; their values were not checked (--external-data model-folder reads them from the model's folder)`, indent));
+  } else {
+    const from = x ? ` (${x.tensors} tensor(s) read from ${x.files.map((f) => `"${f}"`).join(', ')} in the model's folder)` : '';
+    out.push(row('weights', `${r.nonFinite.length === 0 ? 'all finite' : `NOT FINITE: ${r.nonFinite.map((f) => `${f.name} (${f.nan} NaN, ${f.inf} inf)`).join(', ')}`}${from}`, indent));
+  }
   for (const [k, v] of Object.entries(r.metadata)) out.push(row('metadata', `${k} = ${v}`, indent));
   out.push(row('check', r.problems.length === 0 ? 'passes the structural check' : `${r.problems.length} problem(s): ${r.problems.slice(0, 3).join('; ')}`, indent));
   const verdict = { verified: '', unverified: 'UNVERIFIED: ', mismatch: 'DOES NOT MATCH: ', absent: 'NONE: ' } as const;
   out.push(row('structure', `${verdict[r.graphCheck.state]}${r.graphCheck.detail}`, indent));
-  out.push(row('digest', `${r.digest.state === 'mismatch' ? 'MISMATCH: ' : verdict[r.digest.state]}${r.digest.detail}`, indent));
+  out.push(row('digest', `${r.digest.state === 'mismatch' ? 'MISMATCH: ' : r.digest.state === 'not read' ? 'NOT READ: ' : verdict[r.digest.state]}${r.digest.detail}`, indent));
   return out;
 }
 
