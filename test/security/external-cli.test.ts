@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
 import { loadModel } from '../../src/runtime/node.js';
-import { modelBytes } from '../serve/helpers.js';
+import { modelBytes, predict as post } from '../serve/helpers.js';
+import { startServe } from '../serve/process.js';
 import { runCliIn } from './cli-process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'external-cli-'));
@@ -117,6 +118,27 @@ describe('--external-data model-folder, run from another working directory', () 
     for (const r of [link, inspectLink]) {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/\[E_EXTERNAL_DATA\] cannot read the external data of initializer 'embedding\.weight': "weights\.bin" leads outside the model's folder \(a symbolic link\)/);
+    }
+  }, 120_000);
+
+  it('serve (working directory: the project root) loads the data from the model folder with the flag, exits 1 without', async () => {
+    const inline = await loadModel(modelBytes, { device: 'cpu' });
+    const want = await inline.predict(TEXTS);
+    await inline.release();
+    const refused = await startServe(join(folder, 'm.onnx'));
+    expect(await refused.exit).toBe(1);
+    expect(refused.stderr()).toMatch(/\[E_EXTERNAL_DATA\] the model is not self-contained/);
+    const s = await startServe(join(folder, 'm.onnx'), FLAG);
+    try {
+      await s.waitFor(/serving .* at http:\/\/127\.0\.0\.1:\d+/);
+      const r = await post(s.url, { texts: TEXTS });
+      expect(r.status, r.body).toBe(200);
+      const got = (r.json() as { predictions: { label: string; probs: Record<string, number> }[] }).predictions;
+      expect(got.map((p) => p.label)).toEqual(want.map((p) => p.label));
+      got.forEach((p, i) => Object.values(p.probs).forEach((x, k) => expect(Math.abs(x - want[i]!.probs[k]!)).toBeLessThan(1e-6)));
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exit;
     }
   }, 120_000);
 });
