@@ -19,17 +19,21 @@ import { DTYPE_SIZE } from './types.js';
 
 const MAGIC = 0x1950a86a20f9469cfc6cn;
 const PROTOCOL_VERSION = 1001;
-/** The first pickle as torch.save writes it at protocol 2: PROTO 2, LONG1 of 10 bytes (the magic, little-endian). */
-const MAGIC_PICKLE = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+/** LONG1 of 10 bytes holding the magic number, little-endian: how every protocol pickles it. */
+const MAGIC_LONG = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
 /** Pickles before the object may hold plain values only: no globals, no persistent ids. */
 const PLAIN: UnpickleOptions = { findGlobal: () => undefined };
 
-/** True when `bytes` start like a legacy torch.save file (its pickled magic number), at any pickle protocol. */
+/**
+ * True when `bytes` start with a legacy torch.save file's pickled magic number: PROTO 2–5, an
+ * optional FRAME (protocol 4+), then the magic as LONG1. The whole 12-byte magic is required:
+ * a safetensors file whose header is 640 bytes long also starts with 0x80 0x02.
+ */
 export function isLegacyTorchFile(bytes: Uint8Array): boolean {
-  if (bytes.length >= MAGIC_PICKLE.length && MAGIC_PICKLE.every((b, i) => bytes[i] === b)) return true;
-  // Other protocols (torch.save(..., pickle_protocol=N)): a pickle whose value must be checked.
-  return bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! >= 2 && bytes[1]! <= 5;
+  if (bytes.length < 2 || bytes[0] !== 0x80 || bytes[1]! < 2 || bytes[1]! > 5) return false;
+  const at = bytes[2] === 0x95 ? 11 : 2; // FRAME opcode + 8-byte length
+  return bytes.length >= at + MAGIC_LONG.length && MAGIC_LONG.every((b, i) => bytes[at + i] === b);
 }
 
 /**

@@ -37,8 +37,9 @@ export function detectWeightsFormat(bytes: Uint8Array): WeightsFormat {
     if (n <= BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8)) && bytes[8] === 0x7b) return 'safetensors';
   }
   const head = [...bytes.subarray(0, 9)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  const pickle = bytes[0] === 0x80 ? ' (a bare pickle without torch.save\'s magic number: not a torch.save file)' : '';
   throw new InteropError('E_FORMAT',
-    `unrecognised weights file: expected safetensors (u64 header length, then '{'), a PyTorch zip ('PK\\x03\\x04') or a legacy torch.save file (a pickle), found bytes ${head || '(empty)'}`);
+    `unrecognised weights file: expected safetensors (u64 header length, then '{'), a PyTorch zip ('PK\\x03\\x04') or a legacy torch.save file (a pickled magic number), found bytes ${head || '(empty)'}${pickle}`);
 }
 
 /**

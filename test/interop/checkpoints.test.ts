@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InteropError } from '../../src/formats/errors.js';
 import { unpickleAt } from '../../src/formats/pickle.js';
 import { stateDictCandidates } from '../../src/formats/torch-checkpoint.js';
+import { readLegacyTorchFile } from '../../src/formats/torch-legacy.js';
 import { readTorchCheckpoint, readTorchFile } from '../../src/formats/torch-pt.js';
 import { readWeightsFile } from '../../src/formats/weights-file.js';
 import { readZipEntries } from '../../src/formats/zip.js';
@@ -152,7 +153,8 @@ describe('legacy torch.save: hostile and damaged files', () => {
 
   it('refuses a wrong magic number, a wrong protocol version and trailing bytes (E_TORCH)', () => {
     const wrongMagic = concat([pk(op.proto, op.int(7), op.stop), legacy.subarray(ends[0])]);
-    expect(codeOf(() => readTorchFile(wrongMagic))).toMatch(/^E_TORCH: torch: expected the legacy torch\.save magic number 0x1950a86a20f9469cfc6c as the first pickle, found int 7/);
+    expect(codeOf(() => readTorchFile(wrongMagic))).toMatch(/^E_TORCH: torch: expected a PyTorch zip archive starting with 'PK' or a legacy torch\.save file \(a pickled magic number\), found bytes 80 02 4a 07/);
+    expect(codeOf(() => readLegacyTorchFile(wrongMagic))).toMatch(/^E_TORCH: torch: expected the legacy torch\.save magic number 0x1950a86a20f9469cfc6c as the first pickle, found int 7/);
     const wrongVersion = concat([legacy.subarray(0, ends[0]), pk(op.proto, op.int(1000), op.stop), legacy.subarray(ends[1])]);
     expect(codeOf(() => readTorchFile(wrongVersion))).toMatch(/^E_TORCH: torch: expected legacy torch\.save protocol version 1001, found int 1000/);
     expect(codeOf(() => readTorchFile(concat([legacy, new Uint8Array([0])])))).toMatch(/^E_TORCH: torch: 1 unexpected bytes after the last storage/);

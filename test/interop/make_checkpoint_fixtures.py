@@ -13,6 +13,7 @@ step so that the optimizer state is real. Files land in test/fixtures/import/che
   ema.pt             {model: state_dict, ema: averaged state_dict, step}: two dicts fit the model
   legacy.pt          the bare state dict, torch.save(..., _use_new_zipfile_serialization=False)
   legacy-wrapped.pt  wrapped.pt's checkpoint in the legacy layout
+  legacy-p4.pt       the bare state dict, legacy layout at pickle protocol 4 (FRAME opcodes)
   deflated.pt        wrapped.pt re-packed with DEFLATE entries (as a zip tool would)
   checkpoints.json   {config, ids, lengths, logits: {model, ema} (float64 twin on the float32
                      weights), keys, cases: {file: key holding the state dict}}
@@ -79,9 +80,9 @@ def main():
                'hparams': hparams, 'args': args}
     cases = {}
 
-    def save(name, obj, key, legacy=False):
+    def save(name, obj, key, legacy=False, protocol=2):
         path = os.path.join(OUT, name)
-        torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+        torch.save(obj, path, _use_new_zipfile_serialization=not legacy, pickle_protocol=protocol)
         cases[name] = key
 
     save('wrapped.pt', wrapped, 'state_dict')
@@ -96,6 +97,7 @@ def main():
     save('ema.pt', {'model': sd, 'ema': ema, 'step': 3}, None)
     save('legacy.pt', sd, None, legacy=True)
     save('legacy-wrapped.pt', wrapped, 'state_dict', legacy=True)
+    save('legacy-p4.pt', sd, None, legacy=True, protocol=4)
     deflate_copy(os.path.join(OUT, 'wrapped.pt'), os.path.join(OUT, 'deflated.pt'))
     cases['deflated.pt'] = 'state_dict'
 

@@ -29,10 +29,16 @@ describe('readWeightsFile', () => {
 
   it('says what it expected for bytes of neither format', () => {
     expect(() => detectWeightsFormat(new TextEncoder().encode('not weights'))).toThrowError(
-      /unrecognised weights file: expected safetensors .*, a PyTorch zip \('PK\\x03\\x04'\) or a legacy torch\.save file \(a pickle\), found bytes 6e 6f 74/);
-    // A bare pickle is taken for a legacy torch.save, whose reader then says what it lacks.
-    expect(detectWeightsFormat(new Uint8Array([0x80, 2, 0x7d, 0x2e]))).toBe('pt');
-    expect(() => readWeights(new Uint8Array([0x80, 2, 0x7d, 0x2e]))).toThrowError(/expected the legacy torch\.save magic number/);
+      /unrecognised weights file: expected safetensors .*, a PyTorch zip \('PK\\x03\\x04'\) or a legacy torch\.save file \(a pickled magic number\), found bytes 6e 6f 74/);
+    expect(() => detectWeightsFormat(new Uint8Array([0x80, 2, 0x7d, 0x2e]))).toThrowError(/a bare pickle without torch\.save's magic number/);
+    // A safetensors file whose header is 640 bytes long starts with 0x80 0x02 too: still safetensors.
+    const header = `{"__metadata__":{"pad":"${'x'.repeat(640 - 27)}"}}`;
+    expect(header.length).toBe(640);
+    const st = new Uint8Array(8 + header.length);
+    new DataView(st.buffer).setBigUint64(0, 640n, true);
+    st.set(new TextEncoder().encode(header), 8);
+    expect([st[0], st[1]]).toEqual([0x80, 0x02]);
+    expect(readWeights(st)).toMatchObject({ format: 'safetensors', tensors: new Map() });
     expect(() => detectWeightsFormat(new Uint8Array(0))).toThrowError(InteropError);
   });
 
