@@ -6,6 +6,7 @@
  * so the optimizer state of a checkpoint costs no memory when only the weights are used.
  */
 import { InteropError } from './errors.js';
+import { NUMPY_GLOBALS, NumpyDType, buildDType } from './numpy-scalar.js';
 import { PyTuple, pyTypeName, type PyGlobal, type UnpickleOptions } from './pickle.js';
 import {
   DTYPE_SIZE, type DType, type NamedTensor, allocBytes, numelOf, typedArrayFromBytes,
@@ -190,7 +191,7 @@ const DATA_CLASSES = ['argparse.Namespace'];
 export const ALLOWED_GLOBALS = [
   'collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter',
   'torch._utils._rebuild_parameter_with_state', ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
-  ...DATA_CLASSES,
+  ...DATA_CLASSES, ...Object.keys(NUMPY_GLOBALS),
 ];
 
 /**
@@ -223,6 +224,7 @@ export function torchUnpickleOptions(littleEndian: boolean, budget: Budget, pers
     },
   };
   for (const [name, dtype] of Object.entries(STORAGE_DTYPES)) table[`torch.${name}`] = new StorageType(name, dtype);
+  Object.assign(table, NUMPY_GLOBALS);
   for (const cls of DATA_CLASSES) {
     const dot = cls.lastIndexOf('.');
     table[cls] = { module: cls.slice(0, dot), name: cls.slice(dot + 1), newObj: () => new PyObject(cls), call: (args) => {
@@ -238,6 +240,7 @@ export function torchUnpickleOptions(littleEndian: boolean, budget: Budget, pers
     // A Namespace's state is its attribute dict.
     build: (obj, state) => {
       if (obj instanceof Map && (state === null || state instanceof Map)) return obj;
+      if (obj instanceof NumpyDType) return buildDType(obj, state);
       if (obj instanceof PyObject && state instanceof Map) {
         obj.state = state;
         return obj;

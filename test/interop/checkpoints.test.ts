@@ -11,7 +11,7 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InteropError } from '../../src/formats/errors.js';
 import { unpickleAt } from '../../src/formats/pickle.js';
-import { stateDictCandidates } from '../../src/formats/torch-checkpoint.js';
+import { describeTorchObject, stateDictCandidates } from '../../src/formats/torch-checkpoint.js';
 import { readLegacyTorchFile } from '../../src/formats/torch-legacy.js';
 import { readTorchCheckpoint, readTorchFile } from '../../src/formats/torch-pt.js';
 import { readWeightsFile } from '../../src/formats/weights-file.js';
@@ -22,7 +22,7 @@ import type { ModelConfig } from '../../src/models/config.js';
 import { runCliIn } from '../security/cli-process.js';
 import { concat, expectOnlyInteropError, rng } from './helpers.js';
 import { IMPORT_FIXTURES, feedsFor, maxDiff, runModel } from './import-fixtures.js';
-import { op, pk } from './pickle-builder.js';
+import { op, pk, ptZip } from './pickle-builder.js';
 
 const DIR = join(IMPORT_FIXTURES, 'checkpoints');
 const ref = JSON.parse(readFileSync(join(DIR, 'checkpoints.json'), 'utf8')) as {
@@ -87,6 +87,24 @@ describe('checkpoints that wrap the state dict', () => {
     expect(readTorchCheckpoint(file('wrapped.pt')).key).toBe('state_dict');
     expect(codeOf(() => readTorchCheckpoint(file('wrapped.pt'), { fits: () => false })))
       .toMatch(/^E_TORCH_KEY: .*none of the dicts of tensors in the file fits the model: 'state_dict' \(25 tensors\), 25 optimizer state dict\(s\); choose one with --key/);
+  });
+});
+
+describe('NumPy scalars beside the weights (np.float64 accuracies, np.int64 steps)', () => {
+  it('decode as plain values, never by running anything', () => {
+    const meta = describeTorchObject(readTorchFile(file('nested.pt')).root).filter((e) => e.key.startsWith('meta.'));
+    expect(Object.fromEntries(meta.map((e) => [e.key, `${e.type} ${e.value ?? ''}`]))).toMatchObject({
+      'meta.acc': 'float 0.8125', 'meta.loss': 'float 0.25', 'meta.steps': 'int 120', 'meta.big': 'int 1152921504606846977', 'meta.done': 'bool true',
+    });
+  });
+
+  it('refuses object dtypes and encodings other than latin-1 (E_PICKLE)', () => {
+    const wrap = (...inner: Parameters<typeof pk>) => ptZip(pk(op.proto, op.emptyDict, op.str('x'), ...inner, op.setitem, op.stop));
+    const dtype = (code: string): Parameters<typeof pk> => [op.global('numpy', 'dtype'), op.str(code), op.false, [0x88], [0x87], op.reduce];
+    expect(codeOf(() => readTorchFile(wrap(...dtype('O8'))))).toMatch(/^E_PICKLE: pickle: numpy\.dtype\("O8"\) is not a fixed-width bool, int or float type/);
+    expect(codeOf(() => readTorchFile(wrap(op.global('_codecs', 'encode'), op.str('abc'), op.str('utf8'), [0x86], op.reduce))))
+      .toMatch(/^E_PICKLE: pickle: _codecs\.encode\(str, 'latin1'\) expected, found \(str, str\)/);
+    expect(codeOf(() => readTorchFile(wrap(op.global('numpy', 'load'), op.str('x.npy'), op.tuple1, op.reduce)))).toMatch(/^E_PICKLE: pickle: refusing global 'numpy\.load'/);
   });
 });
 

@@ -9,7 +9,7 @@ step so that the optimizer state is real. Files land in test/fixtures/import/che
   wrapped.pt         {epoch, state_dict, optimizer, best_acc, hparams, args: argparse.Namespace}
   lightning.pt       Lightning's layout: state_dict keys prefixed 'model.', optimizer_states
                      (a list of optimizer state dicts), lr_schedulers, hyper_parameters
-  nested.pt          {meta: {...}, checkpoint: {model: {weights: state_dict}}}
+  nested.pt          {meta: {..., NumPy scalars}, checkpoint: {model: {weights: state_dict}}}
   ema.pt             {model: state_dict, ema: averaged state_dict, step}: two dicts fit the model
   legacy.pt          the bare state dict, torch.save(..., _use_new_zipfile_serialization=False)
   legacy-wrapped.pt  wrapped.pt's checkpoint in the legacy layout
@@ -25,6 +25,7 @@ import os
 import sys
 import zipfile
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts', 'torch'))
@@ -92,7 +93,9 @@ def main():
         'optimizer_states': [opt.state_dict()], 'lr_schedulers': [sched.state_dict()],
         'hyper_parameters': hparams,
     }, 'state_dict')
-    save('nested.pt', {'meta': {'note': 'nested', 'versions': [1, 2]}, 'checkpoint': {'model': {'weights': sd}}},
+    meta = {'note': 'nested', 'versions': [1, 2], 'acc': np.float64(0.8125), 'loss': np.float32(0.25),
+            'steps': np.int64(120), 'big': np.int64(2**60 + 1), 'done': np.bool_(True)}
+    save('nested.pt', {'meta': meta, 'checkpoint': {'model': {'weights': sd}}},
          'checkpoint.model.weights')
     save('ema.pt', {'model': sd, 'ema': ema, 'step': 3}, None)
     save('legacy.pt', sd, None, legacy=True)
