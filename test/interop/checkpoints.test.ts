@@ -4,7 +4,7 @@
 // onnxruntime and compared with PyTorch's logits for the same weights; hostile and damaged
 // variants are refused with typed errors.
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -18,6 +18,7 @@ import { readWeightsFile } from '../../src/formats/weights-file.js';
 import { readZipEntries } from '../../src/formats/zip.js';
 import { torchToClassifierModel } from '../../src/interop/export.js';
 import { fitsTwinKeys } from '../../src/interop/torch-map.js';
+import { formatReport, inspectPath } from '../../src/inspect/index.js';
 import type { ModelConfig } from '../../src/models/config.js';
 import { runCliIn } from '../security/cli-process.js';
 import { concat, expectOnlyInteropError, rng } from './helpers.js';
@@ -138,6 +139,14 @@ describe('import-torch and inspect on checkpoints, as a user runs them', () => {
     expect(legacy).toMatchObject({ kind: 'weights', format: 'pt', elements: 719, torch: { layout: 'legacy', key: null, structure: [], problem: null } });
     expect(legacy.tensors).toHaveLength(25);
   }, 120_000);
+
+  it('inspect knows a legacy file by its content whatever its name (not "not a valid ONNX model")', async () => {
+    const path = join(cwd, 'old-checkpoint.bin');
+    copyFileSync(join(DIR, 'legacy-wrapped.pt'), path);
+    const r = await inspectPath(path);
+    expect(r).toMatchObject({ kind: 'weights', format: 'pt', torch: { layout: 'legacy', key: 'state_dict', problem: null } });
+    expect(formatReport(r)).toMatch(/format {6}pt \(legacy torch\.save, before 1\.6\), [\d,]+ bytes, 25 tensor\(s\), 719 values/);
+  });
 });
 
 /** The byte offsets where each of a legacy file's five pickles ends. */
