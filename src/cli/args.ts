@@ -37,6 +37,17 @@ export const nonNegativeNumber = (v: string): number => {
   return n;
 };
 
+/** Where a model's external data may be read from: nowhere (the default), or the model file's own folder. */
+export type ExternalDataMode = 'refuse' | 'model-folder';
+
+/**
+ * `--external-data refuse|model-folder`, one flag for predict, eval, inspect, import-onnx and
+ * serve (API: LoadOptions.externalData). Never the working directory.
+ */
+export const externalDataOption = (): Option => new Option('--external-data <where>',
+  "tensors kept in other files (large exports): 'model-folder' reads them from the model file's own folder only (no '..', no symbolic link out of it, never the working directory)")
+  .choices(['refuse', 'model-folder']).default('refuse');
+
 /** The optimizer flags shared by `train` and `finetune` (see optimizerFromArgs in train.ts). */
 export function addOptimizerOptions(cmd: Command, defaults: { lr: number }): Command {
   return cmd

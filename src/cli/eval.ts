@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
+import type { ExternalDataMode } from './args.js';
 import { evaluate, type LabelledSet } from '../runtime/evaluate.js';
 import type { EvalReport } from '../runtime/metrics.js';
 import { balanceSummary } from '../runtime/class-balance.js';
@@ -32,6 +33,8 @@ export interface EvalArgs {
   json?: boolean;
   /** Longest text accepted, in characters (default DEFAULT_MAX_CHARS, as for predict). */
   maxChars?: number;
+  /** 'model-folder': read external data from the model file's folder (default 'refuse'). */
+  externalData?: ExternalDataMode;
 }
 
 /** The labelled set `eval` scores: `--data DIR` (its `--split`) or `--file`. */
@@ -73,7 +76,7 @@ async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: str
  */
 export async function evalCommand(a: EvalArgs): Promise<EvalReport & { balancedAccuracy: number; majority: { label: string; accuracy: number } }> {
   const { set, source } = await labelledSet(a);
-  const predictor = await loadModel(a.model, { device: a.device, maxBatch: a.batch });
+  const predictor = await loadModel(a.model, { device: a.device, maxBatch: a.batch, ...(a.externalData ? { externalData: a.externalData } : {}) });
   try {
     const report = await evaluate(predictor, set.labels.length > 0 ? set : set.examples);
     const balance = balanceSummary(report.labels, report.confusion);

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { classifierToTorch, rawTextModel, torchToClassifierModel } from '../interop/export.js';
+import { fitsTwinKeys } from '../interop/torch-map.js';
 import { finetuneRun, importOnnxRun } from '../train/finetune/index.js';
 import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.js';
 import { readConfigFile } from '../models/build-graph.js';
@@ -14,7 +15,7 @@ import { decodeModel, encodeModel } from '../onnx/proto.js';
 import { DEVICES, type Device } from '../runtime/device.js';
 import { UsageError } from './errors.js';
 import { optimizerFromArgs } from './train.js';
-import { addOptimizerOptions, number, positiveInt, seedInt } from './args.js';
+import { addOptimizerOptions, externalDataOption, number, positiveInt, seedInt } from './args.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
@@ -71,11 +72,11 @@ const print = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 };
 
-interface ImportTorchArgs { weights: string; config?: string; vocab?: string; out: string; opset: number; stripPrefix?: string; allowUnexpected?: boolean }
+interface ImportTorchArgs { weights: string; config?: string; vocab?: string; out: string; opset: number; stripPrefix?: string; allowUnexpected?: boolean; key?: string }
 interface ExportTorchArgs { model: string; out: string; configOut?: string }
 interface ImportOnnxArgs {
   model: string; out: string; logitsOutput?: string; vocab?: string; labels?: string[]; freeze?: string[]; trainable?: string[];
-  idsInput?: string; lengthsInput?: string; timeMajor?: boolean;
+  idsInput?: string; lengthsInput?: string; timeMajor?: boolean; externalData?: 'refuse' | 'model-folder';
 }
 interface FinetuneArgs {
   init: string; data: string; out?: string; fiveClass?: boolean; textColumn?: string; labelColumn?: string; optimizer: 'adam' | 'adamw' | 'sgd'; lr: number; momentum?: number;
@@ -84,7 +85,9 @@ interface FinetuneArgs {
 }
 
 export async function importTorchCommand(a: ImportTorchArgs): Promise<void> {
-  const { tensors, format } = await readWeightsFile(a.weights);
+  // A checkpoint wrapping the weights: the dict of tensors whose keys are the twin's, or --key.
+  const fitsOpts = a.stripPrefix ? { stripPrefix: a.stripPrefix } : {};
+  const { tensors, format, torch } = await readWeightsFile(a.weights, { ...(a.key !== undefined ? { key: a.key } : {}), fits: (keys) => fitsTwinKeys(keys, fitsOpts) });
   const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
   const { model, config } = torchToClassifierModel(tensors, {
     ...(a.config ? { config: parseConfigArg(a.config) } : {}),
@@ -96,7 +99,7 @@ export async function importTorchCommand(a: ImportTorchArgs): Promise<void> {
   assertValidModel(model);
   const bytes = encodeModel(model);
   await writeBytes(a.out, bytes);
-  print({ model: a.out, from: format, kind: config.kind, layers: config.layers, hidden: config.hidden, classes: config.classes, vocab: vocab ? vocab.length : null, bytes: bytes.length });
+  print({ model: a.out, from: format, ...(torch ? { layout: torch.layout, key: torch.key } : {}), kind: config.kind, layers: config.layers, hidden: config.hidden, classes: config.classes, vocab: vocab ? vocab.length : null, bytes: bytes.length });
 }
 
 export async function exportTorchCommand(a: ExportTorchArgs): Promise<void> {
@@ -138,6 +141,7 @@ export async function importOnnxCommand(a: ImportOnnxArgs): Promise<void> {
     ...(a.idsInput ? { idsInput: a.idsInput } : {}),
     ...(a.lengthsInput ? { lengthsInput: a.lengthsInput } : {}),
     ...(a.timeMajor ? { timeMajor: true } : {}),
+    ...(a.externalData ? { externalData: a.externalData } : {}),
   });
   print({
     run: a.out, opset: info.opset, logits: info.logitsOutput, ids: info.binding.idsInput, lengths: info.binding.lengthsInput,
@@ -184,6 +188,7 @@ export function registerInteropCommands(program: Command): void {
     .option('--opset <n>', 'ai.onnx opset', positiveInt, 17)
     .option('--strip-prefix <p>', "remove this prefix from every key (e.g. 'module.')")
     .option('--allow-unexpected', 'ignore keys the twin does not have')
+    .option('--key <path>', "where a checkpoint keeps the state dict, keys joined with '.' (e.g. state_dict, model.ema); default: the one dict of tensors that fits the twin")
     .action(importTorchCommand);
 
   program
@@ -217,6 +222,7 @@ export function registerInteropCommands(program: Command): void {
     .option('--ids-input <name>', 'input holding the token ids (default: the integer [batch, time] input)')
     .option('--lengths-input <name>', 'input holding the lengths (default: the integer [batch] input, if any)')
     .option('--time-major', 'the ids input is [time, batch]')
+    .addOption(externalDataOption())
     .action(importOnnxCommand);
 
   const finetune = program.command('finetune');

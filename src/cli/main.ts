@@ -11,7 +11,7 @@ import { registerInteropCommands } from './interop.js';
 import { collectList, serveCommand, type ServeArgs } from './serve.js';
 import { inspectCommand } from './inspect.js';
 import { DEFAULT_MAX_TOKENS } from '../runtime/predictor.js';
-import { addOptimizerOptions, number, positiveInt, seedInt } from './args.js';
+import { addOptimizerOptions, externalDataOption, number, positiveInt, seedInt, type ExternalDataMode } from './args.js';
 import { packageVersion } from './version.js';
 import { exportCommand, type ExportArgs } from './export.js';
 import { EXPORT_DTYPES } from '../onnx/quantize.js';
@@ -38,9 +38,10 @@ export function makeProgram(): Command {
     .option('--gates', 'include per-layer transform-gate activations per token')
     .option('--max-chars <n>', 'longest text accepted, in characters', positiveInt, 100_000)
     .option('--max-tokens <n>', 'longer texts are scored on their first n tokens (the row says "truncated")', positiveInt, DEFAULT_MAX_TOKENS)
+    .addOption(externalDataOption())
     .argument('[texts...]', 'texts to score')
-    .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean; maxChars: number; maxTokens: number }) => {
-      await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false, maxChars: o.maxChars, maxTokens: o.maxTokens });
+    .action(async (texts: string[], o: { model: string; device: Device; batch: number; gates?: boolean; maxChars: number; maxTokens: number; externalData: ExternalDataMode }) => {
+      await predictCommand(texts, { model: o.model, device: o.device, batch: o.batch, gates: o.gates ?? false, maxChars: o.maxChars, maxTokens: o.maxTokens, externalData: o.externalData });
     });
 
   const trainCmd = program.command('train');
@@ -100,6 +101,7 @@ export function makeProgram(): Command {
     .option('--batch <n>', 'batch size', positiveInt, 64)
     .option('--json', 'print the report as JSON')
     .option('--max-chars <n>', 'longest text accepted, in characters (a longer one is an error naming its line)', positiveInt, 100_000)
+    .addOption(externalDataOption())
     .action(async (o: EvalArgs) => {
       await evalCommand(o);
     });
@@ -135,6 +137,7 @@ export function makeProgram(): Command {
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight requests may take', positiveInt, 30_000)
     .option('--keep-alive-ms <ms>', 'how long an idle keep-alive connection stays open (default 65000: longer than load balancers\' idle timeouts, e.g. AWS ALB\'s 60 s)', positiveInt)
     .option('--cors-origin <origin>', 'let pages on this origin call the server from a browser (CORS; repeat or comma-separate; "*": any origin)', collectList, [])
+    .addOption(externalDataOption())
     .action(async (o: ServeArgs) => {
       await serveCommand(o);
     });
@@ -144,7 +147,9 @@ export function makeProgram(): Command {
     .description('show what is inside an .onnx model, a .safetensors/.pt file, artifact.json or a training run directory')
     .argument('<path>', 'file or run directory')
     .option('--json', 'print the report as JSON')
-    .action(async (path: string, o: { json?: boolean }) => {
+    .option('--key <path>', "a .pt checkpoint: list the state dict at this key (keys joined with '.', as import-torch --key)")
+    .addOption(externalDataOption())
+    .action(async (path: string, o: { json?: boolean; key?: string; externalData: ExternalDataMode }) => {
       await inspectCommand(path, o);
     });
   // end serve + inspect

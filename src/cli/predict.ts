@@ -3,6 +3,7 @@
 // API's Prediction and the server's answer. Warnings (an untrained model) go to stderr.
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
+import type { ExternalDataMode } from './args.js';
 import { UsageError } from './errors.js';
 import { InputTextError, readLines } from './stdin.js';
 import { printable } from '../printable.js';
@@ -17,6 +18,8 @@ export interface PredictArgs {
   maxChars?: number;
   /** Texts longer than this many tokens are scored on their first maxTokens (default DEFAULT_MAX_TOKENS). */
   maxTokens?: number;
+  /** 'model-folder': read external data from the model file's folder (default 'refuse'). */
+  externalData?: ExternalDataMode;
   /** Where lines come from when no texts are given (default: stdin). */
   input?: AsyncIterable<Buffer | string> & { isTTY?: boolean };
 }
@@ -30,7 +33,7 @@ export async function predictCommand(texts: string[], args: PredictArgs): Promis
   texts.forEach((t, i) => {
     if ([...t].length > maxChars) throw new InputTextError('E_INPUT_TOO_LONG', `text argument ${i + 1} is too long: the limit is ${maxChars} characters (--max-chars), found ${[...t].length}`, i + 1);
   });
-  const predictor = await loadModel(args.model, { device: args.device, maxBatch: args.batch, ...(args.maxTokens ? { maxLength: args.maxTokens } : {}) });
+  const predictor = await loadModel(args.model, { device: args.device, maxBatch: args.batch, ...(args.maxTokens ? { maxLength: args.maxTokens } : {}), ...(args.externalData ? { externalData: args.externalData } : {}) });
   if (predictor.info.untrained !== undefined) {
     process.stderr.write(`highway-onnx: warning: ${printable(args.model)} is untrained (${printable(predictor.info.untrained)}): its predictions are noise; train it first (highway-onnx train)\n`);
   }

@@ -5,6 +5,7 @@
 // model keeps serving.
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
+import type { ExternalDataMode } from './args.js';
 import type { Predictor } from '../runtime/predictor.js';
 import { printable } from '../printable.js';
 import { PredictServer } from '../serve/server.js';
@@ -28,6 +29,8 @@ export interface ServeArgs {
   shutdownGraceMs: number;
   /** Origins allowed to call from a browser (CORS); '*' allows any. */
   corsOrigin?: string[];
+  /** 'model-folder': read external data from the model file's folder (default 'refuse'); reloads too. */
+  externalData?: ExternalDataMode;
 }
 
 /** Commander collector for a repeatable, comma-separable flag: `--x a,b --x c` → ['a', 'b', 'c']. */
@@ -62,7 +65,7 @@ export async function serveCommand(a: ServeArgs): Promise<void> {
   });
   // Listen first: probes get 503 {"status":"loading"} rather than a refused connection.
   const { url } = await server.listen(a.port, a.host);
-  const load = (): Promise<Predictor> => loadModel(a.model, { device: a.device, maxBatch: a.maxBatch, ...(a.threads ? { threads: a.threads } : {}) });
+  const load = (): Promise<Predictor> => loadModel(a.model, { device: a.device, maxBatch: a.maxBatch, ...(a.threads ? { threads: a.threads } : {}), ...(a.externalData ? { externalData: a.externalData } : {}) });
 
   let loaded = false;
   let resolveStopped!: () => void;

@@ -58,12 +58,26 @@ function isPyGlobal(v: unknown): v is PyGlobal {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Decodes the one pickle in `bytes` (bytes after its STOP are ignored).
+ * @throws InteropError E_PICKLE naming the opcode and byte offset: a refused global, an opcode
+ *   outside the supported set, truncation, or a malformed stack.
+ */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
+  return unpickleAt(bytes, 0, options).value;
+}
+
+/**
+ * Decodes the pickle that starts at byte `start` of `bytes` and says where it ended (the byte
+ * after its STOP): files that hold several pickles in a row (legacy torch.save) are read one
+ * after another. Errors as `unpickle`, with offsets counted from the start of `bytes`.
+ */
+export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOptions): { value: unknown; end: number } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  let pos = 0;
+  let pos = start;
   let opPos = 0;
   let opName = '';
 
@@ -156,7 +170,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
       case 0x2e: { // STOP
         if (marks.length) fail('MARK left open at STOP');
         if (stack.length !== 1) fail(`expected exactly one value on the stack at STOP, found ${stack.length}`);
-        return stack[0];
+        return { value: stack[0], end: pos };
       }
       case 0x28: marks.push(stack.length); break; // MARK
       case 0x30: pop(); break; // POP

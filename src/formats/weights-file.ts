@@ -4,10 +4,14 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { InteropError } from './errors.js';
 import { writeSafetensors } from './safetensors.js';
 import type { NamedTensor } from './types.js';
-import { type WeightsContents, readWeights } from './weights.js';
+import { type WeightsContents, type WeightsOptions, readWeights } from './weights.js';
 
-/** Reads a `.safetensors` or zip `.pt` file, chosen by its magic bytes, not its name. */
-export async function readWeightsFile(path: string): Promise<WeightsContents> {
+/**
+ * Reads a `.safetensors` or `.pt` file (zip or legacy torch.save, a state dict or a checkpoint
+ * wrapping one: `opts`), chosen by its magic bytes, not its name.
+ * @throws InteropError E_FILE (missing, a directory, over 2 GiB) and readWeights' codes.
+ */
+export async function readWeightsFile(path: string, opts: WeightsOptions = {}): Promise<WeightsContents> {
   let buf: Buffer;
   try {
     const s = await stat(path);
@@ -19,7 +23,7 @@ export async function readWeightsFile(path: string): Promise<WeightsContents> {
     if (e instanceof InteropError) throw e;
     throw new InteropError('E_FILE', `cannot read weights file '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return readWeights(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  return readWeights(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), opts);
 }
 
 export const MAX_WEIGHTS_FILE_BYTES = 2 ** 31 - 1;

@@ -1,10 +1,12 @@
 /**
- * A minimal, bounds-checked zip reader for STORED (uncompressed) entries, which is what
- * torch.save writes. Reads the central directory (zip64 included), checks each entry's local
- * header and CRC-32, and hands back zero-copy views. Compressed or encrypted entries are refused,
- * and so are entries that overlap one another or the central directory, so the CRC work and the
- * views handed back never exceed the file's own size.
+ * A minimal, bounds-checked zip reader. torch.save writes STORED (uncompressed) entries; an
+ * archive re-packed by a zip tool has DEFLATE ones, inflated here by fflate. Reads the central
+ * directory (zip64 included), checks each entry's local header and CRC-32; STORED entries are
+ * zero-copy views. Encrypted entries and other methods are refused, and so are entries that
+ * overlap one another or the central directory, so the CRC work never exceeds the file's own
+ * size plus the inflated bytes, and those are bounded (see ZipLimits).
  */
+import { Inflate } from 'fflate';
 import { InteropError } from './errors.js';
 
 const CODE = 'E_ZIP';
@@ -37,8 +39,28 @@ class Reader {
   }
 }
 
-/** Reads every entry of a zip archive; values are views into `bytes` (not copies). */
-export function readZipEntries(bytes: Uint8Array): Map<string, Uint8Array> {
+/** DEFLATE cannot expand its input more than about 1032 times (258-byte matches in 2-bit codes). */
+export const MAX_DEFLATE_RATIO = 1032;
+
+/** Bounds on what a zip archive may inflate to. */
+export interface ZipLimits {
+  /** All DEFLATE entries together may inflate to at most this many bytes (default 2 GiB − 1, the largest weights file read). */
+  maxInflatedBytes?: number;
+}
+
+const STORED = 0;
+const DEFLATE = 8;
+
+/**
+ * Reads every entry of a zip archive. STORED entries are views into `bytes` (not copies);
+ * DEFLATE entries are inflated into buffers of their declared size.
+ * @throws InteropError E_ZIP: a malformed or truncated archive, an encrypted entry, a method
+ *   other than STORED/DEFLATE, a declared size DEFLATE cannot reach from the compressed size
+ *   (over MAX_DEFLATE_RATIO), inflated sizes over `limits.maxInflatedBytes` in all, a stream
+ *   that inflates to more or fewer bytes than declared, or a CRC-32 mismatch.
+ */
+export function readZipEntries(bytes: Uint8Array, limits: ZipLimits = {}): Map<string, Uint8Array> {
+  const maxInflated = limits.maxInflatedBytes ?? 2 ** 31 - 1;
   const r = new Reader(bytes);
   const eocd = findEocd(r);
   let count = r.u16(eocd + 10);
@@ -60,7 +82,8 @@ export function readZipEntries(bytes: Uint8Array): Map<string, Uint8Array> {
   const names = new TextDecoder('utf-8', { fatal: true });
   // First every record (cheap), then the layout, then the CRCs: a directory whose records all
   // point at one large entry is refused before any of them is checksummed again.
-  const records: { name: string; crc: number; start: number; dataStart: number; size: number }[] = [];
+  const records: { name: string; crc: number; start: number; dataStart: number; compSize: number; size: number; method: number }[] = [];
+  let inflated = 0;
   const seen = new Set<string>();
   let p = cdOffset;
   const cdEnd = cdOffset + cdSize;
@@ -105,21 +128,30 @@ export function readZipEntries(bytes: Uint8Array): Map<string, Uint8Array> {
     p += 46 + nameLen + extraLen + commentLen;
 
     if (flags & 1) fail(`entry '${name}' is encrypted`);
-    if (method !== 0) fail(`entry '${name}' is compressed (method ${method}); only STORED (0) entries are supported`);
-    if (compSize !== size) fail(`entry '${name}' is STORED but its sizes differ (${compSize} vs ${size})`);
+    if (method !== STORED && method !== DEFLATE) fail(`entry '${name}' is compressed with method ${method}; only STORED (0) and DEFLATE (8) entries are supported`);
+    if (method === STORED && compSize !== size) fail(`entry '${name}' is STORED but its sizes differ (${compSize} vs ${size})`);
+    if (method === DEFLATE) {
+      // Refused before anything is allocated: a size no DEFLATE stream of this length can reach is a lie.
+      if (size > compSize * MAX_DEFLATE_RATIO + 1024) {
+        fail(`entry '${name}' claims to inflate ${compSize} bytes to ${size}, more than DEFLATE's ${MAX_DEFLATE_RATIO}:1 maximum`);
+      }
+      inflated += size;
+      if (inflated > maxInflated) fail(`entries inflate to more than ${maxInflated} bytes in all (at '${name}', declared ${size} bytes)`);
+    }
     if (seen.has(name)) fail(`entry '${name}' appears twice`);
     seen.add(name);
     r.need(localOffset, 30, `local header of '${name}'`);
     if (r.u32(localOffset) !== LOCAL_SIG) fail(`expected the local header of '${name}' at offset ${localOffset}`);
     const dataStart = localOffset + 30 + r.u16(localOffset + 26) + r.u16(localOffset + 28);
-    r.need(dataStart, size, `data of '${name}'`);
-    records.push({ name, crc, start: localOffset, dataStart, size });
+    r.need(dataStart, compSize, `data of '${name}'`);
+    records.push({ name, crc, start: localOffset, dataStart, compSize, size, method });
   }
   checkLayout(records, cdOffset, cdEnd);
 
   const entries = new Map<string, Uint8Array>();
-  for (const { name, crc, dataStart, size } of records) {
-    const data = bytes.subarray(dataStart, dataStart + size);
+  for (const { name, crc, dataStart, compSize, size, method } of records) {
+    const raw = bytes.subarray(dataStart, dataStart + compSize);
+    const data = method === DEFLATE ? inflateExactly(raw, size, name) : raw;
     const actual = crc32(data);
     if (actual !== crc) fail(`entry '${name}' fails its CRC-32 check (stored ${hex(crc)}, computed ${hex(actual)})`);
     entries.set(name, data);
@@ -132,8 +164,8 @@ export function readZipEntries(bytes: Uint8Array): Map<string, Uint8Array> {
  * torch.save never writes that, and overlapping records would let a small file claim its
  * bytes many times over (each claim costing a CRC pass and, downstream, a copy).
  */
-function checkLayout(records: { name: string; start: number; dataStart: number; size: number }[], cdOffset: number, cdEnd: number): void {
-  const spans = records.map((e) => ({ name: `entry '${e.name}'`, start: e.start, end: e.dataStart + e.size }));
+function checkLayout(records: { name: string; start: number; dataStart: number; compSize: number }[], cdOffset: number, cdEnd: number): void {
+  const spans = records.map((e) => ({ name: `entry '${e.name}'`, start: e.start, end: e.dataStart + e.compSize }));
   spans.push({ name: 'the central directory', start: cdOffset, end: cdEnd });
   spans.sort((a, b) => a.start - b.start || a.end - b.end);
   for (let i = 1; i < spans.length; i++) {
@@ -143,6 +175,37 @@ function checkLayout(records: { name: string; start: number; dataStart: number; 
       fail(`${cur.name} (bytes ${cur.start}..${cur.end}) overlaps ${prev.name} (bytes ${prev.start}..${prev.end}); entries must not share bytes`);
     }
   }
+}
+
+/** Input fed to the inflater at a time: each push can yield at most ~1032× this before the size check. */
+const INFLATE_CHUNK = 16 * 1024;
+
+/**
+ * Inflates a raw DEFLATE stream that must yield exactly `size` bytes; stops as soon as it
+ * yields more, so a stream that lies about its size costs at most one chunk's expansion.
+ */
+function inflateExactly(raw: Uint8Array, size: number, name: string): Uint8Array {
+  const out = new Uint8Array(size);
+  let filled = 0;
+  let ended = false;
+  const inflater = new Inflate((chunk, final) => {
+    if (filled + chunk.length > size) fail(`entry '${name}' inflates to more than its declared ${size} bytes`);
+    out.set(chunk, filled);
+    filled += chunk.length;
+    if (final) ended = true;
+  });
+  try {
+    for (let p = 0; p < raw.length || p === 0; p += INFLATE_CHUNK) {
+      const end = Math.min(raw.length, p + INFLATE_CHUNK);
+      inflater.push(raw.subarray(p, end), end === raw.length);
+      if (end === raw.length) break;
+    }
+  } catch (e) {
+    if (e instanceof InteropError) throw e;
+    fail(`entry '${name}' is not a valid DEFLATE stream (${(e as Error).message})`);
+  }
+  if (!ended || filled !== size) fail(`entry '${name}' inflates to ${filled} bytes, not its declared ${size}`);
+  return out;
 }
 
 function findEocd(r: Reader): number {

@@ -32,22 +32,44 @@ export function formatOnnx(r: OnnxReport, indent = '  '): string[] {
     const t = l.name === '(constants)' ? `${l.tensors.length} constant(s), ${n(l.parameters)} value(s)` : l.tensors.map((x) => `${x.name.slice(l.name.length + 1) || x.name} ${shape(x.dims)}`).join(', ');
     out.push(`${indent}  ${l.name.padEnd(12)}${l.name === '(constants)' ? '' : `${n(l.parameters).padStart(10)}  `}${t}`);
   }
-  out.push(row('weights', r.nonFinite.length === 0 ? 'all finite' : `NOT FINITE: ${r.nonFinite.map((f) => `${f.name} (${f.nan} NaN, ${f.inf} inf)`).join(', ')}`, indent));
+  const x = r.externalData;
+  if (x && !x.read) {
+    out.push(row('weights', `NOT READ: ${x.tensors} tensor(s) keep their data in external file(s) ${x.files.map((f) => `"${f}"`).join(', ')}; their values were not checked (--external-data model-folder reads them from the model's folder)`, indent));
+  } else {
+    const from = x ? ` (${x.tensors} tensor(s) read from ${x.files.map((f) => `"${f}"`).join(', ')} in the model's folder)` : '';
+    out.push(row('weights', `${r.nonFinite.length === 0 ? 'all finite' : `NOT FINITE: ${r.nonFinite.map((f) => `${f.name} (${f.nan} NaN, ${f.inf} inf)`).join(', ')}`}${from}`, indent));
+  }
   for (const [k, v] of Object.entries(r.metadata)) out.push(row('metadata', `${k} = ${v}`, indent));
   out.push(row('check', r.problems.length === 0 ? 'passes the structural check' : `${r.problems.length} problem(s): ${r.problems.slice(0, 3).join('; ')}`, indent));
   const verdict = { verified: '', unverified: 'UNVERIFIED: ', mismatch: 'DOES NOT MATCH: ', absent: 'NONE: ' } as const;
   out.push(row('structure', `${verdict[r.graphCheck.state]}${r.graphCheck.detail}`, indent));
-  out.push(row('digest', `${r.digest.state === 'mismatch' ? 'MISMATCH: ' : verdict[r.digest.state]}${r.digest.detail}`, indent));
+  out.push(row('digest', `${r.digest.state === 'mismatch' ? 'MISMATCH: ' : r.digest.state === 'not read' ? 'NOT READ: ' : verdict[r.digest.state]}${r.digest.detail}`, indent));
   return out;
 }
 
 export function formatWeights(r: WeightsReport, indent = '  '): string[] {
-  const out = [row('format', `${r.format}, ${n(r.bytes)} bytes, ${r.tensors.length} tensor(s), ${n(r.elements)} values`, indent)];
+  const layout = r.torch ? (r.torch.layout === 'legacy' ? ' (legacy torch.save, before 1.6)' : ' (torch.save zip)') : '';
+  const out = [row('format', `${r.format}${layout}, ${n(r.bytes)} bytes, ${r.tensors.length} tensor(s), ${n(r.elements)} values`, indent)];
+  if (r.torch) out.push(...formatTorch(r.torch, indent));
   if (r.position) out.push(row('position', Object.entries(r.position).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(4) : String(v)}`).join(', '), indent));
   for (const [k, v] of Object.entries(r.metadata)) out.push(row('metadata', `${k} = ${v.length > 100 ? `${v.slice(0, 100)}…` : v}`, indent));
   const shown = r.tensors.slice(0, 40);
   for (const t of shown) out.push(`${indent}  ${t.name} ${t.dtype} ${shape(t.shape)}`);
   if (r.tensors.length > shown.length) out.push(`${indent}  … ${r.tensors.length - shown.length} more`);
+  return out;
+}
+
+function formatTorch(t: NonNullable<WeightsReport['torch']>, indent: string): string[] {
+  const out: string[] = [];
+  const dicts = t.stateDicts.map((d) => `'${d.key}' (${d.tensors})`);
+  if (t.optimizerStateDicts > 0) dicts.push(`${t.optimizerStateDicts} of optimizer state, ignored`);
+  if (t.problem) out.push(row('state dict', `NONE LISTED: ${t.problem}`, indent));
+  else if (t.key !== null) out.push(row('state dict', `key '${t.key}', listed below (--key chooses; dicts of tensors: ${dicts.join(', ')})`, indent));
+  for (const e of t.structure) {
+    const depth = e.key.split('.').length - 1;
+    const what = e.value !== undefined ? `${e.type} = ${e.value}` : `${e.type}${e.entries !== undefined ? ` (${e.entries} entries${e.tensors ? `, ${e.tensors} tensor(s)` : ''})` : ''}`;
+    out.push(`${indent}  ${'  '.repeat(depth)}${e.key.split('.').at(-1)}: ${what}${e.stateDict ? ' ← state dict' : ''}`);
+  }
   return out;
 }
 

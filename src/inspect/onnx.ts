@@ -57,7 +57,13 @@ export interface OnnxReport {
   /** Whether the graph was checked against its config (see verifyClassifierGraph). */
   graphCheck: { state: 'verified' | 'mismatch' | 'unverified'; detail: string };
   /** The stored content digest: matches, does not, or there is none (imported or older models). */
-  digest: { state: 'verified' | 'mismatch' | 'absent'; detail: string };
+  digest: { state: 'verified' | 'mismatch' | 'absent' | 'not read'; detail: string };
+  /**
+   * Present when tensors keep their data in other files: how many, which files, and whether
+   * they were read (`inspect --external-data model-folder`). Unread, the weight health and the
+   * digest are not checked: `nonFinite` is then empty because nothing was looked at.
+   */
+  externalData?: { read: boolean; tensors: number; files: string[] };
   problems: string[];
 }
 

@@ -105,6 +105,25 @@ export interface TorchMapOptions {
   allowUnexpected?: boolean;
 }
 
+/** Keys a twin state dict always has (the rest depend on the config). */
+const TWIN_CORE_KEYS = ['embedding.weight', 'layer1.bilstm.weight_ih_l0', 'output.weight'];
+
+/**
+ * True when state dict keys are the twin's (scripts/torch/twin.py), possibly under one shared
+ * prefix ('module.', 'model.') or `opts.stripPrefix`: the test that picks the state dict out of
+ * a checkpoint (readWeightsFile's `fits`). Keys only; shapes are checked by torchToParams.
+ */
+export function fitsTwinKeys(keys: readonly string[], opts: TorchMapOptions = {}): boolean {
+  const p = opts.stripPrefix;
+  const stripped = p ? keys.map((k) => (k.startsWith(p) ? k.slice(p.length) : k)) : keys;
+  const has = new Set(stripped);
+  if (TWIN_CORE_KEYS.every((k) => has.has(k))) return true;
+  const hit = stripped.find((k) => k.endsWith(`.${TWIN_CORE_KEYS[0]}`));
+  if (!hit) return false;
+  const prefix = hit.slice(0, hit.length - TWIN_CORE_KEYS[0]!.length);
+  return stripped.every((k) => k.startsWith(prefix)) && TWIN_CORE_KEYS.every((k) => has.has(prefix + k));
+}
+
 /** Keys with the prefix removed; a single shared prefix ('module.') is detected when no key matches as is. */
 function normaliseKeys(tensors: Map<string, NamedTensor>, expected: Set<string>, opts: TorchMapOptions): Map<string, NamedTensor> {
   let prefix = opts.stripPrefix;

@@ -73,10 +73,11 @@ describe('readTorchStateDict on hand-built archives', () => {
   const four = f32Bytes([1, 2, 3, 4]);
   const good = stateDictPickle([{ numel: 4, size: [4], stride: [1] }]);
   const cases: [string, () => Uint8Array, string, RegExp][] = [
-    ['legacy non-zip file', () => pk(op.proto, op.emptyDict, op.stop), 'E_TORCH', /legacy \(pre-1\.6\) non-zip torch\.save file/],
-    ['not a zip', () => new TextEncoder().encode('hello world'), 'E_TORCH', /expected a PyTorch zip archive starting with 'PK', found bytes 68 65 6c 6c/],
+    ['bare pickle, not a legacy torch.save', () => pk(op.proto, op.emptyDict, op.stop), 'E_TORCH', /expected a PyTorch zip archive starting with 'PK' or a legacy torch\.save file \(a pickled magic number\), found bytes 80 02 7d 2e/],
+    ['not a zip', () => new TextEncoder().encode('hello world'), 'E_TORCH', /expected a PyTorch zip archive starting with 'PK' or a legacy torch\.save file \(a pickled magic number\), found bytes 68 65 6c 6c/],
     ['no end of central directory', () => ptZip(good, { 0: four }).slice(0, -10), 'E_ZIP', /no end-of-central-directory record/],
-    ['compressed entry', () => makeZip([['archive/data.pkl', good]], { method: 8 }), 'E_ZIP', /entry 'archive\/data\.pkl' is compressed \(method 8\); only STORED/],
+    ['DEFLATE entry that is not a DEFLATE stream', () => makeZip([['archive/data.pkl', good]], { method: 8 }), 'E_ZIP', /entry 'archive\/data\.pkl' (is not a valid DEFLATE stream|inflates to \d+ bytes, not its declared)/],
+    ['bzip2 entry', () => makeZip([['archive/data.pkl', good]], { method: 12 }), 'E_ZIP', /entry 'archive\/data\.pkl' is compressed with method 12; only STORED \(0\) and DEFLATE \(8\)/],
     ['CRC mismatch', () => { const z = ptZip(good, { 0: four }); z[z.indexOf(0x58) + 1]! ^= 1; return z; }, 'E_ZIP', /fails its CRC-32 check/],
     ['no data.pkl', () => makeZip([['archive/version', new Uint8Array([51])]]), 'E_TORCH', /expected exactly one '<folder>\/data\.pkl' entry, found 0 \(entries: archive\/version\)/],
     ['TorchScript archive', () => makeZip([['m/constants.pkl', good], ['m/code/x.py', good]]), 'E_TORCH', /TorchScript archive/],
@@ -87,9 +88,10 @@ describe('readTorchStateDict on hand-built archives', () => {
     ['huge expanded view', () => ptZip(stateDictPickle([{ numel: 4, size: [2 ** 20, 2 ** 10], stride: [0, 0] }]), { 0: four }), 'E_TORCH', /over the 67108864-byte limit for expanded views/],
     ['bool storage byte 2', () => ptZip(stateDictPickle([{ storageType: 'BoolStorage', numel: 2, size: [2], stride: [1] }]), { 0: new Uint8Array([1, 2]) }), 'E_TORCH', /BOOL tensor holds byte 2 at element 1/],
     ['bad byteorder', () => ptZip(good, { 0: four }, [['archive/byteorder', new TextEncoder().encode('middle')]]), 'E_TORCH', /byteorder entry must be 'little' or 'big', found "middle"/],
-    ['top level not a dict', () => ptZip(pk(op.proto, op.emptyList, op.stop)), 'E_TORCH', /expected the pickle to hold a state dict \(dict of tensors\), found list/],
-    ['checkpoint wrapping a state dict', () => ptZip(pk(op.proto, op.emptyDict, op.str('model'), op.emptyDict, op.setitem, op.stop)), 'E_TORCH', /entry 'model' is a dict, not a tensor \(a checkpoint wrapping a state dict/],
-    ['non-tensor value', () => ptZip(pk(op.proto, op.emptyDict, op.str('epoch'), op.int(3), op.setitem, op.stop)), 'E_TORCH', /entry 'epoch' is a int, not a tensor/],
+    ['top level not a dict', () => ptZip(pk(op.proto, op.emptyList, op.stop)), 'E_TORCH_KEY', /found no state dict \(a dict of tensors\) in the file: its top level is a list/],
+    ['checkpoint wrapping no tensors', () => ptZip(pk(op.proto, op.emptyDict, op.str('model'), op.emptyDict, op.setitem, op.stop)), 'E_TORCH_KEY', /found no state dict \(a dict of tensors\) in the file: its top level is a dict with keys 'model'/],
+    ['a dict mixing tensors and other values', () => ptZip(pk(good.subarray(0, -2), op.str('epoch'), op.int(3), op.setitems, op.stop), { 0: four }), 'E_TORCH', /state dict entry 'epoch' is a int, not a tensor/],
+    ['non-tensor value only', () => ptZip(pk(op.proto, op.emptyDict, op.str('epoch'), op.int(3), op.setitem, op.stop)), 'E_TORCH_KEY', /found no state dict .* with keys 'epoch'/],
     ['bad persistent id', () => ptZip(pk(op.proto, op.none, op.persid, op.stop)), 'E_TORCH', /expected a persistent id \('storage', type, key, location, numel\), found None/],
   ];
   it.each(cases)('rejects %s', (_, make, code, message) => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InteropError } from '../../src/formats/errors.js';
 import { readSafetensors } from '../../src/formats/safetensors.js';
 import { readWeightsFile, writeSafetensorsFile } from '../../src/formats/weights-file.js';
-import { detectWeightsFormat } from '../../src/formats/weights.js';
+import { detectWeightsFormat, readWeights } from '../../src/formats/weights.js';
 import { FIXTURES, expectTensorMatches, expectedTensors, fixture } from './helpers.js';
 
 let dir: string;
@@ -29,8 +29,16 @@ describe('readWeightsFile', () => {
 
   it('says what it expected for bytes of neither format', () => {
     expect(() => detectWeightsFormat(new TextEncoder().encode('not weights'))).toThrowError(
-      /unrecognised weights file: expected safetensors .* or a PyTorch zip \('PK\\x03\\x04'\), found bytes 6e 6f 74/);
-    expect(() => detectWeightsFormat(new Uint8Array([0x80, 2, 0x7d, 0x2e]))).toThrowError(/legacy pre-1\.6 torch\.save/);
+      /unrecognised weights file: expected safetensors .*, a PyTorch zip \('PK\\x03\\x04'\) or a legacy torch\.save file \(a pickled magic number\), found bytes 6e 6f 74/);
+    expect(() => detectWeightsFormat(new Uint8Array([0x80, 2, 0x7d, 0x2e]))).toThrowError(/a bare pickle without torch\.save's magic number/);
+    // A safetensors file whose header is 640 bytes long starts with 0x80 0x02 too: still safetensors.
+    const header = `{"__metadata__":{"pad":"${'x'.repeat(640 - 27)}"}}`;
+    expect(header.length).toBe(640);
+    const st = new Uint8Array(8 + header.length);
+    new DataView(st.buffer).setBigUint64(0, 640n, true);
+    st.set(new TextEncoder().encode(header), 8);
+    expect([st[0], st[1]]).toEqual([0x80, 0x02]);
+    expect(readWeights(st)).toMatchObject({ format: 'safetensors', tensors: new Map() });
     expect(() => detectWeightsFormat(new Uint8Array(0))).toThrowError(InteropError);
   });
 

@@ -127,14 +127,22 @@ describe('every command refuses it with one coded line and leaks nothing', () =>
     ['predict --gates', ['predict', '--model', 'model.onnx', '--gates', 'a gripping film']],
     ['predict (package.json)', ['predict', '--model', 'pkg.onnx', 'a gripping film']],
     ['eval', ['eval', '--model', 'model.onnx', '--file', 'dev.txt']],
-    ['inspect', ['inspect', 'model.onnx']],
-    ['inspect --json', ['inspect', 'model.onnx', '--json']],
     ['import-onnx', ['import-onnx', '--model', 'model.onnx', '--out', 'imported']],
     ['export-torch', ['export-torch', '--model', 'model.onnx', '--out', 'w.safetensors']],
     ['export-text', ['export-text', '--model', 'model.onnx', '--out', 'text.onnx']],
   ])('%s', async (_, args) => {
     expectRefused(await runCliIn(cwd, args));
     for (const out of ['imported', 'w.safetensors', 'text.onnx']) expect(existsSync(join(cwd, out))).toBe(false);
+  }, 60_000);
+
+  it('inspect describes the model without reading the file it names, and says the weights were not read', async () => {
+    for (const json of [false, true]) {
+      const r = await runCliIn(cwd, ['inspect', 'model.onnx', ...(json ? ['--json'] : [])]);
+      expect(r.code, r.stderr).toBe(0);
+      expectNoLeak(r.stdout + r.stderr);
+      if (json) expect(JSON.parse(r.stdout)).toMatchObject({ externalData: { read: false, tensors: 1, files: ['secret.txt'] }, nonFinite: [], digest: { state: 'not read' } });
+      else expect(r.stdout).toMatch(/weights {5}NOT READ: 1 tensor\(s\) keep their data in external file\(s\) "secret\.txt"; their values were not checked/);
+    }
   }, 60_000);
 
   it('serve refuses to start: exit 1, one coded line, nothing listening on its port', async () => {

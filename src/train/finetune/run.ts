@@ -9,7 +9,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { readDataset } from '../../data/files.js';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../../data/batches.js';
 import { Rng } from '../../data/rng.js';
@@ -25,6 +25,8 @@ import { assertValidModel } from '../../onnx/checker.js';
 import { tensorFromProto, type Tensor } from '../../onnx/tensor.js';
 import type { OptimizerSpec } from '../../optim/index.js';
 import type { Device } from '../../runtime/device.js';
+import { inlineExternalData } from '../../runtime/external-data.js';
+import { MAX_MODEL_BYTES } from '../../runtime/node.js';
 import { loadCheckpoint, saveCheckpoint, type LoopPosition } from '../checkpoint.js';
 import { ImportError } from '../../onnx-import/context.js';
 import { importOnnx, type ImportOptions } from '../../onnx-import/importer.js';
@@ -68,6 +70,11 @@ export interface ImportRunOptions {
   idsInput?: string;
   lengthsInput?: string;
   timeMajor?: boolean;
+  /**
+   * 'model-folder': tensors kept in other files are read from the model file's own folder and
+   * stored inside source.onnx (as loadModel's LoadOptions.externalData); default 'refuse'.
+   */
+  externalData?: 'refuse' | 'model-folder';
 }
 
 /** Our own classifier models name their parameters in their metadata: train exactly those. */
@@ -92,7 +99,8 @@ function metadataJson(model: ModelProto, key: string): string[] | null {
 
 /** Import `modelPath`, check that a training step can be derived, and write the run folder. */
 export async function importOnnxRun(modelPath: string, out: string, opts: ImportRunOptions = {}): Promise<ImportRunInfo> {
-  const bytes = new Uint8Array(await readFile(modelPath));
+  let bytes: Uint8Array = new Uint8Array(await readFile(modelPath));
+  if (opts.externalData === 'model-folder') bytes = await inlineExternalData(bytes, dirname(resolve(modelPath)), MAX_MODEL_BYTES);
   const source = decodeModel(bytes);
   verifyDigest(source); // a damaged model is not imported (E_MODEL_DIGEST); foreign ones have none
   // Before anything walks or runs it: bounded nesting, no outputs the file sizes at gigabytes.
@@ -141,7 +149,7 @@ export async function importOnnxRun(modelPath: string, out: string, opts: Import
   const again = exportImported(source, new Map(), importOptions);
   await probeBatchSizes(again, binding);
   await mkdir(out, { recursive: true });
-  await writeFileAtomic(join(out, 'source.onnx'), await readFile(modelPath));
+  await writeFileAtomic(join(out, 'source.onnx'), bytes); // self-contained: external data, if read, is inside
   await writeFileAtomic(join(out, 'train_step.onnx'), encodeModel(step.trainStep));
   await writeFileAtomic(join(out, 'model.onnx'), encodeModel(again));
   const inits = new Map((source.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
