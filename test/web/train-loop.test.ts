@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { Training, trainInBrowser, webStepRuntime } from '../../src/web/train.js';
-import { nodeStepRuntime } from '../../src/train/train-session.js';
+import { nodeStepRuntime } from '../../src/train/node-runtime.js';
 import type { Ort } from '../../src/web/ort.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,6 +1,7 @@
-// Fine-tuning an imported model in onnxruntime: the step graph's updated parameters and
-// optimizer state are fed back as the next step's inputs (as src/train/train-session.ts
-// does for our own classifier, whose feeds differ: no dropout masks here).
+// Fine-tuning an imported model: how a padded batch of token ids enters the model (the
+// binding of its inputs) and the StepRunner over its derived step graph (training.ts). The
+// runner feeds each step's updated parameters and optimizer state back, as it does for our
+// own classifier; only the feeds differ (no dropout masks here).
 import * as ort from 'onnxruntime-node';
 import type { PaddedBatch } from '../../data/batches.js';
 import type { Value } from '../../graph/index.js';
@@ -8,20 +9,10 @@ import { encodeModel, type ModelProto } from '../../onnx/proto.js';
 import { allocate, tensorFromProto, type Tensor } from '../../onnx/tensor.js';
 import type { OptimizerSpec } from '../../optim/index.js';
 import type { Device } from '../../runtime/device.js';
-import { createNodeSession } from '../../runtime/node.js';
-import { ModelRunError } from '../../runtime/errors.js';
-import { ortMessage } from '../../runtime/ort-errors.js';
 import { ImportError } from '../../onnx-import/context.js';
 import type { ImportedModel, ImportOptions } from '../../onnx-import/importer.js';
-
-/** session.run with onnxruntime's failure as ModelRunError (E_MODEL_RUN) naming the run. */
-async function runCoded(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, what: string): Promise<ort.InferenceSession.ReturnType> {
-  try {
-    return await session.run(feeds);
-  } catch (e) {
-    throw new ModelRunError(`onnxruntime failed on ${what}: ${ortMessage(e)}`);
-  }
-}
+import { StepRunner, type BatchFeeder, type RuntimeTensor, type StepRuntime } from '../step-runner.js';
+import { nodeStepRuntime } from '../node-runtime.js';
 import { buildImportedEval, buildImportedStep, exportImported, type ImportedStepGraphs } from './training.js';
 
 /** How a padded batch of token ids enters the model. */
@@ -94,8 +85,8 @@ export function detectBinding(imp: ImportedModel, given: Partial<DataBinding> = 
   };
 }
 
-/** The model's own feeds for a padded batch. */
-export function batchFeeds(b: DataBinding, batch: PaddedBatch): Record<string, ort.Tensor> {
+/** The model's own feeds for a padded batch, as tensors of `rt`. */
+export function bindingFeeds<T extends RuntimeTensor>(rt: StepRuntime<T>, b: DataBinding, batch: PaddedBatch): Record<string, T> {
   let ids: BigInt64Array | Int32Array = batch.ids;
   if (b.timeMajor) {
     const t = new BigInt64Array(batch.ids.length);
@@ -103,126 +94,78 @@ export function batchFeeds(b: DataBinding, batch: PaddedBatch): Record<string, o
     ids = t;
   }
   if (b.idsDType === 'int32') ids = Int32Array.from(ids as BigInt64Array, (v) => Number(v));
-  const feeds: Record<string, ort.Tensor> = {
-    [b.idsInput]: new ort.Tensor(b.idsDType, ids, b.timeMajor ? [batch.time, batch.batch] : [batch.batch, batch.time]),
+  const dims = b.timeMajor ? [batch.time, batch.batch] : [batch.batch, batch.time];
+  const feeds: Record<string, T> = {
+    [b.idsInput]: ids instanceof Int32Array ? rt.tensor('int32', ids, dims) : rt.tensor('int64', ids, dims),
   };
   if (b.lengthsInput) {
-    const lens = b.lengthsDType === 'int64' ? BigInt64Array.from(batch.lengths, (v) => BigInt(v)) : batch.lengths;
-    feeds[b.lengthsInput] = new ort.Tensor(b.lengthsDType, lens, [batch.batch]);
+    feeds[b.lengthsInput] = b.lengthsDType === 'int64'
+      ? rt.tensor('int64', BigInt64Array.from(batch.lengths, (v) => BigInt(v)), [batch.batch])
+      : rt.tensor('int32', batch.lengths, [batch.batch]);
   }
-  for (const { name, dims: [d, h] } of b.zeroStates ?? []) feeds[name] = new ort.Tensor('float32', new Float32Array(d * batch.batch * h), [d, batch.batch, h]);
+  for (const { name, dims: [d, h] } of b.zeroStates ?? []) feeds[name] = rt.tensor('float32', new Float32Array(d * batch.batch * h), [d, batch.batch, h]);
   return feeds;
 }
 
-export interface ImportedTrainerOptions {
+/** The model's own feeds for a padded batch, as onnxruntime-node tensors. */
+export function batchFeeds(b: DataBinding, batch: PaddedBatch): Record<string, ort.Tensor> {
+  return bindingFeeds(nodeStepRuntime(), b, batch);
+}
+
+/** A batch of an imported model: its own feeds and the int64 labels [batch]. */
+export interface ImportedBatch<T extends RuntimeTensor = ort.Tensor> {
+  feeds: Record<string, T>;
+  labels: BigInt64Array;
+}
+
+/** Feeds of an imported model's step and eval graphs: the model's inputs plus labels. */
+export function importedFeeder<T extends RuntimeTensor>(labelsInput: string): BatchFeeder<ImportedBatch<T>, T> {
+  const feeds = (rt: StepRuntime<T>, b: ImportedBatch<T>): Record<string, T> => ({ ...b.feeds, [labelsInput]: rt.tensor('int64', b.labels, [b.labels.length]) });
+  return { trainFeeds: feeds, evalFeeds: feeds, size: (b) => b.labels.length, describe: (b) => `a batch of ${b.labels.length}` };
+}
+
+export interface ImportedRunnerOptions {
   optimizer: OptimizerSpec;
   /** Parameter values to start from (default: the model's own initializers). */
   params?: Map<string, Tensor>;
-  /** Optimizer state to resume (default zeros). */
+  /** Optimizer state to resume (default zeros; a tensor of another shape is also replaced by zeros). */
   state?: Map<string, Tensor>;
-  /** Completed steps so far (Adam's bias correction continues from here). */
-  step?: number;
   logitsOutput?: string;
   import?: ImportOptions;
   device?: Device;
   threads?: number;
 }
 
-export interface StepResult {
-  loss: number;
-  correct: number;
-  gradNorm: number;
+/** A StepRunner over an imported model's step graph, and the model exported with its current weights. */
+export interface ImportedRunner {
+  runner: StepRunner<ImportedBatch, ort.Tensor>;
+  graphs: ImportedStepGraphs;
+  /** The fine-tuned model: the source's inputs, outputs, opset and metadata, the current weights. */
+  exportModel(): ModelProto;
 }
 
-const toOrt = (t: Tensor): ort.Tensor => new ort.Tensor('float32', t.data as Float32Array, t.dims);
-const fromOrt = (t: ort.Tensor): Tensor => ({ dtype: 'float32', dims: [...t.dims], data: t.data as Float32Array });
-
-export class ImportedTrainer {
-  private constructor(
-    readonly source: ModelProto,
-    readonly graphs: ImportedStepGraphs,
-    private readonly train: ort.InferenceSession,
-    private readonly evalSession: ort.InferenceSession,
-    private readonly tensors: Map<string, ort.Tensor>,
-    private readonly importOpts: ImportOptions,
-    public steps: number,
-  ) {}
-
-  static async create(source: ModelProto, opts: ImportedTrainerOptions): Promise<ImportedTrainer> {
-    const common = { ...(opts.logitsOutput ? { logitsOutput: opts.logitsOutput } : {}), ...(opts.import ? { import: opts.import } : {}) };
-    const graphs = buildImportedStep(source, opts.optimizer, { ...common, ...(opts.params ? { params: opts.params } : {}) });
-    const evalModel = buildImportedEval(source, { ...common, trainable: graphs.params.map((p) => p.name) });
-    const sessionOpts = { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) } as const;
-    const train = await createNodeSession(encodeModel(graphs.trainStep), sessionOpts);
-    const evalSession = await createNodeSession(encodeModel(evalModel), sessionOpts);
-    const inits = new Map((source.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
-    const tensors = new Map<string, ort.Tensor>();
-    for (const p of graphs.params) {
-      const t = opts.params?.get(p.name) ?? tensorFromProto(inits.get(p.name)!);
-      if (t.dtype !== 'float32') throw new ImportError(`parameter '${p.name}' is ${t.dtype}: fine-tuning runs in float32`);
-      if (t.dims.join() !== p.dims.join()) throw new ImportError(`parameter '${p.name}' has shape [${t.dims}], the model needs [${p.dims}]`);
-      tensors.set(p.name, toOrt(t));
-    }
-    for (const s of graphs.state) {
-      const t = opts.state?.get(s.name);
-      tensors.set(s.name, toOrt(t && t.dims.join() === s.dims.join() ? t : allocate('float32', s.dims)));
-    }
-    return new ImportedTrainer(source, graphs, train, evalSession, tensors, opts.import ?? {}, opts.step ?? 0);
+/**
+ * Derive the step and eval graphs of `source` and open a runner for them on onnxruntime-node.
+ * @throws ImportError (E_ONNX_IMPORT) for a parameter that is not float32 or not of the model's shape.
+ */
+export async function openImportedRunner(source: ModelProto, opts: ImportedRunnerOptions): Promise<ImportedRunner> {
+  const common = { ...(opts.logitsOutput ? { logitsOutput: opts.logitsOutput } : {}), ...(opts.import ? { import: opts.import } : {}) };
+  const graphs = buildImportedStep(source, opts.optimizer, { ...common, ...(opts.params ? { params: opts.params } : {}) });
+  const evalModel = buildImportedEval(source, { ...common, trainable: graphs.params.map((p) => p.name) });
+  const inits = new Map((source.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const params = new Map<string, Tensor>();
+  for (const p of graphs.params) {
+    const t = opts.params?.get(p.name) ?? tensorFromProto(inits.get(p.name)!);
+    if (t.dtype !== 'float32') throw new ImportError(`parameter '${p.name}' is ${t.dtype}: fine-tuning runs in float32`);
+    if (t.dims.join() !== p.dims.join()) throw new ImportError(`parameter '${p.name}' has shape [${t.dims}], the model needs [${p.dims}]`);
+    params.set(p.name, t);
   }
-
-  /** One optimizer step on a batch (the model's feeds plus int64 labels); parameters advance only on a finite loss. */
-  async step(feeds: Record<string, ort.Tensor>, labels: BigInt64Array, lr: number): Promise<StepResult> {
-    const all: Record<string, ort.Tensor> = {
-      ...feeds,
-      [this.graphs.labelsInput]: new ort.Tensor('int64', labels, [labels.length]),
-      [this.graphs.lrInput]: new ort.Tensor('float32', Float32Array.of(lr), []),
-      [this.graphs.stepInput]: new ort.Tensor('float32', Float32Array.of(this.steps + 1), []),
-    };
-    for (const [name, t] of this.tensors) all[name] = t;
-    const out = await runCoded(this.train, all, `fine-tuning step ${this.steps + 1} (a batch of ${labels.length})`);
-    const r = {
-      loss: (out.loss!.data as Float32Array)[0]!,
-      correct: (out.correct!.data as Float32Array)[0]!,
-      gradNorm: (out.grad_norm!.data as Float32Array)[0]!,
-    };
-    if (Number.isFinite(r.loss) && Number.isFinite(r.gradNorm)) {
-      for (const name of this.tensors.keys()) this.tensors.set(name, out[`${name}.next`]!);
-      this.steps++;
-    }
-    return r;
-  }
-
-  /** Summed loss, correct count and predictions over labelled batches (no update). */
-  async evaluate(batches: { feeds: Record<string, ort.Tensor>; labels: BigInt64Array }[]): Promise<{ loss: number; correct: number; total: number }> {
-    let loss = 0;
-    let correct = 0;
-    let total = 0;
-    for (const { feeds, labels } of batches) {
-      const all: Record<string, ort.Tensor> = { ...feeds, [this.graphs.labelsInput]: new ort.Tensor('int64', labels, [labels.length]) };
-      for (const p of this.graphs.params) all[p.name] = this.tensors.get(p.name)!;
-      const out = await runCoded(this.evalSession, all, `evaluation (a batch of ${labels.length})`);
-      loss += (out.loss_sum!.data as Float32Array)[0]!;
-      correct += (out.correct!.data as Float32Array)[0]!;
-      total += labels.length;
-    }
-    return { loss, correct, total };
-  }
-
-  params(): Map<string, Tensor> {
-    return new Map(this.graphs.params.map((p) => [p.name, fromOrt(this.tensors.get(p.name)!)]));
-  }
-
-  state(): Map<string, Tensor> {
-    return new Map(this.graphs.state.map((s) => [s.name, fromOrt(this.tensors.get(s.name)!)]));
-  }
-
-  /** The fine-tuned model: the source's inputs, outputs, opset and metadata, the new weights. */
-  exportModel(): ModelProto {
-    return exportImported(this.source, this.params(), this.importOpts);
-  }
-
-  async release(): Promise<void> {
-    await this.train.release();
-    await this.evalSession.release();
-  }
+  const state = new Map(graphs.state.map((s) => {
+    const t = opts.state?.get(s.name);
+    return [s.name, t && t.dims.join() === s.dims.join() ? t : allocate('float32', s.dims)];
+  }));
+  const runtime = nodeStepRuntime({ device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
+  const runner = await StepRunner.open(runtime, importedFeeder<ort.Tensor>(graphs.labelsInput), { ...graphs, trainStep: encodeModel(graphs.trainStep), eval: encodeModel(evalModel) }, { params, state }, { stepLabel: 'fine-tuning step' });
+  const importOpts = opts.import ?? {};
+  return { runner, graphs, exportModel: () => exportImported(source, runner.params(), importOpts) };
 }
