@@ -4,7 +4,6 @@
 // Node's train(). BrowserTraining is one opened run over the built-in data; trainInBrowser()
 // runs it with progress, dev evaluation and export, made to run inside a Web Worker
 // (src/web/worker.ts) so the page stays live. This file keeps only the browser's own I/O.
-import type * as OrtWeb from 'onnxruntime-web';
 import { builtinDataset } from '../data/builtin.js';
 import { tokenize } from '../data/tokenizer.js';
 import { Vocabulary } from '../data/vocab.js';
@@ -16,51 +15,15 @@ import { classifierModel } from '../models/classifier.js';
 import { encodeModel } from '../onnx/proto.js';
 import { allocate, type Tensor } from '../onnx/tensor.js';
 import { optimizerState, type OptimizerSpec } from '../optim/index.js';
-import { buildStepGraphs, type StepGraphs } from '../train/step-graph.js';
+import { buildStepGraphs } from '../train/step-graph.js';
 import type { RuntimeTensor, StepRuntime } from '../train/step-runner.js';
+import { openOnFirst, openWebClassifierRunner } from './step-runtime.js';
 import { labelledBatch, openClassifierRunner, withDropout, type ClassifierBatch, type ClassifierRunner, type Encoded, type LabelledBatch } from '../train/classifier-feeds.js';
 import { TrainingLoop, type LoopHooks, type StepInfo, type TrainCallbacks } from '../train/loop.js';
 import { TrainingDivergedError } from '../train/errors.js';
-import { backendsFor, ortFor, sessionOptions, type Ort, type WebBackend, type WebDevice } from './ort.js';
-import { WEBGPU_QUEUE } from '../runtime/run-queue.js';
-import { DeviceUnavailableError } from '../runtime/errors.js';
+import { backendsFor, type WebBackend, type WebDevice } from './ort.js';
 
-/**
- * onnxruntime-web as a step runtime. On WebGPU, session creation, runs and release go through
- * the realm's WebGPU queue, like the Predictor's, so training and inference never overlap on
- * the shared device.
- */
-export function webStepRuntime(ort: Ort, backend: WebBackend = 'wasm'): StepRuntime<OrtWeb.Tensor> {
-  const serial = <T>(f: () => Promise<T>): Promise<T> => (backend === 'webgpu' ? WEBGPU_QUEUE.run(f) : f());
-  return {
-    tensor: (type: 'float32' | 'int64' | 'int32', data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]) => new ort.Tensor(type, data, dims),
-    createSession: async (bytes: Uint8Array) => {
-      const session = await serial(() => ort.InferenceSession.create(bytes, sessionOptions(backend)));
-      return {
-        run: (feeds: Record<string, OrtWeb.Tensor>) => serial(() => session.run(feeds)),
-        release: () => serial(() => session.release()),
-      };
-    },
-  } as StepRuntime<OrtWeb.Tensor>;
-}
-
-/** The classifier's step runner on onnxruntime-web (`backend` default 'wasm'). */
-export async function openWebClassifierRunner(
-  graphs: StepGraphs,
-  params: Map<string, Tensor>,
-  state: Map<string, Tensor>,
-  opts: { backend?: WebBackend; ort?: Ort } = {},
-): Promise<ClassifierRunner<OrtWeb.Tensor>> {
-  const backend = opts.backend ?? 'wasm';
-  const ort = opts.ort ?? (await ortFor(backend));
-  const models = { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) };
-  return openClassifierRunner(webStepRuntime(ort, backend), graphs, models, params, state);
-}
-
-/** @deprecated The classifier's step runner on onnxruntime-web: use openWebClassifierRunner. */
-export type WebTrainSession = ClassifierRunner<OrtWeb.Tensor>;
-/** @deprecated "Session" is onnxruntime's word: use openWebClassifierRunner(graphs, params, state, opts). */
-export const WebTrainSession = { create: openWebClassifierRunner };
+export { webStepRuntime, openWebClassifierRunner, WebTrainSession } from './step-runtime.js';
 
 export interface BrowserTrainOptions {
   /** Default: the built-in sentiment data (`trainSize` / `devSize` sentences). */
@@ -163,23 +126,6 @@ function yieldToEventLoop(): Promise<void> {
 export function exportModel(config: ModelConfig, params: Map<string, Tensor>, vocab: Vocabulary): Uint8Array {
   return encodeModel(classifierModel({ ...config, gatesOutput: config.kind === 'highway' }, { params, vocab: vocab.toJSON() }));
 }
-
-/**
- * Open on the first backend that starts ('auto' lists WebGPU, then WASM): a WebGPU adapter
- * that fails to start falls back to the next. Throws the last backend's error.
- */
-async function openOnFirst<T>(backends: WebBackend[], open: (b: WebBackend) => Promise<T>): Promise<{ session: T; backend: WebBackend }> {
-  let last: unknown = new DeviceUnavailableError('no backend to train on');
-  for (const b of backends) {
-    try {
-      return { session: await open(b), backend: b };
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
-}
-
 
 /** One step's outcome, with the batch it ran on. */
 export interface TrainingStep {
