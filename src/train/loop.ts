@@ -103,7 +103,7 @@ export interface EpochEnd {
   tokensPerSecond: number;
 }
 
-/** Fit-style callbacks and cancellation: the same names on train(), trainInBrowser() and finetuneRun(). */
+/** Fit-style callbacks and cancellation: the same names on train(), trainInBrowser() and finetune(). */
 export interface TrainCallbacks {
   /** After every optimizer step. An exception stops the run and propagates. */
   onStep?: (s: StepInfo) => void | Promise<void>;

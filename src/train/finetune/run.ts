@@ -306,6 +306,3 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     await runner.release();
   }
 }
-
-/** @deprecated Renamed finetune(). */
-export const finetuneRun = finetune;
