@@ -18,7 +18,7 @@ import { optimizerState } from '../../src/optim/index.js';
 import { allocate } from '../../src/onnx/tensor.js';
 import { initParams } from '../../src/models/init.js';
 import { padBatch } from '../../src/data/batches.js';
-import { openImportedRunner } from '../../src/train/finetune/session.js';
+import { openImportedRunner } from '../../src/train/finetune/runner.js';
 import { config, modelBytes } from '../serve/helpers.js';
 import { runCliIn } from './cli-process.js';
 

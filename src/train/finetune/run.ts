@@ -27,7 +27,7 @@ import type { Device } from '../../runtime/device.js';
 import { loadCheckpoint, saveCheckpoint, type LoopPosition } from '../checkpoint.js';
 import { ImportError } from '../../onnx-import/context.js';
 import { importOnnx, type ImportOptions } from '../../onnx-import/importer.js';
-import { batchFeeds, detectBinding, openImportedRunner, type DataBinding, type ImportedBatch } from './session.js';
+import { batchFeeds, detectBinding, openImportedRunner, type DataBinding, type ImportedBatch } from './runner.js';
 import { labelledBatch, type Encoded } from '../classifier-feeds.js';
 import { startPosition as freshPosition, TrainingLoop, type TrainCallbacks } from '../loop.js';
 import { buildImportedStep, chooseLogits, exportImported, type TensorSpec } from './training.js';
