@@ -190,6 +190,11 @@ export interface LoopParts<B, T extends RuntimeTensor> {
   sums?: EpochSums;
 }
 
+/**
+ * The training loop over a StepRunner. `run()` trains to the end (epochs, early stopping, step
+ * limit, signal) with the callbacks and the driver's hooks; `next()` takes one step alone (the
+ * browser benchmark). The position (`pos`) and the epoch's sums are what a checkpoint saves.
+ */
 export class TrainingLoop<B, T extends RuntimeTensor = RuntimeTensor> {
   readonly pos: LoopPosition;
   sums: EpochSums;

@@ -84,6 +84,11 @@ export interface StepModels extends Pick<TrainingStepSpec, 'params' | 'state' | 
   eval: Uint8Array;
 }
 
+/**
+ * One training-step session and one eval session of some onnxruntime, with the parameters and
+ * optimizer state between steps. `B` is the model's batch (the feeder turns it into feeds),
+ * `T` the runtime's tensor class. Open with StepRunner.open().
+ */
 export class StepRunner<B, T extends RuntimeTensor = RuntimeTensor> {
   /** The other set of parameter/state buffers the next step writes into (preallocated outputs only). */
   private spare: Map<string, T> | null;
