@@ -9,6 +9,7 @@ export { loadModel, Predictor, type Prediction, type LoadOptions, type Device, D
 export { verifyClassifierGraph, ModelGraphError, type GraphVerification } from './models/verify-graph.js';
 export { gradients, registerGradient, registerNotDifferentiable, refuse, GRADIENTS, MissingGradientError, type GradRule, type GradContext } from './autodiff/index.js';
 export { train, buildStepGraphs, TrainSession, saveCheckpoint, loadCheckpoint, TrainingDivergedError, type TrainOptions, type TrainResult } from './train/index.js';
+export { addTrainingStep, StepRunner, TrainingLoop, openNodeClassifierRunner, type StepInfo, type EpochEnd, type TrainCallbacks } from './train/index.js';
 export { tokenize, Vocabulary, Rng, builtinDataset, type Dataset, type Example } from './data/index.js';
 export { readDataset } from './data/files.js';
 export { PredictServer, createPredictServer, createRequestHandler, HttpError, CorsOriginError, ServeModeError, type ServeOptions, type PredictRequestHandler, type RequestHandlerOptions, type MetricsOptions } from './serve/index.js';

@@ -1,7 +1,7 @@
 // The demo page: load a model (the default one from `npm start`, a URL or a file), classify
 // text with a transform-gate heatmap, train a small model here in a worker and use it.
 import { configureWasm, loadModel, ortFor, type BrowserTrainResult, type Prediction, type WebDevice, type WebPredictor } from 'highway-onnx/web';
-import { trainInWorker, type TrainingRun, type WorkerTrainOptions } from 'highway-onnx/web';
+import { trainInWorker, type EpochEnd, type StepInfo, type TrainingRun, type WorkerTrainOptions } from 'highway-onnx/web';
 import { renderHeatmap } from './heatmap.js';
 import { TrainChart } from './chart.js';
 
@@ -245,12 +245,38 @@ async function start(): Promise<void> {
   if (params.get('autotrain') !== '0') await startTraining();
 }
 
+/**
+ * A short run in its own worker with the fit-style callbacks (onStep, onEpochEnd, signal),
+ * aborted from onStep once `stopAt` steps are done: what the page saw and what the run returned.
+ */
+async function trainWithCallbacks(options: WorkerTrainOptions, stopAt: number): Promise<{ steps: StepInfo[]; epochs: EpochEnd[]; result: Omit<BrowserTrainResult, 'modelBytes'> }> {
+  const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: 'highway-onnx-train-callbacks' });
+  const stop = new AbortController();
+  const steps: StepInfo[] = [];
+  const epochs: EpochEnd[] = [];
+  const run = trainInWorker(worker, options, { wasmPaths: ORT_BASE }, {
+    onStep: (s) => {
+      steps.push(s);
+      if (s.step === stopAt) stop.abort();
+    },
+    onEpochEnd: (e) => void epochs.push(e),
+    signal: stop.signal,
+  });
+  try {
+    const { modelBytes: _bytes, ...result } = await run.result;
+    return { steps, epochs, result };
+  } finally {
+    worker.terminate();
+  }
+}
+
 // A handle for devtools and the end-to-end tests.
 (window as unknown as { highway: Record<string, unknown> }).highway = {
   loadModel,
   ortFor,
   useModel,
   startTraining,
+  trainWithCallbacks,
   get predictor() {
     return state.predictor;
   },

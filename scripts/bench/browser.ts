@@ -15,7 +15,7 @@ import { classifierModel } from '../../src/models/classifier.js';
 import { resolveConfig, type ModelConfig } from '../../src/models/config.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { loadModel } from '../../src/runtime/node.js';
-import { nodeStepRuntime } from '../../src/train/train-session.js';
+import { nodeStepRuntime } from '../../src/train/node-runtime.js';
 import { BROWSER_TRAIN_DEFAULTS, timeSteps, Training, type BrowserTrainOptions } from '../../src/web/train.js';
 import { startHarness } from '../web-harness.js';
 import { markdownTable, median, percentile } from './stats.js';

@@ -9,7 +9,7 @@ import { classifierModel } from '../../src/models/classifier.js';
 import { resolveConfig } from '../../src/models/config.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { Rng } from '../../src/data/rng.js';
-import { nodeStepRuntime } from '../../src/train/train-session.js';
+import { nodeStepRuntime } from '../../src/train/node-runtime.js';
 import { timeSteps, Training } from '../../src/web/train.js';
 import { interleaved, markdownTable, percentile } from './stats.js';
 

@@ -25,7 +25,8 @@ import { encodeModel } from '../../src/onnx/proto.js';
 import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
 import { dropoutMask, stepRng } from '../../src/train/dropout.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { openStepRunner, StepRunner, type StepRuntime } from '../../src/train/step-runner.js';
+import type { RuntimeSession, StepRuntime } from '../../src/train/step-runner.js';
+import { openClassifierRunner } from '../../src/train/classifier-feeds.js';
 import { positiveInt } from '../../src/cli/args.js';
 
 const o = new Command('bench:phrases-profile')
@@ -54,10 +55,15 @@ const runtime = {
       intraOpNumThreads: o.threads, interOpNumThreads: 1, enableProfiling: sessions.length === 0, profileFilePrefix: prefix,
     });
     sessions.push(s);
-    return s;
+    // As nodeStepRuntime on CPU: updated parameters written into preallocated outputs.
+    return {
+      run: (feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor | null>) => (fetches ? s.run(feeds, fetches) : s.run(feeds)),
+      release: () => s.release(),
+      preallocatedOutputs: true,
+    } as RuntimeSession<ort.Tensor>;
   },
 } as unknown as StepRuntime<ort.Tensor>;
-const runner = new StepRunner(await openStepRunner(runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state));
+const runner = await openClassifierRunner(runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state);
 
 const order = lengthBucketedBatches(ids, 32, new Rng(7919));
 const WARMUP = 5;
@@ -68,10 +74,10 @@ for (let i = 0; i < o.steps + WARMUP; i++) {
   const rng = stepRng(1, i + 1);
   const t = performance.now();
   await runner.step({
-    batch, labels: BigInt64Array.from(idx, (j) => BigInt(data.train[j]!.label)), lr: 0.003, step: i + 1,
+    batch, labels: BigInt64Array.from(idx, (j) => BigInt(data.train[j]!.label)),
     embeddingMask: dropoutMask(rng, batch.time * batch.batch * config.embedDim, config.dropout),
     outputMask: dropoutMask(rng, batch.batch * 2 * config.hidden, config.dropout),
-  });
+  }, { lr: 0.003, step: i + 1 });
   if (i >= WARMUP) wall.push(performance.now() - t);
 }
 // endProfiling is in onnxruntime-common's InferenceSession; onnxruntime-node returns nothing, the file name is ours to find.

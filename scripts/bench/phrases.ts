@@ -23,7 +23,7 @@ import { allocate } from '../../src/onnx/tensor.js';
 import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
 import { dropoutMask, stepRng } from '../../src/train/dropout.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { TrainSession } from '../../src/train/train-session.js';
+import { TrainSession } from '../../src/train/node-runtime.js';
 import { positiveInt } from '../../src/cli/args.js';
 
 const o = new Command('bench:phrases')
@@ -100,7 +100,7 @@ async function run(c: Config, n: number, timed: boolean): Promise<void> {
     const outputMask = dropoutMask(rng, batch.batch * 2 * c.hidden, c.dropout);
     const prep = ms(t);
     t = performance.now();
-    await c.session.step({ batch, labels, lr: 0.003, step, embeddingMask, outputMask });
+    await c.session.step({ batch, labels, embeddingMask, outputMask }, { lr: 0.003, step });
     if (!timed) continue;
     c.stepMs.push(ms(t));
     c.prepMs.push(prep);

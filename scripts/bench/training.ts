@@ -23,7 +23,7 @@ import { allocate, type Tensor } from '../../src/onnx/tensor.js';
 import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
 import { dropoutMask, stepRng } from '../../src/train/dropout.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { TrainSession } from '../../src/train/train-session.js';
+import { TrainSession } from '../../src/train/node-runtime.js';
 import { markdownTable, median } from './stats.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -220,9 +220,7 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
           labels,
           embeddingMask: dropoutMask(rng, padded.time * padded.batch * config.embedDim, config.dropout),
           outputMask: dropoutMask(rng, padded.batch * outWidth, config.dropout),
-          lr: 1e-3,
-          step: cursor,
-        });
+        }, { lr: 1e-3, step: cursor });
         return tokensOf(padded);
       };
       const oursWindow = async (n: number): Promise<Window> => {

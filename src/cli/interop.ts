@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { classifierToTorch, rawTextModel, torchToClassifierModel } from '../interop/export.js';
 import { fitsTwinKeys } from '../interop/torch-map.js';
-import { finetuneRun, importOnnxRun } from '../train/finetune/index.js';
+import { finetune, importOnnxRun } from '../train/finetune/index.js';
 import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.js';
 import { readConfigFile } from '../models/build-graph.js';
 import type { ModelConfig } from '../models/config.js';
@@ -154,7 +154,7 @@ export async function importOnnxCommand(a: ImportOnnxArgs): Promise<void> {
 
 export async function finetuneCommand(a: FinetuneArgs): Promise<void> {
   const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
-  const r = await finetuneRun({
+  const r = await finetune({
     init: a.init,
     data: a.data,
     ...(a.out ? { out: a.out } : {}),

@@ -3,45 +3,9 @@
 import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.js';
 import type { NamedTensor } from '../formats/types.js';
 import type { Tensor } from '../onnx/tensor.js';
+import type { LoopPosition } from './loop.js';
 
-export interface LoopPosition {
-  /** Completed optimizer steps (the next step is step + 1). */
-  step: number;
-  /** Epoch in progress (0-based) and batches of it already consumed. */
-  epoch: number;
-  batchInEpoch: number;
-  bestDevAccuracy: number;
-  /** The best epoch's value of the selection metric (selectBy 'macro-f1'); absent: selection by accuracy. */
-  bestDevScore?: number;
-  bestEpoch: number;
-  epochsWithoutImprovement: number;
-  /** The run's seed: shuffling and dropout derive from (seed, epoch, step). */
-  seed: number;
-  /**
-   * Running sums over the batches of the epoch in progress already consumed, so that an epoch
-   * resumed mid-way reports averages over the whole epoch. Absent in older checkpoints.
-   */
-  epochSums?: EpochSums;
-  /**
-   * Lines metrics.jsonl held when this checkpoint was written: a resume drops later lines (they
-   * are written again, identically, by the resumed run). Absent in older checkpoints.
-   */
-  metricsLines?: number;
-}
-
-/** Sums over the consumed batches of one epoch (losses weighted by batch size). */
-export interface EpochSums {
-  /** Σ loss × batch size. */
-  loss: number;
-  /** Correctly classified training examples. */
-  correct: number;
-  /** Training examples seen. */
-  seen: number;
-  /** Non-padding tokens seen. */
-  tokens: number;
-  /** Seconds spent in training steps of this epoch, over all invocations. */
-  seconds: number;
-}
+export type { EpochSums, LoopPosition } from './loop.js';
 
 export interface Checkpoint {
   params: Map<string, Tensor>;

@@ -37,3 +37,10 @@ export class ResumeMismatchError extends CodedError {
     this.differences = differences;
   }
 }
+
+/** Parameters or optimizer state that do not fit the training step (missing, not float32, or of another shape). */
+export class StepInputError extends CodedError {
+  constructor(message: string) {
+    super('E_STEP_INPUTS', 'StepInputError', message);
+  }
+}

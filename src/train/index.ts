@@ -3,7 +3,11 @@ export { parseCheckpointEvery, checkTrainOptions, TRAIN_DEFAULTS, type TrainOpti
 export { restoreTerminalOnExit } from './progress.js';
 export { RUN_FILES } from './run-dir.js';
 export { buildStepGraphs, type StepGraphs } from './step-graph.js';
-export { TrainSession } from './train-session.js';
+export { TrainSession, openNodeClassifierRunner, nodeStepRuntime } from './node-runtime.js';
+export { addTrainingStep, nextName, type TensorSpec, type StepResult, type TrainingStepSpec } from './training-step.js';
+export { StepRunner, type StepRuntime, type RuntimeSession, type RuntimeTensor, type BatchFeeder, type EvalResult } from './step-runner.js';
+export { classifierFeeder, withDropout, openClassifierRunner, type ClassifierBatch, type LabelledBatch, type ClassifierRunner } from './classifier-feeds.js';
+export { TrainingLoop, epochOrder, type TrainCallbacks, type StepInfo, type EpochEnd, type LoopHooks, type LoopSettings } from './loop.js';
 export { saveCheckpoint, loadCheckpoint, CheckpointError, type Checkpoint, type LoopPosition } from './checkpoint.js';
 export { TrainingDivergedError, TrainOptionsError, RunExistsError, NoCheckpointError, ResumeMismatchError } from './errors.js';
 export { loadPretrainedEmbeddings, EmbeddingsFileError, type EmbeddingCoverage } from './embeddings.js';

@@ -7,6 +7,7 @@ import type { Dataset } from '../data/example.js';
 import { DEFAULT_MAX_TOKENS } from '../data/truncate.js';
 import type { TokenizerOptions } from '../data/tokenizer.js';
 import { TrainOptionsError } from './errors.js';
+import type { TrainCallbacks } from './loop.js';
 
 /** How often a checkpoint is written inside an epoch: every so many steps, or every so many seconds. */
 export type CheckpointEvery = { steps: number } | { seconds: number };
@@ -76,6 +77,10 @@ export interface TrainOptions {
    * resolves with `stoppedBy: 'signal'` (the CLI aborts it on SIGINT/SIGTERM).
    */
   signal?: AbortSignal;
+  /** After every optimizer step (fit-style; see TrainCallbacks). An exception stops the run. */
+  onStep?: TrainCallbacks['onStep'];
+  /** After every epoch's dev evaluation, with its record (the metrics.jsonl `epoch` fields). */
+  onEpochEnd?: TrainCallbacks['onEpochEnd'];
   progress?: boolean;
   /** Where one-line messages go (default: stderr). */
   log?: (line: string) => void;

@@ -2,30 +2,25 @@
 // standard ops) and the eval graph (forward only, parameters as inputs) from a config.
 import { buildClassifier } from '../models/classifier.js';
 import type { ModelConfig } from '../models/config.js';
-import { gradients } from '../autodiff/index.js';
-import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../optim/index.js';
-import { fixPadRow } from '../nn/embedding.js';
+import type { OptimizerSpec } from '../optim/index.js';
 import { op, toModel, type Value } from '../graph/index.js';
 import { assertValidModel } from '../onnx/checker.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { Tensor } from '../onnx/tensor.js';
+import { addTrainingStep, nextName, type TrainingStepSpec } from './training-step.js';
 
-export interface TensorSpec {
-  name: string;
-  dims: number[];
-}
+export type { TensorSpec } from './training-step.js';
 
-export interface StepGraphs {
+/** The classifier's training-step and eval graphs, with the step's contract (TrainingStepSpec). */
+export interface StepGraphs extends TrainingStepSpec {
   trainStep: ModelProto;
   eval: ModelProto;
-  params: TensorSpec[];
-  state: TensorSpec[];
   /** Output name holding the updated value, per parameter / state tensor. */
   nextName: (name: string) => string;
   nodeCount: number;
 }
 
-export const nextName = (name: string): string => `${name}.next`;
+export { nextName } from './training-step.js';
 
 function accuracyCount(logits: Value, labels: Value): Value {
   const predicted = op.argMax(logits, 1);
@@ -45,30 +40,11 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
   const g = cg.graph;
   g.docString = `highway-onnx training step: forward, backward and ${optimizer.kind} update of a ${config.kind} BiLSTM classifier (${config.layers} layers)`;
   const labels = g.input('labels', 'int64', ['batch']);
-  const lr = g.input('lr', 'float32', []);
-  const step = g.input('step', 'float32', []);
   const weights = opts.classWeights ? g.scope('loss', () => g.vector([...opts.classWeights!], 'float32')) : undefined;
   const [loss] = g.scope('loss', () => op.softmaxCrossEntropyLoss(cg.logits, labels, { reduction: 'mean', ...(weights ? { weights } : {}) }));
   const correct = g.scope('metrics', () => accuracyCount(cg.logits, labels));
-  const paramValues = [...cg.params.values()];
-  const grads = gradients(g, loss!, paramValues);
-  const paramSpecs = [...cg.params.entries()].map(([name, v]) => ({ name, dims: v.staticShape() }));
-  const stateSpecs = optimizerState(optimizer, paramSpecs);
-  const stateInputs = stateSpecs.map((s) => g.input(s.name, 'float32', s.dims));
-  const upd = buildOptimizerStep(g, {
-    params: paramValues,
-    // The padding row (id 0) stays fixed, as with PyTorch's Embedding(padding_idx=0).
-    grads: paramValues.map((p) => (p === cg.params.get('embedding.weight') ? fixPadRow(grads.get(p)!) : grads.get(p)!)),
-    spec: optimizer,
-    lr,
-    step,
-    state: stateInputs,
-  });
-  g.output(loss!, 'loss');
-  g.output(correct, 'correct');
-  g.output(upd.gradNorm, 'grad_norm');
-  paramSpecs.forEach((p, i) => g.output(upd.newParams[i]!, nextName(p.name)));
-  stateSpecs.forEach((s, i) => g.output(upd.newState[i]!, nextName(s.name)));
+  // The padding row (id 0) stays fixed, as with PyTorch's Embedding(padding_idx=0).
+  const spec = addTrainingStep(g, { loss: loss!, correct, params: [...cg.params.values()], optimizer, padRow: cg.params.get('embedding.weight') ?? null });
   const trainStep = toModel(g, { opset: Math.max(opset, 16), paramsAsInputs: true });
   assertValidModel(trainStep, { maxStaticTensorBytes: Infinity }); // zeros shaped like the parameters are expected here
 
@@ -85,8 +61,7 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
   return {
     trainStep,
     eval: evalModel,
-    params: paramSpecs,
-    state: stateSpecs.map((s) => ({ name: s.name, dims: s.dims })),
+    ...spec,
     nextName,
     nodeCount: trainStep.graph?.node?.length ?? 0,
   };

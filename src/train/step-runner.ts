@@ -1,40 +1,19 @@
-// Runs the training-step and eval graphs in some onnxruntime, keeping parameters and optimizer
-// state as tensors between steps (each step's outputs are the next step's inputs).
-// Runtime-agnostic: Node (onnxruntime-node, train-session.ts) and the browser
-// (onnxruntime-web, src/web/train.ts) each hand it their Tensor class and session factory.
-import type { PaddedBatch } from '../data/batches.js';
+// Runs a training-step graph (training-step.ts) and its eval graph in any onnxruntime, keeping
+// parameters and optimizer state as onnxruntime tensors between steps: each step's
+// `<name>.next` outputs are the next step's `<name>` inputs, never copied into JS arrays
+// except when someone asks for params()/state() (a checkpoint, the best model). Where the
+// session writes into tensors passed as outputs (onnxruntime-node on CPU), the updated values
+// go into a second set of buffers and the two sets swap each step, so a step allocates nothing
+// for them. Runtime-agnostic: Node (onnxruntime-node, node-runtime.ts) and the browser
+// (onnxruntime-web, src/web/train.ts) hand it their Tensor class and session factory; the
+// classifier (classifier-feeds.ts) and imported models (finetune/) hand it their batch feeds.
 import type { Tensor } from '../onnx/tensor.js';
-import type { StepGraphs, TensorSpec } from './step-graph.js';
+import { StepInputError } from './errors.js';
 import { ModelRunError } from '../runtime/errors.js';
 import { ortMessage } from '../runtime/ort-errors.js';
+import { nextName, type StepResult, type TensorSpec, type TrainingStepSpec } from './training-step.js';
 
-/**
- * session.run, with an onnxruntime failure (a kernel error, a failed allocation on a huge batch)
- * turned into ModelRunError (E_MODEL_RUN) saying which run and batch it was.
- */
-async function runCoded<T extends RuntimeTensor>(session: RuntimeSession<T>, feeds: Record<string, T>, what: string): Promise<Record<string, T>> {
-  try {
-    return await session.run(feeds);
-  } catch (e) {
-    throw new ModelRunError(`onnxruntime failed on ${what}: ${ortMessage(e)}`);
-  }
-}
-
-export interface StepResult {
-  loss: number;
-  correct: number;
-  gradNorm: number;
-}
-
-export interface StepInputs {
-  batch: PaddedBatch;
-  labels: BigInt64Array;
-  embeddingMask: Float32Array;
-  outputMask: Float32Array;
-  lr: number;
-  /** 1-based global step (Adam's bias correction). */
-  step: number;
-}
+export type { StepResult } from './training-step.js';
 
 /** What the runner needs of an onnxruntime tensor. */
 export interface RuntimeTensor {
@@ -44,8 +23,11 @@ export interface RuntimeTensor {
 
 /** What the runner needs of an onnxruntime InferenceSession. */
 export interface RuntimeSession<T extends RuntimeTensor> {
-  run(feeds: Record<string, T>): Promise<Record<string, T>>;
+  /** `fetches`: output tensors to write into (honoured only when `preallocatedOutputs`). */
+  run(feeds: Record<string, T>, fetches?: Record<string, T | null>): Promise<Record<string, T>>;
   release(): Promise<void>;
+  /** True when run() writes outputs into the tensors given in `fetches` (onnxruntime-node on CPU). */
+  readonly preallocatedOutputs?: boolean;
 }
 
 /** One onnxruntime: how to make tensors and sessions. */
@@ -56,124 +38,177 @@ export interface StepRuntime<T extends RuntimeTensor> {
   createSession(bytes: Uint8Array): Promise<RuntimeSession<T>>;
 }
 
-/** Everything a StepRunner is made of; openStepRunner() builds it. */
-export interface StepRunnerParts<T extends RuntimeTensor> {
-  runtime: StepRuntime<T>;
-  train: RuntimeSession<T>;
-  eval: RuntimeSession<T>;
-  graphs: StepGraphs;
-  tensors: Map<string, T>;
+/** How a model's batches become feeds: the only thing our classifier and imported models differ in. */
+export interface BatchFeeder<B, T extends RuntimeTensor> {
+  /** Inputs of a training step for `batch` (data, labels, per-step inputs such as dropout masks). */
+  trainFeeds(runtime: StepRuntime<T>, batch: B): Record<string, T>;
+  /** Inputs of the eval graph for `batch` (data and labels). */
+  evalFeeds(runtime: StepRuntime<T>, batch: B): Record<string, T>;
+  /** Examples in the batch. */
+  size(batch: B): number;
+  /** The batch in an error message: 'a batch of 3 sentence(s) of up to 7 tokens'. */
+  describe(batch: B): string;
 }
 
-/** Create both sessions and load the initial parameters and optimizer state (shapes checked). */
-export async function openStepRunner<T extends RuntimeTensor>(
-  runtime: StepRuntime<T>,
-  graphs: StepGraphs,
-  models: { trainStep: Uint8Array; eval: Uint8Array },
-  params: Map<string, Tensor>,
-  state: Map<string, Tensor>,
-): Promise<StepRunnerParts<T>> {
-  const tensors = new Map<string, T>();
-  const put = (spec: TensorSpec, t: Tensor | undefined, what: string): void => {
-    if (!t) throw new Error(`missing ${what} '${spec.name}'`);
-    if (t.dims.join() !== spec.dims.join()) throw new Error(`${what} '${spec.name}' has shape [${t.dims}], expected [${spec.dims}]`);
-    tensors.set(spec.name, runtime.tensor('float32', t.data as Float32Array, t.dims));
-  };
-  graphs.params.forEach((p) => put(p, params.get(p.name), 'parameter'));
-  graphs.state.forEach((s) => put(s, state.get(s.name), 'optimizer state'));
-  const train = await runtime.createSession(models.trainStep);
-  const evalSession = await runtime.createSession(models.eval);
-  return { runtime, train, eval: evalSession, graphs, tensors };
+/** Summed loss and correct count over evaluated batches, and each example's argmax class in order. */
+export interface EvalResult {
+  loss: number;
+  correct: number;
+  total: number;
+  predictions: number[];
+}
+
+/**
+ * session.run, with an onnxruntime failure (a kernel error, a failed allocation on a huge batch)
+ * turned into ModelRunError (E_MODEL_RUN) saying which run and batch it was.
+ */
+async function runCoded<T extends RuntimeTensor>(session: RuntimeSession<T>, feeds: Record<string, T>, what: string, fetches?: Record<string, T | null>): Promise<Record<string, T>> {
+  try {
+    return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
+  } catch (e) {
+    throw new ModelRunError(`onnxruntime failed on ${what}: ${ortMessage(e)}`);
+  }
 }
 
 const scalar = (t: RuntimeTensor | undefined, name: string): number => {
-  if (!t) throw new Error(`the training graph has no '${name}' output`);
+  if (!t) throw new ModelRunError(`the training graph has no '${name}' output`);
   return (t.data as Float32Array)[0]!;
 };
 
-export class StepRunner<T extends RuntimeTensor> {
-  protected readonly runtime: StepRuntime<T>;
-  protected readonly graphs: StepGraphs;
-  private readonly trainSession: RuntimeSession<T>;
-  private readonly evalSession: RuntimeSession<T>;
-  private readonly tensors: Map<string, T>;
+/** A float32 tensor's contents, copied: the runner reuses its buffers. */
+const copyOut = (t: RuntimeTensor): Tensor => ({ dtype: 'float32', dims: [...t.dims], data: new Float32Array(t.data as Float32Array) });
 
-  constructor(parts: StepRunnerParts<T>) {
-    this.runtime = parts.runtime;
-    this.graphs = parts.graphs;
-    this.trainSession = parts.train;
-    this.evalSession = parts.eval;
-    this.tensors = parts.tensors;
+/** What StepRunner.open() needs: the step graph's contract and both graphs as bytes. */
+export interface StepModels extends Pick<TrainingStepSpec, 'params' | 'state' | 'lrInput' | 'stepInput'> {
+  trainStep: Uint8Array;
+  eval: Uint8Array;
+}
+
+/**
+ * One training-step session and one eval session of some onnxruntime, with the parameters and
+ * optimizer state between steps. `B` is the model's batch (the feeder turns it into feeds),
+ * `T` the runtime's tensor class. Open with StepRunner.open().
+ */
+export class StepRunner<B, T extends RuntimeTensor = RuntimeTensor> {
+  /** The other set of parameter/state buffers the next step writes into (preallocated outputs only). */
+  private spare: Map<string, T> | null;
+
+  protected constructor(
+    readonly runtime: StepRuntime<T>,
+    readonly feeder: BatchFeeder<B, T>,
+    readonly spec: StepModels,
+    private readonly trainSession: RuntimeSession<T>,
+    private readonly evalSession: RuntimeSession<T>,
+    private tensors: Map<string, T>,
+    /** 'training step' or 'fine-tuning step': how errors name a step. */
+    private readonly stepLabel: string,
+  ) {
+    this.spare = trainSession.preallocatedOutputs
+      ? new Map([...tensors].map(([name, t]) => [name, runtime.tensor('float32', new Float32Array((t.data as Float32Array).length), t.dims)]))
+      : null;
   }
 
-  private batchFeeds(batch: PaddedBatch, labels: BigInt64Array): Record<string, T> {
-    return {
-      ids: this.runtime.tensor('int64', batch.ids, [batch.batch, batch.time]),
-      lengths: this.runtime.tensor('int32', batch.lengths, [batch.batch]),
-      labels: this.runtime.tensor('int64', labels, [batch.batch]),
-    };
+  /**
+   * Create both sessions and load the initial parameters and optimizer state (every tensor of
+   * `models.params` / `models.state` must be given, float32, of its shape).
+   * @throws StepInputError (E_STEP_INPUTS) for a missing or misshapen tensor; onnxruntime's load errors.
+   */
+  static async open<B, T extends RuntimeTensor>(
+    runtime: StepRuntime<T>,
+    feeder: BatchFeeder<B, T>,
+    models: StepModels,
+    values: { params: Map<string, Tensor>; state: Map<string, Tensor> },
+    opts: { stepLabel?: string } = {},
+  ): Promise<StepRunner<B, T>> {
+    const tensors = loadTensors(runtime, models, values);
+    const train = await runtime.createSession(models.trainStep);
+    const evalSession = await runtime.createSession(models.eval);
+    return new StepRunner(runtime, feeder, models, train, evalSession, tensors, opts.stepLabel ?? 'training step');
   }
 
-  /** One optimizer step; parameters and state advance only if the loss is finite. */
-  async step(inp: StepInputs): Promise<StepResult> {
-    const { batch: B, time: T } = inp.batch;
+  /**
+   * One optimizer step on `batch` at learning rate `lr`; `step` is the 1-based global step
+   * (Adam's bias correction). Parameters and state advance only when loss and gradient norm
+   * are finite; the caller decides what a non-finite loss means.
+   * @throws ModelRunError (E_MODEL_RUN) when onnxruntime fails, naming the step and batch.
+   */
+  async step(batch: B, at: { lr: number; step: number }): Promise<StepResult> {
     const feeds: Record<string, T> = {
-      ...this.batchFeeds(inp.batch, inp.labels),
-      'dropout.embedding': this.runtime.tensor('float32', inp.embeddingMask, [T, B, inp.embeddingMask.length / (T * B)]),
-      'dropout.output': this.runtime.tensor('float32', inp.outputMask, [B, inp.outputMask.length / B]),
-      lr: this.runtime.tensor('float32', Float32Array.of(inp.lr), []),
-      step: this.runtime.tensor('float32', Float32Array.of(inp.step), []),
+      ...this.feeder.trainFeeds(this.runtime, batch),
+      [this.spec.lrInput]: this.runtime.tensor('float32', Float32Array.of(at.lr), []),
+      [this.spec.stepInput]: this.runtime.tensor('float32', Float32Array.of(at.step), []),
     };
     for (const [name, t] of this.tensors) feeds[name] = t;
-    const out = await runCoded(this.trainSession, feeds, `training step ${inp.step} (a batch of ${B} sentence(s) of up to ${T} tokens)`);
+    let fetches: Record<string, T | null> | undefined;
+    if (this.spare) {
+      fetches = { loss: null, correct: null, grad_norm: null };
+      for (const [name, t] of this.spare) fetches[nextName(name)] = t;
+    }
+    const out = await runCoded(this.trainSession, feeds, `${this.stepLabel} ${at.step} (${this.feeder.describe(batch)})`, fetches);
     const result = { loss: scalar(out.loss, 'loss'), correct: scalar(out.correct, 'correct'), gradNorm: scalar(out.grad_norm, 'grad_norm') };
     if (Number.isFinite(result.loss) && Number.isFinite(result.gradNorm)) {
-      for (const name of this.tensors.keys()) this.tensors.set(name, out[this.graphs.nextName(name)]!);
+      if (this.spare) [this.tensors, this.spare] = [this.spare, this.tensors];
+      else for (const name of this.tensors.keys()) this.tensors.set(name, out[nextName(name)]!);
     }
     return result;
   }
 
-  /** Summed loss and correct count over the given batches (no dropout, no update). */
-  async evaluate(batches: { batch: PaddedBatch; labels: BigInt64Array }[]): Promise<{ loss: number; correct: number; total: number; predictions: number[] }> {
-    let loss = 0;
-    let correct = 0;
-    let total = 0;
-    const predictions: number[] = [];
-    for (const { batch, labels } of batches) {
-      const feeds = this.batchFeeds(batch, labels);
-      for (const p of this.graphs.params) feeds[p.name] = this.tensors.get(p.name)!;
-      const out = await runCoded(this.evalSession, feeds, `evaluation (a batch of ${batch.batch} sentence(s) of up to ${batch.time} tokens)`);
-      loss += scalar(out.loss_sum, 'loss_sum');
-      correct += scalar(out.correct, 'correct');
-      total += batch.batch;
+  /**
+   * Summed loss and correct count over the given batches with the current parameters (no
+   * dropout, no update), and the argmax of each example's logits.
+   * @throws ModelRunError (E_MODEL_RUN) when onnxruntime fails.
+   */
+  async evaluate(batches: Iterable<B>): Promise<EvalResult> {
+    const r: EvalResult = { loss: 0, correct: 0, total: 0, predictions: [] };
+    for (const batch of batches) {
+      const feeds = this.feeder.evalFeeds(this.runtime, batch);
+      for (const p of this.spec.params) feeds[p.name] = this.tensors.get(p.name)!;
+      const out = await runCoded(this.evalSession, feeds, `evaluation (${this.feeder.describe(batch)})`);
+      const n = this.feeder.size(batch);
+      r.loss += scalar(out.loss_sum, 'loss_sum');
+      r.correct += scalar(out.correct, 'correct');
+      r.total += n;
       const logits = out.logits!.data as Float32Array;
-      const C = logits.length / batch.batch;
-      for (let b = 0; b < batch.batch; b++) {
+      const C = logits.length / n;
+      for (let b = 0; b < n; b++) {
         let best = 0;
         for (let c = 1; c < C; c++) if (logits[b * C + c]! > logits[b * C + best]!) best = c;
-        predictions.push(best);
+        r.predictions.push(best);
       }
     }
-    return { loss, correct, total, predictions };
+    return r;
   }
 
   private snapshot(specs: TensorSpec[]): Map<string, Tensor> {
-    return new Map(specs.map((s) => {
-      const t = this.tensors.get(s.name)!;
-      return [s.name, { dtype: 'float32', dims: [...t.dims], data: t.data as Float32Array }];
-    }));
+    return new Map(specs.map((s) => [s.name, copyOut(this.tensors.get(s.name)!)]));
   }
 
+  /** The current parameters, copied out of onnxruntime (a checkpoint, the best model). */
   params(): Map<string, Tensor> {
-    return this.snapshot(this.graphs.params);
+    return this.snapshot(this.spec.params);
   }
 
+  /** The current optimizer state, copied out of onnxruntime. */
   state(): Map<string, Tensor> {
-    return this.snapshot(this.graphs.state);
+    return this.snapshot(this.spec.state);
   }
 
   async release(): Promise<void> {
     await this.trainSession.release();
     await this.evalSession.release();
   }
+}
+
+function loadTensors<T extends RuntimeTensor>(runtime: StepRuntime<T>, models: StepModels, values: { params: Map<string, Tensor>; state: Map<string, Tensor> }): Map<string, T> {
+  const tensors = new Map<string, T>();
+  const put = (spec: TensorSpec, t: Tensor | undefined, what: string): void => {
+    if (!t) throw new StepInputError(`missing ${what} '${spec.name}': the training step needs [${spec.dims}]`);
+    if (t.dtype !== 'float32') throw new StepInputError(`${what} '${spec.name}' is ${t.dtype}: training runs in float32`);
+    if (t.dims.join() !== spec.dims.join()) throw new StepInputError(`${what} '${spec.name}' has shape [${t.dims}], expected [${spec.dims}]`);
+    // A copy: the runner may write into its buffers, and the caller keeps its own.
+    tensors.set(spec.name, runtime.tensor('float32', new Float32Array(t.data as Float32Array), t.dims));
+  };
+  models.params.forEach((p) => put(p, values.params.get(p.name), 'parameter'));
+  models.state.forEach((s) => put(s, values.state.get(s.name), 'optimizer state'));
+  return tensors;
 }

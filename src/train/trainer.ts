@@ -1,19 +1,14 @@
-// The training loop: data → vocabulary → artifact → steps in onnxruntime → dev evaluation
-// each epoch → best checkpoint and model.onnx; resumable to the exact same losses and the same
-// metrics.jsonl, however often it is stopped (signal, kill, step limit) and resumed.
+// Node's training run: data → vocabulary → artifact → the training loop (loop.ts) on
+// onnxruntime-node → best checkpoint and model.onnx; resumable to the exact same losses and the
+// same metrics.jsonl, however often it is stopped (signal, kill, step limit) and resumed. This
+// file is the run's I/O: files, checkpoints, metrics, logs and the progress bar.
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readDataset } from '../data/files.js';
-import { builtinDataset } from '../data/builtin.js';
 import { tokenizerFor } from '../data/tokenizer.js';
 import { overlapWarning, requireTrainedClasses, splitOverlap, classCounts } from '../data/split-checks.js';
-import { balanceSummary, confusionMatrix, formatBalance, type BalanceSummary } from '../runtime/class-balance.js';
-import { readFile } from 'node:fs/promises';
+import { formatBalance, type BalanceSummary } from '../runtime/class-balance.js';
 import { Vocabulary } from '../data/vocab.js';
-import { Rng } from '../data/rng.js';
-import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../data/batches.js';
-import { truncateLong } from '../data/truncate.js';
-import type { Dataset, Example } from '../data/example.js';
+import { lengthBucketedBatches } from '../data/batches.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { initParams, paramSpecs } from '../models/init.js';
 import { classifierModel } from '../models/classifier.js';
@@ -23,9 +18,10 @@ import { allocate, type Tensor } from '../onnx/tensor.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { buildStepGraphs } from './step-graph.js';
 import { writeArtifact } from './artifact.js';
-import { TrainSession } from './train-session.js';
-import { dropoutMask, stepRng } from './dropout.js';
-import { checkCheckpointFits, loadCheckpoint, saveCheckpoint, type EpochSums, type LoopPosition } from './checkpoint.js';
+import { openNodeClassifierRunner } from './node-runtime.js';
+import { labelledBatch, withDropout, type Encoded, type LabelledBatch } from './classifier-feeds.js';
+import { TrainingLoop, type StepInfo } from './loop.js';
+import { checkCheckpointFits, loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint.js';
 import { makeProgress } from './progress.js';
 import { loadPretrainedEmbeddings } from './embeddings.js';
 import { TrainingDivergedError } from './errors.js';
@@ -33,8 +29,10 @@ import { checkTrainOptions, TRAIN_DEFAULTS, type TrainOptions } from './options.
 import { checkRunDir, clearRunDir } from './run-dir.js';
 import { MetricsLog } from './metrics-log.js';
 import { checkResume, dataDigest, savedRunRecord, vocabDigest, type RunRecord } from './run-record.js';
-import { TrainOptionsError } from './errors.js';
 import { runSettings } from './settings.js';
+import { balanceOf, encodeSplit as encode, loadTrainingData, relabel, runVocabulary } from './run-data.js';
+
+export { loadTrainingData } from './run-data.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -76,45 +74,8 @@ export interface TrainResult {
   step: number;
 }
 
-interface Encoded {
-  ids: number[][];
-  labels: number[];
-}
-
-/** The dataset a run trains on: given in memory, read from a data directory, or the built-in one. */
-export async function loadTrainingData(opts: Pick<TrainOptions, 'dataset' | 'data' | 'fiveClass' | 'format' | 'phrases' | 'distinctPhrases' | 'textColumn' | 'labelColumn'>): Promise<Dataset> {
-  if (opts.dataset) return opts.dataset;
-  if (opts.data) {
-    return readDataset(opts.data, {
-      binary: !opts.fiveClass,
-      ...(opts.format ? { format: opts.format } : {}),
-      ...(opts.phrases ? { phrases: true } : {}),
-      ...(opts.distinctPhrases ? { phrases: true, distinctPhrases: true } : {}),
-      ...(opts.textColumn ? { textColumn: opts.textColumn } : {}),
-      ...(opts.labelColumn ? { labelColumn: opts.labelColumn } : {}),
-    });
-  }
-  return builtinDataset();
-}
-
-/** Token ids of each example (the run's tokenizer), cut to `maxLen` tokens; a warning naming the long ones goes to `log`. */
-function encode(dataset: Dataset, split: 'train' | 'dev' | 'test', vocab: Vocabulary, tokenize: (text: string) => string[], maxLen: number, log: (line: string) => void): Encoded {
-  const examples = dataset[split];
-  const ids = examples.map((e) => vocab.encode(tokenize(e.text)));
-  const warning = truncateLong(ids, maxLen, split, dataset.origin?.[split]);
-  if (warning) log(warning);
-  return { ids, labels: examples.map((e) => e.label) };
-}
-
-function makeBatches(data: Encoded, order: number[][]): { batch: PaddedBatch; labels: BigInt64Array }[] {
-  return order.map((idx) => ({
-    batch: padBatch(idx.map((i) => data.ids[i]!)),
-    labels: BigInt64Array.from(idx, (i) => BigInt(data.labels[i]!)),
-  }));
-}
-
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
-const zeroSums = (): EpochSums => ({ loss: 0, correct: 0, seen: 0, tokens: 0, seconds: 0 });
+const makeBatches = (data: Encoded, order: number[][]): LabelledBatch[] => order.map((idx) => labelledBatch(data, idx));
 
 /**
  * Trains a classifier into `opts.out` (see TrainOptions for resume, force, checkpoints and
@@ -217,170 +178,106 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     },
   });
   log(`train step graph: ${graphs.nodeCount} nodes, ${graphs.params.length} parameter tensors (${graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0)} weights)`);
-  const session = await TrainSession.create(graphs, params, state, { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
+  const runner = await openNodeClassifierRunner(graphs, params, state, { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) });
 
-  const embedDim = config.embedDim;
-  const outWidth = 2 * config.hidden;
   const every = opts.checkpointEvery ?? TRAIN_DEFAULTS.checkpointEvery;
   const progress = makeProgress(opts.progress ?? false);
-  const records: EpochRecord[] = [];
-  const stepLosses: number[] = [];
-  let stoppedEarly = false;
-  let stoppedBy: TrainResult['stoppedBy'];
-  // Sums of the epoch in progress: restored when resuming mid-epoch, so its record covers it all.
-  let sums = pos.batchInEpoch > 0 && pos.epochSums ? { ...pos.epochSums } : zeroSums();
   let lastSave = performance.now();
 
   const saveState = async (position: LoopPosition): Promise<void> => {
-    await saveCheckpoint(checkpointPath, { params: session.params(), state: session.state(), position: { ...position, metricsLines: metrics.lines }, run: record as unknown as Record<string, unknown> });
+    await saveCheckpoint(checkpointPath, { params: runner.params(), state: runner.state(), position: { ...position, metricsLines: metrics.lines }, run: record as unknown as Record<string, unknown> });
     lastSave = performance.now();
   };
   const saveBestModel = async (): Promise<void> => {
-    const current = session.params();
+    const current = runner.params();
     // Only the loop position proper: the file is the same however often the run was resumed.
-    const { epochSums: _sums, metricsLines: _lines, ...position } = pos;
+    const { epochSums: _sums, metricsLines: _lines, ...position } = loop.pos;
     await saveCheckpoint(bestPath, { params: current, state: new Map(), position });
     await writeFileAtomic(modelPath, encodeModel(classifierModel(config, { params: current, vocab: vocab.toJSON(), tokenizer: s.tokenizer })));
   };
-  const stopRequested = (): boolean => {
-    if (opts.signal?.aborted) stoppedBy = 'signal';
-    else if (opts.maxSteps !== undefined && pos.step >= opts.maxSteps) stoppedBy = 'maxSteps';
-    return stoppedBy !== undefined;
-  };
+  let devWarning: string | undefined; // the last dev evaluation's class-balance warning, logged with its epoch
+  const selectBy = s.selectBy === 'macro-f1' ? 'macro-f1' : 'accuracy';
+  const loop: TrainingLoop<LabelledBatch> = new TrainingLoop({
+    runner, ids: train.ids,
+    batch: (idx, step) => withDropout(labelledBatch(train, idx), config, seed, step),
+    tokens: (b) => b.batch.lengths.reduce((x, y) => x + y, 0),
+    settings: { seed, lr, batchSize, epochs, patience, selectBy, ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}) },
+    callbacks: { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onStep ? { onStep: opts.onStep } : {}), ...(opts.onEpochEnd ? { onEpochEnd: opts.onEpochEnd } : {}) },
+    position: pos,
+    hooks: {
+      evaluate: async () => {
+        const ev = await runner.evaluate(dev);
+        const balance = balanceOf(dataset.labels, dev, ev.predictions);
+        if (balance.warning) devWarning = balance.warning;
+        return { loss: ev.loss / Math.max(ev.total, 1), accuracy: ev.correct / Math.max(ev.total, 1), macroF1: balance.macroF1, balancedAccuracy: balance.balancedAccuracy };
+      },
+      diverged: async (r, step, epoch) => {
+        const kept = (await exists(checkpointPath)) ? `${checkpointPath} (the last good state) was left untouched` : 'no checkpoint had been written yet';
+        return new TrainingDivergedError(
+          `loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${step}, epoch ${epoch + 1}; training stopped and ${kept}. Lower the learning rate (now ${lr}) or clip gradients (--clip)`,
+        );
+      },
+      epochStart: (epoch, n, done) => {
+        progress.start(n, `epoch ${epoch + 1}/${epochs}`);
+        if (done > 0) progress.update(done, { loss: '-', acc: '-', tps: '-' });
+      },
+      afterStep: async (st: StepInfo) => {
+        progress.update(st.batch, { loss: st.epochLoss.toFixed(4), acc: st.epochAccuracy.toFixed(3), tps: st.tokensPerSecond.toFixed(0) });
+        if (st.step % 50 === 0) await metrics.append({ type: 'step', step: st.step, epoch: st.epoch, loss: st.loss, gradNorm: st.gradNorm });
+        const due = 'steps' in every ? st.step % every.steps === 0 : performance.now() - lastSave >= every.seconds * 1000;
+        if (due && st.batch < st.batches) await saveState({ ...loop.pos, epochSums: loop.sums });
+      },
+      epochStop: () => progress.stop(),
+      afterEpoch: async (rec, improved) => {
+        const r = rec as EpochRecord;
+        await metrics.append({ type: 'epoch', ...r });
+        log(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAccuracy).toFixed(2)}% | dev loss ${r.devLoss.toFixed(4)} acc ${(100 * r.devAccuracy).toFixed(2)}% balanced ${(100 * r.devBalancedAccuracy).toFixed(2)}% macro-F1 ${r.devMacroF1.toFixed(4)}${improved ? ' (best)' : ''} | ${r.seconds.toFixed(1)}s, ${r.tokensPerSecond.toFixed(0)} tok/s`);
+        if (devWarning) log(`warning: dev: ${devWarning}`);
+        devWarning = undefined;
+        if (improved) await saveBestModel();
+        await saveState({ ...loop.pos, epoch: loop.pos.epoch + 1, batchInEpoch: 0, epochSums: { loss: 0, correct: 0, seen: 0, tokens: 0, seconds: 0 } });
+      },
+      earlyStop: () => {
+        const p = loop.pos;
+        log(`early stop: no dev improvement for ${patience} epochs (best ${s.selectBy === 'macro-f1' ? `macro-F1 ${(p.bestDevScore ?? 0).toFixed(4)}` : `${(100 * p.bestDevAccuracy).toFixed(2)}%`} at epoch ${p.bestEpoch})`);
+      },
+      stopped: async (by) => {
+        await saveState({ ...loop.pos, epochSums: loop.sums });
+        log(`stopped after step ${loop.pos.step} (${by === 'signal' ? String(opts.signal?.reason ?? 'signal') : 'maxSteps'}): checkpoint written to ${checkpointPath}`);
+      },
+    },
+  });
 
+  let result;
   try {
-    for (; pos.epoch < epochs; pos.epoch++, pos.batchInEpoch = 0, sums = zeroSums()) {
-      if (pos.epochsWithoutImprovement >= patience) {
-        stoppedEarly = true; // an early-stopped run, resumed: nothing more to train
-        break;
-      }
-      const order = lengthBucketedBatches(train.ids, batchSize, new Rng(seed * 7919 + pos.epoch));
-      const batches = makeBatches(train, order);
-      progress.start(batches.length, `epoch ${pos.epoch + 1}/${epochs}`);
-      if (pos.batchInEpoch > 0) progress.update(pos.batchInEpoch, { loss: '-', acc: '-', tps: '-' });
-      for (let bi = pos.batchInEpoch; bi < batches.length && !stopRequested(); bi++) {
-        const { batch, labels } = batches[bi]!;
-        const step = pos.step + 1;
-        const rng = stepRng(seed, step);
-        const t0 = performance.now();
-        const r = await session.step({
-          batch, labels, lr, step,
-          embeddingMask: dropoutMask(rng, batch.time * batch.batch * embedDim, config.dropout),
-          outputMask: dropoutMask(rng, batch.batch * outWidth, config.dropout),
-        });
-        if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
-          const kept = (await exists(checkpointPath))
-            ? `${checkpointPath} (the last good state) was left untouched`
-            : 'no checkpoint had been written yet';
-          throw new TrainingDivergedError(
-            `loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${step}, epoch ${pos.epoch + 1}; training stopped and ${kept}. Lower the learning rate (now ${lr}) or clip gradients (--clip)`,
-          );
-        }
-        pos.step = step;
-        pos.batchInEpoch = bi + 1;
-        stepLosses.push(r.loss);
-        sums.loss += r.loss * batch.batch;
-        sums.correct += r.correct;
-        sums.seen += batch.batch;
-        sums.tokens += batch.lengths.reduce((a, b) => a + b, 0);
-        sums.seconds += (performance.now() - t0) / 1000;
-        progress.update(bi + 1, { loss: (sums.loss / sums.seen).toFixed(4), acc: (sums.correct / sums.seen).toFixed(3), tps: (sums.tokens / sums.seconds).toFixed(0) });
-        if (pos.step % 50 === 0) await metrics.append({ type: 'step', step: pos.step, epoch: pos.epoch + 1, loss: r.loss, gradNorm: r.gradNorm });
-        const due = 'steps' in every ? pos.step % every.steps === 0 : performance.now() - lastSave >= every.seconds * 1000;
-        if (due && bi + 1 < batches.length) await saveState({ ...pos, epochSums: sums });
-      }
-      progress.stop();
-      if (stoppedBy) break;
-      const ev = await session.evaluate(dev);
-      const devBalance = balanceOf(dataset.labels, dev, ev.predictions);
-      const record: EpochRecord = {
-        epoch: pos.epoch + 1, steps: pos.step, trainLoss: sums.loss / Math.max(sums.seen, 1), trainAccuracy: sums.correct / Math.max(sums.seen, 1),
-        devLoss: ev.loss / Math.max(ev.total, 1), devAccuracy: ev.correct / Math.max(ev.total, 1), devMacroF1: devBalance.macroF1, devBalancedAccuracy: devBalance.balancedAccuracy,
-        seconds: sums.seconds, tokensPerSecond: sums.tokens / Math.max(sums.seconds, 1e-9),
-      };
-      records.push(record);
-      await metrics.append({ type: 'epoch', ...record });
-      const score = s.selectBy === 'macro-f1' ? record.devMacroF1 : record.devAccuracy;
-      const improved = score > (s.selectBy === 'macro-f1' ? (pos.bestDevScore ?? -1) : pos.bestDevAccuracy);
-      if (improved) {
-        pos.bestDevAccuracy = record.devAccuracy;
-        if (s.selectBy === 'macro-f1') pos.bestDevScore = score;
-        pos.bestEpoch = record.epoch;
-        pos.epochsWithoutImprovement = 0;
-      } else pos.epochsWithoutImprovement++;
-      log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | dev loss ${record.devLoss.toFixed(4)} acc ${(100 * record.devAccuracy).toFixed(2)}% balanced ${(100 * record.devBalancedAccuracy).toFixed(2)}% macro-F1 ${record.devMacroF1.toFixed(4)}${improved ? ' (best)' : ''} | ${record.seconds.toFixed(1)}s, ${record.tokensPerSecond.toFixed(0)} tok/s`);
-      if (devBalance.warning) log(`warning: dev: ${devBalance.warning}`);
-      if (improved) await saveBestModel();
-      await saveState({ ...pos, epoch: pos.epoch + 1, batchInEpoch: 0, epochSums: zeroSums() });
-      if (pos.epochsWithoutImprovement >= patience) {
-        stoppedEarly = true;
-        log(`early stop: no dev improvement for ${patience} epochs (best ${s.selectBy === 'macro-f1' ? `macro-F1 ${(pos.bestDevScore ?? 0).toFixed(4)}` : `${(100 * pos.bestDevAccuracy).toFixed(2)}%`} at epoch ${pos.bestEpoch})`);
-        pos.epoch++;
-        break;
-      }
-    }
-    if (!stoppedBy && opts.signal?.aborted) stoppedBy = 'signal'; // arrived during the last evaluation: stop before the test
-    if (stoppedBy) {
-      await saveState({ ...pos, epochSums: sums });
-      log(`stopped after step ${pos.step} (${stoppedBy === 'signal' ? String(opts.signal?.reason ?? 'signal') : 'maxSteps'}): checkpoint written to ${checkpointPath}`);
-    }
+    result = await loop.run();
   } catch (e) {
     progress.stop();
-    await session.release();
+    await runner.release();
     throw e;
   }
   progress.stop();
+  const { stoppedBy } = result;
+  pos = loop.pos;
 
   let testAccuracy: number | null = null;
   let testBalance: BalanceSummary | null = null;
   if (!stoppedBy && test.length > 0 && (await exists(bestPath))) {
     const best = await loadCheckpoint(bestPath);
-    const evalSession = await TrainSession.create(graphs, best.params, session.state());
-    const ev = await evalSession.evaluate(test);
+    const testRunner = await openNodeClassifierRunner(graphs, best.params, runner.state());
+    const ev = await testRunner.evaluate(test);
     testAccuracy = ev.correct / ev.total;
-    await evalSession.release();
+    await testRunner.release();
     testBalance = balanceOf(dataset.labels, test, ev.predictions);
     log(`test accuracy (best dev checkpoint, epoch ${pos.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}%`);
     log(`test: ${formatBalance(testBalance)}`);
     if (testBalance.warning) log(`warning: test: ${testBalance.warning}`);
     await metrics.append({ type: 'test', accuracy: testAccuracy, bestEpoch: pos.bestEpoch, macroF1: testBalance.macroF1, balancedAccuracy: testBalance.balancedAccuracy, majorityAccuracy: testBalance.majority.accuracy });
   }
-  await session.release();
+  await runner.release();
   return {
-    config, epochs: records, stepLosses, bestDevAccuracy: pos.bestDevAccuracy, bestEpoch: pos.bestEpoch, testAccuracy, test: testBalance, modelPath, checkpointPath,
-    stoppedEarly, interrupted: stoppedBy !== undefined, ...(stoppedBy ? { stoppedBy } : {}), ...(stoppedBy === 'signal' ? { signalReason: opts.signal?.reason } : {}), step: pos.step,
+    config, epochs: result.records as EpochRecord[], stepLosses: result.stepLosses, bestDevAccuracy: pos.bestDevAccuracy, bestEpoch: pos.bestEpoch, testAccuracy, test: testBalance, modelPath, checkpointPath,
+    stoppedEarly: result.stoppedEarly, interrupted: stoppedBy !== undefined, ...(stoppedBy ? { stoppedBy } : {}), ...(stoppedBy === 'signal' ? { signalReason: opts.signal?.reason } : {}), step: pos.step,
   };
 }
 
-/** Balance summary of predictions over batches (gold labels taken from the batches, in the same order). */
-function balanceOf(labels: string[], batches: { labels: BigInt64Array }[], predictions: number[]): BalanceSummary {
-  const gold = batches.flatMap((b) => Array.from(b.labels, Number));
-  return balanceSummary(labels, confusionMatrix(labels.length, gold, predictions));
-}
-
-/** The vocabulary and labels of the run in `out` (its artifact.json), for a --keep-vocab resume. */
-async function runVocabulary(out: string, saved: RunRecord): Promise<{ vocab: Vocabulary; labels: string[] }> {
-  const path = join(out, 'artifact.json');
-  let tokens: unknown;
-  try {
-    tokens = (JSON.parse(await readFile(path, 'utf8')) as { vocab?: unknown }).vocab;
-  } catch (e) {
-    throw new TrainOptionsError(`--keep-vocab needs the run's vocabulary from '${path}': ${(e as Error).message}`);
-  }
-  const vocab = Vocabulary.fromJSON(tokens);
-  if (vocabDigest(vocab.toJSON(), saved.config.labels) !== saved.vocabDigest) {
-    throw new TrainOptionsError(`--keep-vocab: the vocabulary in '${path}' is not the one the checkpoint was trained with (its digest differs)`);
-  }
-  return { vocab, labels: saved.config.labels };
-}
-
-/** The dataset with its label ids renumbered to `labels` (the run's order); a label the run lacks is refused. */
-function relabel(ds: Dataset, labels: string[]): Dataset {
-  const unknown = ds.labels.filter((l) => !labels.includes(l));
-  if (unknown.length > 0) {
-    throw new TrainOptionsError(`--keep-vocab keeps the run's labels (${labels.join(', ')}); the new data has other labels too: ${unknown.join(', ')}. Train a new run for them`);
-  }
-  const map = ds.labels.map((l) => labels.indexOf(l));
-  const re = (xs: Example[]): Example[] => xs.map((e) => ({ ...e, label: map[e.label]! }));
-  return { ...ds, labels: [...labels], train: re(ds.train), dev: re(ds.dev), test: re(ds.test) };
-}

@@ -18,8 +18,9 @@ export { classificationMetrics, type EvalReport, type ClassMetrics } from '../ru
 export { DeviceUnavailableError, ModelLoadError, ModelRunError, ModelWeightsError, PredictInputError, PredictorReleasedError, PredictAbortedError } from '../runtime/errors.js';
 export { ExternalDataError, ModelDigestError } from '../onnx/errors.js';
 export { ModelGraphError } from '../models/verify-graph.js';
-export { trainInBrowser, timeSteps, Training, WebTrainSession, exportModel, BROWSER_TRAIN_DEFAULTS, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress, type TrainingStep } from './train.js';
-export { serveTraining, trainInWorker, type TrainingRun, type WorkerTrainOptions } from './worker.js';
+export { trainInBrowser, timeSteps, BrowserTraining, Training, openWebClassifierRunner, WebTrainSession, webStepRuntime, exportModel, BROWSER_TRAIN_DEFAULTS, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress, type TrainingStep } from './train.js';
+export type { StepInfo, EpochEnd, TrainCallbacks } from '../train/loop.js';
+export { serveTraining, trainInWorker, type TrainingRun, type WorkerTrainOptions, type WorkerTrainCallbacks } from './worker.js';
 export { builtinDataset, BUILTIN_LABELS, tokenize, Vocabulary, type Dataset, type Example } from '../data/index.js';
 export type { ModelConfig } from '../models/config.js';
 

@@ -1,15 +1,13 @@
 // Training in the browser: the same training-step graph as Node (forward + backward + Adam,
-// standard ai.onnx ops), run by onnxruntime-web. WebTrainSession is TrainSession's twin (the
-// shared logic is src/train/step-runner.ts); Training is one run over the built-in data (batch
-// order and dropout masks from the seed, as the Node trainer draws them); trainInBrowser() is
-// its loop with progress, dev evaluation and export, made to run inside a Web Worker
-// (src/web/worker.ts) so the page stays live.
-import type * as OrtWeb from 'onnxruntime-web';
+// standard ai.onnx ops), run by onnxruntime-web through the same StepRunner and the same
+// TrainingLoop (src/train/loop.ts: batch order, dropout masks, loss checks, callbacks) as
+// Node's train(). BrowserTraining is one opened run over the built-in data; trainInBrowser()
+// runs it with progress, dev evaluation and export, made to run inside a Web Worker
+// (src/web/worker.ts) so the page stays live. This file keeps only the browser's own I/O.
 import { builtinDataset } from '../data/builtin.js';
 import { tokenize } from '../data/tokenizer.js';
 import { Vocabulary } from '../data/vocab.js';
-import { Rng } from '../data/rng.js';
-import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../data/batches.js';
+import { lengthBucketedBatches } from '../data/batches.js';
 import type { Dataset, Example } from '../data/example.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { initParams } from '../models/init.js';
@@ -17,45 +15,15 @@ import { classifierModel } from '../models/classifier.js';
 import { encodeModel } from '../onnx/proto.js';
 import { allocate, type Tensor } from '../onnx/tensor.js';
 import { optimizerState, type OptimizerSpec } from '../optim/index.js';
-import { buildStepGraphs, type StepGraphs } from '../train/step-graph.js';
-import { openStepRunner, StepRunner, type RuntimeTensor, type StepRuntime } from '../train/step-runner.js';
-import { dropoutMask, stepRng } from '../train/dropout.js';
-import { backendsFor, ortFor, sessionOptions, type Ort, type WebBackend, type WebDevice } from './ort.js';
-import { WEBGPU_QUEUE } from '../runtime/run-queue.js';
-import { DeviceUnavailableError } from '../runtime/errors.js';
+import { buildStepGraphs } from '../train/step-graph.js';
+import type { RuntimeTensor, StepRuntime } from '../train/step-runner.js';
+import { openOnFirst, openWebClassifierRunner } from './step-runtime.js';
+import { labelledBatch, openClassifierRunner, withDropout, type ClassifierBatch, type ClassifierRunner, type Encoded, type LabelledBatch } from '../train/classifier-feeds.js';
+import { TrainingLoop, type LoopHooks, type StepInfo, type TrainCallbacks } from '../train/loop.js';
+import { TrainingDivergedError } from '../train/errors.js';
+import { backendsFor, type WebBackend, type WebDevice } from './ort.js';
 
-/**
- * onnxruntime-web as a step runtime. On WebGPU, session creation, runs and release go through
- * the realm's WebGPU queue, like the Predictor's, so training and inference never overlap on
- * the shared device.
- */
-export function webStepRuntime(ort: Ort, backend: WebBackend = 'wasm'): StepRuntime<OrtWeb.Tensor> {
-  const serial = <T>(f: () => Promise<T>): Promise<T> => (backend === 'webgpu' ? WEBGPU_QUEUE.run(f) : f());
-  return {
-    tensor: (type: 'float32' | 'int64' | 'int32', data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]) => new ort.Tensor(type, data, dims),
-    createSession: async (bytes: Uint8Array) => {
-      const session = await serial(() => ort.InferenceSession.create(bytes, sessionOptions(backend)));
-      return {
-        run: (feeds: Record<string, OrtWeb.Tensor>) => serial(() => session.run(feeds)),
-        release: () => serial(() => session.release()),
-      };
-    },
-  } as StepRuntime<OrtWeb.Tensor>;
-}
-
-export class WebTrainSession extends StepRunner<OrtWeb.Tensor> {
-  static async create(
-    graphs: StepGraphs,
-    params: Map<string, Tensor>,
-    state: Map<string, Tensor>,
-    opts: { backend?: WebBackend; ort?: Ort } = {},
-  ): Promise<WebTrainSession> {
-    const backend = opts.backend ?? 'wasm';
-    const ort = opts.ort ?? (await ortFor(backend));
-    const models = { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) };
-    return new WebTrainSession(await openStepRunner(webStepRuntime(ort, backend), graphs, models, params, state));
-  }
-}
+export { webStepRuntime, openWebClassifierRunner, WebTrainSession } from './step-runtime.js';
 
 export interface BrowserTrainOptions {
   /** Default: the built-in sentiment data (`trainSize` / `devSize` sentences). */
@@ -79,9 +47,16 @@ export interface BrowserTrainOptions {
    * on another onnxruntime (the benchmark's Node baseline passes nodeStepRuntime()).
    */
   runtime?: StepRuntime<RuntimeTensor>;
-  /** Checked between steps: returns early with what has been trained. */
+  /** @deprecated Use `signal`. Checked between steps: returns early with what has been trained. */
   shouldStop?: () => boolean;
+  /** Every step's progress (smoothed figures, dev metrics on evaluation steps). */
   onProgress?: (p: TrainProgress) => void;
+  /** After every step (src/train/loop.ts StepInfo); the same callback as Node's train(). */
+  onStep?: TrainCallbacks['onStep'];
+  /** After every epoch's dev evaluation (and the partial epoch a stop ends). */
+  onEpochEnd?: TrainCallbacks['onEpochEnd'];
+  /** Abort to stop after the current step; the result holds what was trained (`stopped: true`). */
+  signal?: AbortSignal;
 }
 
 export interface TrainProgress {
@@ -129,18 +104,10 @@ export const BROWSER_TRAIN_DEFAULTS = {
   seed: 1,
 } as const;
 
-interface Encoded {
-  ids: number[][];
-  labels: number[];
-}
-
 const encode = (examples: Example[], vocab: Vocabulary): Encoded => ({
   ids: examples.map((e) => vocab.encode(tokenize(e.text))),
   labels: examples.map((e) => e.label),
 });
-
-const batchesOf = (data: Encoded, order: number[][]): { batch: PaddedBatch; labels: BigInt64Array }[] =>
-  order.map((idx) => ({ batch: padBatch(idx.map((i) => data.ids[i]!)), labels: BigInt64Array.from(idx, (i) => BigInt(data.labels[i]!)) }));
 
 /** Let the event loop run (worker messages, a stop request) without the 4 ms setTimeout clamp. */
 function yieldToEventLoop(): Promise<void> {
@@ -160,22 +127,6 @@ export function exportModel(config: ModelConfig, params: Map<string, Tensor>, vo
   return encodeModel(classifierModel({ ...config, gatesOutput: config.kind === 'highway' }, { params, vocab: vocab.toJSON() }));
 }
 
-/**
- * Open on the first backend that starts ('auto' lists WebGPU, then WASM): a WebGPU adapter
- * that fails to start falls back to the next. Throws the last backend's error.
- */
-async function openOnFirst<T>(backends: WebBackend[], open: (b: WebBackend) => Promise<T>): Promise<{ session: T; backend: WebBackend }> {
-  let last: unknown = new DeviceUnavailableError('no backend to train on');
-  for (const b of backends) {
-    try {
-      return { session: await open(b), backend: b };
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
-}
-
 /** One step's outcome, with the batch it ran on. */
 export interface TrainingStep {
   step: number;
@@ -188,22 +139,18 @@ export interface TrainingStep {
 }
 
 /**
- * A training run opened and ready to step: data, vocabulary, step graphs, sessions, and the
- * batch order (length-bucketed, reshuffled per epoch from the seed) and dropout masks (from
- * (seed, step)) that make a run repeat exactly. trainInBrowser() loops over it; the browser
- * benchmark times its steps on onnxruntime-web and onnxruntime-node alike.
+ * A browser training run opened and ready to step: data, vocabulary, step graphs, the step
+ * runner and the TrainingLoop (batch order from the seed, dropout masks from (seed, step), as
+ * Node's train() draws them). trainInBrowser() runs its loop; the browser benchmark steps it
+ * with next() on onnxruntime-web and onnxruntime-node alike.
  */
-export class Training {
-  step = 0;
-  private epoch = 0;
-  private queue: { batch: PaddedBatch; labels: BigInt64Array }[] = [];
-
+export class BrowserTraining {
   private constructor(
     readonly config: ModelConfig,
     readonly vocab: Vocabulary,
-    readonly session: StepRunner<RuntimeTensor>,
-    private readonly train: Encoded,
-    readonly dev: { batch: PaddedBatch; labels: BigInt64Array }[],
+    readonly runner: ClassifierRunner,
+    readonly loop: TrainingLoop<ClassifierBatch | LabelledBatch>,
+    readonly dev: LabelledBatch[],
     readonly settings: { seed: number; lr: number; batchSize: number; epochs: number },
     readonly totalSteps: number,
     readonly stepsPerEpoch: number,
@@ -212,7 +159,11 @@ export class Training {
     readonly backend: WebBackend | 'node',
   ) {}
 
-  static async open(opts: BrowserTrainOptions = {}): Promise<Training> {
+  /**
+   * Build the run: data (default: the built-in set), vocabulary, graphs and the runner on the
+   * first backend that starts (or `opts.runtime`). `hooks` add the driver's I/O to the loop's.
+   */
+  static async open(opts: BrowserTrainOptions = {}, hooks: Partial<LoopHooks> = {}, callbacks: TrainCallbacks = {}): Promise<BrowserTraining> {
     const D = BROWSER_TRAIN_DEFAULTS;
     const settings = { seed: opts.seed ?? D.seed, lr: opts.lr ?? D.lr, batchSize: opts.batchSize ?? D.batchSize, epochs: opts.epochs ?? D.epochs };
     const dataset = opts.dataset ?? builtinDataset({ seed: settings.seed, trainSize: opts.trainSize ?? D.trainSize, devSize: opts.devSize ?? D.devSize, testSize: 0 });
@@ -222,7 +173,7 @@ export class Training {
     });
     const train = encode(dataset.train, vocab);
     const devData = encode(dataset.dev, vocab);
-    const dev = batchesOf(devData, lengthBucketedBatches(devData.ids, 128, null));
+    const dev = lengthBucketedBatches(devData.ids, 128, null).map((idx) => labelledBatch(devData, idx));
     const stepsPerEpoch = Math.ceil(train.ids.length / settings.batchSize);
     const totalSteps = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * settings.epochs);
 
@@ -234,55 +185,74 @@ export class Training {
     const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
     t = performance.now();
     let backend: WebBackend | 'node' = 'node';
-    let session: StepRunner<RuntimeTensor>;
-    if (opts.runtime) session = new StepRunner(await openStepRunner(opts.runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state));
-    else ({ session, backend } = await openOnFirst((await backendsFor(opts.device ?? 'cpu')).backends, (b) => WebTrainSession.create(graphs, params, state, { backend: b })));
+    let runner: ClassifierRunner;
+    if (opts.runtime) runner = await openClassifierRunner(opts.runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state);
+    else ({ session: runner, backend } = await openOnFirst((await backendsFor(opts.device ?? 'cpu')).backends, (b) => openWebClassifierRunner(graphs, params, state, { backend: b })));
     const sessionMs = performance.now() - t;
-    return new Training(config, vocab, session, train, dev, settings, totalSteps, stepsPerEpoch, buildMs, sessionMs, backend);
+    const loop = new TrainingLoop<ClassifierBatch | LabelledBatch>({
+      runner, ids: train.ids,
+      batch: (idx, step) => withDropout(labelledBatch(train, idx), config, settings.seed, step),
+      tokens: (b) => b.batch.lengths.reduce((x, y) => x + y, 0),
+      settings: {
+        ...settings, finishStoppedEpoch: true,
+        ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
+        evalEvery: opts.evalEvery ?? Math.max(1, Math.round(stepsPerEpoch / 4)),
+      },
+      callbacks,
+      hooks: {
+        evaluate: async () => {
+          const ev = await runner.evaluate(dev);
+          return { loss: ev.loss / ev.total, accuracy: ev.correct / ev.total };
+        },
+        diverged: (r, step) => new TrainingDivergedError(`loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${step}; lower the learning rate (now ${settings.lr})`),
+        ...hooks,
+      },
+    });
+    return new BrowserTraining(config, vocab, runner, loop, dev, settings, totalSteps, stepsPerEpoch, buildMs, sessionMs, backend);
+  }
+
+  /** Steps done. */
+  get step(): number {
+    return this.loop.pos.step;
   }
 
   get done(): boolean {
     return this.step >= this.totalSteps;
   }
 
-  /** Run the next step; null once totalSteps are done. A non-finite loss throws (nothing is updated). */
+  /** Run the next step (into the next epoch when one ends); null once totalSteps are done. A non-finite loss throws TrainingDivergedError (nothing is updated). */
   async next(): Promise<TrainingStep | null> {
     if (this.done) return null;
-    if (this.queue.length === 0) {
-      const { seed, batchSize } = this.settings;
-      this.queue = batchesOf(this.train, lengthBucketedBatches(this.train.ids, batchSize, new Rng(seed * 7919 + this.epoch)));
-      this.epoch++;
+    let s = await this.loop.next();
+    if (!s) {
+      this.loop.nextEpoch();
+      s = (await this.loop.next())!;
     }
-    const { batch, labels } = this.queue.shift()!;
-    const step = this.step + 1;
-    const { seed, lr } = this.settings;
-    const rng = stepRng(seed, step);
-    const r = await this.session.step({
-      batch, labels, lr, step,
-      embeddingMask: dropoutMask(rng, batch.time * batch.batch * this.config.embedDim, this.config.dropout),
-      outputMask: dropoutMask(rng, batch.batch * 2 * this.config.hidden, this.config.dropout),
-    });
-    if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${step}; lower the learning rate (now ${lr})`);
-    this.step = step;
-    return { step, epoch: this.epoch, loss: r.loss, correct: r.correct, size: batch.batch, tokens: batch.lengths.reduce((a, b) => a + b, 0) };
+    return { step: s.step, epoch: s.epoch, loss: s.loss, correct: s.correct, size: s.size, tokens: s.tokens };
   }
 
+  /** Mean loss and accuracy on dev with the current parameters. */
   async evaluateDev(): Promise<{ loss: number; accuracy: number }> {
-    const ev = await this.session.evaluate(this.dev);
+    const ev = await this.runner.evaluate(this.dev);
     return { loss: ev.loss / ev.total, accuracy: ev.correct / ev.total };
   }
 
   params(): Map<string, Tensor> {
-    return this.session.params();
+    return this.runner.params();
   }
 
   release(): Promise<void> {
-    return this.session.release();
+    return this.runner.release();
   }
 }
 
+/** @deprecated The opened browser run is BrowserTraining. */
+export const Training = BrowserTraining;
+/** @deprecated The opened browser run is BrowserTraining. */
+export type Training = BrowserTraining;
+
 /** Run up to n steps and time them (benchmarks: the same call on every runtime). */
-export async function timeSteps(t: Training, n: number): Promise<{ steps: number; seconds: number; tokens: number; loss: number }> {
+export async function timeSteps(t: BrowserTraining, n: number): Promise<{ steps: number; seconds: number; tokens: number; loss: number }> {
   let steps = 0;
   let tokens = 0;
   let loss = Number.NaN;
@@ -296,62 +266,82 @@ export async function timeSteps(t: Training, n: number): Promise<{ steps: number
   return { steps, seconds: (performance.now() - t0) / 1000, tokens, loss };
 }
 
+/**
+ * Train a small classifier in the browser (or on `opts.runtime`): the TrainingLoop with dev
+ * evaluation every `evalEvery` steps and at each epoch end, the best evaluated parameters kept,
+ * the event loop given a turn every ~30 ms (worker messages, a stop request). Resolves with the
+ * best model as .onnx bytes, also when stopped by `signal` (`stopped: true`).
+ * @throws TrainingDivergedError (E_DIVERGED) on a non-finite loss; ModelRunError (E_MODEL_RUN).
+ */
 export async function trainInBrowser(opts: BrowserTrainOptions = {}): Promise<BrowserTrainResult> {
-  const training = await Training.open(opts);
-  const { totalSteps, stepsPerEpoch, config, vocab } = training;
-  const evalEvery = opts.evalEvery ?? Math.max(1, Math.round(stepsPerEpoch / 4));
   const history: TrainProgress[] = [];
   const losses: number[] = [];
   const accs: number[] = [];
-  let best = { accuracy: -1, params: training.params() };
-  let stopped = false;
+  let best: { accuracy: number; params: Map<string, Tensor> } | null = null;
   const t0 = performance.now();
   let lastYield = t0;
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+  // One signal for the loop: the caller's, or the deprecated shouldStop() polled between steps.
+  const stop = new AbortController();
+  const follow = (): void => stop.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) follow();
+  opts.signal?.addEventListener('abort', follow, { once: true });
+  if (opts.shouldStop?.()) stop.abort('shouldStop');
+  let training: BrowserTraining | undefined;
+  const onStep = async (s: StepInfo): Promise<void> => {
+    losses.push(s.loss);
+    accs.push(s.accuracy);
+    const seconds = (performance.now() - t0) / 1000;
+    const p: TrainProgress = {
+      step: s.step, totalSteps: training!.totalSteps, epoch: s.epoch, loss: s.loss, accuracy: s.accuracy,
+      smoothLoss: mean(losses.slice(-20)), smoothAccuracy: mean(accs.slice(-20)), stepsPerSec: s.step / seconds, seconds,
+      ...(s.devLoss !== undefined ? { devLoss: s.devLoss, devAccuracy: s.devAccuracy! } : {}),
+    };
+    history.push(p);
+    opts.onProgress?.(p);
+    await opts.onStep?.(s);
+  };
+  let result;
   try {
-    while (!training.done) {
-      if (opts.shouldStop?.()) {
-        stopped = true;
-        break;
-      }
-      const r = (await training.next())!;
-      losses.push(r.loss);
-      accs.push(r.correct / r.size);
-      const seconds = (performance.now() - t0) / 1000;
-      const p: TrainProgress = {
-        step: r.step, totalSteps, epoch: r.epoch, loss: r.loss, accuracy: r.correct / r.size,
-        smoothLoss: mean(losses.slice(-20)), smoothAccuracy: mean(accs.slice(-20)), stepsPerSec: r.step / seconds, seconds,
-      };
-      if (r.step % evalEvery === 0 || training.done) {
-        const ev = await training.evaluateDev();
-        p.devLoss = ev.loss;
-        p.devAccuracy = ev.accuracy;
-        if (ev.accuracy > best.accuracy) best = { accuracy: ev.accuracy, params: training.params() };
-      }
-      history.push(p);
-      opts.onProgress?.(p);
-      if (performance.now() - lastYield > 30) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
+    training = await BrowserTraining.open(opts, {
+      evaluate: async () => {
+        const dev = await training!.evaluateDev();
+        if (!best || dev.accuracy > best.accuracy) best = { accuracy: dev.accuracy, params: training!.params() };
+        return dev;
+      },
+      afterStep: async () => {
+        if (opts.shouldStop?.()) stop.abort('shouldStop');
+        if (performance.now() - lastYield > 30) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+      },
+    }, { signal: stop.signal, onStep, ...(opts.onEpochEnd ? { onEpochEnd: opts.onEpochEnd } : {}) });
+    try {
+      result = await training.loop.run();
+      // Stopped before the first evaluation: evaluate what there is.
+      if (!best) best = { accuracy: (await training.evaluateDev()).accuracy, params: training.params() };
+    } finally {
+      await training.release();
     }
-    // Stopped before the first evaluation: evaluate what there is.
-    if (best.accuracy < 0) best = { accuracy: (await training.evaluateDev()).accuracy, params: training.params() };
   } finally {
-    await training.release();
+    opts.signal?.removeEventListener('abort', follow);
   }
+  const t = training;
+  const { config, vocab } = t;
+  const kept = best as { accuracy: number; params: Map<string, Tensor> };
   return {
-    modelBytes: exportModel(config, best.params, vocab),
+    modelBytes: exportModel(config, kept.params, vocab),
     config: { ...config, gatesOutput: config.kind === 'highway' },
-    steps: training.step,
+    steps: t.step,
     seconds: (performance.now() - t0) / 1000,
     firstLoss: mean(losses.slice(0, 10)),
     lastLoss: mean(losses.slice(-10)),
-    bestDevAccuracy: best.accuracy,
+    bestDevAccuracy: kept.accuracy,
     history,
-    stopped,
-    buildMs: training.buildMs,
-    sessionMs: training.sessionMs,
-    backend: training.backend,
+    stopped: result.stoppedBy === 'signal',
+    buildMs: t.buildMs,
+    sessionMs: t.sessionMs,
+    backend: t.backend,
   };
 }

@@ -7,7 +7,7 @@ import { allocate } from '../../src/onnx/tensor.js';
 import { optimizerState } from '../../src/optim/index.js';
 import { padBatch } from '../../src/data/batches.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { TrainSession } from '../../src/train/train-session.js';
+import { TrainSession } from '../../src/train/node-runtime.js';
 import { createGradientProbe } from '../../src/experiment/gradients.js';
 
 describe('gradient probe', () => {
@@ -28,10 +28,10 @@ describe('gradient probe', () => {
       const session = await TrainSession.create(graphs, params, state);
       const ones = (n: number): Float32Array => new Float32Array(n).fill(1);
       const r = await session.step({
-        batch, labels, lr: 0, step: 1,
+        batch, labels,
         embeddingMask: ones(batch.time * batch.batch * config.embedDim),
         outputMask: ones(batch.batch * 2 * config.hidden),
-      });
+      }, { lr: 0, step: 1 });
       await session.release();
 
       const total = Math.sqrt(m.embeddingGradNorm ** 2 + m.layerGradNorm.reduce((a, v) => a + v * v, 0) + m.outputGradNorm ** 2);

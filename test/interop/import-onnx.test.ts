@@ -5,7 +5,7 @@
 // autograd's, one fine-tuning step equals torch.optim.SGD's, the export keeps the names.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildImportedGradients, chooseLogits, exportImported, ImportedTrainer } from '../../src/train/finetune/index.js';
+import { buildImportedGradients, chooseLogits, exportImported, openImportedRunner } from '../../src/train/finetune/index.js';
 import { importOnnx, ImportError, supportedOps } from '../../src/onnx-import/index.js';
 import { Graph, op, toModel } from '../../src/graph/index.js';
 import { assertValidModel } from '../../src/onnx/checker.js';
@@ -77,9 +77,9 @@ describe('torch.onnx.export models → builder IR', () => {
 
     it(`${name}: one SGD fine-tuning step lands where torch.optim.SGD did; the result is a drop-in model`, async () => {
       const f = loadOnnx(name);
-      const trainer = await ImportedTrainer.create(f.model, { optimizer: { kind: 'sgd' } });
+      const trainer = await openImportedRunner(f.model, { optimizer: { kind: 'sgd' } });
       try {
-        const r = await trainer.step(feedsFor(f, lengthsKind(name)), BigInt64Array.from(f.labels, (v) => BigInt(v)), f.lr);
+        const r = await trainer.runner.step({ feeds: feedsFor(f, lengthsKind(name)), labels: BigInt64Array.from(f.labels, (v) => BigInt(v)) }, { lr: f.lr, step: 1 });
         expect(Math.abs(r.loss - refArray(f.ref, 'loss')[0]!)).toBeLessThan(TOL);
         const tuned = trainer.exportModel();
         assertValidModel(tuned);
@@ -90,7 +90,7 @@ describe('torch.onnx.export models → builder IR', () => {
         console.log(`fine-tune ${name}: logits after one SGD step vs PyTorch's max |Δ| ${d.abs.toExponential(2)}`);
         expect(d.abs).toBeLessThan(TOL);
       } finally {
-        await trainer.release();
+        await trainer.runner.release();
       }
     });
   }

@@ -13,12 +13,12 @@ import { MAX_HEADER_BYTES } from '../../src/formats/safetensors.js';
 import { ortMessage } from '../../src/runtime/ort-errors.js';
 import { ModelRunError } from '../../src/runtime/errors.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { TrainSession } from '../../src/train/train-session.js';
+import { TrainSession } from '../../src/train/node-runtime.js';
 import { optimizerState } from '../../src/optim/index.js';
 import { allocate } from '../../src/onnx/tensor.js';
 import { initParams } from '../../src/models/init.js';
 import { padBatch } from '../../src/data/batches.js';
-import { ImportedTrainer } from '../../src/train/finetune/session.js';
+import { openImportedRunner } from '../../src/train/finetune/runner.js';
 import { config, modelBytes } from '../serve/helpers.js';
 import { runCliIn } from './cli-process.js';
 
@@ -163,7 +163,7 @@ describe('onnxruntime failures in training and fine-tuning carry a code', () => 
     const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
     const session = await TrainSession.create(graphs, params, state, { device: 'cpu' });
     const err = await session
-      .step({ batch: bad, labels: BigInt64Array.of(1n), lr: 0.01, step: 1, embeddingMask: new Float32Array(bad.time * config.embedDim).fill(1), outputMask: new Float32Array(2 * config.hidden).fill(1) })
+      .step({ batch: bad, labels: BigInt64Array.of(1n), embeddingMask: new Float32Array(bad.time * config.embedDim).fill(1), outputMask: new Float32Array(2 * config.hidden).fill(1) }, { lr: 0.01, step: 1 })
       .then(() => null, (e: unknown) => e);
     await session.release();
     expect(err).toBeInstanceOf(ModelRunError);
@@ -173,9 +173,10 @@ describe('onnxruntime failures in training and fine-tuning carry a code', () => 
   }, 60_000);
 
   it('finetune: a failing fine-tuning step is ModelRunError (E_MODEL_RUN)', async () => {
-    const trainer = await ImportedTrainer.create(decodeModel(modelBytes), { optimizer: { kind: 'adam' } });
+    const { runner } = await openImportedRunner(decodeModel(modelBytes), { optimizer: { kind: 'adam' } });
     const feeds = { ids: new ort.Tensor('int64', bad.ids, [1, bad.time]), lengths: new ort.Tensor('int32', bad.lengths, [1]) };
-    const err = await trainer.step(feeds, BigInt64Array.of(1n), 0.01).then(() => null, (e: unknown) => e);
+    const err = await runner.step({ feeds, labels: BigInt64Array.of(1n) }, { lr: 0.01, step: 1 }).then(() => null, (e: unknown) => e);
+    await runner.release();
     expect((err as ModelRunError).code).toBe('E_MODEL_RUN');
     expect((err as Error).message).toMatch(/^onnxruntime failed on fine-tuning step 1 \(a batch of 1\): .*indices element out of data bounds/);
   }, 60_000);

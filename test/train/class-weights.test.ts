@@ -12,7 +12,7 @@ import { allocate } from '../../src/onnx/tensor.js';
 import { optimizerState } from '../../src/optim/index.js';
 import { loadModel } from '../../src/runtime/node.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { TrainSession } from '../../src/train/train-session.js';
+import { TrainSession } from '../../src/train/node-runtime.js';
 
 const config = resolveConfig({ layers: 1, vocabSize: 12, embedDim: 6, hidden: 3, dropout: 0, seed: 5, classes: 3, labels: ['a', 'b', 'c'] });
 const ids = [[2, 3, 4], [5, 6], [7, 8, 9, 10], [11], [3, 5, 7]];
@@ -26,10 +26,10 @@ async function stepLoss(classWeights?: number[]): Promise<number> {
   const session = await TrainSession.create(graphs, params, state);
   const batch = padBatch(ids);
   const r = await session.step({
-    batch, labels: BigInt64Array.from(gold, BigInt), lr: 1e-3, step: 1,
+    batch, labels: BigInt64Array.from(gold, BigInt),
     embeddingMask: new Float32Array(batch.time * batch.batch * config.embedDim).fill(1),
     outputMask: new Float32Array(batch.batch * 2 * config.hidden).fill(1),
-  });
+  }, { lr: 1e-3, step: 1 });
   await session.release();
   return r.loss;
 }

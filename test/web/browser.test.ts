@@ -122,6 +122,26 @@ describe('browser build in Chromium', () => {
     expect(problems.errors).toEqual([]);
   }, 60_000);
 
+  it('trains in a worker with onStep, onEpochEnd and an AbortSignal (the names train() takes in Node)', async () => {
+    // 320 sentences, batch 32: 10 steps an epoch; the page aborts from onStep at step 14.
+    const r = (await page.evaluate(`window.highway.trainWithCallbacks(${JSON.stringify({ trainSize: 320, devSize: 64, epochs: 3, model: { layers: 1, embedDim: 16, hidden: 8 } })}, 14)`)) as {
+      steps: { step: number; epoch: number; loss: number }[]; epochs: { epoch: number; steps: number; devAccuracy: number | null }[];
+      result: { steps: number; stopped: boolean; history: { step: number; loss: number }[] };
+    };
+    expect(r.result.stopped).toBe(true);
+    // The stop crosses postMessage, so a few more steps may run; never the whole 30.
+    expect(r.result.steps).toBeGreaterThanOrEqual(14);
+    expect(r.result.steps).toBeLessThan(30);
+    expect(r.steps.map((s) => s.step)).toEqual(Array.from({ length: r.result.steps }, (_, i) => i + 1));
+    expect(r.steps.map((s) => s.loss)).toEqual(r.result.history.map((h) => h.loss));
+    expect(r.steps[9]!.epoch).toBe(1);
+    expect(r.steps[10]!.epoch).toBe(2);
+    // Epoch 1 ended after step 10 with a dev evaluation; the stopped epoch 2 is reported as well.
+    expect(r.epochs.map((e) => [e.epoch, e.steps])).toEqual([[1, 10], [2, r.result.steps]]);
+    expect(r.epochs.every((e) => typeof e.devAccuracy === 'number')).toBe(true);
+    expect(problems.errors).toEqual([]);
+  }, 90_000);
+
   it(`trains in the browser: the loss falls, dev accuracy reaches ${100 * TRAIN_DEV_ACCURACY}%, and the downloaded model agrees with Node`, async () => {
     await page.click('#train-button');
     await page.waitForFunction("['done', 'error'].includes(document.body.dataset.trainState)", null, { timeout: 90_000 });

@@ -17,7 +17,7 @@ import { classifierModel } from '../../src/models/classifier.js';
 import { resolveConfig } from '../../src/models/config.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { loadModel } from '../../src/runtime/node.js';
-import { nodeStepRuntime } from '../../src/train/train-session.js';
+import { nodeStepRuntime } from '../../src/train/node-runtime.js';
 import { trainInBrowser } from '../../src/web/index.js';
 import { PROJECT_ROOT } from '../../scripts/web-assets.js';
 import { serveStatic, type StaticServer } from '../../scripts/web-serve.js';

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { Training, trainInBrowser, webStepRuntime } from '../../src/web/train.js';
-import { nodeStepRuntime } from '../../src/train/train-session.js';
+import type { EpochEnd, StepInfo } from '../../src/train/loop.js';
+import { nodeStepRuntime } from '../../src/train/node-runtime.js';
 import type { Ort } from '../../src/web/ort.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,6 +40,33 @@ describe('browser training loop', () => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     expect(r.history.some((h) => h.devAccuracy !== undefined)).toBe(true);
     expect(r.modelBytes.length).toBeGreaterThan(1000);
+  }, 60_000);
+});
+
+describe('browser training callbacks (onnxruntime-web, WASM)', () => {
+  it('onStep, onEpochEnd and signal: the names and meaning of Node\'s train()', async () => {
+    const steps: StepInfo[] = [];
+    const ends: EpochEnd[] = [];
+    const stop = new AbortController();
+    // 320 sentences, batch 32: 10 steps an epoch; aborted from onStep at step 13.
+    const r = await trainInBrowser({
+      trainSize: 320, devSize: 64, epochs: 3, model: { layers: 1, embedDim: 16, hidden: 8 },
+      runtime: webStepRuntime(ortWeb as unknown as Ort),
+      signal: stop.signal,
+      onStep: (s) => {
+        steps.push(s);
+        if (s.step === 13) stop.abort('enough');
+      },
+      onEpochEnd: (e) => void ends.push(e),
+    });
+    expect(r.stopped).toBe(true);
+    expect(r.steps).toBe(13);
+    expect(steps.map((s) => s.step)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(steps.map((s) => s.loss)).toEqual(r.history.map((h) => h.loss));
+    expect(ends.map((e) => [e.epoch, e.steps])).toEqual([[1, 10], [2, 13]]);
+    // Epoch 1's dev figures are those the progress of its last step carried.
+    expect(ends[0]!.devAccuracy).toBe(r.history[9]!.devAccuracy);
+    expect(ends[0]!.trainLoss).toBeCloseTo(steps.slice(0, 10).reduce((a, s) => a + s.loss * s.size, 0) / steps.slice(0, 10).reduce((a, s) => a + s.size, 0), 12);
   }, 60_000);
 });
 

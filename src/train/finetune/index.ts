@@ -4,5 +4,5 @@ export {
   buildImportedStep, buildImportedGradients, buildImportedEval, exportImported, chooseLogits, pruneUnusedInitializers,
   type ImportedStepGraphs, type ImportedTrainingOptions, type LogitsChoice,
 } from './training.js';
-export { ImportedTrainer, batchFeeds, detectBinding, type DataBinding, type ImportedTrainerOptions } from './session.js';
-export { importOnnxRun, readImportRun, finetuneRun, RUN_FORMAT, type ImportRunInfo, type ImportRunOptions, type FinetuneOptions, type FinetuneResult } from './run.js';
+export { openImportedRunner, importedFeeder, batchFeeds, bindingFeeds, detectBinding, type DataBinding, type ImportedBatch, type ImportedRunner, type ImportedRunnerOptions } from './runner.js';
+export { importOnnxRun, readImportRun, finetune, RUN_FORMAT, type ImportRunInfo, type ImportRunOptions, type FinetuneOptions, type FinetuneResult } from './run.js';

@@ -7,7 +7,7 @@ import { encodeModel, type ModelProto } from '../../onnx/proto.js';
 import { createNodeSession } from '../../runtime/node.js';
 import { ortMessage } from '../../runtime/ort-errors.js';
 import { ImportError } from '../../onnx-import/context.js';
-import { batchFeeds, type DataBinding } from './session.js';
+import { batchFeeds, type DataBinding } from './runner.js';
 
 /** Batch × time shapes probed: one sentence, and a ragged batch of an odd size and length. */
 export const PROBE_SHAPES: readonly (readonly [number, number])[] = [[1, 2], [5, 3]];

@@ -11,8 +11,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { dirname, join, resolve } from 'node:path';
 import { readDataset } from '../../data/files.js';
-import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../../data/batches.js';
-import { Rng } from '../../data/rng.js';
+import { lengthBucketedBatches } from '../../data/batches.js';
 import { DEFAULT_MAX_TOKENS, truncateLong } from '../../data/truncate.js';
 import { tokenize } from '../../data/tokenizer.js';
 import type { Dataset, Example } from '../../data/example.js';
@@ -30,7 +29,9 @@ import { MAX_MODEL_BYTES } from '../../runtime/node.js';
 import { loadCheckpoint, saveCheckpoint, type LoopPosition } from '../checkpoint.js';
 import { ImportError } from '../../onnx-import/context.js';
 import { importOnnx, type ImportOptions } from '../../onnx-import/importer.js';
-import { batchFeeds, detectBinding, ImportedTrainer, type DataBinding } from './session.js';
+import { batchFeeds, detectBinding, openImportedRunner, type DataBinding, type ImportedBatch } from './runner.js';
+import { labelledBatch, type Encoded } from '../classifier-feeds.js';
+import { startPosition as freshPosition, TrainingLoop, type TrainCallbacks } from '../loop.js';
 import { buildImportedStep, chooseLogits, exportImported, type TensorSpec } from './training.js';
 import { checkVocabulary, findEmbedding, type EmbeddingTable } from './embedding.js';
 import { probeBatchSizes } from './probe.js';
@@ -198,6 +199,12 @@ export interface FinetuneOptions {
   device?: Device;
   threads?: number;
   log?: (line: string) => void;
+  /** After every optimizer step (the same callback as train()'s). */
+  onStep?: TrainCallbacks['onStep'];
+  /** After every epoch's dev evaluation (devLoss/devAccuracy null without dev data). */
+  onEpochEnd?: TrainCallbacks['onEpochEnd'];
+  /** Abort to stop after the current step: the partial epoch is evaluated and the model and checkpoint written as at the end. */
+  signal?: AbortSignal;
 }
 
 export interface FinetuneResult {
@@ -207,26 +214,14 @@ export interface FinetuneResult {
   epochs: { epoch: number; trainLoss: number; devAccuracy: number | null }[];
 }
 
-interface Encoded {
-  ids: number[][];
-  labels: number[];
-}
-
 function encoder(vocab: string[]): (e: Example) => number[] {
   const ids = new Map(vocab.map((t, i) => [t, i]));
   const unk = ['<unk>', '[UNK]', '<UNK>', 'unk'].map((t) => ids.get(t)).find((i) => i !== undefined) ?? 1;
   return (e) => tokenize(e.text).map((t) => ids.get(t) ?? ids.get(t.toLowerCase()) ?? unk);
 }
 
-function batches(data: Encoded, size: number, rng: Rng | null): { batch: PaddedBatch; labels: BigInt64Array }[] {
-  return lengthBucketedBatches(data.ids, size, rng).map((idx) => ({
-    batch: padBatch(idx.map((i) => data.ids[i]!)),
-    labels: BigInt64Array.from(idx, (i) => BigInt(data.labels[i]!)),
-  }));
-}
-
 /** Fine-tune an imported model on labelled text; writes model.onnx (original input/output names), checkpoint and metrics. */
-export async function finetuneRun(opts: FinetuneOptions): Promise<FinetuneResult> {
+export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { info, source } = await readImportRun(opts.init);
   const out = opts.out ?? opts.init;
@@ -255,62 +250,71 @@ export async function finetuneRun(opts: FinetuneOptions): Promise<FinetuneResult
   const seed = opts.seed ?? 1;
   const optimizer = opts.optimizer ?? DEFAULT_OPTIMIZER;
   const ckpt = await loadCheckpoint(join(opts.init, 'checkpoint.safetensors'));
-  const trainer = await ImportedTrainer.create(source, {
+  const imported = await openImportedRunner(source, {
     optimizer,
     params: ckpt.params,
     state: ckpt.state,
-    step: ckpt.position.step,
     logitsOutput: info.logitsOutput,
     import: info.importOptions,
     ...(opts.device ? { device: opts.device } : {}),
     ...(opts.threads ? { threads: opts.threads } : {}),
   });
+  const { runner } = imported;
   const lr = opts.lr ?? 0.001;
   const epochs = opts.epochs ?? 1;
   const batchSize = opts.batchSize ?? 32;
   const metrics = join(out, 'metrics.jsonl');
-  const stepLosses: number[] = [];
   const records: FinetuneResult['epochs'] = [];
-  const devBatches = dev.ids.length > 0 ? batches(dev, 64, null).map((b) => ({ feeds: batchFeeds(info.binding, b.batch), labels: b.labels })) : [];
-  let stopped = false;
+  const asImported = (data: Encoded, idx: number[]): ImportedBatch => {
+    const b = labelledBatch(data, idx);
+    return { feeds: batchFeeds(info.binding, b.batch), labels: b.labels };
+  };
+  const devBatches = dev.ids.length > 0 ? lengthBucketedBatches(dev.ids, 64, null).map((idx) => asImported(dev, idx)) : [];
+  const tokens = new WeakMap<ImportedBatch, number>();
+  const loop = new TrainingLoop<ImportedBatch>({
+    runner, ids: train.ids,
+    batch: (idx) => {
+      const b = asImported(train, idx);
+      tokens.set(b, idx.reduce((a, i) => a + train.ids[i]!.length, 0));
+      return b;
+    },
+    tokens: (b) => tokens.get(b) ?? 0,
+    settings: { seed, lr, batchSize, epochs, finishStoppedEpoch: true, ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}) },
+    callbacks: { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onStep ? { onStep: opts.onStep } : {}), ...(opts.onEpochEnd ? { onEpochEnd: opts.onEpochEnd } : {}) },
+    position: freshPosition(seed, ckpt.position.step),
+    hooks: {
+      evaluate: async () => {
+        if (devBatches.length === 0) return null;
+        const ev = await runner.evaluate(devBatches);
+        return { loss: ev.loss / ev.total, accuracy: ev.correct / ev.total };
+      },
+      diverged: (r, step) => new ImportError(`loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${step}: lower the learning rate (now ${lr})`),
+      afterEpoch: async (e) => {
+        const record = { epoch: e.epoch, trainLoss: e.trainLoss, devAccuracy: e.devAccuracy };
+        records.push(record);
+        // Appended by an atomic rewrite: a kill leaves the earlier records whole.
+        const earlier = await readFile(metrics, 'utf8').catch(() => '');
+        await writeFileAtomic(metrics, `${earlier}${JSON.stringify({ type: 'epoch', steps: e.steps, ...record })}\n`);
+        log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)}${record.devAccuracy === null ? '' : ` | dev acc ${(100 * record.devAccuracy).toFixed(2)}%`} | ${e.steps} steps`);
+      },
+    },
+  });
   try {
-    for (let epoch = 0; epoch < epochs && !stopped; epoch++) {
-      let lossSum = 0;
-      let seen = 0;
-      for (const { batch, labels } of batches(train, batchSize, new Rng(seed * 7919 + epoch))) {
-        const r = await trainer.step(batchFeeds(info.binding, batch), labels, lr);
-        if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
-          throw new ImportError(`loss became ${r.loss} (gradient norm ${r.gradNorm}) at step ${trainer.steps + 1}: lower the learning rate (now ${lr})`);
-        }
-        stepLosses.push(r.loss);
-        lossSum += r.loss * batch.batch;
-        seen += batch.batch;
-        if (opts.maxSteps !== undefined && trainer.steps >= opts.maxSteps) {
-          stopped = true;
-          break;
-        }
-      }
-      const ev = devBatches.length > 0 ? await trainer.evaluate(devBatches) : null;
-      const record = { epoch: epoch + 1, trainLoss: lossSum / Math.max(seen, 1), devAccuracy: ev ? ev.correct / ev.total : null };
-      records.push(record);
-      // Appended by an atomic rewrite: a kill leaves the earlier records whole.
-      const earlier = await readFile(metrics, 'utf8').catch(() => '');
-      await writeFileAtomic(metrics, `${earlier}${JSON.stringify({ type: 'epoch', steps: trainer.steps, ...record })}\n`);
-      log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)}${record.devAccuracy === null ? '' : ` | dev acc ${(100 * record.devAccuracy).toFixed(2)}%`} | ${trainer.steps} steps`);
-    }
+    const { stepLosses } = await loop.run();
+    const steps = loop.pos.step;
     const modelPath = join(out, 'model.onnx');
-    await writeFileAtomic(modelPath, encodeModel(trainer.exportModel()));
+    await writeFileAtomic(modelPath, encodeModel(imported.exportModel()));
     await saveCheckpoint(join(out, 'checkpoint.safetensors'), {
-      params: trainer.params(),
-      state: trainer.state(),
-      position: { ...startPosition(seed), step: trainer.steps, epoch: records.length },
+      params: runner.params(),
+      state: runner.state(),
+      position: { ...startPosition(seed), step: steps, epoch: records.length },
     });
     if (resolve(out) !== resolve(opts.init)) {
       await writeFileAtomic(join(out, 'source.onnx'), await readFile(join(opts.init, 'source.onnx')));
       await writeFileAtomic(join(out, 'import.json'), `${JSON.stringify(info, null, 1)}\n`);
     }
-    return { modelPath, steps: trainer.steps, stepLosses, epochs: records };
+    return { modelPath, steps, stepLosses, epochs: records };
   } finally {
-    await trainer.release();
+    await runner.release();
   }
 }

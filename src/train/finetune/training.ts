@@ -14,17 +14,15 @@ import { assertValidModel } from '../../onnx/checker.js';
 import { stampDigest } from '../../onnx/digest.js';
 import type { GraphProto, ModelProto } from '../../onnx/proto.js';
 import type { Tensor } from '../../onnx/tensor.js';
-import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../../optim/index.js';
+import type { OptimizerSpec } from '../../optim/index.js';
+import { addTrainingStep, type TrainingStepSpec } from '../training-step.js';
 import { ImportError } from '../../onnx-import/context.js';
 import { importOnnx, type ImportedModel, type ImportOptions } from '../../onnx-import/importer.js';
 import { fixPadRow } from '../../nn/embedding.js';
 import { tensorFromProto } from '../../onnx/tensor.js';
 import { findEmbedding } from './embedding.js';
 
-export interface TensorSpec {
-  name: string;
-  dims: number[];
-}
+export type { TensorSpec } from '../training-step.js';
 
 export interface LogitsChoice {
   /** The output the loss is taken on (or, for a probabilities output, that output's name). */
@@ -155,32 +153,30 @@ function lossGraph(source: ModelProto, opts: ImportedTrainingOptions): LossGraph
   return { imp, logits, labels, loss: loss!, correct, params, frozen, padRow: padRowTable(source, imp, params) };
 }
 
+/** The parameter of `padRow`'s table (see padRowTable), or null. */
+const padRowParam = (lg: LossGraph): Value | null => (lg.padRow ? lg.imp.params.get(lg.padRow) ?? null : null);
+
 /** Gradients by parameter, the padding row of `padRow`'s table zeroed (see padRowTable). */
 function trainingGradients(lg: LossGraph, opset: number): Map<Value, Value> {
   const grads = gradients(lg.imp.graph, lg.loss, lg.params, { opset });
-  const table = lg.padRow ? lg.imp.params.get(lg.padRow) : undefined;
+  const table = padRowParam(lg);
   if (table) grads.set(table, fixPadRow(grads.get(table)!));
   return grads;
 }
 
-export interface ImportedStepGraphs {
+/** An imported model's training step, with the step's contract (TrainingStepSpec: parameters, state, lr/step inputs). */
+export interface ImportedStepGraphs extends TrainingStepSpec {
   trainStep: ModelProto;
-  /** Parameters fed as inputs and returned as `<name>.next`. */
-  params: TensorSpec[];
-  state: TensorSpec[];
   frozen: { name: string; reason: string }[];
   logitsOutput: string;
   labelsInput: string;
-  /** Learning rate and 1-based step inputs (float32 scalars; 'lr' and 'step' unless the model uses those names). */
-  lrInput: string;
-  stepInput: string;
   /** The model's own inputs, which the step graph takes as well. */
   dataInputs: string[];
   nodeCount: number;
   opset: number;
 }
 
-export const nextName = (name: string): string => `${name}.next`;
+export { nextName } from '../training-step.js';
 
 /**
  * Drop initializers nothing reads. Constant nodes become initializers on import, and a typed
@@ -213,35 +209,15 @@ export function buildImportedStep(source: ModelProto, optimizer: OptimizerSpec, 
   // The embedding gradient scatters with ScatterND reduction="add": opset 16.
   const opset = Math.max(lg.imp.opset, 16);
   g.docString = `highway-onnx fine-tuning step (${optimizer.kind}) of an imported model: forward, backward, update`;
-  const grads = trainingGradients(lg, opset);
-  const paramSpecs = lg.params.map((v) => ({ name: v.name, dims: v.staticShape() }));
-  const stateSpecs = optimizerState(optimizer, paramSpecs);
-  const lr = g.input('lr', 'float32', [], { unique: true });
-  const step = g.input('step', 'float32', [], { unique: true });
-  const state = stateSpecs.map((s) => g.input(s.name, 'float32', s.dims));
-  // A gradient whose shape inference lost a dim is viewed as its parameter's static shape (a no-op at run time).
-  const gradList = lg.params.map((p) => {
-    const d = grads.get(p)!;
-    const want = p.staticShape();
-    return d.shape && d.shape.length === want.length && d.shape.every((x, i) => x === want[i]) ? d : op.reshape(d, want);
-  });
-  const upd = buildOptimizerStep(g, { params: lg.params, grads: gradList, spec: optimizer, lr, step, state });
-  g.output(lg.loss, 'loss');
-  g.output(lg.correct, 'correct');
-  g.output(upd.gradNorm, 'grad_norm');
-  paramSpecs.forEach((p, i) => g.output(upd.newParams[i]!, nextName(p.name)));
-  stateSpecs.forEach((s, i) => g.output(upd.newState[i]!, nextName(s.name)));
+  const spec = addTrainingStep(g, { loss: lg.loss, correct: lg.correct, params: lg.params, optimizer, padRow: padRowParam(lg), opset });
   const trainStep = pruneUnusedInitializers(toModel(g, { opset, paramsAsInputs: true }));
   assertValidModel(trainStep, { maxStaticTensorBytes: Infinity }); // zeros shaped like the parameters are expected here
   return {
     trainStep,
-    params: paramSpecs,
-    state: stateSpecs.map((s) => ({ name: s.name, dims: s.dims })),
+    ...spec,
     frozen: lg.frozen,
     logitsOutput: lg.logits.output,
     labelsInput: lg.labels.name,
-    lrInput: lr.name,
-    stepInput: step.name,
     dataInputs: [...lg.imp.inputs.keys()],
     nodeCount: trainStep.graph?.node?.length ?? 0,
     opset,

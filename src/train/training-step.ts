@@ -1,0 +1,82 @@
+// The training step as a graph pass, the same for our classifier and for imported models:
+// gradients of the loss → optimizer state inputs → lr/step inputs → update → outputs
+// `loss`, `correct`, `grad_norm` and `<name>.next` for every parameter and state tensor.
+// The step runner (step-runner.ts) feeds each `<name>.next` back as the next step's `<name>`.
+import { gradients } from '../autodiff/index.js';
+import { op, type Graph, type Value } from '../graph/index.js';
+import { fixPadRow } from '../nn/embedding.js';
+import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../optim/index.js';
+
+/** A named float32 tensor of static shape (a parameter or an optimizer state slot). */
+export interface TensorSpec {
+  name: string;
+  dims: number[];
+}
+
+/** The output holding a parameter's or state tensor's value after the step. */
+export const nextName = (name: string): string => `${name}.next`;
+
+/** What one training step reports (float32 scalars read back from the step's outputs). */
+export interface StepResult {
+  /** Mean loss over the batch (before the update). */
+  loss: number;
+  /** Examples of the batch whose argmax matched the label. */
+  correct: number;
+  /** Global L2 norm of the gradients, before clipping. */
+  gradNorm: number;
+}
+
+/** The step graph's contract with a runner: which tensors go round, and the scalar inputs' names. */
+export interface TrainingStepSpec {
+  /** Parameters, fed as inputs and returned as `<name>.next`, in graph order. */
+  params: TensorSpec[];
+  /** Optimizer state, zeros at the start, fed and returned like the parameters. */
+  state: TensorSpec[];
+  /** Learning rate and 1-based step number inputs (float32 scalars; 'lr' and 'step' unless those names were taken). */
+  lrInput: string;
+  stepInput: string;
+}
+
+export interface TrainingStepArgs {
+  /** Scalar float loss to minimise. */
+  loss: Value;
+  /** Scalar float count of correctly classified examples (reported, not differentiated). */
+  correct: Value;
+  /** The trainable parameters (graph parameters, emitted as inputs), each of static shape. */
+  params: Value[];
+  /** The update rule, built by src/optim as a graph fragment. */
+  optimizer: OptimizerSpec;
+  /** An embedding table whose row 0 (padding) must stay fixed, as with PyTorch's `padding_idx=0`. */
+  padRow?: Value | null;
+  /** Opset the gradient rules may use (default: autodiff's). */
+  opset?: number;
+}
+
+/**
+ * Add the backward pass, the optimizer update and the step's outputs to `g`, whose forward pass
+ * already computes `loss` and `correct`. A gradient whose shape inference lost a dim is viewed
+ * as its parameter's static shape (a no-op at run time; imported graphs need it).
+ * @throws GradientError (autodiff) when an op on the path to the loss has no gradient rule.
+ */
+export function addTrainingStep(g: Graph, args: TrainingStepArgs): TrainingStepSpec {
+  const { params, optimizer } = args;
+  const lr = g.input('lr', 'float32', [], { unique: true });
+  const step = g.input('step', 'float32', [], { unique: true });
+  const grads = gradients(g, args.loss, params, args.opset !== undefined ? { opset: args.opset } : {});
+  const gradList = params.map((p) => {
+    let d = grads.get(p)!;
+    if (p === args.padRow) d = fixPadRow(d);
+    const want = p.staticShape();
+    return d.shape && d.shape.length === want.length && d.shape.every((x, i) => x === want[i]) ? d : op.reshape(d, want);
+  });
+  const paramSpecs = params.map((v) => ({ name: v.name, dims: v.staticShape() }));
+  const stateSpecs = optimizerState(optimizer, paramSpecs).map((s) => ({ name: s.name, dims: s.dims }));
+  const stateInputs = stateSpecs.map((s) => g.input(s.name, 'float32', s.dims));
+  const upd = buildOptimizerStep(g, { params, grads: gradList, spec: optimizer, lr, step, state: stateInputs });
+  g.output(args.loss, 'loss');
+  g.output(args.correct, 'correct');
+  g.output(upd.gradNorm, 'grad_norm');
+  paramSpecs.forEach((p, i) => g.output(upd.newParams[i]!, nextName(p.name)));
+  stateSpecs.forEach((s, i) => g.output(upd.newState[i]!, nextName(s.name)));
+  return { params: paramSpecs, state: stateSpecs, lrInput: lr.name, stepInput: step.name };
+}
