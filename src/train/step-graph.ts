@@ -3,7 +3,7 @@
 import { buildClassifier } from '../models/classifier.js';
 import type { ModelConfig } from '../models/config.js';
 import { gradients } from '../autodiff/index.js';
-import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../optim/index.js';
+import { buildOptimizerStep, optimizerState, resolveSpec, type OptimizerSpec, type RowGradient } from '../optim/index.js';
 import { fixPadRow } from '../nn/embedding.js';
 import { op, toModel, type Value } from '../graph/index.js';
 import { assertValidModel } from '../onnx/checker.js';
@@ -51,14 +51,25 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
   const [loss] = g.scope('loss', () => op.softmaxCrossEntropyLoss(cg.logits, labels, { reduction: 'mean', ...(weights ? { weights } : {}) }));
   const correct = g.scope('metrics', () => accuracyCount(cg.logits, labels));
   const paramValues = [...cg.params.values()];
-  const grads = gradients(g, loss!, paramValues);
+  const table = cg.params.get('embedding.weight')!;
+  // Lazy embedding update (SparseAdam): the gradient is taken at the looked-up rows, never
+  // scattered into a dense [V, E] table; the optimizer updates those rows only.
+  const resolved = resolveSpec(optimizer);
+  const lazy = resolved.kind !== 'sgd' && resolved.embeddingUpdate === 'lazy';
+  const grads = gradients(g, loss!, lazy ? paramValues.map((p) => (p === table ? cg.lookup.rows : p)) : paramValues);
+  const gradOf = (p: Value): Value | RowGradient => {
+    if (p !== table) return grads.get(p)!;
+    // The padding row (id 0) stays fixed, as with PyTorch's Embedding(padding_idx=0).
+    if (!lazy) return fixPadRow(grads.get(p)!);
+    const E = cg.config.embedDim;
+    return { kind: 'rows', ids: op.reshape(cg.lookup.ids, [-1]), rows: op.reshape(grads.get(cg.lookup.rows)!, [-1, E]), fixedId: 0 };
+  };
   const paramSpecs = [...cg.params.entries()].map(([name, v]) => ({ name, dims: v.staticShape() }));
   const stateSpecs = optimizerState(optimizer, paramSpecs);
   const stateInputs = stateSpecs.map((s) => g.input(s.name, 'float32', s.dims));
   const upd = buildOptimizerStep(g, {
     params: paramValues,
-    // The padding row (id 0) stays fixed, as with PyTorch's Embedding(padding_idx=0).
-    grads: paramValues.map((p) => (p === cg.params.get('embedding.weight') ? fixPadRow(grads.get(p)!) : grads.get(p)!)),
+    grads: paramValues.map(gradOf),
     spec: optimizer,
     lr,
     step,
