@@ -112,9 +112,9 @@ async function oursSparseAdam(p0: Float32Array, steps: Step[], fixedId: number):
   g.output(r.newState[1]!, 'v');
   g.output(r.gradNorm, 'norm');
   const session = await ort.InferenceSession.create(encodeModel(toModel(g, { opset: 17 })));
-  let p = p0;
-  let m = new Float32Array(V * E);
-  let v = new Float32Array(V * E);
+  let p: Float32Array = p0;
+  let m: Float32Array = new Float32Array(V * E);
+  let v: Float32Array = new Float32Array(V * E);
   for (const [k, s] of steps.entries()) {
     const out = await session.run({
       table: new ort.Tensor('float32', p, [V, E]),
