@@ -49,7 +49,7 @@ if (o.scaling) {
   const md = [
     `# highway-onnx: how cost grows`,
     ``,
-    `${machine}. Time per token (µs, median) of inference (raw onnxruntime session) and of a training step (forward + backward + Adam, dense or lazy embedding update), Highway BiLSTM 1 layer, embed 100, hidden 50, every sequence at full length (no padding), ${o.threads} threads. A flat line is linear growth. Chart: [scaling.svg](scaling.svg). Made by \`npm run bench -- --scaling\`.`,
+    `${machine}. CPU time per token (µs, all threads of the process; wall time in brackets; medians) of inference (raw onnxruntime session) and of a training step (forward + backward + Adam, dense or lazy embedding update), Highway BiLSTM 1 layer, embed 100, hidden 50, every sequence at full length (no padding), ${o.threads} threads. A flat line is linear growth. Chart: [scaling.svg](scaling.svg). Made by \`npm run bench -- --scaling\`.`,
     ``,
     scalingTable(points),
     ``,
