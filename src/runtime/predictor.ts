@@ -132,7 +132,8 @@ export class Predictor {
 
   /**
    * Scores texts, or token-id sequences (arrays of numbers or bigints, or typed arrays such as
-   * Int32Array and BigInt64Array), in batches of at most `maxBatch`; one string alone is taken
+   * Int32Array and BigInt64Array), in batches of at most `maxBatch` (more inputs than that are
+   * batched by length, to pad less; results come back in input order); one string alone is taken
    * as one text. Throws PredictInputError (E_PREDICT_INPUT) for bad input, PredictorReleasedError
    * (E_RELEASED) after release(), ModelRunError (E_MODEL_RUN) / DeviceLostError (E_DEVICE_LOST)
    * when onnxruntime fails. With `signal`, an abort stops between batches: the batch running
@@ -157,10 +158,15 @@ export class Predictor {
       if (!Array.isArray(x) && !ArrayBuffer.isView(x)) throw new PredictInputError(`input ${i}: expected a string or a sequence of token ids (array or typed array), found ${x === null ? 'null' : typeof x}`);
       return { ids: this.checkIds(x as ArrayLike<number | bigint>, i), tokens: undefined };
     });
-    const out: Prediction[] = [];
+    // More inputs than one batch holds: batches of similar lengths, since a batch is padded to its
+    // longest input and every padding step costs a full LSTM step. Results go back in input order.
+    const order = encoded.length > this.maxBatch ? byLength(encoded.map((e) => e.ids.length)) : null;
+    const out = new Array<Prediction>(encoded.length);
     for (let s = 0; s < encoded.length; s += this.maxBatch) {
       checkAborted(signal, s, encoded.length);
-      out.push(...(await this.runBatch(encoded.slice(s, s + this.maxBatch))));
+      const at = order ? order.slice(s, s + this.maxBatch) : Array.from({ length: Math.min(this.maxBatch, encoded.length - s) }, (_, k) => s + k);
+      const results = await this.runBatch(at.map((i) => encoded[i]!));
+      at.forEach((i, k) => (out[i] = results[k]!));
     }
     const unk = this.info.vocab ? Vocabulary.UNK_ID : undefined;
     out.forEach((p, i) => {
@@ -280,6 +286,11 @@ export class Predictor {
 
   private releasing: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<Prediction[]>>();
+}
+
+/** Indices 0..n−1 ordered by length (stable: equal lengths keep input order). */
+function byLength(lengths: number[]): number[] {
+  return lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
 }
 
 /** Throws PredictAbortedError (E_ABORTED) when `signal` was aborted, before input `done` of `total`. */
