@@ -65,7 +65,7 @@ if (o.scaling) {
 const peak = machinePeak(o.threads, o.fmaUnits);
 const layers = o.quick ? [1, 4] : [1, 4, 16];
 const batches = o.quick ? [1, 32] : [1, 32, 256];
-const windowSeconds = o.seconds ?? (o.quick ? 0.1 : 0.25);
+const windowSeconds = o.seconds ?? (o.quick ? 0.1 : 0.4);
 process.stderr.write(`bench: inference vs PyTorch (layers ${layers.join(', ')}; batch ${batches.join(', ')}; ${o.windows} windows of ~${windowSeconds}s per side and cell)\n`);
 const inference = await benchVsTorch({ layers, batches, data: o.data, windows: o.windows, windowSeconds, threads: o.threads, peak });
 
@@ -86,7 +86,7 @@ const md = [
   ``,
   `## Inference against the PyTorch twin (SST-2 test sentences, Highway BiLSTM, embed 100, hidden 50 per direction, projection carry)`,
   ``,
-  `Ours: \`loadModel().predict(texts)\` from raw text (tokenization included). PyTorch ${inference.torchBlas ? `(${inference.torchBlas}) ` : ''}1.13: the twin (scripts/torch/twin.py) in eval mode under inference_mode() on pre-tokenised, pre-padded ids. ${inference.sentences} sentences in file order, cut into batches; medians over ${o.windows} alternating windows. GFLOP/s counts useful work: valid tokens × forward FLOPs per token (${forwardFlopsPerToken({ layers: 1, embedDim: 100, hidden: 50 }).toLocaleString('en')} for 1 layer, +140,000 per further layer; padding not counted). Peak: ${peak.formula}. "Predictor/raw" is the Predictor's throughput from ids over a raw onnxruntime session on the same padded tensors and session options (1.0 = no overhead); "tokenize only" is our tokenizer + vocabulary lookup alone. Peak RSS is each side's whole process (ours holds the Predictor and the raw session).`,
+  `Ours: \`loadModel().predict(texts)\` from raw text (tokenization included). PyTorch ${inference.torchBlas ? `(${inference.torchBlas}) ` : ''}1.13: the twin (scripts/torch/twin.py) in eval mode under inference_mode() on pre-tokenised, pre-padded ids. ${inference.sentences} sentences in file order, cut into batches; medians over ${o.windows} alternating windows. GFLOP/s counts useful work: valid tokens × forward FLOPs per token (${forwardFlopsPerToken({ layers: 1, embedDim: 100, hidden: 50 }).toLocaleString('en')} for 1 layer, +140,000 per further layer; padding not counted). Peak: ${peak.formula}. "Predictor/raw" is the Predictor's throughput from ids over a raw onnxruntime session on the same padded tensors and session options (1.0 = no overhead); "tokenize only" is our tokenizer + vocabulary lookup alone. Peak RSS is each side's whole process: ours holds the Predictor only (the raw session runs in a process of its own).`,
   ``,
   vsTorchTable(inference.rows),
   ``,

@@ -158,7 +158,9 @@ async function benchCell(c: {
   layers: number; batch: number; vocabSize: number; modelPath: string; planPath: string; count: number; flops: number; withTorch: boolean; opts: VsTorchOptions;
 }): Promise<{ row: VsTorchRow; blas: string | null }> {
   const { opts } = c;
-  const ours = new Child(spawn(TSX, [CHILD_SCRIPT, c.modelPath, c.planPath, String(opts.threads)], { stdio: ['pipe', 'pipe', 'inherit'] }), 'infer-child.ts');
+  const child = (role: 'predictor' | 'raw'): Child => new Child(spawn(TSX, [CHILD_SCRIPT, c.modelPath, c.planPath, String(opts.threads), role], { stdio: ['pipe', 'pipe', 'inherit'] }), `infer-child.ts ${role}`);
+  const ours = child('predictor');
+  const raw = child('raw');
   const torch = c.withTorch
     ? new Child(
         spawn(PYTHON, [TORCH_SCRIPT, '--batches', `${c.planPath}.ids`, '--layers', String(c.layers), '--vocab', String(c.vocabSize), '--threads', String(opts.threads)], {
@@ -170,6 +172,7 @@ async function benchCell(c: {
     : null;
   try {
     await ours.next();
+    await raw.next();
     const ready = torch ? await torch.next<{ blas: string }>() : null;
     // Window size: as many batches as fill windowSeconds of our Predictor, at least one.
     const probe = await ours.ask<Window>('ids 1');
@@ -178,11 +181,12 @@ async function benchCell(c: {
     for (let k = 0; k < opts.windows; k++) {
       w.text.push(await ours.ask<Window>(`text ${n}`));
       w.ids.push(await ours.ask<Window>(`ids ${n}`));
-      w.raw.push(await ours.ask<Window>(`raw ${n}`));
+      w.raw.push(await raw.ask<Window>(`raw ${n}`));
       w.tokenize.push(await ours.ask<Window>(`tokenize ${n}`));
       if (torch) w.torch.push(await torch.ask<Window>(String(n)));
     }
     const oursRss = await ours.finish();
+    await raw.finish();
     const torchRss = torch ? await torch.finish() : null;
     const sps = (ws: Window[]): number => median(ws.map((x) => (n * c.batch) / x.seconds));
     const gflops = (ws: Window[]): number => median(ws.map((x) => (x.tokens * c.flops) / x.seconds / 1e9));
@@ -205,6 +209,7 @@ async function benchCell(c: {
     };
   } finally {
     ours.kill();
+    raw.kill();
     torch?.kill();
   }
 }
