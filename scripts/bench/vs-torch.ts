@@ -64,6 +64,8 @@ export interface VsTorchRow {
   oursOverTorchCpu: number | null;
   /** Median over the windows of the raw session's time / the Predictor's (from ids): 1.0 = no overhead. */
   predictorOverRaw: number;
+  /** The same by CPU time (all threads of each process). */
+  predictorOverRawCpu: number;
   /** Useful GFLOP/s (valid tokens × forward FLOPs per token) of ours (from text) and PyTorch. */
   oursGflops: number;
   torchGflops: number | null;
@@ -144,7 +146,7 @@ export async function benchVsTorch(opts: VsTorchOptions): Promise<{ rows: VsTorc
         const r = row.row;
         process.stderr.write(
           `  inference layers=${layers} batch=${batch}: ours ${r.oursText.toFixed(0)} sent/s (ids ${r.oursIds.toFixed(0)}, raw ${r.raw.toFixed(0)}, ` +
-            `Predictor/raw ${r.predictorOverRaw.toFixed(3)})${r.torch === null ? '' : `, PyTorch ${r.torch.toFixed(0)} sent/s, ours/PyTorch ${r.oursOverTorch!.toFixed(2)} (CPU time ${r.oursOverTorchCpu!.toFixed(2)})`}\n`,
+            `Predictor/raw ${r.predictorOverRaw.toFixed(3)}, by CPU ${r.predictorOverRawCpu.toFixed(3)})${r.torch === null ? '' : `, PyTorch ${r.torch.toFixed(0)} sent/s, ours/PyTorch ${r.oursOverTorch!.toFixed(2)} (CPU time ${r.oursOverTorchCpu!.toFixed(2)})`}\n`,
         );
       }
     }
@@ -201,6 +203,7 @@ async function benchCell(c: {
         oursOverTorch: torch ? median(w.text.map((x, i) => w.torch[i]!.seconds / x.seconds)) : null,
         oursOverTorchCpu: torch ? median(w.text.map((x, i) => w.torch[i]!.cpuSeconds / x.cpuSeconds)) : null,
         predictorOverRaw: median(w.ids.map((x, i) => w.raw[i]!.seconds / x.seconds)),
+        predictorOverRawCpu: median(w.ids.map((x, i) => w.raw[i]!.cpuSeconds / x.cpuSeconds)),
         oursGflops, torchGflops,
         oursPeakShare: oursGflops / opts.peak.gflops,
         torchPeakShare: torchGflops === null ? null : torchGflops / opts.peak.gflops,
@@ -218,11 +221,11 @@ export function vsTorchTable(rows: VsTorchRow[]): string {
   const f = (x: number | null, d = 0): string => (x === null ? '–' : x.toFixed(d));
   const pct = (x: number | null): string => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
   return markdownTable(
-    ['layers', 'batch', 'ours sent/s (text)', 'PyTorch sent/s (ids)', 'ours/PyTorch', 'ours/PyTorch by CPU time', 'ours GFLOP/s (peak share)', 'PyTorch GFLOP/s (peak share)', 'Predictor/raw (ids)', 'ours from ids', 'raw ort', 'tokenize only', 'peak RSS MB ours / PyTorch'],
+    ['layers', 'batch', 'ours sent/s (text)', 'PyTorch sent/s (ids)', 'ours/PyTorch', 'ours/PyTorch by CPU time', 'ours GFLOP/s (peak share)', 'PyTorch GFLOP/s (peak share)', 'Predictor/raw (ids): wall, CPU', 'ours from ids', 'raw ort', 'tokenize only', 'peak RSS MB ours / PyTorch'],
     rows.map((r) => [
       r.layers, r.batch, f(r.oursText), f(r.torch), f(r.oursOverTorch, 2), f(r.oursOverTorchCpu, 2),
       `${f(r.oursGflops, 1)} (${pct(r.oursPeakShare)})`, `${f(r.torchGflops, 1)} (${pct(r.torchPeakShare)})`,
-      f(r.predictorOverRaw, 3), f(r.oursIds), f(r.raw), f(r.tokenize), `${f(r.oursPeakRssMb)} / ${f(r.torchPeakRssMb)}`,
+      `${f(r.predictorOverRaw, 3)}, ${f(r.predictorOverRawCpu, 3)}`, f(r.oursIds), f(r.raw), f(r.tokenize), `${f(r.oursPeakRssMb)} / ${f(r.torchPeakRssMb)}`,
     ]),
   );
 }
