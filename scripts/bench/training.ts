@@ -309,7 +309,7 @@ export function trainingTable(rows: TrainingRow[]): string {
   );
 }
 
-// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N] [--embedding-update dense|lazy] [--torch-blas-dir DIR]`:
+// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N] [--embedding-update dense|lazy] [--threads 2] [--torch-blas-dir DIR]`:
 // this benchmark alone; --torch-blas-dir puts a BLAS directory (e.g. an OpenBLAS) on the
 // PyTorch child's LD_LIBRARY_PATH.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -325,6 +325,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     warmup: Number(arg('warmup', '5')),
     windows: Number(arg('windows', '5')),
     embeddingUpdate: arg('embedding-update', 'dense') === 'lazy' ? 'lazy' : 'dense',
+    threads: Number(arg('threads', '2')),
     ...(blasDir ? { torchEnv: { LD_LIBRARY_PATH: blasDir } } : {}),
   });
   process.stdout.write(`${trainingTable(rows)}\n`);
