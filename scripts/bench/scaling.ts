@@ -82,6 +82,7 @@ function randomIds(rng: Rng, batch: number, length: number, vocab: number): BigI
   return BigInt64Array.from({ length: batch * length }, () => BigInt(2 + rng.nextInt(vocab - 2)));
 }
 
+/** Time inference and training steps over the length sweep and the batch sweep; one point per series and cell. */
 export async function benchScaling(opts: ScalingOptions = DEFAULT_SCALING): Promise<ScalingPoint[]> {
   const config: ModelConfig = resolveConfig({ kind: 'highway', layers: 1, vocabSize: 16000, embedDim: 100, hidden: 50, classes: 2, carry: 'projection', dropout: 0.5, gatesOutput: false });
   const cells: { sweep: 'length' | 'batch'; batch: number; length: number }[] = [
@@ -160,6 +161,7 @@ export function scalingChart(points: ScalingPoint[], opts: ScalingOptions = DEFA
   return panelGrid([panel('length'), panel('batch')], 2, { title: 'Highway BiLSTM (1 layer, embed 100, hidden 50): how cost grows — flat = linear' });
 }
 
+/** One row per cell, one column per series: CPU µs per token with wall µs in brackets. */
 export function scalingTable(points: ScalingPoint[]): string {
   const cells = [...new Map(points.map((p) => [`${p.sweep}:${p.batch}:${p.length}`, p])).values()];
   const seriesNames = [...new Set(points.map((p) => p.series))];

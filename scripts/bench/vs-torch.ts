@@ -118,6 +118,11 @@ class Child {
   }
 }
 
+/**
+ * Run every (layers, batch) cell: our Predictor and a raw session in two child processes, the
+ * PyTorch twin in a third, their windows alternating. Rows in layers-then-batch order; PyTorch
+ * columns are null when /usr/bin/python3 cannot import torch.
+ */
 export async function benchVsTorch(opts: VsTorchOptions): Promise<{ rows: VsTorchRow[]; torchBlas: string | null; sentences: number }> {
   const withTorch = torchAvailable();
   if (!withTorch) process.stderr.write(`  inference: ${PYTHON} cannot import torch; no PyTorch baseline\n`);
@@ -217,6 +222,7 @@ async function benchCell(c: {
   }
 }
 
+/** The inference rows as a markdown table (ratios, GFLOP/s with peak share, Predictor/raw, RSS). */
 export function vsTorchTable(rows: VsTorchRow[]): string {
   const f = (x: number | null, d = 0): string => (x === null ? '–' : x.toFixed(d));
   const pct = (x: number | null): string => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);

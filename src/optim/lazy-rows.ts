@@ -26,6 +26,7 @@ export interface RowGradient {
   fixedId?: number;
 }
 
+/** True when a gradient is given by rows (a RowGradient) rather than as a dense tensor. */
 export function isRowGradient(x: Value | RowGradient): x is RowGradient {
   return (x as RowGradient).kind === 'rows';
 }
