@@ -1,5 +1,5 @@
 // Which nodes of the training step take a phrase step's time: onnxruntime's own profiler
-// over real phrase-level steps. `npx tsx scripts/bench/phrases-profile.ts [--layers 1] [--steps 40]`
+// over real phrase-level steps. `npx tsx scripts/bench/phrases-profile.ts [--layers 1] [--steps 40] [--embedding-update dense|lazy]`
 //
 // Same model and batches as scripts/bench/phrases.ts (Highway BiLSTM, Adam, batch 32, epoch 1's
 // phrase order). onnxruntime-node's profiler (`enableProfiling`) records every node's kernel time
@@ -28,16 +28,18 @@ import { buildStepGraphs } from '../../src/train/step-graph.js';
 import type { RuntimeSession, StepRuntime } from '../../src/train/step-runner.js';
 import { openClassifierRunner } from '../../src/train/classifier-feeds.js';
 import { positiveInt } from '../../src/cli/args.js';
+import { cpuSessionOptions } from '../../src/runtime/session-options.js';
 
 const o = new Command('bench:phrases-profile')
   .option('--data <dir>', 'SST trees', '../shared/data/sst-trees')
   .option('--layers <n>', 'Highway BiLSTM layers', positiveInt, 1)
   .option('--steps <n>', 'profiled steps (5 more run first and are left out)', positiveInt, 40)
   .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt, 2)
+  .option('--embedding-update <how>', "Adam's embedding update: dense or lazy", 'dense')
   .parse(process.argv)
-  .opts<{ data: string; layers: number; steps: number; threads: number }>();
+  .opts<{ data: string; layers: number; steps: number; threads: number; embeddingUpdate: string }>();
 
-const optimizer: OptimizerSpec = { kind: 'adam', clipNorm: 5 };
+const optimizer: OptimizerSpec = { kind: 'adam', clipNorm: 5, embeddingUpdate: o.embeddingUpdate === 'lazy' ? 'lazy' : 'dense' };
 const data = await readDataset(o.data, { phrases: true });
 const vocab = Vocabulary.build(data.train.map((e) => tokenize(e.text)), { minFreq: 1 });
 const ids = data.train.map((e) => vocab.encode(tokenize(e.text)));
@@ -52,7 +54,7 @@ const runtime = {
   tensor: (type: 'float32' | 'int64' | 'int32', d: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]) => new ort.Tensor(type, d, dims),
   createSession: async (bytes: Uint8Array) => {
     const s = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: o.threads, interOpNumThreads: 1, enableProfiling: sessions.length === 0, profileFilePrefix: prefix,
+      ...cpuSessionOptions({ threads: o.threads }), interOpNumThreads: 1, enableProfiling: sessions.length === 0, profileFilePrefix: prefix,
     });
     sessions.push(s);
     // As nodeStepRuntime on CPU: updated parameters written into preallocated outputs.

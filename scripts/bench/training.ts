@@ -50,12 +50,20 @@ export interface TrainingBenchOptions {
   batch?: number;
   /** Run the PyTorch baseline when torch imports (default true). */
   torch?: boolean;
+  /**
+   * How the embedding table is updated on both sides: 'dense' (Adam over the whole table; PyTorch
+   * torch.optim.Adam) or 'lazy' (the looked-up rows only; PyTorch Embedding(sparse=True) +
+   * torch.optim.SparseAdam). Default 'dense'.
+   */
+  embeddingUpdate?: 'dense' | 'lazy';
   /** Extra environment for the PyTorch child, e.g. { LD_LIBRARY_PATH: '<an OpenBLAS dir>' }. */
   torchEnv?: Record<string, string>;
 }
 
 export interface TrainingRow {
   layers: number;
+  /** 'dense' (Adam on both sides) or 'lazy' (ours embeddingUpdate 'lazy' vs PyTorch SparseAdam). */
+  embeddingUpdate: 'dense' | 'lazy';
   steps: number;
   windows: number;
   threads: number;
@@ -72,6 +80,11 @@ export interface TrainingRow {
   torchPeakRssMb: number | null;
   /** Median over the windows of ours / PyTorch steps per second (same batches per window). */
   ratio: number | null;
+  /** The same by CPU time (all threads): PyTorch's CPU seconds / ours for the same steps. */
+  cpuRatio: number | null;
+  /** CPU milliseconds per step (all threads), medians. */
+  oursCpuMsPerStep: number;
+  torchCpuMsPerStep: number | null;
   /** Which BLAS PyTorch ran on: Debian's default reference BLAS is several times slower than OpenBLAS. */
   torchBlas: string | null;
   /** 1-minute load average when the row started: other processes on the machine slow both sides. */
@@ -130,6 +143,8 @@ const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 interface Window {
   seconds: number;
+  /** CPU time of all the side's threads: less sensitive to other processes' load than wall time. */
+  cpuSeconds: number;
   tokens: number;
 }
 
@@ -202,7 +217,8 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
         kind: 'highway', layers, vocabSize: data.vocabSize, embedDim: 100, hidden: 50, classes: 2,
         carry: 'projection', dropout: 0.5, gatesOutput: false,
       });
-      const optimizer: OptimizerSpec = { kind: 'adam' };
+      const embeddingUpdate = opts.embeddingUpdate ?? 'dense';
+      const optimizer: OptimizerSpec = { kind: 'adam', embeddingUpdate };
       const params = initParams(config);
       const t0 = performance.now();
       const graphs = buildStepGraphs(config, optimizer, { params });
@@ -226,14 +242,16 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
       const oursWindow = async (n: number): Promise<Window> => {
         let tokens = 0;
         const t = performance.now();
+        const c0 = process.cpuUsage();
         for (let i = 0; i < n; i++) tokens += await step();
-        return { seconds: (performance.now() - t) / 1000, tokens };
+        const c = process.cpuUsage(c0);
+        return { seconds: (performance.now() - t) / 1000, cpuSeconds: (c.user + c.system) / 1e6, tokens };
       };
 
       for (let i = 0; i < warmup; i++) await step();
       const torch = withTorch
         ? await TorchChild.start(
-            ['--data', opts.data, '--layers', String(layers), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batchSize), '--batches', planFile],
+            ['--data', opts.data, '--layers', String(layers), '--warmup', String(warmup), '--threads', String(threads), '--batch', String(batchSize), '--batches', planFile, ...(embeddingUpdate === 'lazy' ? ['--sparse'] : [])],
             opts.torchEnv,
           )
         : null;
@@ -253,19 +271,22 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
       const sps = (ws: Window[]): number => median(ws.map((w, i) => perWindow[i]! / w.seconds));
       const tps = (ws: Window[]): number => median(ws.map((w) => w.tokens / w.seconds));
       const row: TrainingRow = {
-        layers, steps: opts.steps, windows, threads, vocab: data.vocabSize, nodes: graphs.nodeCount, buildMs,
+        layers, embeddingUpdate, steps: opts.steps, windows, threads, vocab: data.vocabSize, nodes: graphs.nodeCount, buildMs,
         oursStepsPerSec: sps(ours), oursTokensPerSec: tps(ours), oursPeakRssMb: rssMb(),
         torchStepsPerSec: torch ? sps(theirs) : null,
         torchTokensPerSec: torch ? tps(theirs) : null,
         torchPeakRssMb: torchRss,
         ratio: torch ? median(ours.map((w, i) => theirs[i]!.seconds / w.seconds)) : null,
+        cpuRatio: torch ? median(ours.map((w, i) => theirs[i]!.cpuSeconds / w.cpuSeconds)) : null,
+        oursCpuMsPerStep: median(ours.map((w, i) => (1000 * w.cpuSeconds) / perWindow[i]!)),
+        torchCpuMsPerStep: torch ? median(theirs.map((w, i) => (1000 * w.cpuSeconds) / perWindow[i]!)) : null,
         torchBlas: torch ? blasName(torch.blas) : null,
         loadAvg,
       };
       rows.push(row);
       process.stderr.write(
-        `  training layers=${layers}: ours ${row.oursStepsPerSec.toFixed(2)} steps/s, ${row.oursTokensPerSec.toFixed(0)} tokens/s (graph ${graphs.nodeCount} nodes, built in ${buildMs.toFixed(0)} ms)` +
-          (torch ? `; PyTorch (${row.torchBlas}) ${row.torchStepsPerSec!.toFixed(2)} steps/s; ours/PyTorch ${row.ratio!.toFixed(3)}` : '') +
+        `  training layers=${layers} (${embeddingUpdate} embedding update): ours ${row.oursStepsPerSec.toFixed(2)} steps/s, ${row.oursTokensPerSec.toFixed(0)} tokens/s (graph ${graphs.nodeCount} nodes, built in ${buildMs.toFixed(0)} ms)` +
+          (torch ? `; PyTorch (${row.torchBlas}) ${row.torchStepsPerSec!.toFixed(2)} steps/s; ours/PyTorch ${row.ratio!.toFixed(3)} (CPU time ${row.cpuRatio!.toFixed(3)})` : '') +
           '\n',
       );
     }
@@ -278,15 +299,15 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
 export function trainingTable(rows: TrainingRow[]): string {
   const f = (x: number | null, d = 1): string => (x === null ? '–' : x.toFixed(d));
   return markdownTable(
-    ['layers', 'ours steps/s', 'ours tokens/s', 'PyTorch steps/s', 'PyTorch tokens/s', 'ours/PyTorch', 'ours peak RSS MB', 'PyTorch peak RSS MB', 'PyTorch BLAS', 'step graph nodes', 'timed steps', 'load avg'],
+    ['layers', 'embedding update (ours / PyTorch)', 'ours steps/s', 'ours tokens/s', 'PyTorch steps/s', 'PyTorch tokens/s', 'ours/PyTorch', 'ours/PyTorch by CPU time', 'CPU ms/step ours / PyTorch', 'ours peak RSS MB', 'PyTorch peak RSS MB', 'PyTorch BLAS', 'step graph nodes', 'timed steps', 'load avg'],
     rows.map((r) => [
-      r.layers, f(r.oursStepsPerSec, 2), f(r.oursTokensPerSec, 0), f(r.torchStepsPerSec, 2), f(r.torchTokensPerSec, 0),
-      f(r.ratio, 3), f(r.oursPeakRssMb, 0), f(r.torchPeakRssMb, 0), r.torchBlas ?? '–', r.nodes, r.steps, f(r.loadAvg, 1),
+      r.layers, r.embeddingUpdate === 'lazy' ? 'lazy / SparseAdam' : 'dense Adam / Adam', f(r.oursStepsPerSec, 2), f(r.oursTokensPerSec, 0), f(r.torchStepsPerSec, 2), f(r.torchTokensPerSec, 0),
+      f(r.ratio, 3), f(r.cpuRatio, 3), `${f(r.oursCpuMsPerStep, 1)} / ${f(r.torchCpuMsPerStep, 1)}`, f(r.oursPeakRssMb, 0), f(r.torchPeakRssMb, 0), r.torchBlas ?? '–', r.nodes, r.steps, f(r.loadAvg, 1),
     ]),
   );
 }
 
-// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N] [--torch-blas-dir DIR]`:
+// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N] [--embedding-update dense|lazy] [--threads 2] [--torch-blas-dir DIR]`:
 // this benchmark alone; --torch-blas-dir puts a BLAS directory (e.g. an OpenBLAS) on the
 // PyTorch child's LD_LIBRARY_PATH.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -301,6 +322,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     steps: Number(arg('steps', '30')),
     warmup: Number(arg('warmup', '5')),
     windows: Number(arg('windows', '5')),
+    embeddingUpdate: arg('embedding-update', 'dense') === 'lazy' ? 'lazy' : 'dense',
+    threads: Number(arg('threads', '2')),
     ...(blasDir ? { torchEnv: { LD_LIBRARY_PATH: blasDir } } : {}),
   });
   process.stdout.write(`${trainingTable(rows)}\n`);

@@ -5,7 +5,8 @@ training-step graph (scripts/bench/training.ts runs this as a child process).
     /usr/bin/python3 scripts/torch/bench_train.py --data ../shared/data/sst --layers 4 --steps 50
 
 Model: kind highway, carry projection, embed 100, hidden 50 per direction, dropout 0.5,
-Adam lr 1e-3, mean cross-entropy, batch 32. Data: train.txt (`sentence ||| label`), label 2
+Adam lr 1e-3, mean cross-entropy, batch 32 (--sparse: the embedding has sparse gradients and is
+updated by torch.optim.SparseAdam, the other parameters by Adam). Data: train.txt (`sentence ||| label`), label 2
 dropped, 0–1 → 0, 3–4 → 1; lower-case + whitespace split; vocabulary = every train token
 (ids from 2: 0 padding, 1 unknown). Batches are length-bucketed (seeded shuffle, buckets of
 50 batches sorted by length), or read from --batches (a JSON list of lists of indices into
@@ -15,7 +16,7 @@ the filtered train examples) so that both benchmarks train on exactly the same b
 tokens/s (valid tokens, padding not counted) are the medians over the windows.
 Prints one JSON object: {steps_per_sec, tokens_per_sec, peak_rss_mb, blas, ...}.
 With --serve the windows are run on request instead (one line "N" on stdin → N steps →
-one JSON line {seconds, tokens}), so that scripts/bench/training.ts can interleave them
+one JSON line {seconds, cpuSeconds, tokens}), so that scripts/bench/training.ts can interleave them
 with its own and load from other processes hits both sides alike.
 
 Debian's python3-torch uses the generic libblas.so.3, by default the unoptimised reference
@@ -106,6 +107,8 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--batches', help='JSON file: list of lists of example indices (overrides bucketing)')
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--sparse', action='store_true',
+                    help='embedding with sparse gradients (Embedding(sparse=True)) updated by SparseAdam, Adam for the rest')
     ap.add_argument('--serve', action='store_true', help='after warm-up, run windows as asked on stdin (see below)')
     a = ap.parse_args()
 
@@ -134,7 +137,14 @@ def main():
         for k in range(1, a.layers + 1):
             model.layer(k).gate.bias.fill_(-1.0)  # our gateBias default
     model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    if a.sparse:
+        # PyTorch's own lazy embedding update: sparse row gradients, SparseAdam on the table only.
+        model.embedding.sparse = True
+        table = [model.embedding.weight]
+        rest = [p for p in model.parameters() if p is not model.embedding.weight]
+        opts = [torch.optim.SparseAdam(table, lr=1e-3), torch.optim.Adam(rest, lr=1e-3)]
+    else:
+        opts = [torch.optim.Adam(model.parameters(), lr=1e-3)]
     loss_fn = torch.nn.CrossEntropyLoss()
 
     cursor = 0
@@ -143,20 +153,22 @@ def main():
         nonlocal cursor
         ids, lengths, y, tokens = batches[cursor % len(batches)]
         cursor += 1
-        opt.zero_grad(set_to_none=True)
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(ids, lengths), y)
         loss.backward()
-        opt.step()
+        for opt in opts:
+            opt.step()
         return tokens
 
     def timed(n):
         tokens = 0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n):
             tokens += step()
-        return time.perf_counter() - t0, tokens
+        return time.perf_counter() - t0, time.process_time() - c0, tokens
 
-    info = {'layers': a.layers, 'warmup': a.warmup, 'threads': a.threads, 'batch': a.batch, 'vocab': len(vocab),
+    info = {'layers': a.layers, 'sparse': a.sparse, 'warmup': a.warmup, 'threads': a.threads, 'batch': a.batch, 'vocab': len(vocab),
             'examples': len(train), 'torch': torch.__version__, 'blas': blas_library()}
     for _ in range(a.warmup):
         step()
@@ -167,15 +179,15 @@ def main():
         for line in sys.stdin:
             if not line.strip():
                 continue
-            dt, tokens = timed(int(line))
-            print(json.dumps({'seconds': dt, 'tokens': tokens}), flush=True)
+            dt, cpu, tokens = timed(int(line))
+            print(json.dumps({'seconds': dt, 'cpuSeconds': cpu, 'tokens': tokens}), flush=True)
         print(json.dumps({'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **info}), flush=True)
         return
     windows = max(1, min(a.windows, a.steps))
     per = [a.steps // windows + (1 if w < a.steps % windows else 0) for w in range(windows)]
     sps, tps = [], []
     for n in per:
-        dt, tokens = timed(n)
+        dt, _, tokens = timed(n)
         sps.append(n / dt)
         tps.append(tokens / dt)
     print(json.dumps({

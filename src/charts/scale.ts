@@ -70,7 +70,8 @@ export function makeScale(kind: ScaleKind, domain: [number, number], range: [num
 export function formatTick(v: number, kind: ScaleKind): string {
   if (kind === 'log') {
     const e = Math.round(Math.log10(v));
-    return e >= 0 && e <= 3 ? String(pow10(e)) : `1e${e}`;
+    // Only a power of ten is named as one: explicit ticks (16, 32, 64 …) keep their own value.
+    if (Math.abs(v - pow10(e)) <= 1e-9 * pow10(e)) return e >= 0 && e <= 3 ? String(pow10(e)) : `1e${e}`;
   }
   if (Number.isInteger(v)) return String(v);
   return String(Number(v.toPrecision(3)));

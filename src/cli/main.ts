@@ -47,6 +47,7 @@ export function makeProgram(): Command {
   const trainCmd = program.command('train');
   addOptimizerOptions(trainCmd, { lr: 0.003 });
   trainCmd
+    .addOption(new Option('--embedding-update <how>', "Adam's embedding update: dense (every row, torch.optim.Adam) or lazy (rows in the batch only, torch.optim.SparseAdam)").choices(['dense', 'lazy']))
     .description('train a Highway (or plain) BiLSTM classifier; writes <out>/model.onnx and the training artifact')
     .option('--data <dir>', 'data directory (SST train/dev/test.txt sentences or trees, or .tsv/.csv/.jsonl splits); default: built-in data')
     .addOption(new Option('--format <fmt>', 'data format (default: detected)').choices(['sst', 'trees', 'tsv', 'csv', 'jsonl']))

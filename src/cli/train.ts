@@ -4,7 +4,7 @@
 import { parseCheckpointEvery, restoreTerminalOnExit, train, type TrainOptions, type TrainResult } from '../train/index.js';
 import type { Device } from '../runtime/device.js';
 import type { CarryMode, ModelConfig } from '../models/config.js';
-import type { OptimizerSpec } from '../optim/index.js';
+import { OptimizerSpecError, type OptimizerSpec } from '../optim/index.js';
 import type { DataFormat } from '../data/files.js';
 import { existsSync } from 'node:fs';
 
@@ -29,6 +29,8 @@ export interface TrainArgs {
   lr: number;
   momentum?: number;
   weightDecay?: number;
+  /** Adam only: 'lazy' updates only the embedding rows a batch looks up (SparseAdam). */
+  embeddingUpdate?: 'dense' | 'lazy';
   clip: number;
   epochs: number;
   batch: number;
@@ -51,11 +53,14 @@ export interface TrainArgs {
   progress: boolean;
 }
 
-export function optimizerFromArgs(a: Pick<TrainArgs, 'optimizer' | 'momentum' | 'weightDecay' | 'clip'>): OptimizerSpec {
+export function optimizerFromArgs(a: Pick<TrainArgs, 'optimizer' | 'momentum' | 'weightDecay' | 'clip' | 'embeddingUpdate'>): OptimizerSpec {
   const clip = a.clip > 0 ? { clipNorm: a.clip } : {};
   const wd = a.weightDecay !== undefined ? { weightDecay: a.weightDecay } : {};
-  if (a.optimizer === 'sgd') return { kind: 'sgd', momentum: a.momentum ?? 0, ...wd, ...clip };
-  return { kind: a.optimizer, ...wd, ...clip };
+  if (a.optimizer === 'sgd') {
+    if (a.embeddingUpdate === 'lazy') throw new OptimizerSpecError("--embedding-update lazy needs --optimizer adam (it is torch's SparseAdam), found sgd");
+    return { kind: 'sgd', momentum: a.momentum ?? 0, ...wd, ...clip };
+  }
+  return { kind: a.optimizer, ...wd, ...clip, ...(a.embeddingUpdate === 'lazy' ? { embeddingUpdate: 'lazy' as const } : {}) };
 }
 
 /** Exit status of a process stopped by a signal, as shells report it: 128 + the signal number. */
@@ -77,7 +82,7 @@ export function trainOptionsFromArgs(a: TrainArgs, given: (option: keyof TrainAr
   if (all || given('plain')) model.kind = a.plain ? 'plain' : 'highway';
   const m = { layers: pick('layers'), hidden: pick('hidden'), embedDim: pick('embedDim'), carry: pick('carry'), gateBias: pick('gateBias'), dropout: pick('dropout') };
   for (const [k, v] of Object.entries(m)) if (v !== undefined) (model as Record<string, unknown>)[k] = v;
-  const optimizerGiven = all || (['optimizer', 'momentum', 'weightDecay', 'clip'] as const).some(given);
+  const optimizerGiven = all || (['optimizer', 'momentum', 'weightDecay', 'clip', 'embeddingUpdate'] as const).some(given);
   const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     out: a.out,

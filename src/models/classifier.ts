@@ -55,6 +55,8 @@ export interface ClassifierGraph {
   params: Map<string, Value>;
   /** Training graphs: inputs 'dropout.embedding' [time, batch, embedDim] and 'dropout.output' [batch, 2·hidden]. */
   dropoutMasks: { embedding: Value; output: Value } | null;
+  /** The embedding lookup: `ids` int64 [time, batch] and the rows it gathers, `rows` [time, batch, embedDim] (before dropout). */
+  lookup: { ids: Value; rows: Value };
 }
 
 export interface BuildClassifierOptions {
@@ -87,8 +89,11 @@ export function buildClassifier(config: ModelConfig, opts: BuildClassifierOption
   for (const spec of paramSpecs(cfg)) params.set(spec.name, g.param(spec.name, tensors.get(spec.name)!));
   const P = (name: string): Value => params.get(name)!;
 
+  let lookup: { ids: Value; rows: Value } | undefined;
   let x = g.scope('embedding', () => {
-    const e = embedding(op.transpose(ids, [1, 0]), P('embedding.weight')); // [T, B, E]
+    const timeMajor = op.transpose(ids, [1, 0]);
+    const e = embedding(timeMajor, P('embedding.weight')); // [T, B, E]
+    lookup = { ids: timeMajor, rows: e };
     return dropoutMasks ? op.mul(e, dropoutMasks.embedding) : e;
   });
   const gates: Value[] = [];
@@ -122,7 +127,7 @@ export function buildClassifier(config: ModelConfig, opts: BuildClassifierOption
     g.output(probs, IO_NAMES.probs);
     if (gateMeans) g.output(gateMeans, IO_NAMES.gates);
   }
-  return { graph: g, config: cfg, ids, lengths, logits, probs, gates: gateMeans, params, dropoutMasks };
+  return { graph: g, config: cfg, ids, lengths, logits, probs, gates: gateMeans, params, dropoutMasks, lookup: lookup! };
 }
 
 function checkParams(cfg: ModelConfig, tensors: Map<string, Tensor>): void {

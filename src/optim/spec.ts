@@ -30,6 +30,14 @@ export interface AdamSpec {
   eps?: number;
   weightDecay?: number;
   clipNorm?: number;
+  /**
+   * How the embedding table ('embedding.weight') is updated. 'dense' (default): Adam over the
+   * whole table every step, as torch.optim.Adam does. 'lazy': torch.optim.SparseAdam over an
+   * Embedding(sparse=True): only the rows the batch looks up (padding excluded) move, with their
+   * moments, by SparseAdam's rule p −= lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + eps); every other
+   * parameter stays on dense Adam. Needs kind 'adam' and weightDecay 0 (SparseAdam has no decay).
+   */
+  embeddingUpdate?: 'dense' | 'lazy';
 }
 
 export type OptimizerSpec = SgdSpec | AdamSpec;
@@ -37,7 +45,7 @@ export type OptimizerSpec = SgdSpec | AdamSpec;
 /** A spec with every default filled in. */
 export type ResolvedSpec =
   | { kind: 'sgd'; momentum: number; nesterov: boolean; weightDecay: number; clipNorm: number | null }
-  | { kind: 'adam' | 'adamw'; beta1: number; beta2: number; eps: number; weightDecay: number; clipNorm: number | null };
+  | { kind: 'adam' | 'adamw'; beta1: number; beta2: number; eps: number; weightDecay: number; clipNorm: number | null; embeddingUpdate: 'dense' | 'lazy' };
 
 /** An optimizer spec that torch would also reject (or that makes no sense here). */
 export class OptimizerSpecError extends CodedError {
@@ -76,7 +84,10 @@ export function resolveSpec(spec: OptimizerSpec): ResolvedSpec {
       check(finite(beta1) && beta1 >= 0 && beta1 < 1, 'beta1 must be in [0, 1)', beta1);
       check(finite(beta2) && beta2 >= 0 && beta2 < 1, 'beta2 must be in [0, 1)', beta2);
       check(finite(eps) && eps >= 0, 'eps must be a finite number >= 0', eps);
-      return { kind: spec.kind, beta1, beta2, eps, weightDecay, clipNorm };
+      const embeddingUpdate = spec.embeddingUpdate ?? 'dense';
+      check(embeddingUpdate === 'dense' || embeddingUpdate === 'lazy', "embeddingUpdate must be 'dense' or 'lazy'", embeddingUpdate);
+      check(embeddingUpdate === 'dense' || (spec.kind === 'adam' && weightDecay === 0), "embeddingUpdate 'lazy' (SparseAdam) needs kind 'adam' with weightDecay 0", { kind: spec.kind, weightDecay });
+      return { kind: spec.kind, beta1, beta2, eps, weightDecay, clipNorm, embeddingUpdate };
     }
     default:
       throw new OptimizerSpecError(`unknown optimizer kind ${JSON.stringify((spec as { kind: unknown }).kind)}: expected 'sgd', 'adam' or 'adamw'`);

@@ -5,12 +5,17 @@
 // rounding.
 import { GraphBuildError, op, type Graph, type Value } from '../graph/index.js';
 import { resolveSpec, stateSlots, type OptimizerSpec, type ResolvedSpec } from './spec.js';
+import { coalesceRows, isRowGradient, sparseAdamRows, type CoalescedRows, type RowGradient } from './lazy-rows.js';
 
 export interface OptimizerStepArgs {
   /** Current parameters (graph inputs, or parameters emitted as inputs). */
   params: Value[];
-  /** dLoss/dParam, same order and shapes as `params`. */
-  grads: Value[];
+  /**
+   * dLoss/dParam, same order and shapes as `params`; a RowGradient (rows of an embedding table)
+   * only with an Adam spec whose embeddingUpdate is 'lazy', and that parameter is then updated
+   * by SparseAdam's rule on the rows it names.
+   */
+  grads: (Value | RowGradient)[];
   spec: OptimizerSpec;
   /** Learning rate: float32 scalar input. */
   lr: Value;
@@ -33,11 +38,14 @@ export const CLIP_EPS = 1e-6;
 
 export function buildOptimizerStep(g: Graph, args: OptimizerStepArgs): OptimizerStepResult {
   const spec = resolveSpec(args.spec);
-  const { params, grads, state, lr, step } = args;
+  const { params, state, lr, step } = args;
   const slots = stateSlots(args.spec);
   checkArgs(args, slots.length);
 
   return g.scope('optim', () => {
+    // Row gradients are coalesced first: norms and clipping see each row once, as a dense gradient has it.
+    const coalesced = args.grads.map((x, i) => (isRowGradient(x) ? g.scope(params[i]!.name, () => coalesceRows(x)) : null));
+    const grads = args.grads.map((x, i) => coalesced[i]?.rows ?? (x as Value));
     const gradNorm = g.scope('grad_norm', () => globalNorm(grads));
     const clipped = spec.clipNorm === null ? grads : g.scope('clip', () => clipByNorm(grads, gradNorm, spec.clipNorm!));
     const shared = g.scope(spec.kind, () => sharedScalars(g, spec, lr, step));
@@ -45,7 +53,8 @@ export function buildOptimizerStep(g: Graph, args: OptimizerStepArgs): Optimizer
     const newState: Value[] = [];
     params.forEach((p, i) => {
       const own = state.slice(i * slots.length, (i + 1) * slots.length);
-      const r = g.scope(p.name, () => updateOne(g, spec, shared, p, clipped[i]!, own));
+      const rows = coalesced[i];
+      const r = g.scope(p.name, () => (rows ? updateRows(g, spec, shared, p, { ...rows, rows: clipped[i]! }, own) : updateOne(g, spec, shared, p, clipped[i]!, own)));
       newParams.push(r.param);
       newState.push(...r.state);
     });
@@ -74,9 +83,15 @@ function checkArgs(a: OptimizerStepArgs, slotsPerParam: number): void {
       fail(`${what} '${x.name}' has shape [${x.shape?.join(', ') ?? '?'}], parameter '${p.name}' has [${p.shape?.join(', ') ?? '?'}]`);
     }
   };
+  const spec = resolveSpec(a.spec);
   a.params.forEach((p, i) => {
     if (p.dtype !== 'float32') fail(`parameter '${p.name}' must be float32, found ${p.dtype}`);
-    sameShape(a.grads[i]!, p, 'gradient');
+    const grad = a.grads[i]!;
+    if (isRowGradient(grad)) {
+      if (spec.kind === 'sgd' || spec.embeddingUpdate !== 'lazy') fail(`the gradient of '${p.name}' is given by rows: that needs an Adam spec with embeddingUpdate 'lazy', found ${JSON.stringify(a.spec)}`);
+      if (p.rank !== 2 || grad.rows.rank !== 2 || grad.rows.shape![1] !== p.shape![1]) fail(`row gradient '${grad.rows.name}' ${grad.rows.toString()} does not fit parameter '${p.name}' ${p.toString()}: expected [N, ${p.shape?.[1] ?? '?'}]`);
+      if (grad.ids.dtype !== 'int64' || grad.ids.rank !== 1) fail(`row ids '${grad.ids.name}' must be int64 [N], found ${grad.ids.toString()}`);
+    } else sameShape(grad, p, 'gradient');
     for (let s = 0; s < slotsPerParam; s++) sameShape(a.state[i * slotsPerParam + s]!, p, 'state');
   });
 }
@@ -102,6 +117,8 @@ interface Shared {
   bc2Sqrt?: Value;
   /** AdamW: 1 − lr·wd. */
   decay?: Value;
+  /** SparseAdam (lazy embedding rows): lr·√(1 − β2^t) / (1 − β1^t). */
+  sparseStepSize?: Value;
 }
 
 function sharedScalars(g: Graph, spec: ResolvedSpec, lr: Value, step: Value): Shared {
@@ -113,6 +130,7 @@ function sharedScalars(g: Graph, spec: ResolvedSpec, lr: Value, step: Value): Sh
     bc2Sqrt: bc2 === null ? lr.graph.scalar(1) : op.sqrt(bc2),
   };
   if (spec.kind === 'adamw' && spec.weightDecay !== 0) shared.decay = op.sub(1, op.mul(lr, spec.weightDecay));
+  if (spec.embeddingUpdate === 'lazy') shared.sparseStepSize = op.mul(shared.stepSize, shared.bc2Sqrt!);
   return shared;
 }
 
@@ -156,4 +174,13 @@ function updateOne(g: Graph, spec: ResolvedSpec, shared: Shared, p: Value, grad:
   const denom = g.scope('denom', () => op.add(op.div(op.sqrt(v), shared.bc2Sqrt!), spec.eps));
   const param = op.sub(p0, op.div(op.mul(m, shared.stepSize), denom));
   return { param, state: [m, v] };
+}
+
+/** A parameter whose gradient came as rows: SparseAdam on those rows (spec checked by checkArgs). */
+function updateRows(g: Graph, spec: ResolvedSpec, shared: Shared, p: Value, grad: CoalescedRows, state: Value[]): { param: Value; state: Value[] } {
+  if (spec.kind === 'sgd' || !shared.sparseStepSize) throw new GraphBuildError(`buildOptimizerStep: row gradient for '${p.name}' without a lazy Adam spec`);
+  const r = g.scope('sparse_adam', () =>
+    sparseAdamRows({ param: p, m: state[0]!, v: state[1]!, grad, stepSize: shared.sparseStepSize!, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps }),
+  );
+  return { param: r.param, state: [r.m, r.v] };
 }

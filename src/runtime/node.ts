@@ -5,7 +5,8 @@ import * as ort from 'onnxruntime-node';
 import { executionProviders, type Device } from './device.js';
 import { availableNodeBackends } from './node-backends.js';
 import { expectedNodeAdapter, noAdapterMessage, probeNodeWebgpu, webgpuFailureReason, type WebgpuProbe } from './node-webgpu.js';
-import { ortLogSeverity, runtimeVerbose } from './log.js';
+import { runtimeVerbose } from './log.js';
+import { cpuSessionOptions } from './session-options.js';
 import { WEBGPU_QUEUE } from './run-queue.js';
 import type { GpuAdapterSummary } from './adapter.js';
 import { DeviceUnavailableError, ModelLoadError } from './errors.js';
@@ -98,7 +99,7 @@ export async function openNodeSession(
   const considerGpu = available.includes('webgpu') && (device === 'webgpu' || (device === 'auto' && !available.includes('cuda')));
   const adapter = considerGpu ? webgpuUsable(device, backend, onFallback) : null;
   const providers = executionProviders(device, available, { hardware: adapter !== null && !adapter.software });
-  const base: ort.InferenceSession.SessionOptions = { ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}), logSeverityLevel: ortLogSeverity() };
+  const base: ort.InferenceSession.SessionOptions = cpuSessionOptions(opts.threads ? { threads: opts.threads } : {});
   const onCpu = async (): Promise<NodeSession> => {
     try {
       return { session: await backend.create(bytes, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };

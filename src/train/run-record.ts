@@ -86,7 +86,7 @@ const show = (v: unknown): string => (v === null || v === undefined ? 'none' : t
 const MODEL_FLAGS: Partial<Record<keyof ModelConfig, string>> = {
   kind: '--plain', layers: '--layers', hidden: '--hidden', embedDim: '--embed-dim', carry: '--carry', gateBias: '--gate-bias', dropout: '--dropout',
 };
-const OPTIMIZER_FLAGS: Record<string, string> = { kind: '--optimizer', momentum: '--momentum', weightDecay: '--weight-decay', clipNorm: '--clip' };
+const OPTIMIZER_FLAGS: Record<string, string> = { kind: '--optimizer', momentum: '--momentum', weightDecay: '--weight-decay', clipNorm: '--clip', embeddingUpdate: '--embedding-update' };
 const RUN_FLAGS = { lr: '--lr', batchSize: '--batch', patience: '--patience', minFreq: '--min-freq', maxLen: '--max-len', seed: '--seed', embeddings: '--embeddings', fiveClass: '--five-class' } as const;
 
 /** Settings whose values differ, as `--flag: <checkpoint> in the checkpoint, <now> now` (epochs excluded). */

@@ -43,8 +43,17 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
   const weights = opts.classWeights ? g.scope('loss', () => g.vector([...opts.classWeights!], 'float32')) : undefined;
   const [loss] = g.scope('loss', () => op.softmaxCrossEntropyLoss(cg.logits, labels, { reduction: 'mean', ...(weights ? { weights } : {}) }));
   const correct = g.scope('metrics', () => accuracyCount(cg.logits, labels));
-  // The padding row (id 0) stays fixed, as with PyTorch's Embedding(padding_idx=0).
-  const spec = addTrainingStep(g, { loss: loss!, correct, params: [...cg.params.values()], optimizer, padRow: cg.params.get('embedding.weight') ?? null });
+  // The padding row (id 0) stays fixed, as with PyTorch's Embedding(padding_idx=0); with
+  // `embeddingUpdate: 'lazy'` the table's gradient is taken at the looked-up rows (SparseAdam).
+  const table = cg.params.get('embedding.weight') ?? null;
+  const spec = addTrainingStep(g, {
+    loss: loss!,
+    correct,
+    params: [...cg.params.values()],
+    optimizer,
+    padRow: table,
+    lookup: table ? { table, ids: cg.lookup.ids, rows: cg.lookup.rows } : null,
+  });
   const trainStep = toModel(g, { opset: Math.max(opset, 16), paramsAsInputs: true });
   assertValidModel(trainStep, { maxStaticTensorBytes: Infinity }); // zeros shaped like the parameters are expected here
 

@@ -5,7 +5,7 @@
 import { gradients } from '../autodiff/index.js';
 import { op, type Graph, type Value } from '../graph/index.js';
 import { fixPadRow } from '../nn/embedding.js';
-import { buildOptimizerStep, optimizerState, type OptimizerSpec } from '../optim/index.js';
+import { buildOptimizerStep, optimizerState, resolveSpec, type OptimizerSpec, type RowGradient } from '../optim/index.js';
 
 /** A named float32 tensor of static shape (a parameter or an optimizer state slot). */
 export interface TensorSpec {
@@ -50,6 +50,13 @@ export interface TrainingStepArgs {
   padRow?: Value | null;
   /** Opset the gradient rules may use (default: autodiff's). */
   opset?: number;
+  /**
+   * The embedding lookup, for the lazy update (torch's SparseAdam), used when the optimizer says
+   * `embeddingUpdate: 'lazy'`: `table` [V, E] (one of `params`), `ids` (int64, any shape) and `rows`
+   * (`Gather(table, ids)`, shape ids × E). The table's gradient is then taken at `rows` and never
+   * scattered into a dense [V, E] tensor; the optimizer updates the looked-up rows only.
+   */
+  lookup?: { table: Value; ids: Value; rows: Value } | null;
 }
 
 /**
@@ -62,8 +69,16 @@ export function addTrainingStep(g: Graph, args: TrainingStepArgs): TrainingStepS
   const { params, optimizer } = args;
   const lr = g.input('lr', 'float32', [], { unique: true });
   const step = g.input('step', 'float32', [], { unique: true });
-  const grads = gradients(g, args.loss, params, args.opset !== undefined ? { opset: args.opset } : {});
-  const gradList = params.map((p) => {
+  const resolved = resolveSpec(optimizer);
+  const lazy = args.lookup && resolved.kind !== 'sgd' && resolved.embeddingUpdate === 'lazy' ? args.lookup : null;
+  const targets = lazy ? params.map((p) => (p === lazy.table ? lazy.rows : p)) : params;
+  const grads = gradients(g, args.loss, targets, args.opset !== undefined ? { opset: args.opset } : {});
+  const gradList = params.map((p): Value | RowGradient => {
+    if (lazy && p === lazy.table) {
+      const width = p.staticShape()[1]!;
+      const rows = op.reshape(grads.get(lazy.rows)!, [-1, width]);
+      return { kind: 'rows', ids: op.reshape(lazy.ids, [-1]), rows, ...(p === args.padRow ? { fixedId: 0 } : {}) };
+    }
     let d = grads.get(p)!;
     if (p === args.padRow) d = fixPadRow(d);
     const want = p.staticShape();

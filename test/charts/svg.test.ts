@@ -105,6 +105,11 @@ describe('scales', () => {
     expect(makeScale('log', [1e-4, 1], [0, 1]).ticks()).toEqual([1e-4, 1e-3, 1e-2, 1e-1, 1]);
     expect(niceDomain(3e-5, 0.2, 'log')).toEqual([1e-5, 1]);
     expect(formatTick(0.30000000000000004, 'linear')).toBe('0.3');
+    // explicit ticks on a log axis that are not powers of ten keep their value
+    expect(formatTick(32, 'log')).toBe('32');
+    expect(formatTick(1024, 'log')).toBe('1024');
+    expect(formatTick(1000, 'log')).toBe('1000');
+    expect(formatTick(1e-3, 'log')).toBe('1e-3');
     expect(makeScale('log', [1, 10], [0, 100]).map(-1)).toBeNaN();
   });
 

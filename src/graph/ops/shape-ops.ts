@@ -257,3 +257,24 @@ export function reverseSequence(
   const attrs = { time_axis: attr.int(timeAxis), batch_axis: attr.int(batchAxis) };
   return one('ReverseSequence', [x, lens], attrs, x.dtype, x.shape, opts);
 }
+
+/**
+ * Unique (opset 11) of a 1-D tensor, sorted ascending: `values` [U] (the distinct elements),
+ * `inverse` int64 [N] (x[k] = values[inverse[k]]) and `counts` int64 [U]. U is known only at
+ * run time. Throws GraphBuildError (E_GRAPH_BUILD) for an input that is not 1-D.
+ */
+export function unique(x: Value): { values: Value; inverse: Value; counts: Value } {
+  if (x.rank !== null && x.rank !== 1) throw new GraphBuildError(`Unique: '${x.name}' must be 1-D here, found ${fmt(x.shape)}`);
+  const [values, , inverse, counts] = addOp(
+    'Unique',
+    [x],
+    { sorted: attr.int(1) },
+    [
+      { dtype: x.dtype, shape: [UNKNOWN] },
+      { dtype: 'int64', shape: [UNKNOWN] },
+      { dtype: 'int64', shape: x.shape },
+      { dtype: 'int64', shape: [UNKNOWN] },
+    ],
+  ) as [Value, Value, Value, Value];
+  return { values: values!, inverse: inverse!, counts: counts! };
+}
