@@ -10,6 +10,7 @@ import {
   DTYPE_SIZE, type DType, type NamedTensor, allocBytes, numelOf, typedArrayFromBytes,
 } from './types.js';
 import { readZipEntries } from './zip.js';
+import { SAFETENSORS_DTYPES, elementTypeOfSafetensors } from '../dtypes.js';
 
 const CODE = 'E_TORCH';
 /**
@@ -22,10 +23,10 @@ function fail(message: string): never {
   throw new InteropError(CODE, `torch: ${message}`);
 }
 
-const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
-  FloatStorage: 'F32', DoubleStorage: 'F64', HalfStorage: 'F16', BFloat16Storage: 'BF16',
-  LongStorage: 'I64', IntStorage: 'I32', ByteStorage: 'U8', BoolStorage: 'BOOL',
-};
+/** PyTorch's storage classes ('FloatStorage', …) → the dtype they hold, from the dtype table. */
+const STORAGE_DTYPES: Readonly<Record<string, DType>> = Object.fromEntries(
+  SAFETENSORS_DTYPES.map((d) => [elementTypeOfSafetensors(d)!.torchStorage!, d]),
+);
 
 class StorageType implements PyGlobal {
   readonly module = 'torch';
