@@ -3,7 +3,7 @@
 import { decodeModel, toNumber, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { checkModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
-import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier.js';
+import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier-metadata.js';
 import type { ModelConfig } from '../models/config.js';
 import { nonFiniteInitializers } from '../runtime/validate.js';
 import { verifyClassifierGraph } from '../models/verify-graph.js';

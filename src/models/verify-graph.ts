@@ -8,6 +8,7 @@ import { CodedError } from '../errors.js';
 import { ONNX_TYPE, elementTypeOfOnnx } from '../dtypes.js';
 import type { ModelConfig } from './config.js';
 import { paramSpecs } from './init.js';
+import { IO_NAMES } from './classifier-io.js';
 
 /** The graph does not have the structure its config describes (E_MODEL_GRAPH). */
 export class ModelGraphError extends CodedError {
@@ -93,8 +94,9 @@ export function verifyClassifierGraph(model: ModelProto, config: ModelConfig): G
     if (!seqLens) fail(`layer ${l}'s LSTM has no sequence_lens input: padded steps would be read`);
   }
   const outputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
-  for (const name of ['logits', 'probs']) if (!outputs.has(name)) fail(`it has no '${name}' output`);
-  const softmax = producer.get('probs');
-  if (softmax?.opType !== 'Softmax' || softmax.input?.[0] !== 'logits') fail(`'probs' is made by ${softmax ? `a ${softmax.opType} node` : 'no node'}, expected Softmax of 'logits'`);
+  const { logits, probs } = IO_NAMES;
+  for (const name of [logits, probs]) if (!outputs.has(name)) fail(`it has no '${name}' output`);
+  const softmax = producer.get(probs);
+  if (softmax?.opType !== 'Softmax' || softmax.input?.[0] !== logits) fail(`'${probs}' is made by ${softmax ? `a ${softmax.opType} node` : 'no node'}, expected Softmax of '${logits}'`);
   return { lstms: lstms.length, parameters: specs.length };
 }

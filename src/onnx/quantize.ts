@@ -21,6 +21,8 @@ import { ONNX_TYPE } from '../dtypes.js';
 export type ExportDType = 'fp32' | 'fp16' | 'int8';
 /** Every ExportDType, in the order the CLI lists them. */
 export const EXPORT_DTYPES: readonly ExportDType[] = ['fp32', 'fp16', 'int8'];
+/** The metadata key recording how an exported model's weights are stored ('fp16', 'int8 tables, fp16 weights', …). */
+export const WEIGHTS_DTYPE_KEY = 'highway_onnx.weights_dtype';
 
 /** A model the quantizer cannot convert (code E_QUANTIZE). */
 export class QuantizeError extends CodedError {
@@ -173,7 +175,7 @@ export function quantizeModel(model: ModelProto, dtype: ExportDType, opts: Quant
   // Older exporters list initializers as graph inputs too; a widened weight is computed now.
   const computed = new Set(widen.flatMap((n) => n.output ?? []));
   graph.input = (graph.input ?? []).filter((v) => !computed.has(v.name ?? ''));
-  writeMetadata(copy, { 'highway_onnx.weights_dtype': dtype === 'int8' ? `int8 tables, ${otherAs} weights` : dtype });
+  writeMetadata(copy, { [WEIGHTS_DTYPE_KEY]: dtype === 'int8' ? `int8 tables, ${otherAs} weights` : dtype });
   // A model that carried a digest (verified when it was read) gets one for its new content.
   return (model.metadataProps ?? []).some((p) => p.key === DIGEST_KEY) ? stampDigest(copy) : copy;
 }

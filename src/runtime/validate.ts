@@ -5,7 +5,7 @@
 import { DataLocation, decodeModel, type ModelProto, type NodeProto, type TensorProto, toNumber } from '../onnx/proto.js';
 import { ONNX_TYPE } from '../dtypes.js';
 import { checkModel } from '../onnx/checker.js';
-import { readClassifierMetadata } from '../models/classifier.js';
+import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier-metadata.js';
 import { verifyClassifierGraph, type GraphVerification } from '../models/verify-graph.js';
 import { verifyDigest, type DigestStatus } from '../onnx/digest.js';
 import { paramSpecs } from '../models/init.js';
@@ -139,7 +139,7 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
     try {
       vocab = Vocabulary.fromJSON(meta.vocab);
     } catch (e) {
-      throw new ModelLoadError(`the model's vocabulary (metadata 'highway_onnx.vocab') is unusable: ${(e as Error).message}`);
+      throw new ModelLoadError(`the model's vocabulary (metadata '${METADATA_KEYS.vocab}') is unusable: ${(e as Error).message}`);
     }
   }
   // The weights first: for a classifier, "weight X is missing" says more than "input X is undefined".
