@@ -36,3 +36,10 @@ export function addOptimizerOptions(cmd: Command, defaults: { lr: number }): Com
     .option('--weight-decay <w>', 'weight decay', nonNegativeNumber)
     .option('--clip <norm>', 'global gradient-norm clip (0: off)', nonNegativeNumber, 5);
 }
+
+/** Any integer (negative and zero included: the config check names the allowed range). */
+export const integer = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, found '${v}'`);
+  return n;
+};

@@ -4,7 +4,7 @@ import { DEVICES, type Device } from '../runtime/device.js';
 import { setRuntimeVerbose } from '../runtime/log.js';
 import { reportAndExit, UsageError } from './errors.js';
 import { predictCommand } from './predict.js';
-import { buildGraphMain } from '../models/build-graph.js';
+import { buildGraphCommand, defineBuildGraphCommand, type BuildGraphFlags } from './build-graph.js';
 import { trainCommand, type TrainArgs } from './train.js';
 import { evalCommand, type EvalArgs } from './eval.js';
 import { registerInteropCommands } from './interop.js';
@@ -100,16 +100,9 @@ export function makeProgram(): Command {
       await evalCommand(o);
     });
 
-  program
-    .command('build-graph')
-    .description('write Highway/plain BiLSTM classifier graphs (.onnx); see --help')
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
-    .action(async (args: string[]) => {
-      await buildGraphMain(args);
-    });
+  defineBuildGraphCommand(program.command('build-graph')).action(async (o: BuildGraphFlags) => {
+    await buildGraphCommand(o);
+  });
 
   // serve + inspect (deploy and harden)
   program
