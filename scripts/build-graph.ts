@@ -1,7 +1,7 @@
-// npm run build-graph [-- flags]: see src/models/build-graph.ts. With no flags, the graph set
+// npm run build-graph [-- flags]: see src/cli/build-graph.ts. With no flags, the graph set
 // (graphs/*.json → graphs/*.onnx), as the depth experiment expects.
 import { CommanderError } from 'commander';
-import { buildGraphMain } from '../src/models/build-graph.js';
+import { buildGraphMain } from '../src/cli/build-graph.js';
 
 const args = process.argv.slice(2);
 buildGraphMain(args.length === 0 ? ['--set'] : args).catch((e: unknown) => {

@@ -3,11 +3,13 @@
 import { Command } from 'commander';
 import { RunExistsError, train } from '../src/train/index.js';
 import { loadModel } from '../src/runtime/node.js';
+import { DEFAULT_CONFIG } from '../src/models/config.js';
+import { TRAIN_DEFAULTS } from '../src/train/options.js';
 
 const o = new Command('start')
   .option('--data <dir>', 'data directory (default: the built-in data set)')
   .option('--out <dir>', 'output directory', 'runs/default')
-  .option('--layers <n>', 'layers', (v) => Number(v), 2)
+  .option('--layers <n>', 'layers', (v) => Number(v), DEFAULT_CONFIG.layers)
   .option('--epochs <n>', 'epochs', (v) => Number(v), 0)
   .option('--no-progress', 'no progress bar')
   .option('--force', 'replace the run already in --out')
@@ -21,9 +23,9 @@ const result = await train({
   out: o.out,
   force: o.force ?? false,
   ...(o.data ? { data: o.data } : {}),
-  model: { kind: 'highway', layers: o.layers, embedDim: 100, hidden: 50 },
+  model: { kind: 'highway', layers: o.layers }, // embedDim, hidden, dropout: DEFAULT_CONFIG (models/config.ts)
   epochs,
-  patience: 3,
+  patience: TRAIN_DEFAULTS.patience,
   progress: o.progress,
   log: (line) => console.log(`  ${line}`),
 }).catch((e: unknown) => {

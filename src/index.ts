@@ -2,7 +2,8 @@
 export * from './onnx/index.js';
 export { Graph, Value, Node, op, toModel, GraphBuildError, DEFAULT_OPSET, type ModelOptions, type Shape, type Dim } from './graph/index.js';
 export * from './models/config.js';
-export { buildClassifier, classifierModel, readClassifierMetadata } from './models/classifier.js';
+export { buildClassifier, classifierModel } from './models/classifier.js';
+export { readClassifierMetadata } from './models/classifier-metadata.js';
 export { initParams } from './models/init.js';
 export { evaluate, classificationMetrics, type EvalReport, type ClassMetrics, type LabelledSet } from './runtime/index.js';
 export { loadModel, Predictor, type Prediction, type LoadOptions, type Device, DeviceUnavailableError, DeviceLostError, PredictInputError, PredictorReleasedError, PredictAbortedError, type TokenIds, ModelLoadError, ModelWeightsError, ModelRunError, setRuntimeVerbose, probeNodeWebgpu, type GpuAdapterSummary, type WebgpuProbe } from './runtime/index.js';

@@ -1,6 +1,7 @@
 // Argument parsers shared by the command-line entry points: a bad value is a usage error
 // naming what was expected and what was found.
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { TRAIN_DEFAULTS } from '../train/options.js';
 
 export const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -55,5 +56,12 @@ export function addOptimizerOptions(cmd: Command, defaults: { lr: number }): Com
     .option('--lr <x>', 'learning rate (> 0)', positiveNumber, defaults.lr)
     .option('--momentum <m>', 'SGD momentum', nonNegativeNumber)
     .option('--weight-decay <w>', 'weight decay', nonNegativeNumber)
-    .option('--clip <norm>', 'global gradient-norm clip (0: off)', nonNegativeNumber, 5);
+    .option('--clip <norm>', 'global gradient-norm clip (0: off)', nonNegativeNumber, TRAIN_DEFAULTS.clipNorm);
 }
+
+/** Any integer (negative and zero included: the config check names the allowed range). */
+export const integer = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, found '${v}'`);
+  return n;
+};

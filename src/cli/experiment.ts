@@ -6,6 +6,8 @@ import { DEFAULT_GATE_BIAS, ExperimentConfigError, parseGateBias, parseIntList, 
 import { runExperiment, type ExperimentSummary } from '../experiment/runner.js';
 import { writeReport } from '../experiment/report.js';
 import { number, positiveInt } from './args.js';
+import { DEFAULT_CONFIG } from '../models/config.js';
+import { TRAIN_DEFAULTS } from '../train/options.js';
 
 /** Where SST is looked for when --data is not given: fetch-data's output, then the shared copy. */
 export const DEFAULT_SST_DIRS = ['data/sst', '../shared/data/sst'];
@@ -49,11 +51,11 @@ export function experimentProgram(): Command {
     .option('--epochs <n>', 'epochs per cell, the same for every cell (default 4; --quick: 1)', positiveInt)
     .option('--patience <n>', 'early-stopping patience (default: = epochs, i.e. never stops early)', positiveInt)
     .option('--gate-bias <rule>', 'transform-gate bias: BIAS or BIAS:MAXDEPTH,...,BIAS ("-1:8,-2" = −1 up to depth 8, −2 deeper)', DEFAULT_GATE_BIAS)
-    .option('--embed-dim <n>', 'embedding width (default 100; --quick: 16)', positiveInt)
-    .option('--hidden <n>', 'hidden units per direction (default 50; --quick: 8)', positiveInt)
-    .option('--dropout <p>', 'dropout', number, 0.4)
-    .option('--lr <x>', 'Adam learning rate', number, 0.003)
-    .option('--batch <n>', 'batch size', positiveInt, 32)
+    .option('--embed-dim <n>', `embedding width (default ${DEFAULT_CONFIG.embedDim}; --quick: 16)`, positiveInt)
+    .option('--hidden <n>', `hidden units per direction (default ${DEFAULT_CONFIG.hidden}; --quick: 8)`, positiveInt)
+    .option('--dropout <p>', 'dropout', number, DEFAULT_CONFIG.dropout)
+    .option('--lr <x>', 'Adam learning rate', number, TRAIN_DEFAULTS.lr)
+    .option('--batch <n>', 'batch size', positiveInt, TRAIN_DEFAULTS.batchSize)
     .option('--max-len <n>', 'truncate training sentences to this many tokens', positiveInt)
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--out <dir>', 'output directory (default experiments/sst2-depth, experiments/builtin-depth, or experiments/quick)')
@@ -81,8 +83,8 @@ export function settingsFromFlags(o: Flags): { settings: ExperimentSettings; out
     epochs,
     patience: o.patience ?? epochs,
     gateBias: parseGateBias(o.gateBias),
-    embedDim: o.embedDim ?? (quick ? 16 : 100),
-    hidden: o.hidden ?? (quick ? 8 : 50),
+    embedDim: o.embedDim ?? (quick ? 16 : DEFAULT_CONFIG.embedDim),
+    hidden: o.hidden ?? (quick ? 8 : DEFAULT_CONFIG.hidden),
     dropout: o.dropout,
     lr: o.lr,
     batchSize: o.batch,

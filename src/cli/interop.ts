@@ -10,6 +10,7 @@ import { finetune, importOnnxRun } from '../train/finetune/index.js';
 import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.js';
 import { readConfigFile } from '../models/build-graph.js';
 import type { ModelConfig } from '../models/config.js';
+import { DEFAULT_OPSET } from '../graph/index.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { decodeModel, encodeModel } from '../onnx/proto.js';
 import { DEVICES, type Device } from '../runtime/device.js';
@@ -185,7 +186,7 @@ export function registerInteropCommands(program: Command): void {
     .option('--config <json>', 'model config (file, or inline JSON); fields left out are inferred from the weights')
     .option('--vocab <file>', 'vocabulary: JSON array of tokens in id order, JSON {token: id}, or one token per line')
     .requiredOption('--out <model.onnx>', 'output model')
-    .option('--opset <n>', 'ai.onnx opset', positiveInt, 17)
+    .option('--opset <n>', 'ai.onnx opset', positiveInt, DEFAULT_OPSET)
     .option('--strip-prefix <p>', "remove this prefix from every key (e.g. 'module.')")
     .option('--allow-unexpected', 'ignore keys the twin does not have')
     .option('--key <path>', "where a checkpoint keeps the state dict, keys joined with '.' (e.g. state_dict, model.ema); default: the one dict of tensors that fits the twin")

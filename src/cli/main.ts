@@ -4,7 +4,7 @@ import { DEVICES, type Device } from '../runtime/device.js';
 import { setRuntimeVerbose } from '../runtime/log.js';
 import { reportAndExit, UsageError } from './errors.js';
 import { predictCommand } from './predict.js';
-import { buildGraphMain } from '../models/build-graph.js';
+import { buildGraphCommand, defineBuildGraphCommand, type BuildGraphFlags } from './build-graph.js';
 import { trainCommand, type TrainArgs } from './train.js';
 import { evalCommand, type EvalArgs } from './eval.js';
 import { registerInteropCommands } from './interop.js';
@@ -17,6 +17,8 @@ import { exportCommand, type ExportArgs } from './export.js';
 import { EXPORT_DTYPES } from '../onnx/quantize.js';
 import { SETUP_TARGETS, setupProvider, type SetupTarget } from './setup.js';
 import { registerSweepCommands } from './sweep.js';
+import { DEFAULT_CONFIG } from '../models/config.js';
+import { TRAIN_DEFAULTS } from '../train/options.js';
 
 const deviceOption = (): Option => new Option('--device <device>', 'execution provider').choices([...DEVICES]).default('auto');
 
@@ -45,7 +47,7 @@ export function makeProgram(): Command {
     });
 
   const trainCmd = program.command('train');
-  addOptimizerOptions(trainCmd, { lr: 0.003 });
+  addOptimizerOptions(trainCmd, { lr: TRAIN_DEFAULTS.lr });
   trainCmd
     .addOption(new Option('--embedding-update <how>', "Adam's embedding update: dense (every row, torch.optim.Adam) or lazy (rows in the batch only, torch.optim.SparseAdam)").choices(['dense', 'lazy']))
     .description('train a Highway (or plain) BiLSTM classifier; writes <out>/model.onnx and the training artifact')
@@ -57,20 +59,20 @@ export function makeProgram(): Command {
     .option('--text-column <name>', 'TSV/CSV column or JSONL field holding the text (default: text)')
     .option('--label-column <name>', 'TSV/CSV column or JSONL field holding the label (default: label)')
     .option('--out <dir>', 'output directory', 'runs/default')
-    .option('--layers <n>', 'number of BiLSTM layers', positiveInt, 2)
+    .option('--layers <n>', 'number of BiLSTM layers', positiveInt, DEFAULT_CONFIG.layers)
     .option('--plain', 'stacked plain BiLSTMs (no highway gate)')
-    .option('--hidden <n>', 'hidden units per direction', positiveInt, 50)
-    .option('--embed-dim <n>', 'embedding width', positiveInt, 100)
-    .addOption(new Option('--carry <mode>', 'highway carry').choices(['projection', 'identity', 'zero-pad']).default('projection'))
-    .option('--gate-bias <b>', 'initial transform-gate bias', number, -1)
-    .option('--dropout <p>', 'dropout probability', number, 0.4)
-    .option('--epochs <n>', 'maximum epochs', positiveInt, 5)
-    .option('--batch <n>', 'batch size', positiveInt, 32)
-    .option('--patience <n>', 'early stop after this many epochs without dev improvement', positiveInt, 3)
-    .option('--min-freq <n>', 'minimum token frequency for the vocabulary', positiveInt, 1)
+    .option('--hidden <n>', 'hidden units per direction', positiveInt, DEFAULT_CONFIG.hidden)
+    .option('--embed-dim <n>', 'embedding width', positiveInt, DEFAULT_CONFIG.embedDim)
+    .addOption(new Option('--carry <mode>', 'highway carry').choices(['projection', 'identity', 'zero-pad']).default(DEFAULT_CONFIG.carry))
+    .option('--gate-bias <b>', 'initial transform-gate bias', number, DEFAULT_CONFIG.gateBias)
+    .option('--dropout <p>', 'dropout probability', number, DEFAULT_CONFIG.dropout)
+    .option('--epochs <n>', 'maximum epochs', positiveInt, TRAIN_DEFAULTS.epochs)
+    .option('--batch <n>', 'batch size', positiveInt, TRAIN_DEFAULTS.batchSize)
+    .option('--patience <n>', 'early stop after this many epochs without dev improvement', positiveInt, TRAIN_DEFAULTS.patience)
+    .option('--min-freq <n>', 'minimum token frequency for the vocabulary', positiveInt, TRAIN_DEFAULTS.minFreq)
     .option('--max-len <n>', 'cut sentences to this many tokens, with a warning naming them (default 512)', positiveInt)
     .option('--embeddings <file>', 'pretrained word vectors (word2vec/GloVe text) for the embedding rows of vocabulary words')
-    .option('--seed <n>', 'random seed (0 to 2^32 − 1)', seedInt, 1)
+    .option('--seed <n>', 'random seed (0 to 2^32 − 1)', seedInt, TRAIN_DEFAULTS.seed)
     .addOption(deviceOption().default('cpu'))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--resume', 'continue from <out>/checkpoint.safetensors; options not given are the checkpoint\'s')
@@ -107,16 +109,9 @@ export function makeProgram(): Command {
       await evalCommand(o);
     });
 
-  program
-    .command('build-graph')
-    .description('write Highway/plain BiLSTM classifier graphs (.onnx); see --help')
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
-    .action(async (args: string[]) => {
-      await buildGraphMain(args);
-    });
+  defineBuildGraphCommand(program.command('build-graph')).action(async (o: BuildGraphFlags) => {
+    await buildGraphCommand(o);
+  });
 
   // serve + inspect (deploy and harden)
   program

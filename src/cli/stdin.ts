@@ -3,16 +3,18 @@
 // already been processed, so nothing read so far is lost. A huge line is refused as soon as
 // it passes the limit, without buffering the rest of it.
 import { firstInvalidUtf8 } from '../serve/request.js';
+import { CodedError } from '../errors.js';
 
 /** A line of input the command refuses: not UTF-8, or too long. */
-export class InputTextError extends Error {
+export class InputTextError extends CodedError {
+  declare readonly code: 'E_INPUT_ENCODING' | 'E_INPUT_TOO_LONG';
   constructor(
-    readonly code: 'E_INPUT_ENCODING' | 'E_INPUT_TOO_LONG',
+    code: 'E_INPUT_ENCODING' | 'E_INPUT_TOO_LONG',
     message: string,
+    /** 1-based line number of the refused line. */
     readonly line: number,
   ) {
-    super(message);
-    this.name = 'InputTextError';
+    super(code, 'InputTextError', message);
   }
 }
 

@@ -2,6 +2,8 @@
 import { basename, join } from 'node:path';
 import { DEFAULT_GATE_BIAS, ExperimentConfigError } from '../experiment/grid.js';
 import { settingsFromFlags } from './experiment.js';
+import { DEFAULT_CONFIG } from '../models/config.js';
+import { TRAIN_DEFAULTS } from '../train/options.js';
 import { depthPlan, type SweepPlan } from '../sweep/plan.js';
 import { parseDim, searchPlan, type SearchMode, type SearchSpec } from '../sweep/search.js';
 
@@ -51,8 +53,8 @@ export function planFromFlags(o: SweepFlags): { plan: SweepPlan; out: string; se
     const { settings, out } = settingsFromFlags({
       ...common,
       gateBias: o.gateBias ?? DEFAULT_GATE_BIAS,
-      dropout: single(o.dropout, '--dropout', 0.4),
-      lr: single(o.lr, '--lr', 0.003),
+      dropout: single(o.dropout, '--dropout', DEFAULT_CONFIG.dropout),
+      lr: single(o.lr, '--lr', TRAIN_DEFAULTS.lr),
       progress: false,
       gradients: true,
       ...(hidden !== undefined ? { hidden } : {}),
@@ -60,7 +62,7 @@ export function planFromFlags(o: SweepFlags): { plan: SweepPlan; out: string; se
     return { plan: depthPlan(o.name ?? basename(out), settings), out };
   }
   if (o.budget !== undefined && o.budget < 1) throw new ExperimentConfigError(`--budget: expected a positive integer, found ${o.budget}`);
-  const { settings: base } = settingsFromFlags({ ...common, depths: '1', gateBias: '-1', dropout: 0.4, lr: 0.003, progress: false, gradients: false });
+  const { settings: base } = settingsFromFlags({ ...common, depths: '1', gateBias: '-1', dropout: DEFAULT_CONFIG.dropout, lr: TRAIN_DEFAULTS.lr, progress: false, gradients: false });
   const spec: SearchSpec = {
     mode: o.search,
     budget: o.budget ?? null,
@@ -68,8 +70,8 @@ export function planFromFlags(o: SweepFlags): { plan: SweepPlan; out: string; se
     space: {
       depth: parseDim(o.depths ?? (o.quick ? '1,2' : '1,2,4'), '--depths', { integer: true }),
       hidden: parseDim(o.hidden ?? String(base.hidden), '--hidden', { integer: true }),
-      lr: parseDim(o.lr ?? '0.003', '--lr', { log: true }),
-      dropout: parseDim(o.dropout ?? '0.4', '--dropout'),
+      lr: parseDim(o.lr ?? String(TRAIN_DEFAULTS.lr), '--lr', { log: true }),
+      dropout: parseDim(o.dropout ?? String(DEFAULT_CONFIG.dropout), '--dropout'),
       gateBias: parseDim(o.gateBias ?? '-1', '--gate-bias'),
     },
   };

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { gradients } from '../autodiff/index.js';
 import { op, toModel } from '../graph/index.js';
 import { buildClassifier } from '../models/classifier.js';
+import { IO_NAMES } from '../models/classifier-io.js';
 import type { ModelConfig } from '../models/config.js';
 import { initParams, layerParamSpecs } from '../models/init.js';
 import { encodeModel } from '../onnx/proto.js';
@@ -67,8 +68,8 @@ export function buildGradientProbe(config: ModelConfig): { model: Uint8Array; ou
   sq(['output.weight', 'output.bias'], 'sq.output');
   outputs.push('sq.output');
   if (cg.gates) {
-    g.output(cg.gates, 'gates');
-    outputs.push('gates');
+    g.output(cg.gates, IO_NAMES.gates);
+    outputs.push(IO_NAMES.gates);
   }
   return { model: encodeModel(toModel(g, { opset: 17, paramsAsInputs: true })), outputs };
 }
@@ -85,8 +86,8 @@ export async function createGradientProbe(config: ModelConfig, opts: { threads?:
       let gateCount = 0;
       for (const { batch, labels } of batches) {
         const feeds: Record<string, ort.Tensor> = {
-          ids: new ort.Tensor('int64', batch.ids, [batch.batch, batch.time]),
-          lengths: new ort.Tensor('int32', batch.lengths, [batch.batch]),
+          [IO_NAMES.ids]: new ort.Tensor('int64', batch.ids, [batch.batch, batch.time]),
+          [IO_NAMES.lengths]: new ort.Tensor('int32', batch.lengths, [batch.batch]),
           labels: new ort.Tensor('int64', labels, [batch.batch]),
         };
         for (const [name, t] of params) feeds[name] = new ort.Tensor('float32', t.data as Float32Array, t.dims);
@@ -99,9 +100,10 @@ export async function createGradientProbe(config: ModelConfig, opts: { threads?:
           sums.lstm[l]! += Math.sqrt(scalar(`sq.layer${l + 1}.lstm`));
           sums.layer[l]! += Math.sqrt(scalar(`sq.layer${l + 1}.all`));
         }
-        if (out.gates) {
+        const gatesOut = out[IO_NAMES.gates];
+        if (gatesOut) {
           // [B, L, T]; only valid time steps count.
-          const gates = out.gates.data as Float32Array;
+          const gates = gatesOut.data as Float32Array;
           const T = batch.time;
           for (let b = 0; b < batch.batch; b++) {
             const len = batch.lengths[b]!;

@@ -11,6 +11,7 @@ import { PyTuple, pyTypeName, type PyGlobal, type UnpickleOptions } from './pick
 import {
   DTYPE_SIZE, type DType, type NamedTensor, allocBytes, numelOf, typedArrayFromBytes,
 } from './types.js';
+import { SAFETENSORS_DTYPES, elementTypeOfSafetensors } from '../dtypes.js';
 
 const CODE = 'E_TORCH';
 /**
@@ -23,10 +24,10 @@ export function fail(message: string): never {
   throw new InteropError(CODE, `torch: ${message}`);
 }
 
-export const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
-  FloatStorage: 'F32', DoubleStorage: 'F64', HalfStorage: 'F16', BFloat16Storage: 'BF16',
-  LongStorage: 'I64', IntStorage: 'I32', ByteStorage: 'U8', BoolStorage: 'BOOL',
-};
+/** PyTorch's storage classes ('FloatStorage', …) → the dtype they hold, from the dtype table. */
+export const STORAGE_DTYPES: Readonly<Record<string, DType>> = Object.fromEntries(
+  SAFETENSORS_DTYPES.map((d) => [elementTypeOfSafetensors(d)!.torchStorage!, d]),
+);
 
 export class StorageType implements PyGlobal {
   readonly module = 'torch';

@@ -1,7 +1,8 @@
 import { InteropError } from './errors.js';
+import { SAFETENSORS_DTYPES, elementTypeOfSafetensors, type ElementArrayClass, type ElementType, type SafetensorsDType } from '../dtypes.js';
 
-/** Tensor element types understood by the interop layer (safetensors spellings). */
-export type DType = 'F32' | 'F64' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'BOOL';
+/** Tensor element types understood by the byte formats (safetensors spellings; see src/dtypes.ts). */
+export type DType = SafetensorsDType;
 
 export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 
@@ -15,31 +16,28 @@ export interface NamedTensor {
   data: TensorData;
 }
 
-export const DTYPE_SIZE: Readonly<Record<DType, number>> = {
-  F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1,
-};
+/** The dtype table's row of a supported spelling (every DType has one with bytes and array). */
+const row = (dtype: DType): ElementType & { bytes: number; array: ElementArrayClass } =>
+  elementTypeOfSafetensors(dtype) as ElementType & { bytes: number; array: ElementArrayClass };
 
-export const DTYPES: readonly DType[] = Object.keys(DTYPE_SIZE) as DType[];
+/** Bytes per element of each DType. */
+export const DTYPE_SIZE: Readonly<Record<DType, number>> = Object.fromEntries(SAFETENSORS_DTYPES.map((d) => [d, row(d).bytes])) as Record<DType, number>;
+
+/** Every supported DType, in the order error messages list them. */
+export const DTYPES: readonly DType[] = SAFETENSORS_DTYPES;
 
 export function isDType(s: unknown): s is DType {
-  return typeof s === 'string' && Object.hasOwn(DTYPE_SIZE, s);
+  return typeof s === 'string' && elementTypeOfSafetensors(s) !== undefined;
 }
 
-/** The typed array class that holds each dtype. */
+/** Whether `data` is an instance of the typed array class that holds `dtype`. */
 export function arrayMatchesDType(dtype: DType, data: unknown): boolean {
-  switch (dtype) {
-    case 'F32': return data instanceof Float32Array;
-    case 'F64': return data instanceof Float64Array;
-    case 'F16': case 'BF16': return data instanceof Uint16Array;
-    case 'I64': return data instanceof BigInt64Array;
-    case 'I32': return data instanceof Int32Array;
-    case 'U8': case 'BOOL': return data instanceof Uint8Array;
-  }
+  return data instanceof row(dtype).array;
 }
 
+/** The name of the typed array class that holds `dtype` ('Float32Array', …), for messages. */
 export function arrayClassName(dtype: DType): string {
-  return ({ F32: 'Float32Array', F64: 'Float64Array', F16: 'Uint16Array', BF16: 'Uint16Array',
-    I64: 'BigInt64Array', I32: 'Int32Array', U8: 'Uint8Array', BOOL: 'Uint8Array' } as const)[dtype];
+  return row(dtype).array.name;
 }
 
 /** Product of a shape's dimensions; throws when it is not a safe integer. */
@@ -65,14 +63,7 @@ export function typedArrayFromBytes(dtype: DType, bytes: Uint8Array, fileLittleE
   const buf = bytes.buffer;
   const off = bytes.byteOffset;
   const n = bytes.byteLength / size;
-  switch (dtype) {
-    case 'F32': return new Float32Array(buf, off, n);
-    case 'F64': return new Float64Array(buf, off, n);
-    case 'F16': case 'BF16': return new Uint16Array(buf, off, n);
-    case 'I64': return new BigInt64Array(buf, off, n);
-    case 'I32': return new Int32Array(buf, off, n);
-    case 'U8': case 'BOOL': return new Uint8Array(buf, off, n);
-  }
+  return new (row(dtype).array as Float32ArrayConstructor)(buf, off, n) as TensorData;
 }
 
 /** The bytes of a typed array in little-endian order (a view when the host is little-endian). */

@@ -3,11 +3,12 @@
 import { decodeModel, toNumber, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
 import { checkModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
-import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier.js';
+import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier-metadata.js';
 import type { ModelConfig } from '../models/config.js';
 import { nonFiniteInitializers } from '../runtime/validate.js';
 import { verifyClassifierGraph } from '../models/verify-graph.js';
 import { DIGEST_KEY, verifyDigest } from '../onnx/digest.js';
+import { elementTypeOfOnnx } from '../dtypes.js';
 
 export interface ValueReport {
   name: string;
@@ -73,11 +74,8 @@ function reason(e: unknown): string {
   return `${code ? `[${code}] ` : ''}${(e as Error).message.split('\n')[0]}`;
 }
 
-const ELEM_NAMES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
-  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
-};
-export const elemName = (t: number | null | undefined): string => ELEM_NAMES[t ?? 0] ?? `type ${t}`;
+/** onnxruntime's name of ONNX element type `t` ('float32', …), or 'type N' for numbers outside the table. */
+export const elemName = (t: number | null | undefined): string => elementTypeOfOnnx(t)?.name ?? `type ${t}`;
 
 function valueReport(v: ValueInfoProto): ValueReport {
   const tt = v.type?.tensorType;

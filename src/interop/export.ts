@@ -6,7 +6,9 @@ import { attr, DEFAULT_OPSET, Graph, op, toModel } from '../graph/index.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
 import { stampDigest, verifyDigest } from '../onnx/digest.js';
-import { classifierModel, METADATA_KEYS, readClassifierMetadata } from '../models/classifier.js';
+import { classifierModel } from '../models/classifier.js';
+import { IO_NAMES } from '../models/classifier-io.js';
+import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier-metadata.js';
 import type { ModelConfig } from '../models/config.js';
 import { paramSpecs } from '../models/init.js';
 import type { ModelProto } from '../onnx/proto.js';
@@ -122,7 +124,7 @@ export function inexpressibleTokenizerRules(tokenizer: { social?: boolean }): st
   ];
 }
 
-export const RAW_TEXT_INPUT = 'text';
+export const RAW_TEXT_INPUT = IO_NAMES.text;
 const ML_DOMAIN = 'ai.onnx.ml';
 
 /**

@@ -1,18 +1,19 @@
-// `build-graph`: classifier configs → .onnx files. Shared by scripts/build-graph.ts
-// (`npm run build-graph`) and the CLI (`highway-onnx build-graph …`).
+// Classifier configs → .onnx files with initial weights: the library half of `build-graph`
+// (its command line is src/cli/build-graph.ts, run by `highway-onnx build-graph` and
+// `npm run build-graph`).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../io/atomic-write.js';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_OPSET } from '../graph/index.js';
 import { encodeModel } from '../onnx/proto.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { classifierModel } from './classifier.js';
-import { ConfigError, resolveConfig, type CarryMode, type ModelConfig } from './config.js';
+import { ConfigError, resolveConfig, type ModelConfig } from './config.js';
 import { countParams, initParams } from './init.js';
-import { builtinTokens, fitVocabulary, readVocabFile } from './graph-vocab.js';
+import { fitVocabulary } from './graph-vocab.js';
 
+/** One model build-graph wrote: where, its size (bytes), its parameter count and config. */
 export interface BuiltGraph {
   path: string;
   bytes: number;
@@ -50,6 +51,7 @@ export function defaultGraphsDir(): string {
   }
 }
 
+/** A config file (JSON object, fields as ModelConfig); throws ConfigError (E_CONFIG) when unreadable or not an object. */
 export function readConfigFile(path: string): Partial<ModelConfig> {
   let text: string;
   try {
@@ -60,7 +62,8 @@ export function readConfigFile(path: string): Partial<ModelConfig> {
   return parseConfigJson(text, path);
 }
 
-function parseConfigJson(text: string, where: string): Partial<ModelConfig> {
+/** A config from JSON text (`where` names its source in errors); throws ConfigError (E_CONFIG) unless a JSON object. */
+export function parseConfigJson(text: string, where: string): Partial<ModelConfig> {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -86,109 +89,3 @@ export function graphConfigs(dir = defaultGraphsDir()): { name: string; config: 
 }
 
 const byNameThenNumber = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
-
-const int = (flag: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${flag} needs an integer, got '${v}'`);
-  return n;
-};
-const num = (flag: string) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} needs a number, got '${v}'`);
-  return n;
-};
-
-interface Flags {
-  config?: string;
-  layers?: number;
-  plain?: boolean;
-  carry?: CarryMode;
-  hidden?: number;
-  embedDim?: number;
-  vocabSize?: number;
-  classes?: number;
-  gateBias?: number;
-  opset: number;
-  seed?: number;
-  out?: string;
-  set?: boolean;
-  dir?: string;
-  vocab: string;
-}
-
-function command(): Command {
-  return new Command('build-graph')
-    .description('Write classifier graphs (.onnx, initial weights from the seed) into the working directory. With no flags: one default model, ./hbilstm-2.onnx. --set: the whole graph set, graphs/*.json → ./graphs/<name>.onnx.')
-    .option('--config <json>', 'config file (JSON), or inline JSON starting with {')
-    .option('--layers <n>', 'number of (highway) BiLSTM layers', int('--layers'))
-    .option('--plain', 'plain stacked BiLSTM baseline (no gate)')
-    .option('--carry <mode>', 'highway carry: identity | projection | zero-pad')
-    .option('--hidden <n>', 'hidden units per direction', int('--hidden'))
-    .option('--embed-dim <n>', 'embedding width', int('--embed-dim'))
-    .option('--vocab-size <n>', 'vocabulary size (ids 0 = pad, 1 = unk)', int('--vocab-size'))
-    .option('--classes <n>', 'number of classes', int('--classes'))
-    .option('--gate-bias <x>', 'initial transform-gate bias', num('--gate-bias'))
-    .option('--opset <n>', 'ai.onnx opset', int('--opset'), DEFAULT_OPSET)
-    .option('--seed <n>', 'parameter-init seed', int('--seed'))
-    .option('--out <path>', 'output .onnx (single model)')
-    .option('--vocab <file|builtin|none>', 'vocabulary written into the model (padded with [unusedN] to --vocab-size)', 'builtin')
-    .option('--set', "build every config of the graph set (the package's graphs/*.json, or --dir) into ./graphs/ (or --dir)")
-    .option('--dir <dir>', 'graph-set folder holding <name>.json configs; the .onnx files are written beside them (implies --set)')
-    .allowExcessArguments(false)
-    .exitOverride();
-}
-
-/**
- * `build-graph [flags]`; argv holds only the user's arguments (no node/script path). With no
- * flags it writes one model with the default config to ./hbilstm-2.onnx; `--set` writes the
- * graph set. Prints one line per file written and returns what it wrote; throws ConfigError
- * (E_CONFIG) for a bad config and CommanderError for bad flags.
- */
-export async function buildGraphMain(argv: string[], opts: { log?: (line: string) => void } = {}): Promise<BuiltGraph[]> {
-  const log = opts.log ?? ((line: string) => console.log(line));
-  const cmd = command();
-  cmd.parse(argv, { from: 'user' });
-  const f = cmd.opts<Flags>();
-  const modelFlags = [f.config, f.layers, f.plain, f.carry, f.hidden, f.embedDim, f.vocabSize, f.classes, f.gateBias, f.seed, f.out];
-  const vocab = f.vocab === 'none' ? undefined : f.vocab === 'builtin' ? builtinTokens() : readVocabFile(f.vocab);
-  const built: BuiltGraph[] = [];
-  const report = (b: BuiltGraph): void => {
-    built.push(b);
-    log(`${relative(process.cwd(), b.path) || b.path}  ${formatBytes(b.bytes)}  ${b.params.toLocaleString('en-US')} params`);
-  };
-  if (f.set || f.dir !== undefined) {
-    if (modelFlags.some((v) => v !== undefined)) throw new ConfigError('--set/--dir builds the graph set from its configs: it takes no model flags (--layers, --out, …)');
-    // Configs come with the package; outputs go to the working directory (never into
-    // node_modules), unless --dir names a folder holding both.
-    const dir = f.dir ?? defaultGraphsDir();
-    const outDir = f.dir ?? resolve('graphs');
-    const set = graphConfigs(dir);
-    if (set.length === 0) throw new ConfigError(`no *.json configs in ${dir}`);
-    for (const { name, config } of set) report(buildGraphFile(config, join(outDir, `${name}.onnx`), f.opset, vocab));
-    return built;
-  }
-  const base: Partial<ModelConfig> = f.config === undefined ? {} : f.config.trim().startsWith('{') ? parseConfigJson(f.config, '(inline)') : readConfigFile(f.config);
-  const overrides: Partial<ModelConfig> = {
-    ...(f.plain ? { kind: 'plain' as const } : {}),
-    ...(f.layers !== undefined ? { layers: f.layers } : {}),
-    ...(f.carry !== undefined ? { carry: f.carry } : {}),
-    ...(f.hidden !== undefined ? { hidden: f.hidden } : {}),
-    ...(f.embedDim !== undefined ? { embedDim: f.embedDim } : {}),
-    ...(f.vocabSize !== undefined ? { vocabSize: f.vocabSize } : {}),
-    ...(f.classes !== undefined ? { classes: f.classes } : {}),
-    ...(f.gateBias !== undefined ? { gateBias: f.gateBias } : {}),
-    ...(f.seed !== undefined ? { seed: f.seed } : {}),
-  };
-  // Labels from the config file no longer fit when --classes changes them.
-  if (f.classes !== undefined && Array.isArray(base.labels) && base.labels.length !== f.classes) delete base.labels;
-  const config = resolveConfig({ ...base, ...overrides });
-  const out = f.out ?? `${config.kind === 'plain' ? 'plain' : 'hbilstm'}-${config.layers}.onnx`;
-  report(buildGraphFile(config, out, f.opset, vocab));
-  return built;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}

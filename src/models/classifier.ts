@@ -2,41 +2,19 @@
 // max over valid steps → tanh → dropout → Linear → logits, probs (+ transform gates).
 import type { TokenizerOptions } from '../data/tokenizer.js';
 import { Graph, GraphBuildError, op, toModel, DEFAULT_OPSET, type Value } from '../graph/index.js';
-import { readMetadata } from '../onnx/metadata.js';
 import { stampDigest } from '../onnx/digest.js';
-import { jsonDepth } from '../formats/json-depth.js';
 import type { ModelProto } from '../onnx/proto.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { bilstm, bilstmParams, embedding, highwayBilstm, highwayBilstmParams, linear, maskedMaxPool, paramsIn } from '../nn/index.js';
 import { ConfigError, resolveConfig, type ModelConfig } from './config.js';
 import { initParams, layerCarry, paramSpecs } from './init.js';
-import { CodedError } from '../errors.js';
+import { classifierMetadata } from './classifier-metadata.js';
+import { IO_NAMES } from './classifier-io.js';
 
-export const METADATA_KEYS = {
-  config: 'highway_onnx.config',
-  labels: 'highway_onnx.labels',
-  vocab: 'highway_onnx.vocab',
-  format: 'highway_onnx.format',
-  /** The switchable tokenizer rules the vocabulary was built with (JSON TokenizerOptions; absent = defaults). */
-  tokenizer: 'highway_onnx.tokenizer',
-  /**
-   * Present on a model whose weights were never trained (build-graph's random initialisation): a
-   * short note saying where the weights come from. Loaders, `predict`, `serve` and `inspect` say so.
-   */
-  untrained: 'highway_onnx.untrained',
-} as const;
-export const METADATA_FORMAT = '1';
+export { IO_NAMES } from './classifier-io.js';
 
-/** Names of the graph's inputs and outputs. */
-export const IO_NAMES = {
-  ids: 'ids',
-  lengths: 'lengths',
-  dropoutEmbedding: 'dropout.embedding',
-  dropoutOutput: 'dropout.output',
-  logits: 'logits',
-  probs: 'probs',
-  gates: 'gates',
-} as const;
+// The file's metadata format moved to classifier-metadata.ts; re-exported for existing importers.
+export { METADATA_FORMAT, METADATA_KEYS, MAX_METADATA_JSON_DEPTH, ModelMetadataError, readClassifierMetadata, type ClassifierMetadata } from './classifier-metadata.js';
 
 export interface ClassifierGraph {
   graph: Graph;
@@ -182,100 +160,6 @@ export function classifierModel(config: ModelConfig, opts: ClassifierModelOption
     }
   }
   const built = buildClassifier(cfg, { ...(opts.params ? { params: opts.params } : {}) });
-  const metadata: Record<string, string> = {
-    [METADATA_KEYS.format]: METADATA_FORMAT,
-    [METADATA_KEYS.config]: JSON.stringify(cfg),
-    [METADATA_KEYS.labels]: JSON.stringify(cfg.labels),
-  };
-  if (opts.vocab) metadata[METADATA_KEYS.vocab] = JSON.stringify(opts.vocab);
-  if (opts.tokenizer?.social) metadata[METADATA_KEYS.tokenizer] = JSON.stringify({ social: true });
-  if (opts.untrained !== undefined) metadata[METADATA_KEYS.untrained] = opts.untrained;
+  const metadata = classifierMetadata(cfg, opts);
   return stampDigest(toModel(built.graph, { opset: opts.opset ?? DEFAULT_OPSET, metadata, docString: built.graph.docString }));
-}
-
-export class ModelMetadataError extends CodedError {
-  constructor(message: string) {
-    super('E_MODEL_METADATA', 'ModelMetadataError', message);
-  }
-}
-
-export interface ClassifierMetadata {
-  config: ModelConfig;
-  labels: string[];
-  vocab: string[] | null;
-  /** Tokenizer rules recorded with the vocabulary ({} when the key is absent: the defaults). */
-  tokenizer: TokenizerOptions;
-  /** Where untrained weights come from (METADATA_KEYS.untrained); null for a trained model. */
-  untrained: string | null;
-}
-
-/**
- * Metadata values are JSON (config, labels, vocabulary): at most this deep. Deeper JSON is
- * refused before it is parsed: code that walks it (an error message describing a value)
- * recurses once per level, and a 10^6-deep value overflows the stack.
- */
-export const MAX_METADATA_JSON_DEPTH = 16;
-
-/** Config, labels and vocabulary written by classifierModel; errors name the key at fault. */
-export function readClassifierMetadata(model: ModelProto): ClassifierMetadata {
-  const md = readMetadata(model);
-  const format = md[METADATA_KEYS.format];
-  if (format === undefined) {
-    throw new ModelMetadataError(`not a highway-onnx classifier: metadata key '${METADATA_KEYS.format}' is missing`);
-  }
-  if (format !== METADATA_FORMAT) {
-    throw new ModelMetadataError(`'${METADATA_KEYS.format}' is '${format}'; this version reads format '${METADATA_FORMAT}'`);
-  }
-  const json = (key: string): unknown => {
-    const raw = md[key];
-    if (raw === undefined) throw new ModelMetadataError(`metadata key '${key}' is missing`);
-    const depth = jsonDepth(raw);
-    if (depth > MAX_METADATA_JSON_DEPTH) {
-      throw new ModelMetadataError(`metadata key '${key}' nests JSON ${depth} deep, over the limit of ${MAX_METADATA_JSON_DEPTH}`);
-    }
-    try {
-      return JSON.parse(raw);
-    } catch (e) {
-      throw new ModelMetadataError(`metadata key '${key}' is not valid JSON: ${(e as Error).message}`);
-    }
-  };
-  const rawConfig = json(METADATA_KEYS.config);
-  if (typeof rawConfig !== 'object' || rawConfig === null || Array.isArray(rawConfig)) {
-    throw new ModelMetadataError(`metadata key '${METADATA_KEYS.config}' must hold a JSON object`);
-  }
-  let config: ModelConfig;
-  try {
-    config = resolveConfig(rawConfig as Partial<ModelConfig>);
-  } catch (e) {
-    throw new ModelMetadataError(`metadata key '${METADATA_KEYS.config}': ${(e as Error).message}`);
-  }
-  const labels = stringArray(json(METADATA_KEYS.labels), METADATA_KEYS.labels);
-  if (labels.length !== config.classes) {
-    throw new ModelMetadataError(`metadata key '${METADATA_KEYS.labels}' holds ${labels.length} labels, the config has ${config.classes} classes`);
-  }
-  let vocab: string[] | null = null;
-  if (md[METADATA_KEYS.vocab] !== undefined) {
-    vocab = stringArray(json(METADATA_KEYS.vocab), METADATA_KEYS.vocab);
-    if (vocab.length !== config.vocabSize) {
-      throw new ModelMetadataError(`metadata key '${METADATA_KEYS.vocab}' holds ${vocab.length} tokens, the config says vocabSize ${config.vocabSize}`);
-    }
-  }
-  let tokenizer: TokenizerOptions = {};
-  if (md[METADATA_KEYS.tokenizer] !== undefined) {
-    const t = json(METADATA_KEYS.tokenizer) as { social?: unknown };
-    if (typeof t !== 'object' || t === null || Array.isArray(t) || (t.social !== undefined && typeof t.social !== 'boolean')) {
-      throw new ModelMetadataError(`metadata key '${METADATA_KEYS.tokenizer}' must hold a JSON object like {"social": true}, found ${md[METADATA_KEYS.tokenizer]}`);
-    }
-    tokenizer = t.social ? { social: true } : {};
-  }
-  // The labels key is authoritative; keep the config consistent with it.
-  const untrained = md[METADATA_KEYS.untrained] ?? null;
-  return { config: { ...config, labels }, labels, vocab, tokenizer, untrained };
-}
-
-function stringArray(v: unknown, key: string): string[] {
-  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) {
-    throw new ModelMetadataError(`metadata key '${key}' must hold a JSON array of strings`);
-  }
-  return v as string[];
 }

@@ -8,8 +8,12 @@ import { tokenize } from '../data/tokenizer.js';
 import { Vocabulary } from '../data/vocab.js';
 import { ConfigError } from './config.js';
 
-/** Tokens from a JSON array file or a one-token-per-line file; <pad>/<unk> are added if absent. */
-export function readVocabFile(path: string): string[] {
+/**
+ * The vocabulary for a freshly built graph (build-graph --vocab FILE): tokens from a JSON array
+ * file or a one-token-per-line file, <pad> and <unk> first (added if absent). Throws ConfigError
+ * (E_CONFIG) for a file that is neither. Not the id-ordered vocabulary import reads (cli/interop.ts).
+ */
+export function readGraphVocabulary(path: string): string[] {
   const text = readFileSync(path, 'utf8');
   let tokens: unknown;
   if (text.trimStart().startsWith('[')) {

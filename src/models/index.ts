@@ -1,4 +1,5 @@
 export * from './config.js';
 export * from './init.js';
 export * from './classifier.js';
+export * from './classifier-metadata.js';
 export * from './verify-graph.js';

@@ -5,8 +5,10 @@
 // they look at what the config fixes, not at node names or the exact op sequence.
 import { toNumber, type AttributeProto, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { CodedError } from '../errors.js';
+import { ONNX_TYPE, elementTypeOfOnnx } from '../dtypes.js';
 import type { ModelConfig } from './config.js';
 import { paramSpecs } from './init.js';
+import { IO_NAMES } from './classifier-io.js';
 
 /** The graph does not have the structure its config describes (E_MODEL_GRAPH). */
 export class ModelGraphError extends CodedError {
@@ -15,10 +17,7 @@ export class ModelGraphError extends CodedError {
   }
 }
 
-const FLOAT = 1;
-const INT8 = 3;
-const FLOAT16 = 10;
-const TYPE_NAMES: Readonly<Record<number, string>> = { [FLOAT]: 'float32', [INT8]: 'int8', [FLOAT16]: 'float16' };
+const { FLOAT, INT8, FLOAT16 } = ONNX_TYPE;
 
 function attr(n: NodeProto, name: string): AttributeProto | undefined {
   return (n.attribute ?? []).find((a) => a.name === name);
@@ -73,7 +72,7 @@ export function verifyClassifierGraph(model: ModelProto, config: ModelConfig): G
     if (!t) fail(`it has no parameter '${s.name}' (float32 [${s.dims}])`);
     const dims = (t!.dims ?? []).map((d) => toNumber(d));
     const type = storedName!.endsWith('.fp16') ? FLOAT16 : storedName!.endsWith('.int8') ? INT8 : FLOAT;
-    if (t!.dataType !== type || dims.join() !== s.dims.join()) fail(`parameter '${storedName}' is data type ${t!.dataType} [${dims}], the config needs ${TYPE_NAMES[type]} [${s.dims}]`);
+    if (t!.dataType !== type || dims.join() !== s.dims.join()) fail(`parameter '${storedName}' is data type ${t!.dataType} [${dims}], the config needs ${elementTypeOfOnnx(type)!.name} [${s.dims}]`);
     if (!consumers.has(s.name)) fail(`parameter '${s.name}' is not used by any node`);
   }
   if (!consumers.get('embedding.weight')!.some((n) => n.opType === 'Gather' && n.input?.[0] === 'embedding.weight')) {
@@ -95,8 +94,9 @@ export function verifyClassifierGraph(model: ModelProto, config: ModelConfig): G
     if (!seqLens) fail(`layer ${l}'s LSTM has no sequence_lens input: padded steps would be read`);
   }
   const outputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
-  for (const name of ['logits', 'probs']) if (!outputs.has(name)) fail(`it has no '${name}' output`);
-  const softmax = producer.get('probs');
-  if (softmax?.opType !== 'Softmax' || softmax.input?.[0] !== 'logits') fail(`'probs' is made by ${softmax ? `a ${softmax.opType} node` : 'no node'}, expected Softmax of 'logits'`);
+  const { logits, probs } = IO_NAMES;
+  for (const name of [logits, probs]) if (!outputs.has(name)) fail(`it has no '${name}' output`);
+  const softmax = producer.get(probs);
+  if (softmax?.opType !== 'Softmax' || softmax.input?.[0] !== logits) fail(`'${probs}' is made by ${softmax ? `a ${softmax.opType} node` : 'no node'}, expected Softmax of '${logits}'`);
   return { lstms: lstms.length, parameters: specs.length };
 }

@@ -3,8 +3,9 @@
 import { attr, type Attr, type Graph, type Value } from '../graph/index.js';
 import { constInts } from '../graph/shape.js';
 import { AttributeType, toNumber, type AttributeProto, type NodeProto } from '../onnx/proto.js';
-import { tensorFromProto, type DType, type Tensor } from '../onnx/tensor.js';
+import { TENSOR_DTYPES, tensorFromProto, type DType, type Tensor } from '../onnx/tensor.js';
 import { CodedError } from '../errors.js';
+import { elementTypeNamed, elementTypeOfOnnx } from '../dtypes.js';
 
 export const IMPORT_CODE = 'E_ONNX_IMPORT';
 
@@ -15,17 +16,17 @@ export class ImportError extends CodedError {
   }
 }
 
-/** ONNX TensorProto.DataType → our dtype (the ones the builder knows). */
-const ELEM: Record<number, DType> = { 1: 'float32', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 11: 'float64' };
-const ELEM_NAMES: Record<number, string> = {
-  1: 'float', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
-  10: 'float16', 11: 'double', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
-};
-
+/**
+ * The builder dtype of ONNX element type `elem` (TensorProto.DataType); throws ImportError
+ * (E_ONNX_IMPORT) naming `what` for the types the builder does not know (float16, uint8, …).
+ */
 export function dtypeOfElem(elem: number, what: string): DType {
-  const d = ELEM[elem];
-  if (!d) throw new ImportError(`${what}: element type ${ELEM_NAMES[elem] ?? elem} is not supported (float, double, int32, int64, bool, string are)`);
-  return d;
+  const t = elementTypeOfOnnx(elem);
+  if (!t || !(TENSOR_DTYPES as readonly string[]).includes(t.name)) {
+    const supported = TENSOR_DTYPES.map((d) => elementTypeNamed(d)!.onnxName).join(', ');
+    throw new ImportError(`${what}: element type ${t?.onnxName ?? elem} is not supported (${supported} are)`);
+  }
+  return t.name as DType;
 }
 
 /** An ONNX attribute as the builder IR's Attr (sub-graphs are refused: If/Loop/Scan are not imported). */

@@ -3,7 +3,8 @@
 // or through a sparse tensor with huge dims and no values. These checks compute each such
 // output's size from the constants in the file and refuse it above a bound, before
 // onnxruntime allocates anything (it would allocate again on every run).
-import { toNumber, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
+import { DataLocation, toNumber, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
+import { ELEMENT_TYPES, ONNX_TYPE } from '../dtypes.js';
 
 /**
  * The largest tensor (bytes) a node may produce when its size is fixed by constants in the
@@ -13,13 +14,8 @@ import { toNumber, type AttributeProto, type GraphProto, type NodeProto, type Te
 export const MAX_STATIC_TENSOR_BYTES = 64 * 1024 * 1024;
 
 /** Bytes per element of each TensorProto.DataType (string counted as one byte per element). */
-export const ELEM_BYTES: Readonly<Record<number, number>> = {
-  1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 8: 1, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2,
-};
-const FLOAT = 1;
-const INT32 = 6;
-const INT64 = 7;
-const DOUBLE = 11;
+export const ELEM_BYTES: Readonly<Record<number, number>> = Object.fromEntries(ELEMENT_TYPES.map((t) => [t.onnx, t.bytes ?? 1]));
+const { FLOAT, INT32, INT64, DOUBLE } = ONNX_TYPE;
 /** Shape and range inputs are tiny; a "shape" tensor with more entries is not one. */
 const MAX_SHAPE_RANK = 64;
 
@@ -34,7 +30,7 @@ interface Known {
 function numbersOf(t: TensorProto): number[] | null {
   const dims = (t.dims ?? []).map((d) => toNumber(d));
   const n = dims.reduce((a, b) => a * b, 1);
-  if (t.dataLocation === 1 || !(n <= MAX_SHAPE_RANK)) return null;
+  if (t.dataLocation === DataLocation.EXTERNAL || !(n <= MAX_SHAPE_RANK)) return null;
   const raw = t.rawData;
   const type = t.dataType ?? 0;
   if (raw && raw.length > 0) {

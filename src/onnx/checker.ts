@@ -6,13 +6,14 @@
 // enclosing scope, which was quadratic in names × subgraphs), subgraphs nested at most
 // MAX_SUBGRAPH_DEPTH deep (deeper nesting is a problem, not a stack overflow), and at
 // most MAX_PROBLEMS problems collected.
-import { toNumber, type GraphProto, type ModelProto, type TensorProto } from './proto.js';
+import { DataLocation, toNumber, type GraphProto, type ModelProto, type TensorProto } from './proto.js';
 import { OnnxCheckError } from './errors.js';
 import { sizeOf } from './tensor.js';
 import { ELEM_BYTES, MAX_STATIC_TENSOR_BYTES, checkStaticSizes } from './bounds.js';
+import { ONNX_TYPE } from '../dtypes.js';
 
 /** complex64/complex128 keep two float_data/double_data entries per element. */
-const COMPLEX = new Set([14, 15]);
+const COMPLEX = new Set<number>([ONNX_TYPE.COMPLEX64, ONNX_TYPE.COMPLEX128]);
 
 /** Subgraphs (If/Loop/Scan bodies) nested deeper than this are refused: real models nest a few levels. */
 export const MAX_SUBGRAPH_DEPTH = 64;
@@ -93,7 +94,7 @@ function checkTensorData(t: TensorProto, what: string, problems: Problems): void
   const dims = (t.dims ?? []).map((d) => toNumber(d));
   const n = sizeOf(dims);
   const count = heldCount(t);
-  if (t.dataLocation !== 1 && count !== n) problems.push(`${what} has shape [${dims}] (${n} values) but holds ${count}`);
+  if (t.dataLocation !== DataLocation.EXTERNAL && count !== n) problems.push(`${what} has shape [${dims}] (${n} values) but holds ${count}`);
 }
 
 function checkGraph(g: GraphProto, depth: number, w: Walk, where: string): void {

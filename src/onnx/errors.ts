@@ -8,11 +8,9 @@ export class OnnxFormatError extends CodedError {
 }
 
 /** Raised by the structural checker; `problems` lists every violation found. */
-export class OnnxCheckError extends Error {
-  readonly code = 'E_ONNX_CHECK';
+export class OnnxCheckError extends CodedError {
   constructor(readonly problems: string[]) {
-    super(`ONNX model failed the structural check:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'OnnxCheckError';
+    super('E_ONNX_CHECK', 'OnnxCheckError', `ONNX model failed the structural check:\n  - ${problems.join('\n  - ')}`);
   }
 }
 

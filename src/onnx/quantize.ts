@@ -13,13 +13,16 @@
 import { DIGEST_KEY, stampDigest } from './digest.js';
 import { CodedError } from '../errors.js';
 import { writeMetadata } from './metadata.js';
-import { AttributeType, TensorDataType, toNumber, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
+import { AttributeType, DataLocation, toNumber, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
 import { tensorFromProto } from './tensor.js';
+import { ONNX_TYPE } from '../dtypes.js';
 
 /** Storage precision of an exported model's weights. */
 export type ExportDType = 'fp32' | 'fp16' | 'int8';
 /** Every ExportDType, in the order the CLI lists them. */
 export const EXPORT_DTYPES: readonly ExportDType[] = ['fp32', 'fp16', 'int8'];
+/** The metadata key recording how an exported model's weights are stored ('fp16', 'int8 tables, fp16 weights', …). */
+export const WEIGHTS_DTYPE_KEY = 'highway_onnx.weights_dtype';
 
 /** A model the quantizer cannot convert (code E_QUANTIZE). */
 export class QuantizeError extends CodedError {
@@ -130,19 +133,19 @@ export function quantizeModel(model: ModelProto, dtype: ExportDType, opts: Quant
     const name = t.name ?? '';
     const dims = (t.dims ?? []).map((d) => toNumber(d));
     const n = dims.reduce((a, b) => a * b, 1);
-    if (t.dataType !== TensorDataType.FLOAT || n < minElements) {
+    if (t.dataType !== ONNX_TYPE.FLOAT || n < minElements) {
       inits.push(t);
       continue;
     }
-    if (t.dataLocation === 1) throw new QuantizeError(`weight '${name}' is stored outside the file (external data): expected it inside the model`);
+    if (t.dataLocation === DataLocation.EXTERNAL) throw new QuantizeError(`weight '${name}' is stored outside the file (external data): expected it inside the model`);
     const values = tensorFromProto(t).data as Float32Array;
     const u = uses.get(name);
     if (dtype === 'int8' && dims.length === 2 && u && u.gatherData > 0 && u.other === 0) {
       const { q, scale } = quantizeRowsInt8(values, dims[0]!, dims[1]!);
       inits.push(
-        { name: `${name}.int8`, dims, dataType: TensorDataType.INT8, rawData: bytesOf(q) },
-        { name: `${name}.scale`, dims: [dims[0]!], dataType: TensorDataType.FLOAT, rawData: bytesOf(scale) },
-        { name: `${name}.zero_point`, dims: [dims[0]!], dataType: TensorDataType.INT8, rawData: new Uint8Array(dims[0]!) },
+        { name: `${name}.int8`, dims, dataType: ONNX_TYPE.INT8, rawData: bytesOf(q) },
+        { name: `${name}.scale`, dims: [dims[0]!], dataType: ONNX_TYPE.FLOAT, rawData: bytesOf(scale) },
+        { name: `${name}.zero_point`, dims: [dims[0]!], dataType: ONNX_TYPE.INT8, rawData: new Uint8Array(dims[0]!) },
       );
       widen.push({
         name: `${name}.dequantize`,
@@ -164,15 +167,15 @@ export function quantizeModel(model: ModelProto, dtype: ExportDType, opts: Quant
         throw new QuantizeError(`weight '${name}' holds ${values[i]} at flat index ${i}: float16 holds at most ±65504; export it as fp32`);
       }
     }
-    inits.push({ name: `${name}.fp16`, dims, dataType: TensorDataType.FLOAT16, rawData: bytesOf(half) });
-    widen.push({ name: `${name}.cast`, opType: 'Cast', domain: '', input: [`${name}.fp16`], output: [name], attribute: [{ name: 'to', type: AttributeType.INT, i: TensorDataType.FLOAT }] });
+    inits.push({ name: `${name}.fp16`, dims, dataType: ONNX_TYPE.FLOAT16, rawData: bytesOf(half) });
+    widen.push({ name: `${name}.cast`, opType: 'Cast', domain: '', input: [`${name}.fp16`], output: [name], attribute: [{ name: 'to', type: AttributeType.INT, i: ONNX_TYPE.FLOAT }] });
   }
   graph.initializer = inits;
   graph.node = [...widen, ...nodes];
   // Older exporters list initializers as graph inputs too; a widened weight is computed now.
   const computed = new Set(widen.flatMap((n) => n.output ?? []));
   graph.input = (graph.input ?? []).filter((v) => !computed.has(v.name ?? ''));
-  writeMetadata(copy, { 'highway_onnx.weights_dtype': dtype === 'int8' ? `int8 tables, ${otherAs} weights` : dtype });
+  writeMetadata(copy, { [WEIGHTS_DTYPE_KEY]: dtype === 'int8' ? `int8 tables, ${otherAs} weights` : dtype });
   // A model that carried a digest (verified when it was read) gets one for its new content.
   return (model.metadataProps ?? []).some((p) => p.key === DIGEST_KEY) ? stampDigest(copy) : copy;
 }

@@ -1,8 +1,9 @@
 // Tensors as TypedArrays, and their conversion to and from TensorProto.
 // The dtype names follow onnxruntime-common's Tensor types so a Tensor maps onto an
 // ort.Tensor without copying.
-import { TensorDataType, toNumber, type TensorProto } from './proto.js';
+import { DataLocation, TensorDataType, toNumber, type TensorProto } from './proto.js';
 import { OnnxFormatError } from './errors.js';
+import { elementTypeNamed, elementTypeOfOnnx, type ElementType } from '../dtypes.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'string';
 
@@ -22,23 +23,23 @@ export interface Tensor<D extends DType = DType> {
   data: TensorDataMap[D];
 }
 
-const ELEM_TYPE: Record<DType, number> = {
-  float32: TensorDataType.FLOAT,
-  float64: TensorDataType.DOUBLE,
-  int32: TensorDataType.INT32,
-  int64: TensorDataType.INT64,
-  bool: TensorDataType.BOOL,
-  string: TensorDataType.STRING,
-};
+/** Every DType, in the order messages list them. */
+export const TENSOR_DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'int64', 'bool', 'string'];
 
+/** The dtype table's row of a DType (src/dtypes.ts: ONNX number, bytes, typed array). */
+const row = (dtype: DType): ElementType => elementTypeNamed(dtype)!;
+
+/** The ONNX TensorProto.DataType number of `dtype`. */
 export function dtypeToElemType(dtype: DType): number {
-  return ELEM_TYPE[dtype];
+  return row(dtype).onnx;
 }
 
+/** The DType of ONNX element type `elemType`; throws OnnxFormatError (E_ONNX_FORMAT) for other types. */
 export function elemTypeToDType(elemType: number): DType {
-  for (const [k, v] of Object.entries(ELEM_TYPE)) if (v === elemType) return k as DType;
+  const name = elementTypeOfOnnx(elemType)?.name;
+  if (name !== undefined && (TENSOR_DTYPES as readonly string[]).includes(name)) return name as DType;
   throw new OnnxFormatError(
-    `unsupported tensor element type ${elemType} (${TensorDataType[elemType] ?? 'unknown'}); supported: ${Object.keys(ELEM_TYPE).join(', ')}`,
+    `unsupported tensor element type ${elemType} (${TensorDataType[elemType] ?? 'unknown'}); supported: ${TENSOR_DTYPES.join(', ')}`,
   );
 }
 
@@ -56,14 +57,8 @@ export function makeTensor<D extends DType>(dtype: D, dims: number[], data: Tens
 
 export function allocate<D extends DType>(dtype: D, dims: number[]): Tensor<D> {
   const n = sizeOf(dims);
-  const data = {
-    float32: () => new Float32Array(n),
-    float64: () => new Float64Array(n),
-    int32: () => new Int32Array(n),
-    int64: () => new BigInt64Array(n),
-    bool: () => new Uint8Array(n),
-    string: () => new Array<string>(n).fill(''),
-  }[dtype]() as TensorDataMap[D];
+  const array = row(dtype).array;
+  const data = (array ? new array(n) : new Array<string>(n).fill('')) as TensorDataMap[D];
   return { dtype, dims: [...dims], data };
 }
 
@@ -81,25 +76,16 @@ export function tensorOf(dtype: Exclude<DType, 'string'>, values: number | numbe
   return t;
 }
 
-const BYTES: Partial<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, int64: 8, bool: 1 };
-
 function fromRaw(dtype: DType, raw: Uint8Array, n: number): TensorData {
-  const width = BYTES[dtype];
-  if (width === undefined) throw new OnnxFormatError(`raw_data is not allowed for ${dtype} tensors`);
+  const { bytes: width, array } = row(dtype);
+  if (width === null || array === null) throw new OnnxFormatError(`raw_data is not allowed for ${dtype} tensors`);
   if (raw.length !== n * width) {
     throw new OnnxFormatError(`raw_data holds ${raw.length} bytes, expected ${n * width} for ${n} ${dtype} values`);
   }
   // Copy into a fresh, aligned buffer: protobuf slices may start at any offset.
   const copy = new Uint8Array(raw.length);
   copy.set(raw);
-  const b = copy.buffer;
-  switch (dtype) {
-    case 'float32': return new Float32Array(b);
-    case 'float64': return new Float64Array(b);
-    case 'int32': return new Int32Array(b);
-    case 'int64': return new BigInt64Array(b);
-    default: return copy;
-  }
+  return new array(copy.buffer) as TensorData;
 }
 
 function fromFields(dtype: DType, p: TensorProto, n: number): TensorData {
@@ -128,7 +114,7 @@ function fromFields(dtype: DType, p: TensorProto, n: number): TensorData {
 /** TensorProto (raw_data or typed fields) -> Tensor. */
 export function tensorFromProto(p: TensorProto): Tensor {
   const dtype = elemTypeToDType(p.dataType ?? 0);
-  if (p.dataLocation === 1) throw new OnnxFormatError(`tensor '${p.name ?? ''}' uses external data, which is not supported`);
+  if (p.dataLocation === DataLocation.EXTERNAL) throw new OnnxFormatError(`tensor '${p.name ?? ''}' uses external data, which is not supported`);
   const dims = (p.dims ?? []).map((d) => toNumber(d));
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new OnnxFormatError(`tensor '${p.name ?? ''}' has invalid dims [${dims}]`);
   const n = sizeOf(dims);

@@ -9,9 +9,8 @@ import { decodeModel, encodeModel, toNumber } from '../onnx/proto.js';
 import { externalTensors } from '../onnx/external.js';
 import { ExternalDataError } from '../onnx/errors.js';
 import { printable } from '../printable.js';
+import { elementTypeOfOnnx } from '../dtypes.js';
 
-/** Bytes per element of the numeric ONNX types (strings cannot be external). */
-const WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2 };
 
 /**
  * The model `bytes` (read from a file in `folder`) with every external tensor's data read from
@@ -54,7 +53,7 @@ export async function inlineExternalData(bytes: Uint8Array, folder: string, maxB
     const length = entry('length') ?? size - offset;
     if (offset + length > size) refuse(`bytes ${offset}…${offset + length} lie beyond the end of "${printable(loc!)}" (${size} bytes)`);
     const dims = (t.dims ?? []).map((d) => toNumber(d));
-    const width = WIDTH[t.dataType ?? 0] ?? refuse(`data type ${t.dataType} cannot be stored externally`);
+    const width = elementTypeOfOnnx(t.dataType)?.bytes ?? refuse(`data type ${t.dataType} cannot be stored externally`);
     const expected = dims.reduce((a, b) => a * b, 1) * width;
     if (length !== expected) refuse(`it is [${dims}] of data type ${t.dataType} (${expected} bytes), the reference holds ${length}`);
     total += length;

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { encodeModel } from '../onnx/proto.js';
+import { ONNX_TYPE } from '../dtypes.js';
 import { SOFTWARE_ADAPTER, type GpuAdapterSummary } from './adapter.js';
 
 /** One Vulkan driver the loader would offer Dawn. */
@@ -84,7 +85,7 @@ export interface WebgpuProbe {
 
 /** A one-node float model (Sigmoid over [4]): enough for Dawn to create a device and run a shader. */
 function probeModel(): Uint8Array {
-  const tensorType = { elemType: 1, shape: { dim: [{ dimValue: 4 }] } };
+  const tensorType = { elemType: ONNX_TYPE.FLOAT, shape: { dim: [{ dimValue: 4 }] } };
   return encodeModel({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],

@@ -14,6 +14,7 @@ import { Predictor, type ModelInfo, type PredictorOptions, type TensorCtor } fro
 import { vetClassifierModel } from './validate.js';
 import { ortMessage } from './ort-errors.js';
 import { inlineExternalData } from './external-data.js';
+import { IO_NAMES } from '../models/classifier-io.js';
 
 export interface LoadOptions extends PredictorOptions {
   device?: Device;
@@ -162,8 +163,8 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
   }
   const { info } = vetClassifierModel(bytes);
   const { session, provider, adapter } = await openNodeSession(bytes, opts);
-  const takesText = session.inputNames.includes('text') && !session.inputNames.includes('ids');
-  const missing = takesText ? [] : ['ids', 'lengths'].filter((n) => !session.inputNames.includes(n));
+  const takesText = session.inputNames.includes(IO_NAMES.text) && !session.inputNames.includes(IO_NAMES.ids);
+  const missing = takesText ? [] : [IO_NAMES.ids, IO_NAMES.lengths].filter((n) => !session.inputNames.includes(n));
   if (missing.length > 0) {
     await session.release().catch(() => undefined);
     throw new ModelLoadError(`the model has no '${missing.join("', '")}' input: expected inputs ids int64 [batch, time] and lengths int32 [batch] (or text, string [batch], for a raw-text model), found ${session.inputNames.join(', ') || 'none'}`);

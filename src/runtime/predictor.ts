@@ -4,6 +4,7 @@ import { tokenizerFor, type TokenizerOptions } from '../data/tokenizer.js';
 import { padBatch } from '../data/batches.js';
 import { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
+import { IO_NAMES } from '../models/classifier-io.js';
 import { DeviceLostError, ModelRunError, PredictAbortedError, PredictInputError, PredictorReleasedError } from './errors.js';
 import type { GpuAdapterSummary } from './adapter.js';
 import type { RunQueue } from './run-queue.js';
@@ -120,8 +121,8 @@ export class Predictor {
     this.queue = opts.queue;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new PredictInputError(`maxBatch must be a positive integer, found ${opts.maxBatch}`);
     // A raw-text model (export-text) tokenizes inside the graph: it takes `text` instead of ids.
-    this.takesText = session.inputNames.includes('text') && !session.inputNames.includes('ids');
-    for (const name of this.takesText ? ['text'] : ['ids', 'lengths']) {
+    this.takesText = session.inputNames.includes(IO_NAMES.text) && !session.inputNames.includes(IO_NAMES.ids);
+    for (const name of this.takesText ? [IO_NAMES.text] : [IO_NAMES.ids, IO_NAMES.lengths]) {
       if (!session.inputNames.includes(name)) throw new PredictInputError(`model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
     }
   }
@@ -254,22 +255,24 @@ export class Predictor {
   private async runBatch(batch: { ids: number[]; tokens: string[] | undefined }[]): Promise<Prediction[]> {
     const maxLen = Number.isFinite(this.maxLength) ? this.maxLength : undefined;
     const { ids, lengths, batch: B, time: T } = padBatch(batch.map((b) => b.ids), maxLen === undefined ? {} : { maxLen });
-    const result = await this.run({ ids: new this.Tensor('int64', ids, [B, T]), lengths: new this.Tensor('int32', lengths, [B]) }, `${B} sequence(s) of up to ${T} tokens`);
+    const result = await this.run({ [IO_NAMES.ids]: new this.Tensor('int64', ids, [B, T]), [IO_NAMES.lengths]: new this.Tensor('int32', lengths, [B]) }, `${B} sequence(s) of up to ${T} tokens`);
     return this.readResults(result, batch.map((item, b) => ({ len: lengths[b]!, tokens: item.tokens === undefined ? undefined : item.tokens.length === 0 ? ['<unk>'] : item.tokens.slice(0, lengths[b]!) })));
   }
 
   private readResults(result: Record<string, OrtTensorLike>, items: { len: number; tokens: string[] | undefined }[]): Prediction[] {
-    if (!result.logits || !result.probs) {
-      throw new ModelRunError(`the model returned no 'logits'/'probs' outputs (it returned: ${Object.keys(result).join(', ')})`);
+    const logitsOut = result[IO_NAMES.logits];
+    const probsOut = result[IO_NAMES.probs];
+    if (!logitsOut || !probsOut) {
+      throw new ModelRunError(`the model returned no '${IO_NAMES.logits}'/'${IO_NAMES.probs}' outputs (it returned: ${Object.keys(result).join(', ')})`);
     }
-    const logits = result.logits.data as Float32Array;
-    const probs = result.probs.data as Float32Array;
+    const logits = logitsOut.data as Float32Array;
+    const probs = probsOut.data as Float32Array;
     for (let i = 0; i < probs.length; i++) {
       if (!Number.isFinite(probs[i]!)) {
         throw new ModelRunError(`the model returned a non-finite probability (${probs[i]}) for input ${Math.floor(i / this.info.labels.length)} of the batch: its weights or activations overflow`);
       }
     }
-    const gates = result.gates;
+    const gates = result[IO_NAMES.gates];
     const C = this.info.labels.length;
     return items.map((item, b) => {
       const len = item.len;

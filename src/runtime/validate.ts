@@ -2,9 +2,10 @@
 // damaged file fails at load time with a typed error naming the problem, rather than
 // later (a Reshape failing on the first request, NaN probabilities in production).
 // Runtime-agnostic: the Node and browser loaders can both call it.
-import { decodeModel, type ModelProto, type NodeProto, type TensorProto, toNumber } from '../onnx/proto.js';
+import { DataLocation, decodeModel, type ModelProto, type NodeProto, type TensorProto, toNumber } from '../onnx/proto.js';
+import { ONNX_TYPE } from '../dtypes.js';
 import { checkModel } from '../onnx/checker.js';
-import { readClassifierMetadata } from '../models/classifier.js';
+import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier-metadata.js';
 import { verifyClassifierGraph, type GraphVerification } from '../models/verify-graph.js';
 import { verifyDigest, type DigestStatus } from '../onnx/digest.js';
 import { paramSpecs } from '../models/init.js';
@@ -22,10 +23,7 @@ export interface NonFinite {
   first: number;
 }
 
-const FLOAT = 1;
-const INT8 = 3;
-const FLOAT16 = 10;
-const DOUBLE = 11;
+const { FLOAT, INT8, FLOAT16, DOUBLE } = ONNX_TYPE;
 
 /** float16 bit patterns whose exponent is all ones (NaN or ±Infinity) read as such; the rest as 0 (only finiteness matters here). */
 function halfSpecials(raw: Uint8Array): number[] {
@@ -35,7 +33,7 @@ function halfSpecials(raw: Uint8Array): number[] {
 
 /** The float values of an initializer, or null for other types and external data. */
 function floatValues(t: TensorProto): Float32Array | Float64Array | number[] | null {
-  if (t.dataLocation === 1) return null;
+  if (t.dataLocation === DataLocation.EXTERNAL) return null;
   const raw = t.rawData;
   if (t.dataType === FLOAT) {
     if (raw && raw.length > 0) {
@@ -141,7 +139,7 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
     try {
       vocab = Vocabulary.fromJSON(meta.vocab);
     } catch (e) {
-      throw new ModelLoadError(`the model's vocabulary (metadata 'highway_onnx.vocab') is unusable: ${(e as Error).message}`);
+      throw new ModelLoadError(`the model's vocabulary (metadata '${METADATA_KEYS.vocab}') is unusable: ${(e as Error).message}`);
     }
   }
   // The weights first: for a classifier, "weight X is missing" says more than "input X is undefined".

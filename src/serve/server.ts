@@ -14,6 +14,7 @@ import type { Predictor } from '../runtime/predictor.js';
 import { Vocabulary } from '../data/vocab.js';
 import { CodedError } from '../errors.js';
 import { ModelLoadError } from '../runtime/errors.js';
+import { METADATA_KEYS } from '../models/classifier-metadata.js';
 import { ConnectionTracker, defaultMaxConnections, type TrackedRequest } from './connections.js';
 import { HttpError, ListenError, ReloadRefusedError, ServeModeError } from './errors.js';
 import { ModelSlot } from './model-slot.js';
@@ -245,7 +246,7 @@ export class PredictServer {
    *   (E_SHUTTING_DOWN) once shutdown has begun.
    */
   install(predictor: Predictor): number {
-    if (!predictor.info.vocab) throw new ModelLoadError('the model carries no vocabulary (metadata highway_onnx.vocab), so it cannot score texts: build or export it with one');
+    if (!predictor.info.vocab) throw new ModelLoadError(`the model carries no vocabulary (metadata ${METADATA_KEYS.vocab}), so it cannot score texts: build or export it with one`);
     if (this.draining) throw new ReloadRefusedError('the server is shutting down: the new model is not installed');
     const m = this.metrics;
     const slot = new ModelSlot(

@@ -4,6 +4,7 @@ import { readWeightsFile, writeSafetensorsFile } from '../formats/weights-file.j
 import type { NamedTensor } from '../formats/types.js';
 import type { Tensor } from '../onnx/tensor.js';
 import type { LoopPosition } from './loop.js';
+import { CodedError } from '../errors.js';
 
 export type { EpochSums, LoopPosition } from './loop.js';
 
@@ -22,11 +23,10 @@ export interface Checkpoint {
 const PARAM = 'param/';
 const STATE = 'state/';
 
-export class CheckpointError extends Error {
-  readonly code = 'E_CHECKPOINT';
+/** A checkpoint that cannot be read or does not fit the run (E_CHECKPOINT). */
+export class CheckpointError extends CodedError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CheckpointError';
+    super('E_CHECKPOINT', 'CheckpointError', message, options);
   }
 }
 

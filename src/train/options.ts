@@ -86,8 +86,14 @@ export interface TrainOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The training defaults, read by train(), the CLI, the experiment and sweeps (the model's own
+ * defaults, embedDim, hidden, dropout, …, are DEFAULT_CONFIG in models/config.ts).
+ */
 export const TRAIN_DEFAULTS = {
   lr: 0.003,
+  /** Global gradient-norm clip of the default optimizer (Adam). */
+  clipNorm: 5,
   epochs: 5,
   batchSize: 32,
   patience: 3,
@@ -98,7 +104,7 @@ export const TRAIN_DEFAULTS = {
 } as const;
 
 export function defaultOptimizer(): OptimizerSpec {
-  return { kind: 'adam', clipNorm: 5 };
+  return { kind: 'adam', clipNorm: TRAIN_DEFAULTS.clipNorm };
 }
 
 /**

@@ -9,7 +9,7 @@ const SRC = join(import.meta.dirname, '..', '..', 'src');
 
 /** Floors, lowest first. A module may import its own files and any module on a lower floor. */
 const FLOORS: readonly (readonly string[])[] = [
-  ['errors', 'printable'],
+  ['errors', 'printable', 'dtypes'],
   ['io'],
   ['onnx', 'formats', 'data', 'charts'],
   ['graph'],

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinTokens, fitVocabulary, readVocabFile } from '../../src/models/graph-vocab.js';
-import { buildGraphMain } from '../../src/models/build-graph.js';
+import { builtinTokens, fitVocabulary, readGraphVocabulary } from '../../src/models/graph-vocab.js';
+import { buildGraphMain } from '../../src/cli/build-graph.js';
 import { readClassifierMetadata } from '../../src/models/classifier.js';
 import { decodeModel } from '../../src/onnx/proto.js';
 import { ConfigError } from '../../src/models/config.js';
@@ -21,9 +21,9 @@ describe('graph vocabulary', () => {
     writeFileSync(join(dir, 'v.json'), JSON.stringify(['good', 'bad']));
     writeFileSync(join(dir, 'v.txt'), 'good\nbad\n');
     writeFileSync(join(dir, 'bad.json'), '[1, 2]');
-    expect(readVocabFile(join(dir, 'v.json'))).toEqual(['<pad>', '<unk>', 'good', 'bad']);
-    expect(readVocabFile(join(dir, 'v.txt'))).toEqual(['<pad>', '<unk>', 'good', 'bad']);
-    expect(() => readVocabFile(join(dir, 'bad.json'))).toThrow(ConfigError);
+    expect(readGraphVocabulary(join(dir, 'v.json'))).toEqual(['<pad>', '<unk>', 'good', 'bad']);
+    expect(readGraphVocabulary(join(dir, 'v.txt'))).toEqual(['<pad>', '<unk>', 'good', 'bad']);
+    expect(() => readGraphVocabulary(join(dir, 'bad.json'))).toThrow(ConfigError);
   });
 
   it('build-graph embeds the built-in vocabulary by default and none on request', async () => {

@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
-import { buildGraphMain, defaultGraphsDir, graphConfigs } from '../../src/models/build-graph.js';
+import { defaultGraphsDir, graphConfigs } from '../../src/models/build-graph.js';
+import { buildGraphMain } from '../../src/cli/build-graph.js';
 import { classifierModel, readClassifierMetadata } from '../../src/models/classifier.js';
 import { assertValidModel, decodeModel, toNumber } from '../../src/onnx/index.js';
 import { session } from '../reference/run-model.js';

@@ -2,7 +2,7 @@
 import { attr, type Value } from '../ir.js';
 import { GraphBuildError } from '../errors.js';
 import { broadcastShapes, requireFloat, requireSameDType } from '../shape.js';
-import type { DType } from '../../onnx/tensor.js';
+import { dtypeToElemType, type DType } from '../../onnx/tensor.js';
 import { one, operands, type Operand, type OpOptions } from './util.js';
 
 function binary(op: string, a: Operand, b: Operand, opts?: OpOptions, outDType?: DType): Value {
@@ -62,10 +62,8 @@ export function where(cond: Value, a: Operand, b: Operand, o?: OpOptions): Value
   return one('Where', [cond, x, y], {}, x.dtype, shape, o);
 }
 
-const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, string: 8, bool: 9, float64: 11 };
-
 export function cast(x: Value, to: DType, o?: OpOptions): Value {
-  return one('Cast', [x], { to: attr.int(ONNX_DTYPE[to]) }, to, x.shape, o);
+  return one('Cast', [x], { to: attr.int(dtypeToElemType(to)) }, to, x.shape, o);
 }
 
 export function clip(x: Value, lo: Operand, hi: Operand, o?: OpOptions): Value {
