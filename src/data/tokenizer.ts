@@ -56,7 +56,8 @@ const UNICODE_MAP: ReadonlyArray<[RegExp, string]> = [
   [/\u2026/g, ' ... '],
 ];
 
-const BRACKET_ESCAPES: Readonly<Record<string, string>> = {
+/** Rule 2: PTB bracket escapes (lower-cased) → the bracket. Exported for the in-graph tokenizer (export-text). */
+export const BRACKET_ESCAPES: Readonly<Record<string, string>> = {
   '-lrb-': '(',
   '-rrb-': ')',
   '-lsb-': '[',
@@ -65,8 +66,8 @@ const BRACKET_ESCAPES: Readonly<Record<string, string>> = {
   '-rcb-': '}',
 };
 
-// Lower-cased stems that keep their final period.
-const ABBREVIATIONS = new Set([
+/** Rule 5: lower-cased stems that keep their final period. Exported for the in-graph tokenizer (export-text). */
+export const ABBREVIATIONS: ReadonlySet<string> = new Set([
   'mr', 'mrs', 'ms', 'dr', 'jr', 'sr', 'st', 'vs', 'etc', 'inc', 'ltd', 'co', 'corp', 'bros',
   'prof', 'gen', 'gov', 'sen', 'rep', 'lt', 'col', 'sgt', 'capt', 'mt', 'ft', 'sept', 'al',
 ]);

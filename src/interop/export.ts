@@ -2,7 +2,9 @@
  * Whole-model interchange with PyTorch: a twin state_dict → a self-contained classifier .onnx
  * (import-torch), and a classifier .onnx → twin state_dict keys (export-torch).
  */
-import { attr, DEFAULT_OPSET, Graph, op, toModel } from '../graph/index.js';
+import { attr, DEFAULT_OPSET, Graph, op, toModel, type Value } from '../graph/index.js';
+import { ML_DOMAIN, MS_DOMAIN } from './string-graph.js';
+import { tokenizerGraph } from './tokenizer-graph.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
 import { stampDigest, verifyDigest } from '../onnx/digest.js';
@@ -88,42 +90,56 @@ export interface RawTextOptions {
   /** Tokens in id order (default: the model's own vocabulary). */
   vocab?: string[];
   /**
-   * Locale of the lower-casing StringNormalizer. onnxruntime builds it with the C++ runtime:
-   * 'C.UTF-8' exists on Linux (containers included) and lower-cases non-ASCII letters;
-   * ONNX's default 'en_US.UTF-8' needs that locale installed (macOS, Windows, desktop Linux).
+   * Locale of the lower-casing StringNormalizer (`pretokenized` graphs only). onnxruntime builds
+   * it with the C++ runtime: 'C.UTF-8' exists on Linux (containers included).
    */
   locale?: string;
   /**
    * The caller states that texts reach the model already cut by the toolkit's tokenizer
-   * (`tokenize(text).join(' ')`), where lower-casing and splitting on spaces are all that is left
-   * to do. Without it rawTextModel refuses (E_EXPORT_RULES): the tokenizer's other rules have
-   * no ONNX string op, and the graph would cut raw text differently from Node and the browser.
+   * (`tokenize(text).join(' ')`): the graph only lower-cases and splits on spaces.
    */
   pretokenized?: boolean;
+  /**
+   * The caller states that texts reach the model already through the tokenizer's rule 0
+   * (`normalizeUnicode`, then `applySocialRules` for a `--tokenizer social` model): NFKC,
+   * invisible characters and emoji have no ONNX string op. The model records this contract
+   * (metadata `highway_onnx.input`: `"prepare": "unicode"`), and loadModel (Node and web) and
+   * `serve` apply rule 0 before feeding; the graph does rules 1–7. Without it (and without
+   * `pretokenized`) rawTextModel refuses with E_EXPORT_RULES naming rule 0.
+   */
+  unicodeByCaller?: boolean;
 }
 
 /**
- * The tokenizer's rules the raw-text graph cannot express: ONNX's string ops (StringNormalizer:
- * case and stop words; StringSplit: one delimiter; RegexFullMatch: a yes/no test; StringConcat)
- * can neither rewrite characters inside a string nor split at a pattern.
+ * The tokenizer's rules the raw-text graph cannot express: rule 0 (Unicode normalisation and the
+ * social placeholders). ONNX's string ops (Tokenizer, RegexFullMatch, StringConcat, LabelEncoder)
+ * cut and rewrite with RE2 expressions, which have no NFKC, no Extended_Pictographic property
+ * and no arithmetic (the ratings); rules 1–7 are in the graph (src/interop/tokenizer-graph.ts).
  */
 export function inexpressibleTokenizerRules(tokenizer: { social?: boolean }): string[] {
   return [
     'Unicode NFKC normalisation (rule 0)',
     'dropping invisible format characters (rule 0)',
     'setting emoji apart from words (rule 0)',
-    ...(tokenizer.social ? ['social-media placeholders <url>, <user>, hashtag words, <number>, <rating-…> (the model was trained with --tokenizer social)'] : []),
-    'curly quotes, dashes and ellipses mapped (rule 1)',
-    'PTB bracket escapes (rule 2)',
-    'opening/closing double quotes (rule 3)',
-    'punctuation split off (rule 4)',
-    'word-final periods (rule 5)',
-    'clitics and apostrophes (rule 6)',
+    ...(tokenizer.social ? ['social-media placeholders <url>, <user>, hashtag words, <number>, <rating-…> (rule 0; the model was trained with --tokenizer social)'] : []),
   ];
 }
 
+/** What a raw-text model expects of its caller (metadata `highway_onnx.input`, JSON). */
+export interface TextInputContract {
+  text: string;
+  /** 'graph': rules 1–7 inside the graph; 'pretokenized': the graph lower-cases and splits on spaces only. */
+  tokenizer: 'graph' | 'pretokenized';
+  /** 'unicode': the caller applies rule 0 (normalizeUnicode, social rules when recorded) first. */
+  prepare: 'unicode' | 'none';
+}
+
 export const RAW_TEXT_INPUT = 'text';
-const ML_DOMAIN = 'ai.onnx.ml';
+/** Metadata key of the TextInputContract. */
+export const TEXT_INPUT_KEY = 'highway_onnx.input';
+/** Extra outputs of a graph-tokenizer model: its token ids (int64 [B, T]) and lengths (int32 [B]). */
+export const TOKEN_IDS_OUTPUT = 'token_ids';
+export const TOKEN_LENGTHS_OUTPUT = 'token_lengths';
 
 /**
  * The classifier with tokenization and vocabulary lookup inside the graph: input `text`
@@ -144,17 +160,17 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
   const vocab = opts.vocab ?? meta.vocab;
   if (!vocab) throw new InteropError('E_EXPORT', 'a raw-text model needs the vocabulary: the model carries none (pass one)');
   if (vocab.length !== meta.config.vocabSize) throw new InteropError('E_EXPORT', `the vocabulary has ${vocab.length} tokens, the model's embedding ${meta.config.vocabSize} rows`);
-  if (!opts.pretokenized) {
+  if (!opts.pretokenized && !opts.unicodeByCaller) {
     throw new InteropError(
       'E_EXPORT_RULES',
-      `the raw-text graph can only lower-case and split on spaces; these tokenizer rules have no ONNX string op: ${inexpressibleTokenizerRules(meta.tokenizer).join('; ')}. Export with --pretokenized (pretokenized: true) and feed texts already cut by the toolkit's tokenizer (tokenize(text).join(' ')), or use the ids model with the tokenizer`,
+      `the raw-text graph does the tokenizer's rules 1–7, but these have no ONNX string op: ${inexpressibleTokenizerRules(meta.tokenizer).join('; ')}. Export with --unicode-by-caller (unicodeByCaller: true) to state that texts arrive through rule 0 (normalizeUnicode${meta.tokenizer.social ? ', then applySocialRules' : ''}; loadModel and serve do it), or use the ids model with the tokenizer`,
     );
   }
   const unk = vocab.indexOf('<unk>') >= 0 ? vocab.indexOf('<unk>') : 1;
   const opset = Math.max(20, modelOpset(model));
-  const g = new Graph({ name: 'highway_onnx_text_classifier', docString: `${model.graph?.docString ?? ''}\nInput: text, string [batch] (lower-cased and split on spaces inside the graph).` });
+  const g = new Graph({ name: 'highway_onnx_text_classifier', docString: `${model.graph?.docString ?? ''}\nInput: text, string [batch] (tokenized inside the graph).` });
   const text = g.input(RAW_TEXT_INPUT, 'string', ['batch']);
-  const front = g.scope('tokenize', () => {
+  const pretokenizedFront = (): { ids: Value; lengths: Value } => {
     const [lower] = g.addNode('StringNormalizer', [text], { case_change_action: attr.string('LOWER'), locale: attr.string(opts.locale ?? 'C.UTF-8') }, [{ dtype: 'string', shape: ['batch'] }]);
     const [tokens, counts] = g.addNode('StringSplit', [lower!], {}, [{ dtype: 'string', shape: ['batch', 'words'] }, { dtype: 'int64', shape: ['batch'] }]);
     // '' (StringSplit's padding) → <unk>: padded steps are masked by the lengths anyway, and an
@@ -172,11 +188,19 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
     const [ids] = g.addNode('Slice', [widened, g.vector([0]), steps, g.vector([1])], {}, [{ dtype: 'int64', shape: ['batch', 'time'] }]);
     const lengths = op.cast(op.max(counts!, g.scalar(1, 'int64')), 'int32');
     return { ids: ids!, lengths };
-  });
+  };
+  const graphTokenizer = !opts.pretokenized;
+  const front = g.scope('tokenize', () => (graphTokenizer ? tokenizerGraph(text, vocab, unk) : pretokenizedFront()));
+  if (graphTokenizer) {
+    // The graph's own token ids and lengths, for callers (and tests) that check its tokenization.
+    g.output(op.identity(front.ids), TOKEN_IDS_OUTPUT);
+    g.output(op.identity(front.lengths), TOKEN_LENGTHS_OUTPUT);
+  }
   importOnnx(model, { graph: g, bind: { ids: front.ids, lengths: front.lengths } });
-  const metadata = { ...readMetadata(model), 'highway_onnx.input': JSON.stringify({ text: RAW_TEXT_INPUT, tokenizer: 'lower-case (StringNormalizer), split on spaces (StringSplit); input pre-tokenized by the toolkit\'s tokenizer' }) };
+  const contract: TextInputContract = { text: RAW_TEXT_INPUT, tokenizer: graphTokenizer ? 'graph' : 'pretokenized', prepare: graphTokenizer ? 'unicode' : 'none' };
+  const metadata = { ...readMetadata(model), [TEXT_INPUT_KEY]: JSON.stringify(contract) };
   const out = pruneUnusedInitializers(toModel(g, { opset, metadata, docString: g.docString }));
-  out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }];
+  out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }, ...(graphTokenizer ? [{ domain: MS_DOMAIN, version: 1 }] : [])];
   assertValidModel(out);
   // A new graph and vocabulary lookup: the source's digest no longer applies.
   return stampDigest(out);
