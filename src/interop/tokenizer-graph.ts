@@ -48,7 +48,7 @@ const RULE1: ReadonlyArray<[string, string]> = [
   ['\u2026', ' ... '],
 ];
 
-function rule1(x: Value): Value {
+export function rule1(x: Value): Value {
   const chars = RULE1.map(([c]) => c).join('');
   const pieces = regexTokens(x, { tokenexp: `${cls(chars)}|[^${cls(chars).slice(1, -1)}]+` });
   const keys = RULE1.flatMap(([cs]) => Array.from(cs));
@@ -56,7 +56,7 @@ function rule1(x: Value): Value {
   return joinPieces(replaceExact(pieces, keys, values));
 }
 
-function rule2(x: Value): Value {
+export function rule2(x: Value): Value {
   const names = Object.keys(BRACKET_ESCAPES).map((k) => k.slice(1, -1));
   const pieces = regexTokens(x, { tokenexp: `-(?:${names.map(asciiCaseless).join('|')})-|[^-]+|-` });
   const keys = names.flatMap((n) => caseVariants(n).map((v) => `-${v}-`));
@@ -65,7 +65,7 @@ function rule2(x: Value): Value {
 }
 
 /** Rules 3 and 4 in one pass: both look at the text as rule 2 left it, and only add spaces. */
-function rules3and4(x: Value, space: string): Value {
+export function rules3and4(x: Value, space: string): Value {
   const g = x.graph;
   const specials = '"`\'()[]{};$#%!?.-,:';
   const split = '``|\'\'|`|[()\\[\\]{};$#%]|[!?]+|\\.\\.+|--+'.replace(/[`'$#%;{}]/g, (c) => re2Char(c.codePointAt(0)!));
@@ -87,7 +87,7 @@ const CLITIC2 = ["'s", "'d", "'m"].map(asciiCaseless).join('|');
 const CLITIC3 = ["'re", "'ve", "'ll", "n't"].map(asciiCaseless).join('|');
 
 /** Rules 5 and 6 on chunks [B, C] → the chunks with a space at every cut, and '`' for an opening '. */
-function rules5and6(w: Value): Value {
+export function rules5and6(w: Value): Value {
   const g = w.graph;
   const next = following(w);
   const m = (re: string): Value => fullMatch(w, re);
@@ -140,7 +140,7 @@ function rules5and6(w: Value): Value {
 }
 
 /** Rule 7: `toLowerCase()` of each token [N] — a table, plus Σ → ς at a word's end (Final_Sigma). */
-function lowerCase(x: Value): Value {
+export function lowerCase(x: Value): Value {
   const g = x.graph;
   const t = unicodeTables();
   const pieces = regexTokens(x, { tokenexp: `[${t.lower.classBody}]|[^${t.lower.classBody}]+` });
@@ -179,26 +179,25 @@ export function tokenizerGraph(text: Value, vocab: string[], unk: number): { ids
   const ruled = rules3and4(rule2(rule1(text)), space);
   const chunks = regexTokens(ruled, { tokenexp: `[^${space}]+` });
   const cut = rules5and6(chunks);
-  const tokens = op.reshape(regexTokens(cut, { tokenexp: '[^ ]+' }), [0, -1]);
-  const lower = op.reshape(lowerCase(op.reshape(tokens, [-1])), op.shapeOf(tokens));
-  const keys = vocab.filter((v) => v !== '');
-  const [found] = g.addNode('LabelEncoder', [lower], {
-    keys_strings: attr.strings([...keys, '']),
-    values_int64s: attr.ints([...keys.map((k) => vocab.indexOf(k)), -1]),
-    default_int64: attr.int(unk),
-  }, [{ dtype: 'int64', shape: ['batch', 'slots'] }], { domain: ML_DOMAIN });
-  // Left-align the ids: '' slots (between chunks' tokens) sort after every token, order kept.
-  const valid = op.greaterOrEqual(found!, g.scalar(0, 'int64'));
-  const width = op.shapeOf(found!, { start: 1, end: 2 });
+  const slots = op.reshape(regexTokens(cut, { tokenexp: '[^ ]+' }), [0, -1]);
+  // Left-align the tokens: '' slots (a chunk yields 1–5 tokens) sort after every token, order kept.
+  const valid = op.not(equalStr(slots, str(g, '')));
+  const width = op.shapeOf(slots, { start: 1, end: 2 });
   const pos = op.range(g.scalar(0, 'int64'), op.reshape(width, []), g.scalar(1, 'int64'));
   const key = op.where(valid, pos, op.add(pos, op.reshape(width, [])));
   const [, order] = g.addNode('TopK', [key, width], { axis: attr.int(1), largest: attr.int(0), sorted: attr.int(1) },
     [{ dtype: 'int64', shape: ['batch', 'slots'] }, { dtype: 'int64', shape: ['batch', 'slots'] }]);
-  const sorted = op.gatherElements(found!, order!, 1);
   const count = op.reduceSum(op.cast(valid, 'int64'), [1]);
   const steps = op.max(op.reduceMax(count, [0], { keepdims: true }), g.vector([1]));
-  const [ids] = g.addNode('Slice', [sorted, g.vector([0]), steps, g.vector([1])], {}, [{ dtype: 'int64', shape: ['batch', 'time'] }]);
-  const padded = op.where(op.greaterOrEqual(ids!, g.scalar(0, 'int64')), ids!, g.scalar(unk, 'int64'));
+  const [tokens] = g.addNode('Slice', [op.gatherElements(slots, order!, 1), g.vector([0]), steps, g.vector([1])], {}, [{ dtype: 'string', shape: ['batch', 'time'] }]);
+  const lower = op.reshape(lowerCase(op.reshape(tokens!, [-1])), op.shapeOf(tokens!));
+  const entries = vocab.flatMap((v, i): Array<[string, number]> => (v === '' ? [] : [[v, i]]));
+  // '' (padding after a text's last token, or an empty text's one step) → <unk>: masked by the lengths.
+  const [ids] = g.addNode('LabelEncoder', [lower], {
+    keys_strings: attr.strings(entries.map(([v]) => v)),
+    values_int64s: attr.ints(entries.map(([, i]) => i)),
+    default_int64: attr.int(unk),
+  }, [{ dtype: 'int64', shape: ['batch', 'time'] }], { domain: ML_DOMAIN });
   const lengths = op.cast(op.max(count, g.scalar(1, 'int64')), 'int32');
-  return { ids: padded, lengths };
+  return { ids: ids!, lengths };
 }
