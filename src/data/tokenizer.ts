@@ -91,9 +91,17 @@ export function tokenizerFor(options: TokenizerOptions = {}): (text: string) => 
   return (text) => tokenizeWith(text, options);
 }
 
+/**
+ * Rule 0 alone: `normalizeUnicode`, then the social placeholders when switched on. The part of
+ * the tokenizer a raw-text model (export-text) leaves to its caller: ONNX has no NFKC.
+ */
+export function applyRule0(text: string, options: TokenizerOptions = {}): string {
+  const s = normalizeUnicode(text);
+  return options.social ? applySocialRules(s) : s;
+}
+
 function tokenizeWith(text: string, options: TokenizerOptions): string[] {
-  let s = normalizeUnicode(text);
-  if (options.social) s = applySocialRules(s);
+  let s = applyRule0(text, options);
   for (const [re, rep] of UNICODE_MAP) s = s.replace(re, rep);
   s = s.replace(/-(?:lrb|rrb|lsb|rsb|lcb|rcb)-/gi, (m) => ` ${BRACKET_ESCAPES[m.toLowerCase()]} `);
   s = s.replace(/"/g, (_m, offset: number, whole: string) =>

@@ -5,6 +5,7 @@
 import { attr, DEFAULT_OPSET, Graph, op, toModel, type Value } from '../graph/index.js';
 import { ML_DOMAIN, MS_DOMAIN } from './string-graph.js';
 import { tokenizerGraph } from './tokenizer-graph.js';
+import { TEXT_INPUT_KEY, type TextInputContract } from '../models/text-input.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
 import { stampDigest, verifyDigest } from '../onnx/digest.js';
@@ -125,18 +126,7 @@ export function inexpressibleTokenizerRules(tokenizer: { social?: boolean }): st
   ];
 }
 
-/** What a raw-text model expects of its caller (metadata `highway_onnx.input`, JSON). */
-export interface TextInputContract {
-  text: string;
-  /** 'graph': rules 1–7 inside the graph; 'pretokenized': the graph lower-cases and splits on spaces only. */
-  tokenizer: 'graph' | 'pretokenized';
-  /** 'unicode': the caller applies rule 0 (normalizeUnicode, social rules when recorded) first. */
-  prepare: 'unicode' | 'none';
-}
-
 export const RAW_TEXT_INPUT = 'text';
-/** Metadata key of the TextInputContract. */
-export const TEXT_INPUT_KEY = 'highway_onnx.input';
 /** Extra outputs of a graph-tokenizer model: its token ids (int64 [B, T]) and lengths (int32 [B]). */
 export const TOKEN_IDS_OUTPUT = 'token_ids';
 export const TOKEN_LENGTHS_OUTPUT = 'token_lengths';

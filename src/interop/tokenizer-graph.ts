@@ -48,7 +48,7 @@ const RULE1: ReadonlyArray<[string, string]> = [
   ['\u2026', ' ... '],
 ];
 
-export function rule1(x: Value): Value {
+function rule1(x: Value): Value {
   const chars = RULE1.map(([c]) => c).join('');
   const pieces = regexTokens(x, { tokenexp: `${cls(chars)}|[^${cls(chars).slice(1, -1)}]+` });
   const keys = RULE1.flatMap(([cs]) => Array.from(cs));
@@ -56,7 +56,7 @@ export function rule1(x: Value): Value {
   return joinPieces(replaceExact(pieces, keys, values));
 }
 
-export function rule2(x: Value): Value {
+function rule2(x: Value): Value {
   const names = Object.keys(BRACKET_ESCAPES).map((k) => k.slice(1, -1));
   const pieces = regexTokens(x, { tokenexp: `-(?:${names.map(asciiCaseless).join('|')})-|[^-]+|-` });
   const keys = names.flatMap((n) => caseVariants(n).map((v) => `-${v}-`));
@@ -65,7 +65,7 @@ export function rule2(x: Value): Value {
 }
 
 /** Rules 3 and 4 in one pass: both look at the text as rule 2 left it, and only add spaces. */
-export function rules3and4(x: Value, space: string): Value {
+function rules3and4(x: Value, space: string): Value {
   const g = x.graph;
   const specials = '"`\'()[]{};$#%!?.-,:';
   const split = '``|\'\'|`|[()\\[\\]{};$#%]|[!?]+|\\.\\.+|--+'.replace(/[`'$#%;{}]/g, (c) => re2Char(c.codePointAt(0)!));
@@ -87,7 +87,7 @@ const CLITIC2 = ["'s", "'d", "'m"].map(asciiCaseless).join('|');
 const CLITIC3 = ["'re", "'ve", "'ll", "n't"].map(asciiCaseless).join('|');
 
 /** Rules 5 and 6 on chunks [B, C] → the chunks with a space at every cut, and '`' for an opening '. */
-export function rules5and6(w: Value): Value {
+function rules5and6(w: Value): Value {
   const g = w.graph;
   const next = following(w);
   const m = (re: string): Value => fullMatch(w, re);
@@ -140,7 +140,7 @@ export function rules5and6(w: Value): Value {
 }
 
 /** Rule 7: `toLowerCase()` of each token [N] — a table, plus Σ → ς at a word's end (Final_Sigma). */
-export function lowerCase(x: Value): Value {
+function lowerCase(x: Value): Value {
   const g = x.graph;
   const t = unicodeTables();
   const pieces = regexTokens(x, { tokenexp: `[${t.lower.classBody}]|[^${t.lower.classBody}]+` });

@@ -2,3 +2,4 @@ export * from './config.js';
 export * from './init.js';
 export * from './classifier.js';
 export * from './verify-graph.js';
+export * from './text-input.js';

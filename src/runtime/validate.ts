@@ -5,6 +5,8 @@
 import { decodeModel, type ModelProto, type NodeProto, type TensorProto, toNumber } from '../onnx/proto.js';
 import { checkModel } from '../onnx/checker.js';
 import { readClassifierMetadata } from '../models/classifier.js';
+import { readTextInputContract } from '../models/text-input.js';
+import { readMetadata } from '../onnx/metadata.js';
 import { verifyClassifierGraph, type GraphVerification } from '../models/verify-graph.js';
 import { verifyDigest, type DigestStatus } from '../onnx/digest.js';
 import { paramSpecs } from '../models/init.js';
@@ -163,5 +165,6 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
   // After the specific checks (a NaN names its tensor), the general ones.
   const graph = verifyClassifierGraph(model, meta.config);
   const digest = verifyDigest(model);
-  return { model, info: { config: meta.config, labels: meta.labels, vocab, tokenizer: meta.tokenizer }, integrity: { graph, digest } };
+  const textInput = readTextInputContract(readMetadata(model));
+  return { model, info: { config: meta.config, labels: meta.labels, vocab, tokenizer: meta.tokenizer, textInput }, integrity: { graph, digest } };
 }
