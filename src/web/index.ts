@@ -96,7 +96,8 @@ export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer 
     const gpu = backend === 'webgpu' && adapter ? { adapter } : {};
     const predictor = new WebPredictor(session as unknown as SessionLike, ort.Tensor as unknown as TensorCtor, info, backend, threads, { ...opts, provider: backend, queue, ...gpu });
     try {
-      await predictor.predict([[1], [1, 1]]);
+      // A raw-text model (export-text) takes texts, an ids model token ids.
+      await (predictor.takesText ? predictor.predict(['a', 'a a']) : predictor.predict([[1], [1, 1]]));
       return predictor;
     } catch (e) {
       await predictor.release().catch(() => undefined);
