@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { applyRule0, tokenizerFor, type TokenizerOptions } from '../../src/data/tokenizer.js';
 import { Vocabulary } from '../../src/data/vocab.js';
@@ -37,20 +38,22 @@ interface Agreement {
   maxProbGap: number;
 }
 
-async function agreement(texts: string[], tokenizer: TokenizerOptions, seed: number): Promise<Agreement> {
+type Runtime = Pick<typeof ort, 'InferenceSession' | 'Tensor'>;
+
+async function agreement(texts: string[], tokenizer: TokenizerOptions, seed: number, rt: Runtime = ort): Promise<Agreement> {
   const { bytes, vocab } = sourceModel(tokenizer, seed);
   const { decodeModel } = await import('../../src/onnx/proto.js');
   const textModel = encodeModel(rawTextModel(decodeModel(bytes), { unicodeByCaller: true }));
   const source = await loadModel(bytes, { device: 'cpu' });
   const expected = await source.predict(texts);
   await source.release();
-  const session = await ort.InferenceSession.create(textModel);
+  const session = await rt.InferenceSession.create(textModel);
   const tok = tokenizerFor(tokenizer);
   const a: Agreement = { texts: texts.length, sameTokens: 0, sameLabels: 0, maxProbGap: 0 };
   const diffs: string[] = [];
   for (let s = 0; s < texts.length; s += 64) {
     const batch = texts.slice(s, s + 64);
-    const out = await session.run({ text: new ort.Tensor('string', batch.map((t) => applyRule0(t, tokenizer)), [batch.length]) });
+    const out = await session.run({ text: new rt.Tensor('string', batch.map((t) => applyRule0(t, tokenizer)), [batch.length]) });
     const ids = out[TOKEN_IDS_OUTPUT]!;
     const T = ids.dims[1]!;
     const lengths = out[TOKEN_LENGTHS_OUTPUT]!.data as Int32Array;
@@ -93,6 +96,13 @@ describe('export-text: the graph tokenizes as the toolkit does', () => {
     const a = await agreement(social, { social: true }, 5);
     expect(a.sameTokens).toBe(a.texts);
     expect(a.maxProbGap).toBeLessThan(1e-6);
+  }, 120_000);
+
+  it('onnxruntime-web (WASM, under Node) runs the same graph to the same token ids', async () => {
+    const texts = [...UNICODE_CASES, ...sentences('dev').slice(0, 100).map(detokenize)];
+    const a = await agreement(texts, {}, 3, ortWeb as unknown as Runtime);
+    expect(a.sameTokens).toBe(a.texts);
+    expect(a.maxProbGap).toBeLessThan(1e-5);
   }, 120_000);
 
   it('loadModel applies the recorded contract: the Predictor on the text model equals the source model', async () => {
