@@ -133,16 +133,19 @@ export const TOKEN_LENGTHS_OUTPUT = 'token_lengths';
 
 /**
  * The classifier with tokenization and vocabulary lookup inside the graph: input `text`
- * (string [batch]), the same outputs. Any onnxruntime (Python, C#, Java, C++, JS) scores plain
- * strings with it, no tokenizer of ours needed:
+ * (string [batch]), the source's outputs plus `token_ids` (int64 [batch, time]) and
+ * `token_lengths` (int32 [batch]). Any onnxruntime with the com.microsoft Tokenizer kernel (node,
+ * web, Python, C#, Java, C++) scores plain strings with it:
  *
- *   text → StringNormalizer (lower-case) → StringSplit (runs of spaces; opset 20)
- *        → ai.onnx.ml LabelEncoder (token → id, unknown → <unk>) → ids [batch, time]
- *   lengths = max(token count, 1): an empty text is one <unk>, as padBatch makes it.
+ *   unicodeByCaller: text (through rule 0 by the caller) → the tokenizer's rules 1–7
+ *     (tokenizerGraph: com.microsoft Tokenizer, RegexFullMatch, StringConcat, LabelEncoder)
+ *     → ids; token for token what tokenize() + Vocabulary.encode give (export-text-agreement test);
+ *   pretokenized: text (= tokenize(text).join(' ')) → StringNormalizer (lower-case) → StringSplit → ids.
  *
- * The split is on spaces only, so it agrees with the toolkit's tokenizer only on text that
- * tokenizer already cut (`tokenize(text).join(' ')`); the other rules have no ONNX string op, so
- * without `pretokenized: true` this refuses, naming them (E_EXPORT_RULES). Opset: max(20, the model's).
+ * lengths = max(token count, 1): an empty text is one <unk>, as padBatch makes it. The model
+ * records its contract (metadata `highway_onnx.input`, TextInputContract). Opset: max(20, the
+ * model's). Throws E_EXPORT_RULES (neither option: rule 0 has no ONNX op), E_EXPORT (no or
+ * mismatched vocabulary), E_MODEL_DIGEST (the source was altered).
  */
 export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): ModelProto {
   verifyDigest(model); // the new file gets a fresh digest: check the old one first (E_MODEL_DIGEST)

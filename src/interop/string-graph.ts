@@ -19,10 +19,18 @@ let axisCount = 0;
 export const MS_DOMAIN = 'com.microsoft';
 export const ML_DOMAIN = 'ai.onnx.ml';
 
-/** A string scalar constant (broadcasts against any string tensor). */
+const strings = new WeakMap<Graph, Map<string, Value>>();
+
+/** A string scalar constant (broadcasts against any string tensor); one initializer per graph and value. */
 export function str(g: Graph, s: string): Value {
-  const t: Tensor<'string'> = { dtype: 'string', dims: [], data: [s] };
-  return g.constant(t, 'str');
+  let cache = strings.get(g);
+  if (!cache) strings.set(g, (cache = new Map()));
+  let v = cache.get(s);
+  if (!v) {
+    const t: Tensor<'string'> = { dtype: 'string', dims: [], data: [s] };
+    cache.set(s, (v = g.constant(t, 'str')));
+  }
+  return v;
 }
 
 /** A string tensor of `x`'s shape holding '' everywhere. */
