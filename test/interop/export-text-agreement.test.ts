@@ -16,7 +16,7 @@ import { resolveConfig } from '../../src/models/config.js';
 import { initParams } from '../../src/models/init.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { loadModel } from '../../src/runtime/node.js';
-import { detokenize } from './detokenize.js';
+import { detokenize } from '../../scripts/detokenize.js';
 import { UNICODE_CASES } from './unicode-cases.js';
 
 const SST = join(__dirname, '..', '..', '..', 'shared', 'data', 'sst');
