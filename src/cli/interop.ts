@@ -113,7 +113,13 @@ export async function exportTorchCommand(a: ExportTorchArgs): Promise<void> {
   print({ weights: a.out, keys: tensors.size, kind: config.kind, layers: config.layers, ...(a.configOut ? { config: a.configOut } : {}) });
 }
 
-export async function exportTextCommand(a: { model: string; out: string; vocab?: string; locale?: string; pretokenized?: boolean; unicodeByCaller?: boolean }): Promise<void> {
+function parseMaxTokens(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max-tokens must be a positive integer, found '${v}'`);
+  return n;
+}
+
+export async function exportTextCommand(a: { model: string; out: string; vocab?: string; locale?: string; pretokenized?: boolean; unicodeByCaller?: boolean; maxTokens?: string }): Promise<void> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(a.model));
@@ -121,7 +127,7 @@ export async function exportTextCommand(a: { model: string; out: string; vocab?:
     throw new UsageError(`cannot read model '${a.model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
-  const model = rawTextModel(decodeModel(bytes), { ...(vocab ? { vocab } : {}), ...(a.locale ? { locale: a.locale } : {}), pretokenized: a.pretokenized ?? false, unicodeByCaller: a.unicodeByCaller ?? false });
+  const model = rawTextModel(decodeModel(bytes), { ...(vocab ? { vocab } : {}), ...(a.locale ? { locale: a.locale } : {}), pretokenized: a.pretokenized ?? false, unicodeByCaller: a.unicodeByCaller ?? false, ...(a.maxTokens !== undefined ? { maxTokens: parseMaxTokens(a.maxTokens) } : {}) });
   const out = encodeModel(model);
   await writeBytes(a.out, out);
   print({ model: a.out, input: 'text', outputs: (model.graph?.output ?? []).map((o) => o.name), opset: 20, bytes: out.length });
@@ -199,6 +205,7 @@ export function registerInteropCommands(program: Command): void {
     .requiredOption('--out <model.onnx>', 'output model')
     .option('--vocab <file>', 'vocabulary, when the model carries none')
     .option('--unicode-by-caller', "texts will arrive through the tokenizer's rule 0 (NFKC, invisible characters dropped, emoji set apart; social placeholders for a --tokenizer social model), which no ONNX op can do; recorded in the model, and loadModel/serve/the web entry apply it. Without it (or --pretokenized) export-text refuses, naming rule 0")
+    .option('--max-tokens <n>', "with --unicode-by-caller: score each text's first n tokens, as predict does (default 1000, predict's --max-tokens default); fixed in the graph")
     .option('--pretokenized', "instead: texts will arrive already cut by the toolkit's tokenizer (tokenize(text).join(' ')); the graph only lower-cases and splits on spaces")
     .option('--locale <name>', "with --pretokenized: StringNormalizer locale (default 'C.UTF-8')")
     .action(exportTextCommand);

@@ -14,6 +14,7 @@ import type { ModelConfig } from '../models/config.js';
 import { paramSpecs } from '../models/init.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { tensorFromProto, tensorOf, type Tensor } from '../onnx/tensor.js';
+import { DEFAULT_MAX_TOKENS } from '../runtime/predictor.js';
 import { InteropError } from '../formats/errors.js';
 import { importOnnx, modelOpset } from '../onnx-import/importer.js';
 import { pruneUnusedInitializers } from '../train/finetune/training.js';
@@ -109,6 +110,12 @@ export interface RawTextOptions {
    * `pretokenized`) rawTextModel refuses with E_EXPORT_RULES naming rule 0.
    */
   unicodeByCaller?: boolean;
+  /**
+   * With `unicodeByCaller`: each text is scored on its first maxTokens tokens, as the Predictor
+   * truncates an ids model's input (default DEFAULT_MAX_TOKENS, the Predictor's default maxLength).
+   * Fixed in the graph and recorded in the contract.
+   */
+  maxTokens?: number;
 }
 
 /**
@@ -183,14 +190,18 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
     return { ids: ids!, lengths };
   };
   const graphTokenizer = !opts.pretokenized;
-  const front = g.scope('tokenize', () => (graphTokenizer ? tokenizerGraph(text, vocab, unk) : pretokenizedFront()));
+  const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
+  if (!(Number.isSafeInteger(maxTokens) && maxTokens >= 1)) throw new InteropError('E_EXPORT', `maxTokens must be a positive integer, found ${opts.maxTokens}`);
+  const front = g.scope('tokenize', () => (graphTokenizer ? tokenizerGraph(text, vocab, unk, g.scalar(maxTokens, 'int64')) : pretokenizedFront()));
   if (graphTokenizer) {
     // The graph's own token ids and lengths, for callers (and tests) that check its tokenization.
     g.output(op.identity(front.ids), TOKEN_IDS_OUTPUT);
     g.output(op.identity(front.lengths), TOKEN_LENGTHS_OUTPUT);
   }
   importOnnx(model, { graph: g, bind: { ids: front.ids, lengths: front.lengths } });
-  const contract: TextInputContract = { text: RAW_TEXT_INPUT, tokenizer: graphTokenizer ? 'graph' : 'pretokenized', prepare: graphTokenizer ? 'unicode' : 'none' };
+  const contract: TextInputContract = graphTokenizer
+    ? { text: RAW_TEXT_INPUT, tokenizer: 'graph', prepare: 'unicode', maxTokens }
+    : { text: RAW_TEXT_INPUT, tokenizer: 'pretokenized', prepare: 'none' };
   const metadata = { ...readMetadata(model), [TEXT_INPUT_KEY]: JSON.stringify(contract) };
   const out = pruneUnusedInitializers(toModel(g, { opset, metadata, docString: g.docString }));
   out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }, ...(graphTokenizer ? [{ domain: MS_DOMAIN, version: 1 }] : [])];

@@ -171,9 +171,10 @@ function lowerCase(x: Value): Value {
 /**
  * The tokenizer graph: `text` (string [B], already through rule 0) → `ids` (int64 [B, T], token
  * ids left-aligned, padded with `unk`) and `lengths` (int32 [B], at least 1: an empty text is one
- * `<unk>`, as the Predictor pads it). `vocab` in id order; unknown tokens → `unk`.
+ * `<unk>`, as the Predictor pads it). `vocab` in id order; unknown tokens → `unk`. `maxTokens`
+ * (int64 scalar): keep only each text's first maxTokens tokens.
  */
-export function tokenizerGraph(text: Value, vocab: string[], unk: number): { ids: Value; lengths: Value } {
+export function tokenizerGraph(text: Value, vocab: string[], unk: number, maxTokens?: Value): { ids: Value; lengths: Value } {
   const g: Graph = text.graph;
   const { space } = unicodeTables();
   const ruled = rules3and4(rule2(rule1(text)), space);
@@ -187,7 +188,9 @@ export function tokenizerGraph(text: Value, vocab: string[], unk: number): { ids
   const key = op.where(valid, pos, op.add(pos, op.reshape(width, [])));
   const [, order] = g.addNode('TopK', [key, width], { axis: attr.int(1), largest: attr.int(0), sorted: attr.int(1) },
     [{ dtype: 'int64', shape: ['batch', 'slots'] }, { dtype: 'int64', shape: ['batch', 'slots'] }]);
-  const count = op.reduceSum(op.cast(valid, 'int64'), [1]);
+  const all = op.reduceSum(op.cast(valid, 'int64'), [1]);
+  // A text is scored on its first maxTokens tokens, as the Predictor truncates an ids model's input.
+  const count = maxTokens ? op.min(all, maxTokens) : all;
   const steps = op.max(op.reduceMax(count, [0], { keepdims: true }), g.vector([1]));
   const [tokens] = g.addNode('Slice', [op.gatherElements(slots, order!, 1), g.vector([0]), steps, g.vector([1])], {}, [{ dtype: 'string', shape: ['batch', 'time'] }]);
   const lower = op.reshape(lowerCase(op.reshape(tokens!, [-1])), op.shapeOf(tokens!));

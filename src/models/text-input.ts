@@ -18,6 +18,8 @@ export interface TextInputContract {
   tokenizer: 'graph' | 'pretokenized';
   /** 'unicode': the caller applies rule 0 (`applyRule0`: normalizeUnicode, social rules when recorded) first. */
   prepare: 'unicode' | 'none';
+  /** Graph tokenizer only: each text is scored on its first maxTokens tokens (fixed at export). */
+  maxTokens?: number;
 }
 
 /**
@@ -45,5 +47,8 @@ export function readTextInputContract(metadata: Record<string, string>): TextInp
   if (tokenizer === 'graph' && o.prepare !== 'unicode') {
     throw new ModelMetadataError(`metadata key '${TEXT_INPUT_KEY}': a graph tokenizer needs "prepare": "unicode" (rule 0 is the caller's), found ${JSON.stringify(o.prepare)}`);
   }
-  return { text: o.text, tokenizer, prepare: o.prepare === 'unicode' ? 'unicode' : 'none' };
+  if (o.maxTokens !== undefined && !(Number.isSafeInteger(o.maxTokens) && (o.maxTokens as number) >= 1)) {
+    throw new ModelMetadataError(`metadata key '${TEXT_INPUT_KEY}': "maxTokens" must be a positive integer, found ${JSON.stringify(o.maxTokens)}`);
+  }
+  return { text: o.text, tokenizer, prepare: o.prepare === 'unicode' ? 'unicode' : 'none', ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens as number } : {}) };
 }

@@ -214,18 +214,26 @@ export class Predictor {
     const T = (graphIds.dims as number[])[1]!;
     const ids = graphIds.data as BigInt64Array;
     const lengths = graphLengths.data as Int32Array;
+    const cap = this.info.textInput?.maxTokens ?? Number.POSITIVE_INFINITY;
     const items = chunk.map((text, b) => {
       const tokens = tokenizerFor(tokenizer)(text);
-      const want = tokens.length === 0 ? [Vocabulary.UNK_ID] : vocab.encode(tokens);
+      if (tokens.length > Math.min(cap, this.maxLength) && cap !== this.maxLength) {
+        throw new PredictInputError(`input ${offset + b}: ${tokens.length} tokens; this raw-text model scores a text's first ${cap} (fixed at export: export-text --max-tokens) and this Predictor's maxLength is ${this.maxLength}: load it with maxLength ${cap}, or export again`);
+      }
+      const want = tokens.length === 0 ? [Vocabulary.UNK_ID] : vocab.encode(tokens.slice(0, cap));
       const got = Array.from(ids.subarray(b * T, b * T + lengths[b]!), Number);
       if (got.length !== want.length || got.some((id, k) => id !== want[k])) {
         const k = got.findIndex((id, j) => id !== want[j]);
         throw new ModelRunError(`input ${offset + b}: the model's graph cut the text into ${got.length} token(s), this package's tokenizer into ${want.length}${k >= 0 ? ` (first difference at token ${k}: graph id ${got[k]}, tokenizer '${tokens[k] ?? ''}' id ${want[k]})` : ''}; the model was exported by a JavaScript engine with other Unicode tables, or the file was altered: export it again`);
       }
-      return { len: want.length, tokens: tokens.length === 0 ? [Vocabulary.UNK] : tokens, unknown: tokens.length === 0 ? 0 : got.filter((id) => id === Vocabulary.UNK_ID).length };
+      const scored = tokens.length === 0 ? [Vocabulary.UNK] : tokens.slice(0, cap);
+      return { len: want.length, tokens: scored, unknown: tokens.length === 0 ? 0 : got.filter((id) => id === Vocabulary.UNK_ID).length, from: tokens.length > cap ? tokens.length : undefined };
     });
     const preds = this.readResults(result, items);
-    preds.forEach((p, i) => (p.unknown = items[i]!.unknown));
+    preds.forEach((p, i) => {
+      p.unknown = items[i]!.unknown;
+      if (items[i]!.from !== undefined) p.truncatedFrom = items[i]!.from;
+    });
     return preds;
   }
 

@@ -111,7 +111,7 @@ describe('export-text: the graph tokenizes as the toolkit does', () => {
     const text = await loadModel(encodeModel(rawTextModel(decodeModel(bytes), { unicodeByCaller: true })), { device: 'cpu' });
     const source = await loadModel(bytes, { device: 'cpu' });
     expect(text.takesText).toBe(true);
-    expect(text.info.textInput).toEqual({ text: 'text', tokenizer: 'graph', prepare: 'unicode' });
+    expect(text.info.textInput).toEqual({ text: 'text', tokenizer: 'graph', prepare: 'unicode', maxTokens: 1000 });
     const cases = [...UNICODE_CASES, "It's not good.", 'ＩＴ’Ｓ ＮＯＴ ＧＯＯＤ.'];
     const [a, b] = [await source.predict(cases), await text.predict(cases)];
     b.forEach((p, i) => {
@@ -119,7 +119,18 @@ describe('export-text: the graph tokenizes as the toolkit does', () => {
       expect(p.unknown).toBe(a[i]!.unknown);
       p.probs.forEach((x, k) => expect(Math.abs(x - a[i]!.probs[k]!)).toBeLessThan(1e-6));
     });
+    // A text past the cap (1,000 tokens by default, as predict's maxLength): both score its first 1,000.
+    const long = `${'a truly moving , funny story . '.repeat(200)}but dull`;
+    const [la, lb] = [(await source.predict([long]))[0]!, (await text.predict([long]))[0]!];
+    expect(lb.truncatedFrom).toBe(tokenizerFor({})(long).length);
+    expect(la.truncatedFrom).toBe(lb.truncatedFrom);
+    expect(lb.tokens).toHaveLength(1000);
+    lb.probs.forEach((x, k) => expect(Math.abs(x - la.probs[k]!)).toBeLessThan(1e-6));
     await text.release();
     await source.release();
+    // A Predictor whose maxLength differs from the cap fixed in the graph refuses such a text.
+    const other = await loadModel(encodeModel(rawTextModel(decodeModel(bytes), { unicodeByCaller: true, maxTokens: 50 })), { device: 'cpu' });
+    await expect(other.predict([long])).rejects.toThrow(/scores a text's first 50 .* maxLength is 1000/);
+    await other.release();
   }, 60_000);
 });

@@ -48,7 +48,7 @@ describe('export-text and the tokenizer rules', () => {
       const graph = await runCli(script, ['export-text', '--model', model, '--out', graphOut, '--unicode-by-caller']);
       expect(graph.code, graph.stderr).toBe(0);
       const byGraph = await loadModel(graphOut, { device: 'cpu' });
-      expect(byGraph.info.textInput).toEqual({ text: 'text', tokenizer: 'graph', prepare: 'unicode' });
+      expect(byGraph.info.textInput).toEqual({ text: 'text', tokenizer: 'graph', prepare: 'unicode', maxTokens: 1000 });
       const ok = await runCli(script, ['export-text', '--model', model, '--out', out, '--pretokenized']);
       expect(ok.code, ok.stderr).toBe(0);
       const byIds = await loadModel(model, { device: 'cpu' });

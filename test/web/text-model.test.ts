@@ -45,7 +45,7 @@ describe('web entry: raw-text models in Chromium', () => {
       return { takesText: p.takesText, contract: p.info.textInput, preds: preds.map((x: any) => ({ probs: x.probs, tokens: x.tokens, label: x.label })) };
     }, TEXTS)) as { takesText: boolean; contract: unknown; preds: { probs: number[]; tokens: string[]; label: string }[] };
     expect(got.takesText).toBe(true);
-    expect(got.contract).toEqual({ text: 'text', tokenizer: 'graph', prepare: 'unicode' });
+    expect(got.contract).toEqual({ text: 'text', tokenizer: 'graph', prepare: 'unicode', maxTokens: 1000 });
     const ids = await loadModel(encodeModel(idsModel), { device: 'cpu' });
     const want = await ids.predict(TEXTS);
     await ids.release();
