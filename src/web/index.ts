@@ -19,7 +19,7 @@ export { ExternalDataError, ModelDigestError } from '../onnx/errors.js';
 export { ModelGraphError } from '../models/verify-graph.js';
 export { trainInBrowser, timeSteps, Training, WebTrainSession, exportModel, BROWSER_TRAIN_DEFAULTS, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress, type TrainingStep } from './train.js';
 export { serveTraining, trainInWorker, type TrainingRun, type WorkerTrainOptions } from './worker.js';
-export { builtinDataset, BUILTIN_LABELS, tokenize, Vocabulary, type Dataset, type Example } from '../data/index.js';
+export { builtinDataset, BUILTIN_LABELS, tokenize, applyRule0, Vocabulary, type Dataset, type Example } from '../data/index.js';
 export type { ModelConfig } from '../models/config.js';
 
 export interface WebLoadOptions extends Omit<PredictorOptions, 'queue' | 'adapter' | 'provider'>, WasmSettings {
