@@ -5,6 +5,7 @@
 // model's probabilities must equal `predict` on the source ids model within 1e-6.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,8 @@ import { loadModel } from '../../src/runtime/node.js';
 import { detokenize } from '../../scripts/detokenize.js';
 import { UNICODE_CASES } from './unicode-cases.js';
 
-const SST = join(__dirname, '..', '..', '..', 'shared', 'data', 'sst');
+// The data directory beside the project (never committed), as the other SST tests find it.
+const SST = join(fileURLToPath(new URL('../..', import.meta.url)), '..', 'shared', 'data', 'sst');
 const sentences = (split: string): string[] =>
   readFileSync(join(SST, `${split}.txt`), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => l.split(' ||| ')[0]!);
 
@@ -80,6 +82,7 @@ describe('export-text: the graph tokenizes as the toolkit does', () => {
   it('every SST dev and test sentence, detokenised, and the Unicode cases: identical tokens, labels, probabilities', async () => {
     const texts = [...sentences('dev'), ...sentences('test')].map(detokenize).concat(UNICODE_CASES);
     const a = await agreement(texts, {}, 3);
+    expect(a.texts).toBe(1101 + 2210 + UNICODE_CASES.length); // SST's dev and test splits, all five classes
     console.log(`export-text agreement (SST dev+test detokenised + ${UNICODE_CASES.length} Unicode cases): tokens ${a.sameTokens}/${a.texts}, labels ${a.sameLabels}/${a.texts}, max |Δp| ${a.maxProbGap.toExponential(2)}`);
     expect(a.sameTokens).toBe(a.texts);
     expect(a.sameLabels).toBe(a.texts);
