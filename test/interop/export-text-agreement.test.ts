@@ -122,6 +122,14 @@ describe('export-text: the graph tokenizes as the toolkit does', () => {
       expect(p.unknown).toBe(a[i]!.unknown);
       p.probs.forEach((x, k) => expect(Math.abs(x - a[i]!.probs[k]!)).toBeLessThan(1e-6));
     });
+    // Batches where the graph's string tensors degenerate (no piece, no token at all; one piece; many).
+    for (const batch of [[''], ['   ', '\n'], ['.'], ["'"], ['😀'], ['x'.repeat(5000)], [',:'.repeat(3000)], ['\u0000a\u0000']]) {
+      const [pa, pb] = [await source.predict(batch), await text.predict(batch)];
+      pb.forEach((p, i) => {
+        expect(p.tokens).toEqual(pa[i]!.tokens);
+        p.probs.forEach((x, k) => expect(Math.abs(x - pa[i]!.probs[k]!)).toBeLessThan(1e-6));
+      });
+    }
     // A text past the cap (1,000 tokens by default, as predict's maxLength): both score its first 1,000.
     const long = `${'a truly moving , funny story . '.repeat(200)}but dull`;
     const [la, lb] = [(await source.predict([long]))[0]!, (await text.predict([long]))[0]!];
