@@ -117,7 +117,13 @@ export async function exportTorchCommand(a: ExportTorchArgs): Promise<void> {
   print({ weights: a.out, keys: tensors.size, kind: config.kind, layers: config.layers, ...(a.configOut ? { config: a.configOut } : {}) });
 }
 
-export async function exportTextCommand(a: { model: string; out: string; vocab?: string; locale?: string; pretokenized?: boolean }): Promise<void> {
+function parseMaxTokens(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max-tokens must be a positive integer, found '${v}'`);
+  return n;
+}
+
+export async function exportTextCommand(a: { model: string; out: string; vocab?: string; locale?: string; pretokenized?: boolean; unicodeByCaller?: boolean; maxTokens?: string }): Promise<void> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(a.model));
@@ -125,7 +131,7 @@ export async function exportTextCommand(a: { model: string; out: string; vocab?:
     throw new UsageError(`cannot read model '${a.model}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
-  const model = rawTextModel(decodeModel(bytes), { ...(vocab ? { vocab } : {}), ...(a.locale ? { locale: a.locale } : {}), pretokenized: a.pretokenized ?? false });
+  const model = rawTextModel(decodeModel(bytes), { ...(vocab ? { vocab } : {}), ...(a.locale ? { locale: a.locale } : {}), pretokenized: a.pretokenized ?? false, unicodeByCaller: a.unicodeByCaller ?? false, ...(a.maxTokens !== undefined ? { maxTokens: parseMaxTokens(a.maxTokens) } : {}) });
   const out = encodeModel(model);
   await writeBytes(a.out, out);
   print({ model: a.out, input: 'text', outputs: (model.graph?.output ?? []).map((o) => o.name), opset: 20, bytes: out.length });
@@ -202,12 +208,14 @@ export function registerInteropCommands(program: Command): void {
 
   program
     .command('export-text')
-    .description('classifier .onnx → a model that takes plain strings (input `text`): lower-casing, splitting on spaces and the vocabulary lookup inside the graph (StringNormalizer, StringSplit, ai.onnx.ml LabelEncoder; opset 20)')
+    .description("classifier .onnx → a model that takes plain strings (input `text`): the tokenizer's rules 1–7 and the vocabulary lookup inside the graph (com.microsoft Tokenizer, RegexFullMatch, StringConcat, ai.onnx.ml LabelEncoder; opset 20)")
     .requiredOption('--model <file>', 'highway-onnx classifier model (with its vocabulary, or pass --vocab)')
     .requiredOption('--out <model.onnx>', 'output model')
     .option('--vocab <file>', 'vocabulary, when the model carries none')
-    .option('--locale <name>', "StringNormalizer locale (default 'C.UTF-8'; 'en_US.UTF-8' where that locale is installed)")
-    .option('--pretokenized', "texts will arrive already cut by the toolkit's tokenizer (tokenize(text).join(' ')); without it export-text refuses, naming the tokenizer rules ONNX string ops cannot express")
+    .option('--unicode-by-caller', "texts will arrive through the tokenizer's rule 0 (NFKC, invisible characters dropped, emoji set apart; social placeholders for a --tokenizer social model), which no ONNX op can do; recorded in the model, and loadModel/serve/the web entry apply it. Without it (or --pretokenized) export-text refuses, naming rule 0")
+    .option('--max-tokens <n>', "with --unicode-by-caller: score each text's first n tokens, as predict does (default 1000, predict's --max-tokens default); fixed in the graph")
+    .option('--pretokenized', "instead: texts will arrive already cut by the toolkit's tokenizer (tokenize(text).join(' ')); the graph only lower-cases and splits on spaces")
+    .option('--locale <name>', "with --pretokenized: StringNormalizer locale (default 'C.UTF-8')")
     .action(exportTextCommand);
 
   program

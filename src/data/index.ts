@@ -3,7 +3,7 @@
  * live in `./files.js` (or `./node.js`, which re-exports this module too), so
  * that a browser bundle importing this module never pulls in `node:fs`.
  */
-export { tokenize, tokenizerFor, type TokenizerOptions } from './tokenizer.js';
+export { tokenize, tokenizerFor, applyRule0, type TokenizerOptions } from './tokenizer.js';
 export { normalizeUnicode } from './normalize.js';
 export { applySocialRules, SOCIAL_PLACEHOLDERS } from './social.js';
 export { Vocabulary, type VocabularyBuildOptions } from './vocab.js';

@@ -56,7 +56,8 @@ const UNICODE_MAP: ReadonlyArray<[RegExp, string]> = [
   [/\u2026/g, ' ... '],
 ];
 
-const BRACKET_ESCAPES: Readonly<Record<string, string>> = {
+/** Rule 2: PTB bracket escapes (lower-cased) → the bracket. Exported for the in-graph tokenizer (export-text). */
+export const BRACKET_ESCAPES: Readonly<Record<string, string>> = {
   '-lrb-': '(',
   '-rrb-': ')',
   '-lsb-': '[',
@@ -65,8 +66,8 @@ const BRACKET_ESCAPES: Readonly<Record<string, string>> = {
   '-rcb-': '}',
 };
 
-// Lower-cased stems that keep their final period.
-const ABBREVIATIONS = new Set([
+/** Rule 5: lower-cased stems that keep their final period. Exported for the in-graph tokenizer (export-text). */
+export const ABBREVIATIONS: ReadonlySet<string> = new Set([
   'mr', 'mrs', 'ms', 'dr', 'jr', 'sr', 'st', 'vs', 'etc', 'inc', 'ltd', 'co', 'corp', 'bros',
   'prof', 'gen', 'gov', 'sen', 'rep', 'lt', 'col', 'sgt', 'capt', 'mt', 'ft', 'sept', 'al',
 ]);
@@ -90,9 +91,17 @@ export function tokenizerFor(options: TokenizerOptions = {}): (text: string) => 
   return (text) => tokenizeWith(text, options);
 }
 
+/**
+ * Rule 0 alone: `normalizeUnicode`, then the social placeholders when switched on. The part of
+ * the tokenizer a raw-text model (export-text) leaves to its caller: ONNX has no NFKC.
+ */
+export function applyRule0(text: string, options: TokenizerOptions = {}): string {
+  const s = normalizeUnicode(text);
+  return options.social ? applySocialRules(s) : s;
+}
+
 function tokenizeWith(text: string, options: TokenizerOptions): string[] {
-  let s = normalizeUnicode(text);
-  if (options.social) s = applySocialRules(s);
+  let s = applyRule0(text, options);
   for (const [re, rep] of UNICODE_MAP) s = s.replace(re, rep);
   s = s.replace(/-(?:lrb|rrb|lsb|rsb|lcb|rcb)-/gi, (m) => ` ${BRACKET_ESCAPES[m.toLowerCase()]} `);
   s = s.replace(/"/g, (_m, offset: number, whole: string) =>

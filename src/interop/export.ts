@@ -2,7 +2,10 @@
  * Whole-model interchange with PyTorch: a twin state_dict → a self-contained classifier .onnx
  * (import-torch), and a classifier .onnx → twin state_dict keys (export-torch).
  */
-import { attr, DEFAULT_OPSET, Graph, op, toModel } from '../graph/index.js';
+import { attr, DEFAULT_OPSET, Graph, op, toModel, type Value } from '../graph/index.js';
+import { ML_DOMAIN, MS_DOMAIN } from './string-graph.js';
+import { tokenizerGraph } from './tokenizer-graph.js';
+import { TEXT_INPUT_KEY, type TextInputContract } from '../models/text-input.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
 import { stampDigest, verifyDigest } from '../onnx/digest.js';
@@ -13,6 +16,7 @@ import type { ModelConfig } from '../models/config.js';
 import { paramSpecs } from '../models/init.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { tensorFromProto, tensorOf, type Tensor } from '../onnx/tensor.js';
+import { DEFAULT_MAX_TOKENS } from '../runtime/predictor.js';
 import { InteropError } from '../formats/errors.js';
 import { importOnnx, modelOpset } from '../onnx-import/importer.js';
 import { pruneUnusedInitializers } from '../train/finetune/training.js';
@@ -90,55 +94,67 @@ export interface RawTextOptions {
   /** Tokens in id order (default: the model's own vocabulary). */
   vocab?: string[];
   /**
-   * Locale of the lower-casing StringNormalizer. onnxruntime builds it with the C++ runtime:
-   * 'C.UTF-8' exists on Linux (containers included) and lower-cases non-ASCII letters;
-   * ONNX's default 'en_US.UTF-8' needs that locale installed (macOS, Windows, desktop Linux).
+   * Locale of the lower-casing StringNormalizer (`pretokenized` graphs only). onnxruntime builds
+   * it with the C++ runtime: 'C.UTF-8' exists on Linux (containers included).
    */
   locale?: string;
   /**
    * The caller states that texts reach the model already cut by the toolkit's tokenizer
-   * (`tokenize(text).join(' ')`), where lower-casing and splitting on spaces are all that is left
-   * to do. Without it rawTextModel refuses (E_EXPORT_RULES): the tokenizer's other rules have
-   * no ONNX string op, and the graph would cut raw text differently from Node and the browser.
+   * (`tokenize(text).join(' ')`): the graph only lower-cases and splits on spaces.
    */
   pretokenized?: boolean;
+  /**
+   * The caller states that texts reach the model already through the tokenizer's rule 0
+   * (`normalizeUnicode`, then `applySocialRules` for a `--tokenizer social` model): NFKC,
+   * invisible characters and emoji have no ONNX string op. The model records this contract
+   * (metadata `highway_onnx.input`: `"prepare": "unicode"`), and loadModel (Node and web) and
+   * `serve` apply rule 0 before feeding; the graph does rules 1–7. Without it (and without
+   * `pretokenized`) rawTextModel refuses with E_EXPORT_RULES naming rule 0.
+   */
+  unicodeByCaller?: boolean;
+  /**
+   * With `unicodeByCaller`: each text is scored on its first maxTokens tokens, as the Predictor
+   * truncates an ids model's input (default DEFAULT_MAX_TOKENS, the Predictor's default maxLength).
+   * Fixed in the graph and recorded in the contract.
+   */
+  maxTokens?: number;
 }
 
 /**
- * The tokenizer's rules the raw-text graph cannot express: ONNX's string ops (StringNormalizer:
- * case and stop words; StringSplit: one delimiter; RegexFullMatch: a yes/no test; StringConcat)
- * can neither rewrite characters inside a string nor split at a pattern.
+ * The tokenizer's rules the raw-text graph cannot express: rule 0 (Unicode normalisation and the
+ * social placeholders). ONNX's string ops (Tokenizer, RegexFullMatch, StringConcat, LabelEncoder)
+ * cut and rewrite with RE2 expressions, which have no NFKC, no Extended_Pictographic property
+ * and no arithmetic (the ratings); rules 1–7 are in the graph (src/interop/tokenizer-graph.ts).
  */
 export function inexpressibleTokenizerRules(tokenizer: { social?: boolean }): string[] {
   return [
     'Unicode NFKC normalisation (rule 0)',
     'dropping invisible format characters (rule 0)',
     'setting emoji apart from words (rule 0)',
-    ...(tokenizer.social ? ['social-media placeholders <url>, <user>, hashtag words, <number>, <rating-…> (the model was trained with --tokenizer social)'] : []),
-    'curly quotes, dashes and ellipses mapped (rule 1)',
-    'PTB bracket escapes (rule 2)',
-    'opening/closing double quotes (rule 3)',
-    'punctuation split off (rule 4)',
-    'word-final periods (rule 5)',
-    'clitics and apostrophes (rule 6)',
+    ...(tokenizer.social ? ['social-media placeholders <url>, <user>, hashtag words, <number>, <rating-…> (rule 0; the model was trained with --tokenizer social)'] : []),
   ];
 }
 
 export const RAW_TEXT_INPUT = IO_NAMES.text;
-const ML_DOMAIN = 'ai.onnx.ml';
+/** Extra outputs of a graph-tokenizer model: its token ids (int64 [B, T]) and lengths (int32 [B]). */
+export const TOKEN_IDS_OUTPUT = 'token_ids';
+export const TOKEN_LENGTHS_OUTPUT = 'token_lengths';
 
 /**
  * The classifier with tokenization and vocabulary lookup inside the graph: input `text`
- * (string [batch]), the same outputs. Any onnxruntime (Python, C#, Java, C++, JS) scores plain
- * strings with it, no tokenizer of ours needed:
+ * (string [batch]), the source's outputs plus `token_ids` (int64 [batch, time]) and
+ * `token_lengths` (int32 [batch]). Any onnxruntime with the com.microsoft Tokenizer kernel (node,
+ * web, Python, C#, Java, C++) scores plain strings with it:
  *
- *   text → StringNormalizer (lower-case) → StringSplit (runs of spaces; opset 20)
- *        → ai.onnx.ml LabelEncoder (token → id, unknown → <unk>) → ids [batch, time]
- *   lengths = max(token count, 1): an empty text is one <unk>, as padBatch makes it.
+ *   unicodeByCaller: text (through rule 0 by the caller) → the tokenizer's rules 1–7
+ *     (tokenizerGraph: com.microsoft Tokenizer, RegexFullMatch, StringConcat, LabelEncoder)
+ *     → ids; token for token what tokenize() + Vocabulary.encode give (export-text-agreement test);
+ *   pretokenized: text (= tokenize(text).join(' ')) → StringNormalizer (lower-case) → StringSplit → ids.
  *
- * The split is on spaces only, so it agrees with the toolkit's tokenizer only on text that
- * tokenizer already cut (`tokenize(text).join(' ')`); the other rules have no ONNX string op, so
- * without `pretokenized: true` this refuses, naming them (E_EXPORT_RULES). Opset: max(20, the model's).
+ * lengths = max(token count, 1): an empty text is one <unk>, as padBatch makes it. The model
+ * records its contract (metadata `highway_onnx.input`, TextInputContract). Opset: max(20, the
+ * model's). Throws E_EXPORT_RULES (neither option: rule 0 has no ONNX op), E_EXPORT (no or
+ * mismatched vocabulary), E_MODEL_DIGEST (the source was altered).
  */
 export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): ModelProto {
   verifyDigest(model); // the new file gets a fresh digest: check the old one first (E_MODEL_DIGEST)
@@ -146,17 +162,17 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
   const vocab = opts.vocab ?? meta.vocab;
   if (!vocab) throw new InteropError('E_EXPORT', 'a raw-text model needs the vocabulary: the model carries none (pass one)');
   if (vocab.length !== meta.config.vocabSize) throw new InteropError('E_EXPORT', `the vocabulary has ${vocab.length} tokens, the model's embedding ${meta.config.vocabSize} rows`);
-  if (!opts.pretokenized) {
+  if (!opts.pretokenized && !opts.unicodeByCaller) {
     throw new InteropError(
       'E_EXPORT_RULES',
-      `the raw-text graph can only lower-case and split on spaces; these tokenizer rules have no ONNX string op: ${inexpressibleTokenizerRules(meta.tokenizer).join('; ')}. Export with --pretokenized (pretokenized: true) and feed texts already cut by the toolkit's tokenizer (tokenize(text).join(' ')), or use the ids model with the tokenizer`,
+      `the raw-text graph does the tokenizer's rules 1–7, but these have no ONNX string op: ${inexpressibleTokenizerRules(meta.tokenizer).join('; ')}. Export with --unicode-by-caller (unicodeByCaller: true) to state that texts arrive through rule 0 (normalizeUnicode${meta.tokenizer.social ? ', then applySocialRules' : ''}; loadModel and serve do it), or use the ids model with the tokenizer`,
     );
   }
   const unk = vocab.indexOf('<unk>') >= 0 ? vocab.indexOf('<unk>') : 1;
   const opset = Math.max(20, modelOpset(model));
-  const g = new Graph({ name: 'highway_onnx_text_classifier', docString: `${model.graph?.docString ?? ''}\nInput: text, string [batch] (lower-cased and split on spaces inside the graph).` });
+  const g = new Graph({ name: 'highway_onnx_text_classifier', docString: `${model.graph?.docString ?? ''}\nInput: text, string [batch] (tokenized inside the graph).` });
   const text = g.input(RAW_TEXT_INPUT, 'string', ['batch']);
-  const front = g.scope('tokenize', () => {
+  const pretokenizedFront = (): { ids: Value; lengths: Value } => {
     const [lower] = g.addNode('StringNormalizer', [text], { case_change_action: attr.string('LOWER'), locale: attr.string(opts.locale ?? 'C.UTF-8') }, [{ dtype: 'string', shape: ['batch'] }]);
     const [tokens, counts] = g.addNode('StringSplit', [lower!], {}, [{ dtype: 'string', shape: ['batch', 'words'] }, { dtype: 'int64', shape: ['batch'] }]);
     // '' (StringSplit's padding) → <unk>: padded steps are masked by the lengths anyway, and an
@@ -174,11 +190,23 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
     const [ids] = g.addNode('Slice', [widened, g.vector([0]), steps, g.vector([1])], {}, [{ dtype: 'int64', shape: ['batch', 'time'] }]);
     const lengths = op.cast(op.max(counts!, g.scalar(1, 'int64')), 'int32');
     return { ids: ids!, lengths };
-  });
+  };
+  const graphTokenizer = !opts.pretokenized;
+  const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
+  if (!(Number.isSafeInteger(maxTokens) && maxTokens >= 1)) throw new InteropError('E_EXPORT', `maxTokens must be a positive integer, found ${opts.maxTokens}`);
+  const front = g.scope('tokenize', () => (graphTokenizer ? tokenizerGraph(text, vocab, unk, g.scalar(maxTokens, 'int64')) : pretokenizedFront()));
+  if (graphTokenizer) {
+    // The graph's own token ids and lengths, for callers (and tests) that check its tokenization.
+    g.output(op.identity(front.ids), TOKEN_IDS_OUTPUT);
+    g.output(op.identity(front.lengths), TOKEN_LENGTHS_OUTPUT);
+  }
   importOnnx(model, { graph: g, bind: { ids: front.ids, lengths: front.lengths } });
-  const metadata = { ...readMetadata(model), 'highway_onnx.input': JSON.stringify({ text: RAW_TEXT_INPUT, tokenizer: 'lower-case (StringNormalizer), split on spaces (StringSplit); input pre-tokenized by the toolkit\'s tokenizer' }) };
+  const contract: TextInputContract = graphTokenizer
+    ? { text: RAW_TEXT_INPUT, tokenizer: 'graph', prepare: 'unicode', maxTokens }
+    : { text: RAW_TEXT_INPUT, tokenizer: 'pretokenized', prepare: 'none' };
+  const metadata = { ...readMetadata(model), [TEXT_INPUT_KEY]: JSON.stringify(contract) };
   const out = pruneUnusedInitializers(toModel(g, { opset, metadata, docString: g.docString }));
-  out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }];
+  out.opsetImport = [...(out.opsetImport ?? []), { domain: ML_DOMAIN, version: 2 }, ...(graphTokenizer ? [{ domain: MS_DOMAIN, version: 1 }] : [])];
   assertValidModel(out);
   // A new graph and vocabulary lookup: the source's digest no longer applies.
   return stampDigest(out);

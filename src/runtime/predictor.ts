@@ -1,10 +1,11 @@
 // The Predictor: text or token ids in, labels and probabilities out. Runtime-agnostic:
 // Node and the browser hand it a session and their onnxruntime's Tensor class.
-import { tokenizerFor, type TokenizerOptions } from '../data/tokenizer.js';
+import { applyRule0, tokenizerFor, type TokenizerOptions } from '../data/tokenizer.js';
 import { padBatch } from '../data/batches.js';
 import { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
 import { IO_NAMES } from '../models/classifier-io.js';
+import type { TextInputContract } from '../models/text-input.js';
 import { DeviceLostError, ModelRunError, PredictAbortedError, PredictInputError, PredictorReleasedError } from './errors.js';
 import type { GpuAdapterSummary } from './adapter.js';
 import type { RunQueue } from './run-queue.js';
@@ -88,6 +89,8 @@ export interface ModelInfo {
    * Its predictions are noise; the CLI, the server and inspect say so.
    */
   untrained?: string;
+  /** A raw-text model's input contract (metadata `highway_onnx.input`); null/absent for an ids model. */
+  textInput?: TextInputContract | null;
 }
 
 /**
@@ -197,12 +200,17 @@ export class Predictor {
       if (typeof x !== 'string') throw new PredictInputError(`input ${i}: this model tokenizes inside the graph and takes texts, found ${Array.isArray(x) ? 'token ids' : typeof x}`);
       return x;
     });
+    const contract = this.info.textInput ?? null;
     const out: Prediction[] = [];
     for (let s = 0; s < texts.length; s += this.maxBatch) {
       checkAborted(signal, s, texts.length);
       const chunk = texts.slice(s, s + this.maxBatch);
+      if (contract?.tokenizer === 'graph') {
+        out.push(...(await this.predictGraphTokenized(chunk, s)));
+        continue;
+      }
       const result = await this.run({ text: new this.Tensor('string', chunk, [chunk.length]) }, `${chunk.length} text(s)`);
-      // The graph's own rule: lower-case, split on runs of spaces; an empty text is one <unk>.
+      // The pretokenized graph's rule: lower-case, split on runs of spaces; an empty text is one <unk>.
       const items = chunk.map((t) => {
         const tokens = t.toLowerCase().split(' ').filter((w) => w !== '');
         return { len: Math.max(1, tokens.length), tokens: tokens.length === 0 ? ['<unk>'] : tokens };
@@ -214,6 +222,44 @@ export class Predictor {
       out.push(...preds);
     }
     return out;
+  }
+
+  /**
+   * A batch for a model whose graph runs the tokenizer's rules 1–7: rule 0 here (the model's
+   * recorded contract), then the graph. Its token ids (output `token_ids`) must equal this
+   * package's tokenizer + vocabulary, or the batch fails (ModelRunError): never a silent difference.
+   */
+  private async predictGraphTokenized(chunk: string[], offset: number): Promise<Prediction[]> {
+    const tokenizer = this.info.tokenizer ?? {};
+    const result = await this.run({ text: new this.Tensor('string', chunk.map((t) => applyRule0(t, tokenizer)), [chunk.length]) }, `${chunk.length} text(s)`);
+    const graphIds = result.token_ids;
+    const graphLengths = result.token_lengths;
+    const vocab = this.info.vocab;
+    if (!graphIds || !graphLengths || !vocab) throw new ModelRunError(`a graph-tokenizer model must return 'token_ids' and 'token_lengths' and carry its vocabulary (it returned: ${Object.keys(result).join(', ')})`);
+    const T = (graphIds.dims as number[])[1]!;
+    const ids = graphIds.data as BigInt64Array;
+    const lengths = graphLengths.data as Int32Array;
+    const cap = this.info.textInput?.maxTokens ?? Number.POSITIVE_INFINITY;
+    const items = chunk.map((text, b) => {
+      const tokens = tokenizerFor(tokenizer)(text);
+      if (tokens.length > Math.min(cap, this.maxLength) && cap !== this.maxLength) {
+        throw new PredictInputError(`input ${offset + b}: ${tokens.length} tokens; this raw-text model scores a text's first ${cap} (fixed at export: export-text --max-tokens) and this Predictor's maxLength is ${this.maxLength}: load it with maxLength ${cap}, or export again`);
+      }
+      const want = tokens.length === 0 ? [Vocabulary.UNK_ID] : vocab.encode(tokens.slice(0, cap));
+      const got = Array.from(ids.subarray(b * T, b * T + lengths[b]!), Number);
+      if (got.length !== want.length || got.some((id, k) => id !== want[k])) {
+        const k = got.findIndex((id, j) => id !== want[j]);
+        throw new ModelRunError(`input ${offset + b}: the model's graph cut the text into ${got.length} token(s), this package's tokenizer into ${want.length}${k >= 0 ? ` (first difference at token ${k}: graph id ${got[k]}, tokenizer '${tokens[k] ?? ''}' id ${want[k]})` : ''}; the model was exported by a JavaScript engine with other Unicode tables, or the file was altered: export it again`);
+      }
+      const scored = tokens.length === 0 ? [Vocabulary.UNK] : tokens.slice(0, cap);
+      return { len: want.length, tokens: scored, unknown: tokens.length === 0 ? 0 : got.filter((id) => id === Vocabulary.UNK_ID).length, from: tokens.length > cap ? tokens.length : undefined };
+    });
+    const preds = this.readResults(result, items);
+    preds.forEach((p, i) => {
+      p.unknown = items[i]!.unknown;
+      if (items[i]!.from !== undefined) p.truncatedFrom = items[i]!.from;
+    });
+    return preds;
   }
 
   private async run(feeds: Record<string, OrtTensorLike>, what: string): Promise<Record<string, OrtTensorLike>> {

@@ -6,6 +6,8 @@ import { DataLocation, decodeModel, type ModelProto, type NodeProto, type Tensor
 import { ONNX_TYPE } from '../dtypes.js';
 import { checkModel } from '../onnx/checker.js';
 import { METADATA_KEYS, readClassifierMetadata } from '../models/classifier-metadata.js';
+import { readTextInputContract } from '../models/text-input.js';
+import { readMetadata } from '../onnx/metadata.js';
 import { verifyClassifierGraph, type GraphVerification } from '../models/verify-graph.js';
 import { verifyDigest, type DigestStatus } from '../onnx/digest.js';
 import { paramSpecs } from '../models/init.js';
@@ -161,5 +163,6 @@ export function vetClassifierModel(bytes: Uint8Array): { model: ModelProto; info
   // After the specific checks (a NaN names its tensor), the general ones.
   const graph = verifyClassifierGraph(model, meta.config);
   const digest = verifyDigest(model);
-  return { model, info: { config: meta.config, labels: meta.labels, vocab, tokenizer: meta.tokenizer, ...(meta.untrained !== null ? { untrained: meta.untrained } : {}) }, integrity: { graph, digest } };
+  const textInput = readTextInputContract(readMetadata(model));
+  return { model, info: { config: meta.config, labels: meta.labels, vocab, tokenizer: meta.tokenizer, textInput, ...(meta.untrained !== null ? { untrained: meta.untrained } : {}) }, integrity: { graph, digest } };
 }

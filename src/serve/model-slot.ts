@@ -11,12 +11,21 @@ export interface Scored {
   probs: number[];
 }
 
-/** Micro-batching settings of a slot's batcher (lengths are token counts, measured by the slot). */
-export type SlotBatcherOptions = Omit<BatcherOptions<number[]>, 'lengthOf'>;
+/**
+ * One text as a slot scores it: its token ids, or, for a raw-text model (export-text, which
+ * tokenizes inside its graph), the text itself; `tokens` is its length in tokens either way.
+ */
+export interface SlotInput {
+  input: number[] | string;
+  tokens: number;
+}
 
-/** A model the server serves or has just replaced: token ids in, `Scored` out, through its own batcher. */
+/** Micro-batching settings of a slot's batcher (lengths are token counts, measured by the slot). */
+export type SlotBatcherOptions = Omit<BatcherOptions<SlotInput>, 'lengthOf'>;
+
+/** A model the server serves or has just replaced: token ids (or texts) in, `Scored` out, through its own batcher. */
 export class ModelSlot {
-  readonly batcher: MicroBatcher<number[], Scored>;
+  readonly batcher: MicroBatcher<SlotInput, Scored>;
   /** When this model started serving. */
   readonly loadedAt = new Date();
   private leases = 0;
@@ -40,10 +49,15 @@ export class ModelSlot {
     private readonly onReleaseError: (e: unknown) => void = () => undefined,
   ) {
     const stragglers = batcher.stragglers;
-    this.batcher = new MicroBatcher(async (ids) => (await predictor.predict(ids)).map((p) => ({ label: p.label, probs: p.probs })), {
+    const score = async (items: SlotInput[]): Promise<Scored[]> => {
+      const inputs = items.map((i) => i.input);
+      const preds = await (predictor.takesText ? predictor.predict(inputs as string[]) : predictor.predict(inputs as number[][]));
+      return preds.map((p) => ({ label: p.label, probs: p.probs }));
+    };
+    this.batcher = new MicroBatcher(score, {
       ...batcher,
       stragglers: () => (this.retired ? 0 : (stragglers?.() ?? 0)),
-      lengthOf: (ids) => ids.length,
+      lengthOf: (item) => item.tokens,
     });
     this.released = new Promise((resolve) => (this.onReleased = resolve));
   }

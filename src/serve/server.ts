@@ -144,7 +144,8 @@ export class PredictServer {
    *   (`predictor`); models replaced by install/reload are released by the server.
    * @param mode 'standalone' (default) creates the http.Server that `listen` binds; 'mounted' creates
    *   none: requests come through `handle` from a host application (use `createRequestHandler`).
-   * @throws ModelLoadError (E_MODEL_LOAD) when the model carries no vocabulary; Error (prom-client's)
+   * @throws ModelLoadError (E_MODEL_LOAD) when the model carries no vocabulary, or is a pre-tokenized
+   *   raw-text model; Error (prom-client's)
    *   when `metrics.registry` already holds one of the server's metric names.
    */
   constructor(predictor: Predictor | null, opts: ServeOptions = {}, mode: ServeMode = 'standalone') {
@@ -242,11 +243,16 @@ export class PredictServer {
    * now on is encoded, scored and labelled by the new model; requests already pinned to the
    * previous one finish on it, and the previous one is released once they have (the server owns
    * it). Returns the new generation.
-   * @throws ModelLoadError (E_MODEL_LOAD) when the model has no vocabulary; ReloadRefusedError
+   * @throws ModelLoadError (E_MODEL_LOAD) when the model has no vocabulary or is a pre-tokenized
+   *   raw-text model (clients send raw text); ReloadRefusedError
    *   (E_SHUTTING_DOWN) once shutdown has begun.
    */
   install(predictor: Predictor): number {
     if (!predictor.info.vocab) throw new ModelLoadError(`the model carries no vocabulary (metadata ${METADATA_KEYS.vocab}), so it cannot score texts: build or export it with one`);
+    if (predictor.takesText && predictor.info.textInput?.tokenizer !== 'graph') {
+      // Clients send raw text; such a graph would score it cut differently from the source model.
+      throw new ModelLoadError("the model is a pre-tokenized raw-text model (export-text --pretokenized): its graph only lower-cases and splits on spaces, and serve receives raw texts. Export it again with --unicode-by-caller (the tokenizer inside the graph), or serve the ids model");
+    }
     if (this.draining) throw new ReloadRefusedError('the server is shutting down: the new model is not installed');
     const m = this.metrics;
     const slot = new ModelSlot(
@@ -494,7 +500,8 @@ export class PredictServer {
     const unpin = slot.acquire();
     try {
       const encoded = texts.map((text) => this.encode(slot.predictor, text));
-      const preds = await slot.batcher.submit(encoded.map((e) => e.ids));
+      // A raw-text model takes the texts themselves (its graph tokenizes them; loadModel applies rule 0).
+      const preds = await slot.batcher.submit(encoded.map((e, i) => ({ input: slot.predictor.takesText ? texts[i]! : e.ids, tokens: e.tokens })));
       const predictions: PredictionJson[] = preds.map((p, i) => {
         const { tokens, unknown } = encoded[i]!;
         return { label: p.label, probs: p.probs, tokens, unknown, ...(tokens === 0 ? { empty: true as const } : unknown === tokens ? { allUnknown: true as const } : {}) };

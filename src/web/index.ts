@@ -21,7 +21,7 @@ export { ModelGraphError } from '../models/verify-graph.js';
 export { trainInBrowser, timeSteps, BrowserTraining, Training, openWebClassifierRunner, WebTrainSession, webStepRuntime, exportModel, BROWSER_TRAIN_DEFAULTS, type BrowserTrainOptions, type BrowserTrainResult, type TrainProgress, type TrainingStep } from './train.js';
 export type { StepInfo, EpochEnd, TrainCallbacks } from '../train/loop.js';
 export { serveTraining, trainInWorker, type TrainingRun, type WorkerTrainOptions, type WorkerTrainCallbacks } from './worker.js';
-export { builtinDataset, BUILTIN_LABELS, tokenize, Vocabulary, type Dataset, type Example } from '../data/index.js';
+export { builtinDataset, BUILTIN_LABELS, tokenize, applyRule0, Vocabulary, type Dataset, type Example } from '../data/index.js';
 export type { ModelConfig } from '../models/config.js';
 
 export interface WebLoadOptions extends Omit<PredictorOptions, 'queue' | 'adapter' | 'provider'>, WasmSettings {
@@ -98,7 +98,8 @@ export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer 
     const gpu = backend === 'webgpu' && adapter ? { adapter } : {};
     const predictor = new WebPredictor(session as unknown as SessionLike, ort.Tensor as unknown as TensorCtor, info, backend, threads, { ...opts, provider: backend, queue, ...gpu });
     try {
-      await predictor.predict([[1], [1, 1]]);
+      // A raw-text model (export-text) takes texts, an ids model token ids.
+      await (predictor.takesText ? predictor.predict(['a', 'a a']) : predictor.predict([[1], [1, 1]]));
       return predictor;
     } catch (e) {
       await predictor.release().catch(() => undefined);

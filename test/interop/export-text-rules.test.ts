@@ -1,8 +1,9 @@
-// export-text and the tokenizer (issue 18 item 1): the raw-text graph can only lower-case and
-// split on spaces, so export-text refuses, naming the rules ONNX string ops cannot express,
-// unless told that texts arrive pre-tokenized; then the graph scores tokenize(text).join(' ')
-// exactly as the ids model scores the raw text (variants with full-width letters, soft hyphens,
-// glued emoji included).
+// export-text and the tokenizer (issue 18 item 1, issue 11 item 9): the raw-text graph does
+// rules 1–7 but no ONNX op does rule 0 (NFKC, invisible characters, emoji, social placeholders),
+// so export-text refuses, naming it, unless told that the caller applies rule 0
+// (--unicode-by-caller: recorded in the model, applied by loadModel) or that texts arrive
+// pre-tokenized. Either way the text model scores raw text exactly as the ids model does
+// (variants with full-width letters, soft hyphens, glued emoji included).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ const variants = ['ａ　ｗｏｎｄｅｒｆｕｌ, moving film😍', "The plo
 describe('export-text and the tokenizer rules', () => {
   const script = buildCli(jsDir);
   for (const social of [false, true]) {
-    it(`${social ? 'social' : 'default'} rules: refused by name without --pretokenized; with it, scores like the ids model`, async () => {
+    it(`${social ? 'social' : 'default'} rules: rule 0 refused by name; with --unicode-by-caller or --pretokenized, scores like the ids model`, async () => {
       const tok = tokenizerFor({ social });
       const vocab = Vocabulary.build(texts.map(tok));
       const config = resolveConfig({ layers: 1, vocabSize: vocab.size, embedDim: 6, hidden: 3, seed: 4 });
@@ -40,16 +41,26 @@ describe('export-text and the tokenizer rules', () => {
       expect(refused.code).not.toBe(0);
       const line = refused.stderr.trim();
       expect(line.split('\n')).toHaveLength(1);
-      expect(line).toMatch(/^highway-onnx: \[E_EXPORT_RULES\] the raw-text graph can only lower-case and split on spaces; these tokenizer rules have no ONNX string op: Unicode NFKC normalisation \(rule 0\); dropping invisible format characters/);
+      expect(line).toMatch(/^highway-onnx: \[E_EXPORT_RULES\] the raw-text graph does the tokenizer's rules 1–7, but these have no ONNX string op: Unicode NFKC normalisation \(rule 0\); dropping invisible format characters \(rule 0\); setting emoji apart from words \(rule 0\)/);
+      expect(line).toContain('--unicode-by-caller');
       expect(line.includes('social-media placeholders')).toBe(social);
+      const graphOut = join(work, `g-${social}.onnx`);
+      const graph = await runCli(script, ['export-text', '--model', model, '--out', graphOut, '--unicode-by-caller']);
+      expect(graph.code, graph.stderr).toBe(0);
+      const byGraph = await loadModel(graphOut, { device: 'cpu' });
+      expect(byGraph.info.textInput).toEqual({ text: 'text', tokenizer: 'graph', prepare: 'unicode', maxTokens: 1000 });
       const ok = await runCli(script, ['export-text', '--model', model, '--out', out, '--pretokenized']);
       expect(ok.code, ok.stderr).toBe(0);
       const byIds = await loadModel(model, { device: 'cpu' });
       const byText = await loadModel(out, { device: 'cpu' });
       const a = await byIds.predict(variants);
       const b = await byText.predict(variants.map((v) => tok(v).join(' ')));
+      const c = await byGraph.predict(variants); // raw text: loadModel applies rule 0, the graph the rest
       a.forEach((p, i) => p.probs.forEach((x, k) => expect(b[i]!.probs[k]).toBeCloseTo(x, 6)));
+      a.forEach((p, i) => p.probs.forEach((x, k) => expect(c[i]!.probs[k]).toBeCloseTo(x, 6)));
       expect(a.map((p) => p.tokens)).toEqual(b.map((p) => p.tokens));
+      expect(a.map((p) => p.tokens)).toEqual(c.map((p) => p.tokens));
+      await byGraph.release();
       await byIds.release();
       await byText.release();
     }, 60_000);

@@ -1,0 +1,28 @@
+// Texts that exercise every tokenizer rule and the Unicode corners where ONNX string ops and
+// JavaScript differ unless handled: case mapping (final sigma, İ, ǅ, Kelvin, Deseret), NFKC forms,
+// invisible characters, emoji sequences, JavaScript's \s, PTB escapes, quotes, clitics, periods.
+export const UNICODE_CASES: readonly string[] = [
+  "It's not good.",
+  'ΟΔΟΣ ΟΔΟΣ. ΣΑΣ Σ ΣΣ ΑΣ\u0301 ΑΣ\u0301Β ὈΔΥΣΣΕΎΣ',
+  'İstanbul ǅemal ß ẞ ﬁne ǈ K Å 𐐀𐐁 ႠᲐ Ａ ＡＢＣ',
+  'ａ　ｗｏｎｄｅｒｆｕｌ, moving film😍 𝐠𝐨𝐨𝐝 ①',
+  'grip\u00adping \u200eA wonderful film\u200f! zero\u200bwidth word\u2060joiner \ufeffbom',
+  '👩‍💻 great😍😍 👍🏽 🇫🇷🇩🇪 🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F} a\u200db',
+  "'Tis the U.S. No. 5 no. x J. Mr. MR. cannot CANNOT'. 'em 'EM rock 'n' roll ol' dogs' don't. 'cause",
+  '"Hi," she said -LRB- ok -rrb- -Lsb-x-RSB- 20,000 2:30 a,b a:b ,5 5, "(x)" ["y"] `"z"',
+  'don’t “x” — y… ‘q’ ‛r‟ «s» ″t″ ′u′ ʼv a‐b c‑d e−f ‒ ― – ...... -- --- !?!? ?? !',
+  "'' ' x'' ''x 'x' ''' `` ` ``` n't 's 're can't won't I'm we'll they've she'd Y'ALL",
+  'a\nb\tc\u00a0d\u3000e\u2028f\u2029g\u000bh\u1680i\u202fj\u205fk\u2003l\r\nm',
+  '',
+  '   ',
+  '.',
+  '..',
+  'a.',
+  'A.',
+  'e.g. etc. inc. Dr. dr. vs. St. al. sept. prof. no.1 No. one',
+  "x'. x'.. 'x. ''. '.' a'b'c d'' O'Neil o'clock rock'n'roll 90's '90s '9 '99s",
+  '$5 #1 100% {a} [b] (c) ; : ,',
+  'Hello.World end.Start foo... bar.. baz.',
+  'ÉCOLE ÇA ÑANDÚ ÆØÅ ŒUVRE ĲSSEL ǱǲǳǄ',
+  '\u0130\u0049\u0307 \u03A3\u0345 \u1E9E',
+];
