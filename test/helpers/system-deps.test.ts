@@ -19,7 +19,7 @@ describe('requireSystemDependency', () => {
     const e = refusal({ debianPackage: 'no-such-package', purpose: 'a test of the helper', files: ['/nonexistent/highway-onnx/a', '/nonexistent/highway-onnx/b'] });
     expect([e.code, e.name, e.debianPackage]).toEqual(['E_SYSTEM_DEPENDENCY', 'MissingSystemDependencyError', 'no-such-package']);
     expect(e.message).toBe(
-      'missing system dependency no-such-package (a test of the helper): expected /nonexistent/highway-onnx/a or /nonexistent/highway-onnx/b, found no such file; ' +
+      'missing system dependency no-such-package, a test of the helper: expected /nonexistent/highway-onnx/a or /nonexistent/highway-onnx/b, found no such file; ' +
         "install Debian's no-such-package (apt-get install -y no-such-package; .ci/run does)",
     );
     expect(e.message).not.toContain('\n');
@@ -27,7 +27,7 @@ describe('requireSystemDependency', () => {
 
   it('a command not on PATH fails', () => {
     const e = refusal({ debianPackage: 'no-such-server', purpose: 'a test of the helper', executable: 'highway-onnx-no-such-command' });
-    expect(e.message).toMatch(/^missing system dependency no-such-server \(a test of the helper\): expected the command 'highway-onnx-no-such-command' on PATH, found none; install Debian's no-such-server /);
+    expect(e.message).toMatch(/^missing system dependency no-such-server, a test of the helper: expected the command 'highway-onnx-no-such-command' on PATH, found none; install Debian's no-such-server /);
   });
 
   it(`a Python module ${PYTHON} cannot find fails`, () => {

@@ -32,8 +32,8 @@ const VK_ICDS = (process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshad
 
 /** Every system dependency the suite has, by Debian package name. */
 export const SYSTEM_DEPENDENCIES = {
-  chromium: { debianPackage: 'chromium', purpose: `the headless browser of the browser tests (${CHROMIUM}; CHROMIUM_PATH overrides)`, files: [CHROMIUM] },
-  'chromium-common': { debianPackage: 'chromium-common', purpose: `SwiftShader's software Vulkan driver, WebGPU's adapter without a GPU (VK_ICD_FILENAMES: ${VK_ICDS.join(':')})`, files: VK_ICDS },
+  chromium: { debianPackage: 'chromium', purpose: 'the headless browser of the browser tests (CHROMIUM_PATH overrides its path)', files: [CHROMIUM] },
+  'chromium-common': { debianPackage: 'chromium-common', purpose: "SwiftShader's software Vulkan driver, WebGPU's adapter without a GPU (VK_ICD_FILENAMES names its manifest)", files: VK_ICDS },
   libvulkan1: {
     debianPackage: 'libvulkan1',
     purpose: 'the Vulkan loader that onnxruntime-node\'s WebGPU (Dawn) opens',
@@ -99,7 +99,7 @@ export function missingSystemDependency(dep: SystemDependency | SystemDependency
   const key = JSON.stringify(spec);
   if (!found.has(key)) {
     const missing = probe(spec);
-    found.set(key, missing && `missing system dependency ${spec.debianPackage} (${spec.purpose}): ${missing}; install Debian's ${spec.debianPackage} (apt-get install -y ${spec.debianPackage}; .ci/run does)`);
+    found.set(key, missing && `missing system dependency ${spec.debianPackage}, ${spec.purpose}: ${missing}; install Debian's ${spec.debianPackage} (apt-get install -y ${spec.debianPackage}; .ci/run does)`);
   }
   return found.get(key)!;
 }
