@@ -1,6 +1,9 @@
 // requireSystemDependency fails, naming the Debian package, for something that is not there (a
 // file, a command, a Python module that do not exist), and passes for the suite's own list here.
+import { readFileSync } from 'node:fs';
+import { globSync } from 'tinyglobby';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../train/cli-child.js';
 import { MissingSystemDependencyError, PYTHON, requireSystemDependency, SYSTEM_DEPENDENCIES, type SystemDependency } from './system-deps.js';
 
 /** The error requireSystemDependency threw, or a failure when it threw none. */
@@ -38,6 +41,17 @@ describe('requireSystemDependency', () => {
   it('the first missing of several is the one named; the ones installed pass', () => {
     const e = refusal('python3', { debianPackage: 'second-missing', purpose: 'x', files: ['/nonexistent/2'] }, { debianPackage: 'third-missing', purpose: 'x', files: ['/nonexistent/3'] });
     expect(e.debianPackage).toBe('second-missing');
+  });
+
+  // One way, kept: a test file that runs Python, redis-server or Chromium, or reads the
+  // conformance data, by path also asks for it here (so a missing package fails, naming it).
+  it('every test file that uses a system dependency directly asks requireSystemDependency for it', () => {
+    const uses = /'\/usr\/bin\/python3'|\b(?:spawn|spawnSync|execFile|execFileSync)\((?:PYTHON|'python3')|spawn\('redis-server'|\/usr\/share\/libonnx-testdata|chromium\.launch\(|\/usr\/bin\/chromium/;
+    const code = (file: string): string => readFileSync(`${ROOT}/${file}`, 'utf8').split('\n').filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l)).join('\n');
+    const files = globSync('test/**/*.ts', { cwd: ROOT, ignore: ['test/fixtures/**', 'test/helpers/system-deps*.ts'] });
+    const using = files.filter((f) => uses.test(code(f)));
+    expect(using.length).toBeGreaterThan(5); // the pattern still finds the known users
+    expect(using.filter((f) => !code(f).includes('requireSystemDependency('))).toEqual([]);
   });
 
   // The suite's own list, checked where CI runs it: a wrong path in the table fails here first.
