@@ -8,7 +8,13 @@
 /** Test files (globs from the repository root) that spawn processes, open sockets or train for long. */
 export const INTEGRATION = [
   'test/cli/**/*.test.ts',
-  'test/serve/**/*.test.ts',
+  // test/serve's batcher and fair-queue tests are in-process (unit); the rest start a server.
+  'test/serve/abuse.test.ts',
+  'test/serve/readiness.test.ts',
+  'test/serve/reload.test.ts',
+  'test/serve/server.test.ts',
+  'test/serve/sigterm.test.ts',
+  'test/serve/swap.test.ts',
   'test/sweep/**/*.test.ts',
   'test/loaders/**/*.test.ts',
   'test/security/**/*.test.ts',

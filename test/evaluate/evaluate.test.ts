@@ -12,6 +12,7 @@ import { evaluate } from '../../src/runtime/evaluate.js';
 import { loadModel } from '../../src/runtime/node.js';
 import { Rng } from '../../src/data/rng.js';
 import { modelBytes, TRAIN_TEXTS } from '../serve/helpers.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hw-eval-'));
@@ -43,6 +44,7 @@ describe('classificationMetrics', () => {
     const gold = Array.from({ length: n }, () => Math.floor(rng.nextFloat() * 3));
     const predicted = logits.map((z) => z.indexOf(Math.max(...z)));
     const r = classificationMetrics(['a', 'b', 'c', 'd'], gold, predicted, logits);
+    requireSystemDependency('python3-numpy', 'python3-torch');
     const ref = JSON.parse(execFileSync('/usr/bin/python3', ['-c', REFERENCE], { input: JSON.stringify({ logits, gold }), encoding: 'utf8' })) as {
       loss: number; accuracy: number; confusion: number[][]; precision: number[]; recall: number[]; f1: number[]; macroF1: number; support: number[];
     };

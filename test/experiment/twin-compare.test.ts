@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinDataset } from '../../src/data/builtin.js';
 import { writeSplits } from '../../src/data/files.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let tmp: string;
@@ -24,6 +25,7 @@ interface Cell { framework: string; bestDevAccuracy: number; testAccuracy: numbe
 
 describe('npm run experiment:twin', () => {
   it('ours and the PyTorch twin train identically without dropout; results.md has the table', async () => {
+    requireSystemDependency('python3-torch'); // scripts/torch/train_twin.py, run by scripts/twin-compare.ts
     const out = path.join(tmp, 'out');
     const args = ['--data', path.join(tmp, 'data'), '--depths', '2', '--seeds', '3', '--epochs', '3', '--dropout', '0', '--embed-dim', '16', '--hidden', '8', '--batch', '16', '--lr', '0.02', '--threads', '1', '--out', out];
     await new Promise<void>((resolve, reject) => {

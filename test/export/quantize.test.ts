@@ -22,6 +22,7 @@ import { initParams } from '../../src/models/init.js';
 import { Rng } from '../../src/data/rng.js';
 import { Vocabulary } from '../../src/data/vocab.js';
 import { tokenize } from '../../src/data/tokenizer.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hw-export-'));
@@ -85,6 +86,7 @@ describe('f32ToF16', () => {
     const random = Array.from({ length: 3000 }, (_, i) => (rng.nextFloat() - 0.5) * 10 ** ((i % 14) - 9));
     const values = Float32Array.from([...specials, ...random]);
     const ours = Array.from(f32ToF16(values));
+    requireSystemDependency('python3-numpy');
     const numpy = JSON.parse(
       execFileSync('/usr/bin/python3', ['-c', 'import sys, json, numpy as np; v = np.array(json.load(sys.stdin), dtype=np.float32); print(json.dumps(v.astype(np.float16).view(np.uint16).tolist()))'], {
         input: JSON.stringify(Array.from(values, (v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : Object.is(v, -0) ? '-0.0' : v))),
@@ -150,6 +152,7 @@ describe('quantizeModel', () => {
       // And an independent checker: onnx.checker.check_model(full_check=True).
       const file = join(dir, `m.${dtype}.onnx`);
       writeFileSync(file, bytes);
+      requireSystemDependency('python3-onnx');
       const check = spawnSync('/usr/bin/python3', [join(ROOT, 'scripts/check_onnx.py'), file], { encoding: 'utf8' });
       expect(check.stdout).toMatch(/^ok +/);
       expect(check.status).toBe(0);

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openNodeSession, loadModel, type SessionBackend } from '../../src/runtime/node.js';
 import { DeviceUnavailableError, ModelLoadError } from '../../src/runtime/errors.js';
 import { modelBytes } from '../serve/helpers.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 type Create = SessionBackend['create'];
 function fake(available: string[], fails: (providers: string[]) => string | null): { backend: SessionBackend; calls: { providers: string[]; threads?: number }[]; released: number } {
@@ -95,6 +96,7 @@ describe('device choice (CUDA logic, no GPU needed)', () => {
       await expect(loadModel(modelBytes, { device: 'cuda' })).rejects.toThrow(/npx highway-onnx setup cuda/);
     }
     // A missing adapter is a failure here: CI provides SwiftShader's (vitest.config.ts).
+    requireSystemDependency('libvulkan1', 'chromium-common');
     const gpu = await loadModel(modelBytes, { device: 'webgpu' });
     expect(gpu.provider).toBe('webgpu');
     expect(gpu.adapter).toEqual({ name: expect.stringMatching(/SwiftShader/), software: true });
@@ -152,6 +154,7 @@ describe('the CLI on webgpu', () => {
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
 
   it('predicts quietly: stdout has the predictions, stderr nothing (no onnxruntime or Dawn warnings)', () => {
+    requireSystemDependency('libvulkan1', 'chromium-common');
     const r = cli(['predict', '-m', model, '--device', 'webgpu', 'a gripping film']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -159,6 +162,7 @@ describe('the CLI on webgpu', () => {
   });
 
   it('with no adapter: exactly one line naming the cause; --verbose adds the driver log', () => {
+    requireSystemDependency('libvulkan1'); // the loader is there, the driver it is pointed at is not
     const r = cli(['predict', '-m', model, '--device', 'webgpu', 'x'], { VK_ICD_FILENAMES: join(dir, 'none.json') });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -6,16 +6,16 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decodeModel, decodeTensor, encodeModel, toNumber, type ModelProto, type ValueInfoProto } from '../../src/onnx/proto.js';
 import { tensorFromProto, type DType, type Tensor } from '../../src/onnx/tensor.js';
+import { requireSystemDependency } from './system-deps.js';
 
 export const DATA_ROOT = '/usr/share/libonnx-testdata/data';
 export const NODE_ROOT = join(DATA_ROOT, 'node');
 /** The data is a system package (.ci/run installs it); suites fail, never skip, without it. */
 export const hasConformanceData = existsSync(NODE_ROOT);
 
+/** Fails the suite unless the data is installed (the Debian package named, as for every system dependency). */
 export function requireConformanceData(): void {
-  if (!hasConformanceData) {
-    throw new Error(`ONNX conformance data not found at ${NODE_ROOT}: install Debian's libonnx-testdata (apt-get install libonnx-testdata; .ci/run does)`);
-  }
+  requireSystemDependency('libonnx-testdata');
 }
 
 /** Names of the node tests (`test_abs`, `test_lstm_defaults`, …), sorted. */

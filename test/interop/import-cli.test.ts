@@ -14,8 +14,9 @@ import { paramSpecs } from '../../src/models/init.js';
 import { decodeModel } from '../../src/onnx/proto.js';
 import { spawnSync } from 'node:child_process';
 import {
-  dataFolder, feedsFor, hasTorch, IMPORT_FIXTURES, PYTHON, ROOT, loadOnnx, loadTwin, maxDiff, refArray, runModel, twinLogits,
+  dataFolder, feedsFor, IMPORT_FIXTURES, PYTHON, ROOT, loadOnnx, loadTwin, maxDiff, refArray, runModel, twinLogits,
 } from './import-fixtures.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 const TOL = 1e-5;
 let dir: string;
@@ -80,14 +81,9 @@ describe('PyTorch → toolkit → fine-tune → PyTorch', () => {
   }
 
   // Live: Debian's python3-torch (CI has it) loads each exported file into the twin with
-  // load_state_dict(strict=True). Without torch, the comparisons above against the stored
-  // PyTorch results still hold; this one says it did not run.
+  // load_state_dict(strict=True). Without torch this test fails, naming the package to install.
   it('the twin, loaded with the exported weights, scores as our fine-tuned models do (live PyTorch)', () => {
     expect(exportedForTwin.length).toBe(3);
-    if (!hasTorch()) {
-      console.log('live twin check not run: /usr/bin/python3 has no torch (apt install python3-torch)');
-      return;
-    }
     const logits = twinLogits(exportedForTwin.map((e) => [e.weights, e.batch]));
     exportedForTwin.forEach((e, i) => {
       const d = maxDiff(e.ours, logits[i]!).abs;
@@ -137,7 +133,7 @@ describe('torch.onnx.export model → import-onnx → finetune → drop-in model
     await expect(finetuneCommand({ ...FINETUNE, init: run, data, lr: 0.1, batch: 4 })).rejects.toThrow(/no vocabulary: pass --vocab/);
   });
 
-  it('every file written passes onnx.checker (full_check, Debian python3-onnx) when it is installed', () => {
+  it('every file written passes onnx.checker (full_check, Debian python3-onnx)', () => {
     const files = [
       join(dir, 'highway-2-zero-pad', 'model.onnx'), // import-torch
       join(dir, 'highway-2-zero-pad', 'run', 'train_step.onnx'), // import-onnx: the derived step
@@ -146,11 +142,7 @@ describe('torch.onnx.export model → import-onnx → finetune → drop-in model
       join(dir, 'packed', 'tuned', 'model.onnx'),
     ];
     for (const f of files) expect(existsSync(f), f).toBe(true);
-    const probe = spawnSync(PYTHON, ['-c', "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('onnx') else 1)"]);
-    if (probe.status !== 0) {
-      console.log('onnx.checker not run: /usr/bin/python3 has no onnx (apt install python3-onnx)');
-      return;
-    }
+    requireSystemDependency('python3-onnx');
     const r = spawnSync(PYTHON, [join(ROOT, 'scripts', 'check_onnx.py'), ...files], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   }, 120_000);

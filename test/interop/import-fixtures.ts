@@ -9,6 +9,7 @@ import { readSafetensors } from '../../src/formats/safetensors.js';
 import type { NamedTensor } from '../../src/formats/types.js';
 import { resolveConfig, type ModelConfig } from '../../src/models/config.js';
 import { decodeModel, encodeModel, type ModelProto } from '../../src/onnx/proto.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const IMPORT_FIXTURES = join(ROOT, 'test', 'fixtures', 'import');
@@ -118,19 +119,12 @@ export async function runModel(model: ModelProto | Uint8Array, feeds: Record<str
 /** max |a − b| and max |a − b| / max(1, max |b|). */
 export { diff as maxDiff } from '../helpers/torch-fixtures.js';
 
-let torchAvailable: boolean | undefined;
-/** Debian's python3-torch is there (CI has it): the live PyTorch checks run. */
-export function hasTorch(): boolean {
-  if (torchAvailable === undefined) {
-    // find_spec only locates the package: importing torch itself takes seconds.
-    const r = spawnSync(PYTHON, ['-c', "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('torch') else 1)"], { encoding: 'utf8' });
-    torchAvailable = r.status === 0;
-  }
-  return torchAvailable;
-}
-
-/** The twin (float64) loaded with exported weights, on a batch, per [weights, batch.json] pair: logits [B·C] (one Python process). */
+/**
+ * The twin (float64) loaded with exported weights, on a batch, per [weights, batch.json] pair: logits [B·C] (one Python process).
+ * @throws MissingSystemDependencyError (E_SYSTEM_DEPENDENCY) without Debian's python3-torch
+ */
 export function twinLogits(pairs: [weightsPath: string, batchJsonPath: string][]): number[][] {
+  requireSystemDependency('python3-torch');
   const r = spawnSync(PYTHON, [FIXTURE_SCRIPT, 'twin-logits', ...pairs.flat()], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`twin-logits failed (${r.status}): ${r.stderr}`);
   const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{'));

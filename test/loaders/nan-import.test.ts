@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
 import { modelBytes } from '../serve/helpers.js';
 import { runCli } from './cli.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 const PYTHON = '/usr/bin/python3';
 const dir = mkdtempSync(join(tmpdir(), 'nan-import-'));
@@ -42,6 +43,7 @@ describe('non-finite weights are refused at import', () => {
     const json = join(dir, 'sd.json');
     writeFileSync(json, JSON.stringify(Object.fromEntries([...tensors].map(([k, t]) => [k, { shape: t.shape, values: [...t.data].map((x) => (Number.isNaN(x) ? 'nan' : x)) }]))));
     const pt = join(dir, 'nan.pt');
+    requireSystemDependency('python3-torch');
     const py = spawnSync(PYTHON, ['-c', `
 import json, sys, collections, torch
 sd = json.load(open(sys.argv[1]))

@@ -9,6 +9,7 @@ import { buildClassifier, classifierModel } from '../../src/models/classifier.js
 import { resolveConfig } from '../../src/models/config.js';
 import { toModel } from '../../src/graph/index.js';
 import { encodeModel, type ModelProto } from '../../src/onnx/index.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 const SCRIPT = join(import.meta.dirname, '../../scripts/check_onnx.py');
 
@@ -20,6 +21,7 @@ function check(models: Record<string, ModelProto>): { status: number | null; out
       writeFileSync(p, encodeModel(m));
       return p;
     });
+    requireSystemDependency('python3-onnx');
     const r = spawnSync('/usr/bin/python3', [SCRIPT, ...paths], { encoding: 'utf8', timeout: 60_000 });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
   } finally {

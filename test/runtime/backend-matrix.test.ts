@@ -18,6 +18,7 @@ import { loadModel } from '../../src/runtime/node.js';
 import type { Predictor } from '../../src/runtime/predictor.js';
 import { train, type TrainOptions, type TrainResult } from '../../src/train/index.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 const DEVICES = ['cpu', 'webgpu'] as const;
 const data = builtinDataset({ trainSize: 400, devSize: 32, testSize: 0 });
@@ -58,6 +59,10 @@ beforeAll(async () => {
 
 describe.each(DEVICES)('backend matrix (Node): %s', (device) => {
   let p: Predictor;
+  // Without a GPU, WebGPU's adapter is SwiftShader's Vulkan driver behind Debian's Vulkan loader.
+  beforeAll(() => {
+    if (device === 'webgpu') requireSystemDependency('libvulkan1', 'chromium-common');
+  });
   afterAll(() => p?.release());
 
   it('loads on the asked device and predicts within 1e-5 of a raw CPU session', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parsePlacementLog } from '../../scripts/webgpu-placement.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,6 +27,7 @@ describe('scripts/webgpu-placement.ts', () => {
   });
 
   it('reports the inference and train-step placement on this adapter: the LSTM backward Scans on CPU', () => {
+    requireSystemDependency('libvulkan1', 'chromium-common');
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/webgpu-placement.ts'), '--layers', '1', '--hidden', '4', '--embed-dim', '8', '--vocab', '50'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

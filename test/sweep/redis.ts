@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 export interface RedisServer {
   port: number;
@@ -51,6 +52,7 @@ async function waitForPing(port: number, ms: number): Promise<void> {
 
 /** Start `redis-server` (a missing binary is a failure: CI installs the Debian package). */
 export async function startRedis(dir: string): Promise<RedisServer> {
+  requireSystemDependency('redis-server');
   const port = await freePort();
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {

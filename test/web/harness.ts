@@ -1,8 +1,30 @@
 // Browser-test helpers: what a page complains about (the build/serve/launch part is
 // scripts/web-harness.ts, shared with the benchmark).
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium as launch, startHarness as start, type BrowserKind, type WebHarness } from '../../scripts/web-harness.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
-export { startHarness, launchChromium, type WebHarness } from '../../scripts/web-harness.js';
+export type { WebHarness };
+
+/**
+ * scripts/web-harness.ts's startHarness (build the page, serve it, launch Chromium), failing
+ * first, naming the Debian package, when Chromium is not installed.
+ * @throws MissingSystemDependencyError (E_SYSTEM_DEPENDENCY) without Debian's chromium
+ */
+export async function startHarness(routes?: Record<string, Uint8Array>, kind?: BrowserKind): Promise<WebHarness> {
+  requireSystemDependency('chromium');
+  return start(routes, kind);
+}
+
+/**
+ * scripts/web-harness.ts's launchChromium (a fresh profile; 'webgpu' with SwiftShader's adapter),
+ * failing first, naming the Debian package, when Chromium is not installed.
+ * @throws MissingSystemDependencyError (E_SYSTEM_DEPENDENCY) without Debian's chromium
+ */
+export async function launchChromium(kind?: BrowserKind): Promise<Browser> {
+  requireSystemDependency('chromium');
+  return launch(kind);
+}
 
 export interface PageProblems {
   /** console.error messages, uncaught exceptions, failed requests, requests to other origins. */
