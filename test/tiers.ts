@@ -15,6 +15,8 @@ export const INTEGRATION = [
   'test/serve/server.test.ts',
   'test/serve/sigterm.test.ts',
   'test/serve/swap.test.ts',
+  'test/serve/mount.test.ts',
+  'test/serve/text-model.test.ts',
   'test/sweep/**/*.test.ts',
   'test/loaders/**/*.test.ts',
   'test/security/**/*.test.ts',
@@ -40,10 +42,16 @@ export const INTEGRATION = [
   'test/models/onnx-checker.test.ts',
   'test/export/quantize.test.ts',
   'test/docs/readme-examples.test.ts',
+  'test/data/rng.test.ts',
+  'test/interop/checkpoints.test.ts',
+  'test/interop/export-text-rules.test.ts',
+  'test/train/atomic-write.test.ts',
+  'test/optim/lazy-embedding.test.ts',
+  'test/onnx/dtypes.test.ts',
 ];
 
 /** Test files that drive a real browser, a bundler or a packed install. */
-export const E2E = ['test/web/**/*.test.ts', 'test/export/browser.test.ts', 'test/packaging/**/*.test.ts', 'test/examples/**/*.test.ts'];
+export const E2E = ['test/web/**/*.test.ts', 'test/data/normalize.test.ts', 'test/export/browser.test.ts', 'test/packaging/**/*.test.ts', 'test/examples/**/*.test.ts'];
 
 /** Every test file. */
 export const ALL = ['test/**/*.test.ts'];
