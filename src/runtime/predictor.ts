@@ -252,12 +252,16 @@ export class Predictor {
         throw new ModelRunError(`input ${offset + b}: the model's graph cut the text into ${got.length} token(s), this package's tokenizer into ${want.length}${k >= 0 ? ` (first difference at token ${k}: graph id ${got[k]}, tokenizer '${tokens[k] ?? ''}' id ${want[k]})` : ''}; the model was exported by a JavaScript engine with other Unicode tables, or the file was altered: export it again`);
       }
       const scored = tokens.length === 0 ? [Vocabulary.UNK] : tokens.slice(0, cap);
-      return { len: want.length, tokens: scored, unknown: tokens.length === 0 ? 0 : got.filter((id) => id === Vocabulary.UNK_ID).length, from: tokens.length > cap ? tokens.length : undefined };
+      return { len: want.length, tokens: scored, empty: tokens.length === 0, unknown: tokens.length === 0 ? 0 : got.filter((id) => id === Vocabulary.UNK_ID).length, from: tokens.length > cap ? tokens.length : undefined };
     });
     const preds = this.readResults(result, items);
     preds.forEach((p, i) => {
-      p.unknown = items[i]!.unknown;
-      if (items[i]!.from !== undefined) p.truncatedFrom = items[i]!.from;
+      const item = items[i]!;
+      p.unknown = item.unknown;
+      if (item.from !== undefined) p.truncatedFrom = item.from;
+      // The same flags as the ids path: no token at all, or every scored token unknown.
+      if (item.empty) p.empty = true;
+      else if (item.unknown > 0 && item.unknown === item.len) p.allUnknown = true;
     });
     return preds;
   }
