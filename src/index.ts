@@ -14,5 +14,7 @@ export { train, buildStepGraphs, TrainSession, saveCheckpoint, loadCheckpoint, T
 export { addTrainingStep, StepRunner, TrainingLoop, openNodeClassifierRunner, type StepInfo, type EpochEnd, type TrainCallbacks } from './train/index.js';
 export { tokenize, applyRule0, Vocabulary, Rng, builtinDataset, type Dataset, type Example } from './data/index.js';
 export { readDataset } from './data/files.js';
+export { readWeightsFile } from './formats/weights-file.js';
+export { InteropError, type WeightsContents, type WeightsOptions } from './formats/index.js';
 export { PredictServer, createPredictServer, createRequestHandler, HttpError, CorsOriginError, ServeModeError, type ServeOptions, type PredictRequestHandler, type RequestHandlerOptions, type MetricsOptions } from './serve/index.js';
 export { inspectPath, inspectOnnxBytes, formatReport, InspectError, type Report } from './inspect/index.js';
