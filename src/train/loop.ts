@@ -105,10 +105,13 @@ export interface EpochEnd {
 
 /** Fit-style callbacks and cancellation: the same names on train(), trainInBrowser() and finetune(). */
 export interface TrainCallbacks {
-  /** After every optimizer step. An exception stops the run and propagates. */
-  onStep?: (s: StepInfo) => void | Promise<void>;
-  /** After every epoch's dev evaluation (also after a partial epoch where the driver evaluates one). */
-  onEpochEnd?: (e: EpochEnd) => void | Promise<void>;
+  /**
+   * After every optimizer step. A returned promise is awaited, any other value ignored (typed
+   * `unknown` so `(s) => log.push(s)` type-checks). An exception stops the run and propagates.
+   */
+  onStep?: (s: StepInfo) => unknown;
+  /** After every epoch's dev evaluation (also after a partial epoch where the driver evaluates one); returns as onStep. */
+  onEpochEnd?: (e: EpochEnd) => unknown;
   /** Checked before every step: once aborted, the run stops (Node writes a checkpoint to resume from). */
   signal?: AbortSignal;
 }
