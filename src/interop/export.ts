@@ -165,7 +165,7 @@ export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): Mode
   if (!opts.pretokenized && !opts.unicodeByCaller) {
     throw new InteropError(
       'E_EXPORT_RULES',
-      `the raw-text graph does the tokenizer's rules 1–7, but these have no ONNX string op: ${inexpressibleTokenizerRules(meta.tokenizer).join('; ')}. Export with --unicode-by-caller (unicodeByCaller: true) to state that texts arrive through rule 0 (normalizeUnicode${meta.tokenizer.social ? ', then applySocialRules' : ''}; loadModel and serve do it), or use the ids model with the tokenizer`,
+      `the raw-text graph does the tokenizer's rules 1–7, but these have no ONNX string op: ${inexpressibleTokenizerRules(meta.tokenizer).join('; ')}. Export with --unicode-by-caller (unicodeByCaller: true) to state that texts arrive through rule 0 (applyRule0(text, tokenizer options); loadModel, predict, eval and serve do it), or use the ids model with the tokenizer`,
     );
   }
   const unk = vocab.indexOf('<unk>') >= 0 ? vocab.indexOf('<unk>') : 1;

@@ -93,6 +93,7 @@ export function assertSelfContained(model: ModelProto): void {
   const more = ext.length > 1 ? ` (and ${ext.length - 1} more tensor(s))` : '';
   throw new ExternalDataError(
     `the model is not self-contained: ${first.where} '${printable(first.name.slice(0, 200))}' keeps its data in an external file (${loc})${more}; ` +
-      'a highway-onnx model holds every tensor inside the .onnx file, and external data is never read',
+      "a highway-onnx model holds every tensor inside the .onnx file, and external data is read only on request " +
+      "(Node: --external-data model-folder on predict, eval, inspect, serve and import-onnx; loadModel(path, { externalData: 'model-folder' }))",
   );
 }
