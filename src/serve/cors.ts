@@ -25,6 +25,18 @@ export function corsMiddleware(origins: readonly string[], methodsOf: (path: str
   for (const o of origins) checkOrigin(o);
   const origin = origins.includes('*') ? '*' : [...origins];
   return (req, res, path) => {
+    // A request from no origin or from one not allowed gets no CORS header at all (the `cors`
+    // middleware would still add Allow-Methods, Max-Age and Expose-Headers): it goes on as if CORS
+    // were off (a preflight: 204 with Allow). Vary: Origin stays, so a cache never hands this
+    // header-less answer to an allowed origin.
+    if (origin !== '*') {
+      const from = req.headers.origin;
+      if (from === undefined || !origin.includes(from)) {
+        const vary = res.getHeader('Vary');
+        res.setHeader('Vary', vary === undefined ? 'Origin' : `${String(vary)}, Origin`);
+        return false;
+      }
+    }
     const middleware = cors({
       origin,
       methods: [...(methodsOf(path) ?? []), 'OPTIONS'],
