@@ -160,8 +160,9 @@ export async function trainCommand(a: TrainArgs, given: (option: keyof TrainArgs
   process.stdout.write(`${JSON.stringify({
     model,
     ...(result.interrupted ? { checkpoint: result.checkpointPath } : {}),
-    bestDevAccuracy: result.bestDevAccuracy,
-    bestEpoch: result.bestEpoch,
+    // No epoch ended yet: null, not the loop's -1 starting value.
+    bestDevAccuracy: result.bestEpoch < 1 ? null : result.bestDevAccuracy,
+    bestEpoch: result.bestEpoch < 1 ? null : result.bestEpoch,
     testAccuracy: result.testAccuracy,
     ...(result.test ? { testMacroF1: result.test.macroF1, testBalancedAccuracy: result.test.balancedAccuracy, testMajorityAccuracy: result.test.majority.accuracy } : {}),
     epochs: result.epochs.length,
