@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ELEMENT_TYPES, ONNX_TYPE, SAFETENSORS_DTYPES, elementTypeNamed, elementTypeOfOnnx, elementTypeOfSafetensors } from '../../src/dtypes.js';
 import { TensorDataType } from '../../src/onnx/proto.js';
+import { requireSystemDependency } from '../helpers/system-deps.js';
 
 interface PythonTruth {
   /** onnx.TensorProto.DataType: number → 'FLOAT', … */
@@ -28,7 +29,7 @@ out = {
 print(json.dumps(out))
 `;
 
-const truth = (): PythonTruth => JSON.parse(execFileSync('/usr/bin/python3', ['-c', SCRIPT], { encoding: 'utf8', timeout: 60_000 })) as PythonTruth;
+const truth = (): PythonTruth => (requireSystemDependency('python3-onnx', 'python3-numpy', 'python3-torch'), JSON.parse(execFileSync('/usr/bin/python3', ['-c', SCRIPT], { encoding: 'utf8', timeout: 60_000 })) as PythonTruth);
 
 describe('the dtype table', () => {
   it('matches onnx, numpy and PyTorch', () => {

@@ -36,11 +36,11 @@ describe('serve: raw-text models', () => {
     const expected = await ids.predict(TEXTS);
     const r = await predict(url, { texts: TEXTS });
     expect(r.status, r.body).toBe(200);
-    const { predictions } = r.json() as { predictions: { label: string; probs: Record<string, number>; tokens: number; unknown: number }[] };
+    const { predictions } = r.json() as { predictions: { label: string; probs: number[]; tokens: number; unknown: number }[] };
     expect(predictions).toHaveLength(TEXTS.length);
     predictions.forEach((p, i) => {
       expect(p.label).toBe(expected[i]!.label);
-      ids.labels.forEach((l, k) => expect(Math.abs(p.probs[l]! - expected[i]!.probs[k]!)).toBeLessThan(1e-6));
+      ids.labels.forEach((_l, k) => expect(Math.abs(p.probs[k]! - expected[i]!.probs[k]!)).toBeLessThan(1e-6));
       expect(p.tokens).toBe(tokenize(TEXTS[i]!).length);
       expect(p.unknown).toBe(expected[i]!.unknown);
     });
