@@ -1,7 +1,7 @@
 // `highway-onnx eval`: loss, accuracy, per-class precision/recall/F1, macro-F1 and the confusion
 // matrix of a model on a data directory's split (like `train --data`) or on one labelled file.
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { loadModel } from '../runtime/node.js';
 import type { Device } from '../runtime/device.js';
 import type { ExternalDataMode } from './args.js';
@@ -10,9 +10,9 @@ import type { EvalReport } from '../runtime/metrics.js';
 import { balanceSummary } from '../runtime/class-balance.js';
 import type { Predictor } from '../runtime/predictor.js';
 import { parseJsonl, parseSst, parseTsv } from '../data/readers.js';
-import { columnsNeedTable, readDataset } from '../data/files.js';
+import { columnsNeedTable, FORMAT_EXTENSIONS, type DataFormat } from '../data/files.js';
 import { decodeDataFile } from '../data/text.js';
-import { DataFormatError } from '../data/errors.js';
+import { DataFormatError, DataMissingError } from '../data/errors.js';
 import { DEFAULT_MAX_CHARS } from './predict.js';
 import { parseSstTrees } from '../data/sst-trees.js';
 import { UsageError } from './errors.js';
@@ -41,11 +41,8 @@ export interface EvalArgs {
 async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: string }> {
   if ((a.data === undefined) === (a.file === undefined)) throw new UsageError('eval needs exactly one of --data DIR (a data directory, like train) or --file PATH');
   const columns = { ...(a.textColumn ? { textColumn: a.textColumn } : {}), ...(a.labelColumn ? { labelColumn: a.labelColumn } : {}) };
-  if (a.data !== undefined) {
-    const ds = await readDataset(a.data, { binary: !a.fiveClass, ...(a.format ? { format: a.format } : {}), ...columns });
-    return { set: { examples: ds[a.split], labels: ds.labels }, source: `${a.data} (${a.split})` };
-  }
-  const file = a.file!;
+  // --data reads the one split it scores: a folder holding only test.csv is enough.
+  const file = a.data !== undefined ? await splitFile(a.data, a.split, a.format) : a.file!;
   const content = decodeDataFile(await readFile(file).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read '${file}': ${e.code ?? e.message}`);
   }), file);
@@ -66,7 +63,22 @@ async function labelledSet(a: EvalArgs): Promise<{ set: LabelledSet; source: str
     throw new DataFormatError(file, split.lines?.[long] ?? long + 1, `a text of at most ${maxChars} characters (--max-chars)`, `${[...split.examples[long]!.text].length} characters`);
   }
   // Integer-labelled TSV/CSV/JSONL files carry class ids, which are the model's.
-  return { set: { examples: split.examples, labels: split.labelKind === 'string' ? split.labels : [] }, source: file };
+  return { set: { examples: split.examples, labels: split.labelKind === 'string' ? split.labels : [] }, source: a.data !== undefined ? `${a.data} (${a.split})` : file };
+}
+
+/**
+ * The file of `split` in a data folder: `<split>.<ext>` for the given format, else the one
+ * extension present. Throws DataMissingError (E_DATA_MISSING) when none or several are.
+ */
+async function splitFile(dir: string, split: string, format: DataFormat | undefined): Promise<string> {
+  const exts = format ? [FORMAT_EXTENSIONS[format]] : [...new Set(Object.values(FORMAT_EXTENSIONS))];
+  const present = new Set(await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read the data folder '${dir}': ${e.code ?? e.message}`);
+  }));
+  const found = exts.map((x) => `${split}.${x}`).filter((f) => present.has(f));
+  if (found.length === 0) throw new DataMissingError(`no ${split} split in ${dir}: looked for ${exts.map((x) => `${split}.${x}`).join(', ')}`);
+  if (found.length > 1) throw new DataMissingError(`${dir} holds the ${split} split in several formats (${found.join(', ')}); choose one with --format`);
+  return join(dir, found[0]!);
 }
 
 /**
