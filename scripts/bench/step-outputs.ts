@@ -1,7 +1,8 @@
 // What writing a step's updated parameters into preallocated outputs buys: two step runners on
 // the same training-step graph and batches, one letting onnxruntime-node allocate every
 // `<name>.next` output (copied into a new JS ArrayBuffer each step), one handing it the spare
-// set of buffers (StepRunner's default on onnxruntime-node CPU). Windows of steps alternate
+// set of buffers (StepRunner's default on onnxruntime-node CPU; its binding still returns a copy
+// of those too, see step-copies.ts). Windows of steps alternate
 // between the two in one process, so both see the same machine load; medians of ms per step.
 // `npx tsx scripts/bench/step-outputs.ts [--data ../shared/data/sst-trees] [--layers 1] [--windows 7] [--steps 8]`
 import * as ort from 'onnxruntime-node';

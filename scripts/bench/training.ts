@@ -21,7 +21,7 @@ import { resolveConfig } from '../../src/models/config.js';
 import { initParams } from '../../src/models/init.js';
 import { allocate, type Tensor } from '../../src/onnx/tensor.js';
 import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
-import { dropoutMask, stepRng } from '../../src/train/dropout.js';
+import { DropoutBuffers, withDropout } from '../../src/train/classifier-feeds.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
 import { TrainSession } from '../../src/train/node-runtime.js';
 import { markdownTable, median } from './stats.js';
@@ -225,18 +225,13 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
       const buildMs = performance.now() - t0;
       const state = new Map<string, Tensor>(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
       const session = await TrainSession.create(graphs, params, state, { device: 'cpu', threads });
-      const outWidth = 2 * config.hidden;
+      // Masks drawn as train() draws them: per step, into buffers reused from step to step.
+      const masks = new DropoutBuffers();
       let cursor = 0;
       const step = async (): Promise<number> => {
         const { padded, labels } = batches[cursor % batches.length]!;
         cursor++;
-        const rng = stepRng(config.seed, cursor);
-        await session.step({
-          batch: padded,
-          labels,
-          embeddingMask: dropoutMask(rng, padded.time * padded.batch * config.embedDim, config.dropout),
-          outputMask: dropoutMask(rng, padded.batch * outWidth, config.dropout),
-        }, { lr: 1e-3, step: cursor });
+        await session.step(withDropout({ batch: padded, labels }, config, config.seed, cursor, masks), { lr: 1e-3, step: cursor });
         return tokensOf(padded);
       };
       const oursWindow = async (n: number): Promise<Window> => {

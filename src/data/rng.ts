@@ -53,6 +53,30 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * Fills `out` with `below` where a uniform draw is < p and `above` elsewhere (a Bernoulli(p)
+   * mask, e.g. dropout's 0 and 1/(1−p)); returns `out`. Draws exactly what `out.length` calls of
+   * `nextFloat() < p` would, in order, and leaves the generator where they would: u / 2^32 < p ⇔
+   * u < p · 2^32, both sides exact doubles. Why it exists: one loop over a local state instead of a
+   * method call and a property write per entry (a training step draws ~10^5 of them).
+   */
+  fillBernoulli(out: Float32Array, p: number, below: number, above: number): Float32Array {
+    // u < p·2^32 ⇔ u < ⌈p·2^32⌉ for an integer u; shifted by 2^31 so the loop compares int32s
+    // (V8 keeps the whole loop in 32-bit integer registers, ~3× faster than with uint32 doubles).
+    const limit = Math.ceil(p * 4294967296) - 2147483648;
+    let s = this.s | 0;
+    for (let i = 0; i < out.length; i++) {
+      // mulberry32, as nextUint32(), in int32 arithmetic (same bits).
+      s = (s + 0x6d2b79f5) | 0;
+      let t = Math.imul(s ^ (s >>> 15), s | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = (t ^ (t >>> 14) ^ -2147483648) < limit ? below : above;
+    }
+    s >>>= 0;
+    this.s = s;
+    return out;
+  }
+
   /** Uniform integer in [0, n); rejection sampling keeps it unbiased for any n up to 2^32. */
   nextInt(n: number): number {
     if (!Number.isInteger(n) || n <= 0 || n > 4294967296) {

@@ -61,14 +61,36 @@ export function classifierFeeder<T extends RuntimeTensor>(): BatchFeeder<Classif
   };
 }
 
-/** `b` with the dropout masks of global step `step` (1-based) of a run with this seed. */
-export function withDropout(b: LabelledBatch, config: Pick<ModelConfig, 'embedDim' | 'hidden' | 'dropout'>, seed: number, step: number): ClassifierBatch {
+/**
+ * Buffers that successive training steps draw their dropout masks into, grown to the largest
+ * batch seen, so a training loop allocates no mask per step (~10^5 floats each: fresh ones cost
+ * more in garbage collection, driven by external memory, than drawing them does).
+ */
+export class DropoutBuffers {
+  private embedding = new Float32Array(0);
+  private output = new Float32Array(0);
+
+  /** A buffer of at least `n` floats for this mask; the same one again until a larger `n` is asked. */
+  take(mask: 'embedding' | 'output', n: number): Float32Array {
+    if (this[mask].length < n) this[mask] = new Float32Array(n);
+    return this[mask];
+  }
+}
+
+/**
+ * `b` with the dropout masks of global step `step` (1-based) of a run with this seed. With
+ * `buffers`, the masks are views into them: valid until the next call with the same buffers
+ * (a training loop uses a step's batch only for that step).
+ */
+export function withDropout(b: LabelledBatch, config: Pick<ModelConfig, 'embedDim' | 'hidden' | 'dropout'>, seed: number, step: number, buffers?: DropoutBuffers): ClassifierBatch {
   const rng = stepRng(seed, step);
   const { batch: B, time: T } = b.batch;
+  const embedding = T * B * config.embedDim;
+  const output = B * 2 * config.hidden;
   return {
     ...b,
-    embeddingMask: dropoutMask(rng, T * B * config.embedDim, config.dropout),
-    outputMask: dropoutMask(rng, B * 2 * config.hidden, config.dropout),
+    embeddingMask: dropoutMask(rng, embedding, config.dropout, buffers?.take('embedding', embedding)),
+    outputMask: dropoutMask(rng, output, config.dropout, buffers?.take('output', output)),
   };
 }
 

@@ -1,12 +1,15 @@
 // Runs a training-step graph (training-step.ts) and its eval graph in any onnxruntime, keeping
 // parameters and optimizer state as onnxruntime tensors between steps: each step's
-// `<name>.next` outputs are the next step's `<name>` inputs, never copied into JS arrays
+// `<name>.next` outputs are the next step's `<name>` inputs, never copied into JS arrays by us
 // except when someone asks for params()/state() (a checkpoint, the best model). Where the
 // session writes into tensors passed as outputs (onnxruntime-node on CPU), the updated values
-// go into a second set of buffers and the two sets swap each step, so a step allocates nothing
-// for them. Runtime-agnostic: Node (onnxruntime-node, node-runtime.ts) and the browser
-// (onnxruntime-web, src/web/train.ts) hand it their Tensor class and session factory; the
-// classifier (classifier-feeds.ts) and imported models (finetune/) hand it their batch feeds.
+// go into a second set of buffers and the two sets swap each step, so onnxruntime allocates
+// nothing for them. (onnxruntime-node 1.30's binding still returns a fresh JS copy of every
+// fetched output, which the runner drops: about 40% of a 1-layer step's CPU time, measured by
+// scripts/bench/step-copies.ts.) Runtime-agnostic: Node (onnxruntime-node, node-runtime.ts) and
+// the browser (onnxruntime-web, src/web/train.ts) hand it their Tensor class and session
+// factory; the classifier (classifier-feeds.ts) and imported models (finetune/) hand it their
+// batch feeds.
 import type { Tensor } from '../onnx/tensor.js';
 import { StepInputError } from './errors.js';
 import { ModelRunError } from '../runtime/errors.js';

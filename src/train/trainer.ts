@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { buildStepGraphs } from './step-graph.js';
 import { writeArtifact } from './artifact.js';
 import { openNodeClassifierRunner } from './node-runtime.js';
-import { labelledBatch, withDropout, type Encoded, type LabelledBatch } from './classifier-feeds.js';
+import { DropoutBuffers, labelledBatch, withDropout, type Encoded, type LabelledBatch } from './classifier-feeds.js';
 import { TrainingLoop, type StepInfo } from './loop.js';
 import { checkCheckpointFits, loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint.js';
 import { makeProgress } from './progress.js';
@@ -197,9 +197,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
   let devWarning: string | undefined; // the last dev evaluation's class-balance warning, logged with its epoch
   const selectBy = s.selectBy === 'macro-f1' ? 'macro-f1' : 'accuracy';
+  const masks = new DropoutBuffers(); // one step's batch lives only for that step
   const loop: TrainingLoop<LabelledBatch> = new TrainingLoop({
     runner, ids: train.ids,
-    batch: (idx, step) => withDropout(labelledBatch(train, idx), config, seed, step),
+    batch: (idx, step) => withDropout(labelledBatch(train, idx), config, seed, step, masks),
     tokens: (b) => b.batch.lengths.reduce((x, y) => x + y, 0),
     settings: { seed, lr, batchSize, epochs, patience, selectBy, ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}) },
     callbacks: { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onStep ? { onStep: opts.onStep } : {}), ...(opts.onEpochEnd ? { onEpochEnd: opts.onEpochEnd } : {}) },

@@ -126,4 +126,23 @@ describe('Rng: seed 0 (PyTorch users seed with 0)', () => {
     for (let i = 0; i < 10_000; i++) if (firstOfOne.has(zero.nextUint32())) shared++;
     expect(shared).toBeLessThan(3); // 10⁴·10⁴/2³² ≈ 0.02 chance collisions
   });
+  it('fillBernoulli draws exactly what nextFloat() < p draws, and leaves the generator where it would', () => {
+    // Dropout masks of every existing run and checkpoint come from the per-draw loop: the fast
+    // fill must be the same stream, including at thresholds that are not multiples of 2^-32.
+    for (const p of [0.5, 0.25, 0.3, 0.1, 1e-9, 0.999999, 0, 1, 2 ** -32, 1 - 2 ** -32, 0.7]) {
+      for (const seed of [0, 1, 0xffffffff, 123456789]) {
+        const slow = new Rng(seed);
+        const fast = new Rng(seed);
+        const expected = Float32Array.from({ length: 5000 }, () => (slow.nextFloat() < p ? -1 : 3));
+        const got = fast.fillBernoulli(new Float32Array(5000), p, -1, 3);
+        expect(Buffer.from(got.buffer).equals(Buffer.from(expected.buffer)), `p=${p} seed=${seed}`).toBe(true);
+        expect(fast.state()).toBe(slow.state());
+      }
+    }
+    // A threshold between two consecutive 32-bit draws: u < p·2^32 must round the way nextFloat() does.
+    const u = new Rng(7).nextUint32();
+    for (const p of [u / 2 ** 32, (u + 0.5) / 2 ** 32, (u + 1) / 2 ** 32]) {
+      expect(new Rng(7).fillBernoulli(new Float32Array(1), p, 1, 0)[0]).toBe(new Rng(7).nextFloat() < p ? 1 : 0);
+    }
+  });
 });

@@ -11,7 +11,7 @@ import { encodeModel } from '../../src/onnx/proto.js';
 import { optimizerState } from '../../src/optim/index.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
 import { nodeStepRuntime } from '../../src/train/node-runtime.js';
-import { labelledBatch, openClassifierRunner, withDropout, type ClassifierRunner } from '../../src/train/classifier-feeds.js';
+import { DropoutBuffers, labelledBatch, openClassifierRunner, withDropout, type ClassifierRunner } from '../../src/train/classifier-feeds.js';
 import { StepInputError } from '../../src/train/errors.js';
 import type { StepRuntime } from '../../src/train/step-runner.js';
 
@@ -94,6 +94,30 @@ describe('StepRunner', () => {
       expect(same(hit.state(), clean.state())).toBe(true);
     } finally {
       for (const r of runs) await r.release();
+    }
+  }, 60_000);
+
+  it('masks drawn into reused DropoutBuffers are the fresh masks, and the steps on them bit-identical', async () => {
+    // Batches of varying length, longest first, so later masks are shorter views of the buffers.
+    const sizes = [8, 3, 6, 1, 8, 2];
+    const batch = (step: number) => labelledBatch(data, Array.from({ length: sizes[step - 1]! }, (_, k) => (k * 5 + step) % 24));
+    const buffers = new DropoutBuffers();
+    const reusing = await openClassifierRunner(node, graphs, models, params, state);
+    const fresh = await openClassifierRunner(node, graphs, models, params, state);
+    try {
+      for (let step = 1; step <= sizes.length; step++) {
+        const a = withDropout(batch(step), config, 5, step, buffers);
+        const b = withDropout(batch(step), config, 5, step);
+        expect(a.embeddingMask.length).toBe(b.embeddingMask.length);
+        expect(Buffer.from(a.embeddingMask.buffer, 0, a.embeddingMask.byteLength).equals(Buffer.from(b.embeddingMask.buffer))).toBe(true);
+        expect([...a.outputMask]).toEqual([...b.outputMask]);
+        expect(await reusing.step(a, { lr: 0.01, step })).toEqual(await fresh.step(b, { lr: 0.01, step }));
+      }
+      expect(same(reusing.params(), fresh.params())).toBe(true);
+      expect(same(reusing.state(), fresh.state())).toBe(true);
+    } finally {
+      await reusing.release();
+      await fresh.release();
     }
   }, 60_000);
 

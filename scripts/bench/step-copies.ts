@@ -1,0 +1,92 @@
+// What onnxruntime-node's copy of a step's outputs costs. Its binding (1.30) returns every fetched
+// output as a new JS ArrayBuffer holding a copy, even when the output was written into a
+// preallocated tensor (StepRunner's path on CPU): per step, every parameter and both Adam moments
+// (the embedding table three times over) are copied, and the garbage collector then reclaims the
+// copies. Two raw sessions of the same training-step graph, same batches and masks: one fetching
+// every output into preallocated tensors (what StepRunner does), one fetching only loss, correct
+// and grad_norm by name (onnxruntime still runs every node: it does not prune by fetches; the
+// updated parameters are then dropped, so both sides feed the same initial parameters each step).
+// Windows alternate; medians of CPU and wall ms per step.
+// `npx tsx scripts/bench/step-copies.ts [--data ../shared/data/sst] [--layers 1] [--windows 7] [--steps 8]`
+import * as ort from 'onnxruntime-node';
+import { Command } from 'commander';
+import { loadavg } from 'node:os';
+import { Rng } from '../../src/data/rng.js';
+import { lengthBucketedBatches, padBatch } from '../../src/data/batches.js';
+import { resolveConfig } from '../../src/models/config.js';
+import { initParams } from '../../src/models/init.js';
+import { allocate } from '../../src/onnx/tensor.js';
+import { encodeModel } from '../../src/onnx/proto.js';
+import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
+import { buildStepGraphs } from '../../src/train/step-graph.js';
+import { DropoutBuffers, withDropout } from '../../src/train/classifier-feeds.js';
+import { cpuSessionOptions } from '../../src/runtime/session-options.js';
+import { positiveInt } from '../../src/cli/args.js';
+import { readSstBinary } from './training.js';
+import { median } from './stats.js';
+
+const o = new Command('bench:step-copies')
+  .option('--data <dir>', 'SST directory (train.txt), as the training benchmark reads it', '../shared/data/sst')
+  .option('--layers <n>', 'Highway BiLSTM layers', positiveInt, 1)
+  .option('--windows <n>', 'windows per side', positiveInt, 7)
+  .option('--steps <n>', 'steps per window', positiveInt, 8)
+  .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt, 2)
+  .option('--embedding-update <how>', "Adam's embedding update: dense or lazy", 'dense')
+  .parse(process.argv)
+  .opts<{ data: string; layers: number; windows: number; steps: number; threads: number; embeddingUpdate: string }>();
+
+const optimizer: OptimizerSpec = { kind: 'adam', embeddingUpdate: o.embeddingUpdate === 'lazy' ? 'lazy' : 'dense' };
+const data = await readSstBinary(o.data);
+const config = resolveConfig({ kind: 'highway', layers: o.layers, vocabSize: data.vocabSize, embedDim: 100, hidden: 50, classes: 2, carry: 'projection', dropout: 0.5, gatesOutput: false });
+const params = initParams(config);
+const graphs = buildStepGraphs(config, optimizer, { params });
+const session = await ort.InferenceSession.create(encodeModel(graphs.trainStep), { ...cpuSessionOptions({ threads: o.threads }), interOpNumThreads: 1 });
+const fixed: Record<string, ort.Tensor> = {};
+for (const [name, t] of params) fixed[name] = new ort.Tensor('float32', t.data as Float32Array, t.dims);
+for (const s of optimizerState(optimizer, graphs.params)) fixed[s.name] = new ort.Tensor('float32', allocate('float32', s.dims).data as Float32Array, s.dims);
+const spare: Record<string, ort.Tensor> = {};
+for (const [name, t] of Object.entries(fixed)) spare[graphs.nextName(name)] = new ort.Tensor('float32', new Float32Array((t.data as Float32Array).length), t.dims);
+
+const plan = lengthBucketedBatches(data.encoded, 32, new Rng(1));
+const buffers = new DropoutBuffers();
+const feedsAt = (step: number): Record<string, ort.Tensor> => {
+  const idx = plan[step % plan.length]!;
+  const b = withDropout({ batch: padBatch(idx.map((i) => data.encoded[i]!)), labels: BigInt64Array.from(idx, (i) => BigInt(data.labels[i]!)) }, config, config.seed, step + 1, buffers);
+  const { batch: B, time: T } = b.batch;
+  return {
+    ...fixed,
+    ids: new ort.Tensor('int64', b.batch.ids, [B, T]), lengths: new ort.Tensor('int32', b.batch.lengths, [B]), labels: new ort.Tensor('int64', b.labels, [B]),
+    'dropout.embedding': new ort.Tensor('float32', b.embeddingMask, [T, B, config.embedDim]), 'dropout.output': new ort.Tensor('float32', b.outputMask, [B, 2 * config.hidden]),
+    [graphs.lrInput]: new ort.Tensor('float32', Float32Array.of(1e-3), []), [graphs.stepInput]: new ort.Tensor('float32', Float32Array.of(step + 1), []),
+  };
+};
+type Side = 'all outputs, preallocated' | 'scalars only';
+const run: Record<Side, (f: Record<string, ort.Tensor>) => Promise<unknown>> = {
+  'all outputs, preallocated': (f) => session.run(f, { loss: null, correct: null, grad_norm: null, ...spare }),
+  'scalars only': (f) => session.run(f, ['loss', 'correct', 'grad_norm']),
+};
+const cpu: Record<Side, number[]> = { 'all outputs, preallocated': [], 'scalars only': [] };
+const wall: Record<Side, number[]> = { 'all outputs, preallocated': [], 'scalars only': [] };
+const window = async (side: Side, first: number, timed: boolean): Promise<void> => {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < o.steps; i++) await run[side](feedsAt(first + i));
+  const c = process.cpuUsage(c0);
+  if (!timed) return;
+  cpu[side].push((c.user + c.system) / 1000 / o.steps);
+  wall[side].push((performance.now() - t0) / o.steps);
+};
+await window('all outputs, preallocated', 0, false);
+await window('scalars only', 0, false);
+for (let w = 0; w < o.windows; w++) {
+  const sides: Side[] = w % 2 === 0 ? ['all outputs, preallocated', 'scalars only'] : ['scalars only', 'all outputs, preallocated'];
+  for (const side of sides) await window(side, w * o.steps, true);
+}
+await session.release();
+const weights = graphs.params.reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0);
+const m = (x: Record<Side, number[]>): Record<Side, number> => ({ 'all outputs, preallocated': median(x['all outputs, preallocated']), 'scalars only': median(x['scalars only']) });
+console.log(JSON.stringify({
+  layers: o.layers, embeddingUpdate: optimizer.embeddingUpdate, threads: o.threads, vocabulary: data.vocabSize, weights, copiedPerStepMB: (3 * weights * 4) / 2 ** 20,
+  windows: o.windows, stepsPerWindow: o.steps, loadAverage: loadavg()[0],
+  cpuMsPerStep: m(cpu), wallMsPerStep: m(wall),
+}, null, 1));
