@@ -2,8 +2,8 @@
 // direction (JAX check_vjp), in float64. The worst relative error per op is printed at the
 // end: these are the tolerances quoted for the gradient rules.
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkVjp } from '../helpers/finite-diff.js';
-import { OP_CASES } from './op-cases.js';
+import { checkVjp } from '../../test/helpers/finite-diff.js';
+import { OP_CASES } from '../../test/autodiff/op-cases.js';
 
 const SEEDS = [1, 2];
 const worst = new Map<string, { err: number; tol: number; cases: number }>();

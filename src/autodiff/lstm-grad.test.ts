@@ -9,11 +9,11 @@
 //   the reference backward, and a central finite difference of the reference forward along
 //   one random direction of all inputs agrees to relative error < 1e-6.
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/data/rng.js';
-import { gradients } from '../../src/autodiff/index.js';
-import { Graph } from '../../src/graph/ir.js';
-import * as op from '../../src/graph/ops/index.js';
-import { lstmBackwardRef, lstmForwardRef, numDirections, type Direction, type LstmProblem } from '../reference/lstm-reference.js';
+import { Rng } from '../data/rng.js';
+import { gradients } from './index.js';
+import { Graph } from '../graph/ir.js';
+import * as op from '../graph/ops/index.js';
+import { lstmBackwardRef, lstmForwardRef, numDirections, type Direction, type LstmProblem } from '../../test/reference/lstm-reference.js';
 import {
   cotangentFeeds,
   floatFeed,
@@ -29,7 +29,7 @@ import {
   scanBodies,
   session,
   type Cotangents,
-} from './lstm-harness.js';
+} from '../../test/autodiff/lstm-harness.js';
 
 const directions: Direction[] = ['forward', 'reverse', 'bidirectional'];
 const RAGGED = [7, 1, 4, 7, 2, 5];

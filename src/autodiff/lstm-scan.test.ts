@@ -1,8 +1,8 @@
 // lstmScan (the LSTM as a Scan of basic ops) against onnxruntime's LSTM op in float32, and
 // the plain-TypeScript reference forward against both; lstmScan again in float64.
 import { describe, expect, it } from 'vitest';
-import { lstmForwardRef, type Direction } from '../reference/lstm-reference.js';
-import { forwardGraph, makeProblem, problemFeeds, relErr, run, scanBodies, session } from './lstm-harness.js';
+import { lstmForwardRef, type Direction } from '../../test/reference/lstm-reference.js';
+import { forwardGraph, makeProblem, problemFeeds, relErr, run, scanBodies, session } from '../../test/autodiff/lstm-harness.js';
 
 const directions: Direction[] = ['forward', 'reverse', 'bidirectional'];
 const lengthCases: { name: string; lens: number[] | null }[] = [

@@ -3,9 +3,9 @@
 // the rule's alone, fed Y, Y_h, Y_c from a forward run; the forward op is timed beside it.
 import { describe, expect, it } from 'vitest';
 import type * as ort from 'onnxruntime-node';
-import { Rng } from '../../src/data/rng.js';
-import { numDirections } from '../reference/lstm-reference.js';
-import { cotangentFeeds, floatFeed, forwardGraph, gradGraph, makeCotangents, makeProblem, problemFeeds, run, scanBodies, session } from './lstm-harness.js';
+import { Rng } from '../data/rng.js';
+import { numDirections } from '../../test/reference/lstm-reference.js';
+import { cotangentFeeds, floatFeed, forwardGraph, gradGraph, makeCotangents, makeProblem, problemFeeds, run, scanBodies, session } from '../../test/autodiff/lstm-harness.js';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -2,14 +2,14 @@
 // visits, fan-in, broadcasting, the errors it raises). Runs onnxruntime only where the
 // point is a value (summing, broadcasting, ties, the embedding's duplicate ids).
 import { describe, expect, it } from 'vitest';
-import { Graph, toModel } from '../../src/graph/index.js';
-import * as op from '../../src/graph/ops/index.js';
-import { assertValidModel } from '../../src/onnx/checker.js';
-import { tensorOf } from '../../src/onnx/tensor.js';
-import { gradients, GradientError, MissingGradientError, registeredOps } from '../../src/autodiff/index.js';
-import { buildCase } from '../helpers/finite-diff.js';
-import { f64, runGraph } from '../helpers/run-graph.js';
-import { OP_CASES } from './op-cases.js';
+import { Graph, toModel } from '../graph/index.js';
+import * as op from '../graph/ops/index.js';
+import { assertValidModel } from '../onnx/checker.js';
+import { tensorOf } from '../onnx/tensor.js';
+import { gradients, GradientError, MissingGradientError, registeredOps } from './index.js';
+import { buildCase } from '../../test/helpers/finite-diff.js';
+import { f64, runGraph } from '../../test/helpers/run-graph.js';
+import { OP_CASES } from '../../test/autodiff/op-cases.js';
 
 const f64t = (dims: number[], values: number[]) => tensorOf('float64', values, dims);
 const opsOf = (g: Graph, from = 0) => g.nodes.slice(from).map((n) => n.opType);

@@ -1,8 +1,8 @@
 // The gradient table's contract: one explicit table of built-in rules, registerGradient as the
 // only extension point (no op registered twice), and one coded way for a rule to refuse a node.
 import { describe, expect, it } from 'vitest';
-import { Graph } from '../../src/graph/index.js';
-import * as op from '../../src/graph/ops/index.js';
+import { Graph } from '../graph/index.js';
+import * as op from '../graph/ops/index.js';
 import {
   GRADIENTS,
   NOT_DIFFERENTIABLE,
@@ -11,7 +11,7 @@ import {
   registerGradient,
   registeredOps,
   isNotDifferentiable,
-} from '../../src/autodiff/index.js';
+} from './index.js';
 
 describe('the gradient table', () => {
   it('is the one source of the built-in rules', () => {

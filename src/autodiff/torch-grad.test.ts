@@ -8,11 +8,11 @@
 // (recorded per case in the fixture's JSON, float32TwinMaxRelDiff).
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { buildClassifier } from '../../src/models/classifier.js';
-import { gradients } from '../../src/autodiff/index.js';
-import { op, toModel } from '../../src/graph/index.js';
-import { encodeModel } from '../../src/onnx/index.js';
-import { diff, loadTorchFixture, torchFixtureNames, type TorchFixture } from '../helpers/torch-fixtures.js';
+import { buildClassifier } from '../models/classifier.js';
+import { gradients } from './index.js';
+import { op, toModel } from '../graph/index.js';
+import { encodeModel } from '../onnx/index.js';
+import { diff, loadTorchFixture, torchFixtureNames, type TorchFixture } from '../../test/helpers/torch-fixtures.js';
 
 const TOL = 1e-5;
 

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inProcess, type Result } from './in-process.js';
-import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
-import { countParams, initParams } from '../../src/models/init.js';
-import { train } from '../../src/train/trainer.js';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { config, modelBytes } from '../serve/helpers.js';
+import { inProcess, type Result } from '../../test/cli/in-process.js';
+import { decodeModel, encodeModel } from '../onnx/proto.js';
+import { countParams, initParams } from '../models/init.js';
+import { train } from '../train/trainer.js';
+import { builtinDataset } from '../data/builtin.js';
+import { config, modelBytes } from '../../test/serve/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));

@@ -6,17 +6,17 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDataset } from '../../src/data/builtin.js';
-import type { Example } from '../../src/data/example.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { classifierModel, readClassifierMetadata } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { balanceSummary, confusionMatrix } from '../../src/runtime/class-balance.js';
-import { buildCli, ROOT, runCli } from '../train/cli-child.js';
+import { builtinDataset } from '../data/builtin.js';
+import type { Example } from '../data/example.js';
+import { tokenize } from '../data/tokenizer.js';
+import { Vocabulary } from '../data/vocab.js';
+import { classifierModel, readClassifierMetadata } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { decodeModel, encodeModel } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
+import { balanceSummary, confusionMatrix } from '../runtime/class-balance.js';
+import { buildCli, ROOT, runCli } from '../../test/train/cli-child.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hw-issue18-'));
 const jsDir = join(ROOT, 'test-output', `issue18-${process.pid}`);

@@ -1,10 +1,10 @@
 // The defaults are spelled once (DEFAULT_CONFIG for the model, TRAIN_DEFAULTS for training): the
 // command lines that offer them as flag defaults must offer the same values.
 import { describe, expect, it } from 'vitest';
-import { makeProgram } from '../../src/cli/main.js';
-import { experimentProgram } from '../../src/cli/experiment.js';
-import { DEFAULT_CONFIG } from '../../src/models/config.js';
-import { TRAIN_DEFAULTS, defaultOptimizer } from '../../src/train/options.js';
+import { makeProgram } from './main.js';
+import { experimentProgram } from './experiment.js';
+import { DEFAULT_CONFIG } from '../models/config.js';
+import { TRAIN_DEFAULTS, defaultOptimizer } from '../train/options.js';
 
 const defaultsOf = (options: readonly { long?: string; defaultValue?: unknown }[]): Record<string, unknown> =>
   Object.fromEntries(options.map((o) => [o.long, o.defaultValue]));

@@ -7,16 +7,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { exportTorchCommand, finetuneCommand, importOnnxCommand, importTorchCommand, readVocabFile } from '../../src/cli/interop.js';
-import { readWeightsFile } from '../../src/formats/weights-file.js';
-import type { ImportRunInfo } from '../../src/train/finetune/index.js';
-import { paramSpecs } from '../../src/models/init.js';
-import { decodeModel } from '../../src/onnx/proto.js';
+import { exportTorchCommand, finetuneCommand, importOnnxCommand, importTorchCommand, readVocabFile } from './interop.js';
+import { readWeightsFile } from '../formats/weights-file.js';
+import type { ImportRunInfo } from '../train/finetune/index.js';
+import { paramSpecs } from '../models/init.js';
+import { decodeModel } from '../onnx/proto.js';
 import { spawnSync } from 'node:child_process';
 import {
   dataFolder, feedsFor, IMPORT_FIXTURES, PYTHON, ROOT, loadOnnx, loadTwin, maxDiff, refArray, runModel, twinLogits,
-} from './import-fixtures.js';
-import { requireSystemDependency } from '../helpers/system-deps.js';
+} from '../../test/interop/import-fixtures.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 const TOL = 1e-5;
 let dir: string;
@@ -148,7 +148,7 @@ describe('torch.onnx.export model → import-onnx → finetune → drop-in model
   }, 120_000);
 
   it('the commands are registered on the highway-onnx program', async () => {
-    const { makeProgram } = await import('../../src/cli/main.js');
+    const { makeProgram } = await import('./main.js');
     const names = makeProgram().commands.map((c) => c.name());
     expect(names).toEqual(expect.arrayContaining(['import-torch', 'export-torch', 'export-text', 'import-onnx', 'finetune']));
   });

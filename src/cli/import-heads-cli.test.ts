@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { finetuneCommand, importOnnxCommand, readVocabFile } from '../../src/cli/interop.js';
-import type { ImportRunInfo } from '../../src/train/finetune/index.js';
-import { decodeModel, type ModelProto } from '../../src/onnx/proto.js';
-import { tensorFromProto } from '../../src/onnx/tensor.js';
-import { dataFolder, IMPORT_FIXTURES, loadOnnx, maxDiff, ROOT, runModel } from './import-fixtures.js';
+import { finetuneCommand, importOnnxCommand, readVocabFile } from './interop.js';
+import type { ImportRunInfo } from '../train/finetune/index.js';
+import { decodeModel, type ModelProto } from '../onnx/proto.js';
+import { tensorFromProto } from '../onnx/tensor.js';
+import { dataFolder, IMPORT_FIXTURES, loadOnnx, maxDiff, ROOT, runModel } from '../../test/interop/import-fixtures.js';
 
 const FINETUNE = { optimizer: 'sgd' as const, clip: 0, epochs: 1, seed: 1, device: 'cpu' as const };
 const vocabPath = join(IMPORT_FIXTURES, 'vocab.json');

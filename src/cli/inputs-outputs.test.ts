@@ -6,17 +6,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDataset } from '../../src/data/files.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { evaluate } from '../../src/runtime/evaluate.js';
-import type { Predictor } from '../../src/runtime/predictor.js';
-import { PredictServer } from '../../src/serve/server.js';
-import { seedInt } from '../../src/cli/args.js';
-import { parseIntList } from '../../src/experiment/grid.js';
-import { modelBytes, predict, send } from '../serve/helpers.js';
-import { startServe } from '../serve/process.js';
-import { inProcess, type Result } from './in-process.js';
+import { readDataset } from '../data/files.js';
+import { tokenize } from '../data/tokenizer.js';
+import { loadModel } from '../runtime/node.js';
+import { evaluate } from '../runtime/evaluate.js';
+import type { Predictor } from '../runtime/predictor.js';
+import { PredictServer } from '../serve/server.js';
+import { seedInt } from './args.js';
+import { parseIntList } from '../experiment/grid.js';
+import { modelBytes, predict, send } from '../../test/serve/helpers.js';
+import { startServe } from '../../test/serve/process.js';
+import { inProcess, type Result } from '../../test/cli/in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'io-'));
 const model = join(dir, 'model.onnx');

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeModel } from '../../src/onnx/proto.js';
-import { readClassifierMetadata } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
+import { decodeModel } from '../onnx/proto.js';
+import { readClassifierMetadata } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), 'hw-cwd-'));

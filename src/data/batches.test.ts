@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_BATCHES, lengthBucketedBatches, padBatch } from '../../src/data/batches.js';
-import { Rng } from '../../src/data/rng.js';
+import { BUCKET_BATCHES, lengthBucketedBatches, padBatch } from './batches.js';
+import { Rng } from './rng.js';
 
 const seqOf = (len: number) => Array.from({ length: len }, (_, i) => i + 2);
 

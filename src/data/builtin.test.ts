@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { builtinDataset, generateExample } from '../../src/data/builtin.js';
-import { Rng } from '../../src/data/rng.js';
-import { tokenize } from '../../src/data/tokenizer.js';
+import { builtinDataset, generateExample } from './builtin.js';
+import { Rng } from './rng.js';
+import { tokenize } from './tokenizer.js';
 
 describe('builtinDataset', () => {
   const data = builtinDataset();

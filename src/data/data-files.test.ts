@@ -6,12 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readDataset } from '../../src/data/files.js';
-import { decodeDataFile, firstInvalidUtf8Offset, splitLines } from '../../src/data/text.js';
-import { readTextLines } from '../../src/data/line-reader.js';
-import { DEFAULT_MAX_TOKENS } from '../../src/data/truncate.js';
-import { modelBytes } from '../serve/helpers.js';
-import { runCli } from './cli.js';
+import { readDataset } from './files.js';
+import { decodeDataFile, firstInvalidUtf8Offset, splitLines } from './text.js';
+import { readTextLines } from './line-reader.js';
+import { DEFAULT_MAX_TOKENS } from './truncate.js';
+import { modelBytes } from '../../test/serve/helpers.js';
+import { runCli } from '../../test/loaders/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'data-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

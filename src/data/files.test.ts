@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { DataFormatError, DataOptionError } from '../../src/data/errors.js';
-import { detectFormat, readDataset, writeSplits } from '../../src/data/files.js';
+import { builtinDataset } from './builtin.js';
+import { DataFormatError, DataOptionError } from './errors.js';
+import { detectFormat, readDataset, writeSplits } from './files.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sstDir = path.resolve(projectRoot, '../shared/data/sst');

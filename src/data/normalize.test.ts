@@ -5,17 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { normalizeUnicode } from '../../src/data/normalize.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { Rng } from '../../src/data/rng.js';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
-import type { Predictor } from '../../src/runtime/predictor.js';
-import { launchChromium } from '../web/harness.js';
+import { normalizeUnicode } from './normalize.js';
+import { tokenize } from './tokenizer.js';
+import { Vocabulary } from './vocab.js';
+import { Rng } from './rng.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { encodeModel } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
+import type { Predictor } from '../runtime/predictor.js';
+import { launchChromium } from '../../test/web/harness.js';
 
 const PLAIN = ['a wonderful , moving film .', "the plot is n't gripping , but the acting is superb !", 'dull and lifeless 😴', 'great fun 😍 👍🏽'];
 
@@ -111,7 +111,7 @@ describe('Unicode normalisation', () => {
 
   it('the tokenizer bundled for the browser gives the same tokens in Chromium', async () => {
     const bundle = await build({
-      entryPoints: [new URL('../../src/data/tokenizer.ts', import.meta.url).pathname],
+      entryPoints: [new URL('./tokenizer.ts', import.meta.url).pathname],
       bundle: true, write: false, format: 'iife', globalName: 'tok', platform: 'browser', target: 'es2020',
     });
     let browser: Browser | undefined;

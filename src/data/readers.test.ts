@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseDelimited } from '../../src/data/csv.js';
-import { DataFormatError } from '../../src/data/errors.js';
-import { combineSplits, parseJsonl, parseSst, parseTsv, type ParsedSplit } from '../../src/data/readers.js';
+import { parseDelimited } from './csv.js';
+import { DataFormatError } from './errors.js';
+import { combineSplits, parseJsonl, parseSst, parseTsv, type ParsedSplit } from './readers.js';
 
 /** Runs `fn`, expecting a DataFormatError, and returns it. */
 function formatError(fn: () => unknown): DataFormatError {

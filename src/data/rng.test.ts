@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { Rng } from '../../src/data/rng.js';
+import { Rng } from './rng.js';
 
 describe('Rng', () => {
   it('is deterministic per seed', () => {

@@ -1,13 +1,13 @@
 // Social-media placeholders (issue 18 item 2): the rules, their switch, and that a model records
 // the switch so the Predictor cuts text as training did.
 import { describe, expect, it } from 'vitest';
-import { tokenize, tokenizerFor } from '../../src/data/tokenizer.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { classifierModel, readClassifierMetadata } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
+import { tokenize, tokenizerFor } from './tokenizer.js';
+import { Vocabulary } from './vocab.js';
+import { classifierModel, readClassifierMetadata } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { encodeModel } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
 
 const social = tokenizerFor({ social: true });
 

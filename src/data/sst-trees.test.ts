@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseSstTreeNodes, parseSstTrees } from '../../src/data/sst-trees.js';
-import { parseSst } from '../../src/data/readers.js';
-import { DataFormatError } from '../../src/data/errors.js';
+import { parseSstTreeNodes, parseSstTrees } from './sst-trees.js';
+import { parseSst } from './readers.js';
+import { DataFormatError } from './errors.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const treesDir = path.resolve(projectRoot, '../shared/data/sst-trees');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tokenize } from '../../src/data/tokenizer.js';
+import { tokenize } from './tokenizer.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sstDir = path.resolve(projectRoot, '../shared/data/sst');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Vocabulary } from '../../src/data/vocab.js';
+import { Vocabulary } from './vocab.js';
 
 const lists = [
   ['b', 'a', 'c', 'a'],

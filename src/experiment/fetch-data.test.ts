@@ -7,10 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSstTree, sstTreesToLines } from '../../src/data/sst-trees.js';
-import { DataFormatError } from '../../src/data/errors.js';
-import { crc32 } from '../../src/formats/zip.js';
-import { readDataset } from '../../src/data/files.js';
+import { parseSstTree, sstTreesToLines } from '../data/sst-trees.js';
+import { DataFormatError } from '../data/errors.js';
+import { crc32 } from '../formats/zip.js';
+import { readDataset } from '../data/files.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let tmp: string;

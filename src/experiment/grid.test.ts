@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cells, describeGateBias, ExperimentConfigError, gateBiasFor, parseGateBias, parseIntList } from '../../src/experiment/grid.js';
-import { settingsFromFlags } from '../../src/cli/experiment.js';
-import { aggregate, resultsMarkdown } from '../../src/experiment/report.js';
-import type { CellResult } from '../../src/experiment/results.js';
+import { cells, describeGateBias, ExperimentConfigError, gateBiasFor, parseGateBias, parseIntList } from './grid.js';
+import { settingsFromFlags } from '../cli/experiment.js';
+import { aggregate, resultsMarkdown } from './report.js';
+import type { CellResult } from './results.js';
 
 const flags = { gateBias: '-1:8,-2', dropout: 0.4, lr: 0.003, batch: 32, progress: true, gradients: true };
 

@@ -5,9 +5,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentMain, settingsFromFlags } from '../../src/cli/experiment.js';
-import { budgetKey, cells, ExperimentConfigError, parseKinds } from '../../src/experiment/grid.js';
-import type { ExperimentRecord } from '../../src/experiment/results.js';
+import { experimentMain, settingsFromFlags } from '../cli/experiment.js';
+import { budgetKey, cells, ExperimentConfigError, parseKinds } from './grid.js';
+import type { ExperimentRecord } from './results.js';
 
 const flags = { gateBias: '-1:8,-2', dropout: 0.4, lr: 0.003, batch: 32, progress: false, gradients: false };
 let tmp: string;

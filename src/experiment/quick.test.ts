@@ -4,10 +4,10 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentMain } from '../../src/cli/experiment.js';
-import type { ExperimentSummary } from '../../src/experiment/runner.js';
-import type { GradientReport } from '../../src/experiment/analysis.js';
-import { parseXml, findAll, coordinateValues } from '../charts/xml.js';
+import { experimentMain } from '../cli/experiment.js';
+import type { ExperimentSummary } from './runner.js';
+import type { GradientReport } from './analysis.js';
+import { parseXml, findAll, coordinateValues } from '../../test/charts/xml.js';
 
 let tmp: string;
 let out: string;

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { writeSplits } from '../../src/data/files.js';
-import { requireSystemDependency } from '../helpers/system-deps.js';
+import { builtinDataset } from '../data/builtin.js';
+import { writeSplits } from '../data/files.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let tmp: string;

@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
-import { modelBytes } from '../serve/helpers.js';
-import { runCli } from './cli.js';
-import { requireSystemDependency } from '../helpers/system-deps.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { modelBytes } from '../../test/serve/helpers.js';
+import { runCli } from '../../test/loaders/cli.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 const PYTHON = '/usr/bin/python3';
 const dir = mkdtempSync(join(tmpdir(), 'nan-import-'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/formats/errors.js';
-import { PyTuple, unpickle, type PyGlobal } from '../../src/formats/pickle.js';
-import { op, pk } from './pickle-builder.js';
+import { InteropError } from './errors.js';
+import { PyTuple, unpickle, type PyGlobal } from './pickle.js';
+import { op, pk } from '../../test/interop/pickle-builder.js';
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (h) => parseInt(h, 16));
 const none = { findGlobal: () => undefined };

@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/formats/errors.js';
-import { MAX_EXPANDED_BYTES, readTorchStateDict } from '../../src/formats/torch-pt.js';
-import { readZipEntries } from '../../src/formats/zip.js';
-import { concat, makeZip } from '../interop/helpers.js';
-import { f32Bytes, ptZip, stateDictPickle, type TensorSpec } from '../interop/pickle-builder.js';
-import { runCli } from './cli.js';
+import { InteropError } from './errors.js';
+import { MAX_EXPANDED_BYTES, readTorchStateDict } from './torch-pt.js';
+import { readZipEntries } from './zip.js';
+import { concat, makeZip } from '../../test/interop/helpers.js';
+import { f32Bytes, ptZip, stateDictPickle, type TensorSpec } from '../../test/interop/pickle-builder.js';
+import { runCli } from '../../test/loaders/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pt-bounds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

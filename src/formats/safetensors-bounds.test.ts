@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/formats/errors.js';
-import { jsonDepth, MAX_HEADER_DEPTH, readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
-import { runCli } from './cli.js';
+import { InteropError } from './errors.js';
+import { jsonDepth, MAX_HEADER_DEPTH, readSafetensors, writeSafetensors } from './safetensors.js';
+import { runCli } from '../../test/loaders/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'st-bounds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

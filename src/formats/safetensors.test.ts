@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/formats/errors.js';
-import { readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
-import { bf16ToF32, f16ToF32, type NamedTensor } from '../../src/formats/types.js';
-import { expectOnlyInteropError, expectTensorMatches, expectedTensors, fixture, rng } from './helpers.js';
+import { InteropError } from './errors.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { bf16ToF32, f16ToF32, type NamedTensor } from './types.js';
+import { expectOnlyInteropError, expectTensorMatches, expectedTensors, fixture, rng } from '../../test/interop/helpers.js';
 
 const ALL_DTYPES: [string, NamedTensor][] = [
   ['f32', { dtype: 'F32', shape: [2, 3], data: new Float32Array([1.5, -0, NaN, Infinity, -3.25e-38, 1e-45]) }],

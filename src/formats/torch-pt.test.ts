@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/formats/errors.js';
-import { readTorchStateDict } from '../../src/formats/torch-pt.js';
-import { readZipEntries } from '../../src/formats/zip.js';
+import { InteropError } from './errors.js';
+import { readTorchStateDict } from './torch-pt.js';
+import { readZipEntries } from './zip.js';
 import {
   expectOnlyInteropError, expectTensorMatches, expectedTensors, fixture, makeZip, rng,
-} from './helpers.js';
-import { f32Bytes, op, pk, ptZip, stateDictPickle } from './pickle-builder.js';
+} from '../../test/interop/helpers.js';
+import { f32Bytes, op, pk, ptZip, stateDictPickle } from '../../test/interop/pickle-builder.js';
 
 describe('readTorchStateDict on a file written by torch.save', () => {
   const bytes = fixture('tiny_state_dict.pt');

@@ -2,11 +2,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InteropError } from '../../src/formats/errors.js';
-import { readSafetensors } from '../../src/formats/safetensors.js';
-import { readWeightsFile, writeSafetensorsFile } from '../../src/formats/weights-file.js';
-import { detectWeightsFormat, readWeights } from '../../src/formats/weights.js';
-import { FIXTURES, expectTensorMatches, expectedTensors, fixture } from './helpers.js';
+import { InteropError } from './errors.js';
+import { readSafetensors } from './safetensors.js';
+import { readWeightsFile, writeSafetensorsFile } from './weights-file.js';
+import { detectWeightsFormat, readWeights } from './weights.js';
+import { FIXTURES, expectTensorMatches, expectedTensors, fixture } from '../../test/interop/helpers.js';
 
 let dir: string;
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'interop-')); });

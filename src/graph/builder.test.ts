@@ -1,10 +1,10 @@
 // The graph builder: errors at build time, names, Scan bodies, emitting per opset,
 // parameters as inputs, debug stacks.
 import { describe, expect, it } from 'vitest';
-import { Graph, GraphBuildError, op, toModel, type Value } from '../../src/graph/index.js';
-import { assertValidModel, decodeModel, encodeModel, toNumber, type NodeProto } from '../../src/onnx/index.js';
-import { makeTensor, tensorOf, type Tensor } from '../../src/onnx/tensor.js';
-import { runModel } from '../helpers/conformance.js';
+import { Graph, GraphBuildError, op, toModel, type Value } from './index.js';
+import { assertValidModel, decodeModel, encodeModel, toNumber, type NodeProto } from '../onnx/index.js';
+import { makeTensor, tensorOf, type Tensor } from '../onnx/tensor.js';
+import { runModel } from '../../test/helpers/conformance.js';
 
 const f32 = (dims: number[], values?: number[]): Tensor =>
   makeTensor('float32', dims, Float32Array.from(values ?? Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => i + 1)));

@@ -4,10 +4,10 @@
 // outputs. Our shape inference is checked against the dims onnxruntime produced.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Graph, op, toModel, type Value } from '../../src/graph/index.js';
-import { AttributeType, decodeModel, toNumber, type GraphProto, type NodeProto } from '../../src/onnx/proto.js';
-import { assertValidModel } from '../../src/onnx/checker.js';
-import { tensorFromProto, type DType, type Tensor } from '../../src/onnx/tensor.js';
+import { Graph, op, toModel, type Value } from './index.js';
+import { AttributeType, decodeModel, toNumber, type GraphProto, type NodeProto } from '../onnx/proto.js';
+import { assertValidModel } from '../onnx/checker.js';
+import { tensorFromProto, type DType, type Tensor } from '../onnx/tensor.js';
 import {
   NODE_ROOT,
   compareOutputs,
@@ -17,7 +17,7 @@ import {
   runModel,
   unsupportedReason,
   type ConformanceCase,
-} from '../helpers/conformance.js';
+} from '../../test/helpers/conformance.js';
 
 type AttrValue = number | string | number[] | string[] | Tensor | GraphProto;
 
@@ -422,7 +422,7 @@ const count = (opType: string): Counts => {
 const notOfferedList: string[] = [];
 
 const KNOWN = (
-  JSON.parse(readFileSync(new URL('../onnx/ort-known-failures.json', import.meta.url), 'utf8')) as {
+  JSON.parse(readFileSync(new URL('../../test/onnx/ort-known-failures.json', import.meta.url), 'utf8')) as {
     failures: Record<string, { reason: string; random?: boolean }>;
   }
 ).failures;

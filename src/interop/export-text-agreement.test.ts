@@ -9,16 +9,16 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { applyRule0, tokenizerFor, type TokenizerOptions } from '../../src/data/tokenizer.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { rawTextModel, TOKEN_IDS_OUTPUT, TOKEN_LENGTHS_OUTPUT } from '../../src/interop/export.js';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
+import { applyRule0, tokenizerFor, type TokenizerOptions } from '../data/tokenizer.js';
+import { Vocabulary } from '../data/vocab.js';
+import { rawTextModel, TOKEN_IDS_OUTPUT, TOKEN_LENGTHS_OUTPUT } from './export.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { encodeModel } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
 import { detokenize } from '../../scripts/detokenize.js';
-import { UNICODE_CASES } from './unicode-cases.js';
+import { UNICODE_CASES } from '../../test/interop/unicode-cases.js';
 
 // The data directory beside the project (never committed), as the other SST tests find it.
 const SST = join(fileURLToPath(new URL('../..', import.meta.url)), '..', 'shared', 'data', 'sst');
@@ -44,7 +44,7 @@ type Runtime = Pick<typeof ort, 'InferenceSession' | 'Tensor'>;
 
 async function agreement(texts: string[], tokenizer: TokenizerOptions, seed: number, rt: Runtime = ort): Promise<Agreement> {
   const { bytes, vocab } = sourceModel(tokenizer, seed);
-  const { decodeModel } = await import('../../src/onnx/proto.js');
+  const { decodeModel } = await import('../onnx/proto.js');
   const textModel = encodeModel(rawTextModel(decodeModel(bytes), { unicodeByCaller: true }));
   const source = await loadModel(bytes, { device: 'cpu' });
   const expected = await source.predict(texts);
@@ -110,7 +110,7 @@ describe('export-text: the graph tokenizes as the toolkit does', () => {
 
   it('loadModel applies the recorded contract: the Predictor on the text model equals the source model', async () => {
     const { bytes } = sourceModel({}, 7);
-    const { decodeModel } = await import('../../src/onnx/proto.js');
+    const { decodeModel } = await import('../onnx/proto.js');
     const text = await loadModel(encodeModel(rawTextModel(decodeModel(bytes), { unicodeByCaller: true })), { device: 'cpu' });
     const source = await loadModel(bytes, { device: 'cpu' });
     expect(text.takesText).toBe(true);

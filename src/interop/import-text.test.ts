@@ -3,15 +3,15 @@
 // by the toolkit's own tokenizer + vocabulary + padBatch.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { padBatch } from '../../src/data/batches.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { rawTextModel, torchToClassifierModel } from '../../src/interop/export.js';
-import { readWeights } from '../../src/formats/weights.js';
-import { assertValidModel } from '../../src/onnx/checker.js';
-import { loadTwin, maxDiff, runModel, textsFor } from './import-fixtures.js';
+import { padBatch } from '../data/batches.js';
+import { tokenize } from '../data/tokenizer.js';
+import { rawTextModel, torchToClassifierModel } from './export.js';
+import { readWeights } from '../formats/weights.js';
+import { assertValidModel } from '../onnx/checker.js';
+import { loadTwin, maxDiff, runModel, textsFor } from '../../test/interop/import-fixtures.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IMPORT_FIXTURES } from './import-fixtures.js';
+import { IMPORT_FIXTURES } from '../../test/interop/import-fixtures.js';
 
 const vocab = JSON.parse(readFileSync(join(IMPORT_FIXTURES, 'vocab.json'), 'utf8')) as string[];
 

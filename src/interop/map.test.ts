@@ -1,19 +1,19 @@
 // PyTorch twin state_dict ↔ our parameters (src/interop/torch-map.ts, src/interop/export.ts),
 // against real PyTorch: fixtures from scripts/torch/make_import_fixtures.py (twin-*).
 import { describe, expect, it } from 'vitest';
-import { classifierToTorch, torchToClassifierModel } from '../../src/interop/export.js';
-import { InteropError } from '../../src/formats/errors.js';
-import { buildImportedGradients } from '../../src/train/finetune/index.js';
+import { classifierToTorch, torchToClassifierModel } from './export.js';
+import { InteropError } from '../formats/errors.js';
+import { buildImportedGradients } from '../train/finetune/index.js';
 import {
   configForWeights, inferConfigFromTorch, ONNX_TO_TORCH_GATES, paramsToTorch, permuteGates, torchStateDictSpec,
   torchToParams, TORCH_TO_ONNX_GATES,
-} from '../../src/interop/torch-map.js';
-import type { NamedTensor } from '../../src/formats/types.js';
-import { readWeights } from '../../src/formats/weights.js';
-import { readClassifierMetadata } from '../../src/models/classifier.js';
-import { assertValidModel } from '../../src/onnx/checker.js';
-import type { Tensor } from '../../src/onnx/tensor.js';
-import { feedsFor, loadTwin, maxDiff, refArray, runModel, twinNames } from './import-fixtures.js';
+} from './torch-map.js';
+import type { NamedTensor } from '../formats/types.js';
+import { readWeights } from '../formats/weights.js';
+import { readClassifierMetadata } from '../models/classifier.js';
+import { assertValidModel } from '../onnx/checker.js';
+import type { Tensor } from '../onnx/tensor.js';
+import { feedsFor, loadTwin, maxDiff, refArray, runModel, twinNames } from '../../test/interop/import-fixtures.js';
 
 const TOL = 1e-5;
 const names = twinNames();

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileWriteError, writeFileAtomic, writeFileAtomicSync } from '../../src/io/atomic-write.js';
+import { FileWriteError, writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hw-atomic-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

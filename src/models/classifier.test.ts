@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { buildClassifier, classifierModel, readClassifierMetadata, ModelMetadataError, METADATA_KEYS } from '../../src/models/classifier.js';
-import { resolveConfig, type ModelConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { toModel } from '../../src/graph/index.js';
-import { assertValidModel, decodeModel, encodeModel, writeMetadata, type ValueInfoProto } from '../../src/onnx/index.js';
-import { Rng } from '../../src/data/rng.js';
-import { referenceClassifier } from '../reference/classifier-reference.js';
-import { maxAbsDiff, randomParams, raggedBatch, runClassifier, session } from '../reference/run-model.js';
+import { buildClassifier, classifierModel, readClassifierMetadata, ModelMetadataError, METADATA_KEYS } from './classifier.js';
+import { resolveConfig, type ModelConfig } from './config.js';
+import { initParams } from './init.js';
+import { toModel } from '../graph/index.js';
+import { assertValidModel, decodeModel, encodeModel, writeMetadata, type ValueInfoProto } from '../onnx/index.js';
+import { Rng } from '../data/rng.js';
+import { referenceClassifier } from '../../test/reference/classifier-reference.js';
+import { maxAbsDiff, randomParams, raggedBatch, runClassifier, session } from '../../test/reference/run-model.js';
 
 const small = (c: Partial<ModelConfig>): ModelConfig => resolveConfig({ embedDim: 6, hidden: 4, vocabSize: 30, ...c });
 

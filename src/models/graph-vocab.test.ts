@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinTokens, fitVocabulary, readGraphVocabulary } from '../../src/models/graph-vocab.js';
-import { buildGraphMain } from '../../src/cli/build-graph.js';
-import { readClassifierMetadata } from '../../src/models/classifier.js';
-import { decodeModel } from '../../src/onnx/proto.js';
-import { ConfigError } from '../../src/models/config.js';
+import { builtinTokens, fitVocabulary, readGraphVocabulary } from './graph-vocab.js';
+import { buildGraphMain } from '../cli/build-graph.js';
+import { readClassifierMetadata } from './classifier.js';
+import { decodeModel } from '../onnx/proto.js';
+import { ConfigError } from './config.js';
 
 describe('graph vocabulary', () => {
   it('pads to the configured size with [unusedN] and truncates when larger', () => {

@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
-import { defaultGraphsDir, graphConfigs } from '../../src/models/build-graph.js';
-import { buildGraphMain } from '../../src/cli/build-graph.js';
-import { classifierModel, readClassifierMetadata } from '../../src/models/classifier.js';
-import { assertValidModel, decodeModel, toNumber } from '../../src/onnx/index.js';
-import { session } from '../reference/run-model.js';
+import { defaultGraphsDir, graphConfigs } from './build-graph.js';
+import { buildGraphMain } from '../cli/build-graph.js';
+import { classifierModel, readClassifierMetadata } from './classifier.js';
+import { assertValidModel, decodeModel, toNumber } from '../onnx/index.js';
+import { session } from '../../test/reference/run-model.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'highway-onnx-graphs-'));
 

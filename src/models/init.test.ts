@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/models/config.js';
-import { countParams, initParams, paramSpecs } from '../../src/models/init.js';
+import { resolveConfig } from './config.js';
+import { countParams, initParams, paramSpecs } from './init.js';
 
 describe('initParams', () => {
   const config = resolveConfig({ layers: 2, embedDim: 10, hidden: 6, vocabSize: 40, classes: 3, gateBias: -2, carry: 'projection', seed: 5 });

@@ -5,11 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildClassifier, classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { toModel } from '../../src/graph/index.js';
-import { encodeModel, type ModelProto } from '../../src/onnx/index.js';
-import { requireSystemDependency } from '../helpers/system-deps.js';
+import { buildClassifier, classifierModel } from './classifier.js';
+import { resolveConfig } from './config.js';
+import { toModel } from '../graph/index.js';
+import { encodeModel, type ModelProto } from '../onnx/index.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 const SCRIPT = join(import.meta.dirname, '../../scripts/check_onnx.py');
 

@@ -4,9 +4,9 @@
 // 5, 1, 7, 3, random ids under the padding too) and the twin's outputs in float64.
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { classifierModel } from '../../src/models/classifier.js';
-import { assertValidModel, encodeModel } from '../../src/onnx/index.js';
-import { diff, loadTorchFixture, torchFixtureNames } from '../helpers/torch-fixtures.js';
+import { classifierModel } from './classifier.js';
+import { assertValidModel, encodeModel } from '../onnx/index.js';
+import { diff, loadTorchFixture, torchFixtureNames } from '../../test/helpers/torch-fixtures.js';
 
 const TOL = 1e-5;
 

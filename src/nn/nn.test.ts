@@ -1,11 +1,11 @@
 // The layers on their own (the classifier test covers them composed).
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { Graph, toModel } from '../../src/graph/index.js';
-import { tensorOf } from '../../src/onnx/tensor.js';
-import { highwayDense, linear, maskedMaxPool, zeroPad } from '../../src/nn/index.js';
-import { Rng } from '../../src/data/rng.js';
-import { session } from '../reference/run-model.js';
+import { Graph, toModel } from '../graph/index.js';
+import { tensorOf } from '../onnx/tensor.js';
+import { highwayDense, linear, maskedMaxPool, zeroPad } from './index.js';
+import { Rng } from '../data/rng.js';
+import { session } from '../../test/reference/run-model.js';
 
 const rnd = (rng: Rng, n: number) => Array.from({ length: n }, () => 2 * rng.nextFloat() - 1);
 

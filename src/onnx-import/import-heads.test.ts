@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildImportedGradients, exportImported } from '../../src/train/finetune/index.js';
-import { ImportError, importOnnx } from '../../src/onnx-import/index.js';
-import { decodeModel, type ModelProto } from '../../src/onnx/proto.js';
-import { IMPORT_FIXTURES, loadOnnx, maxDiff, ONNX_CASES, refArray, runModel } from './import-fixtures.js';
+import { buildImportedGradients, exportImported } from '../train/finetune/index.js';
+import { ImportError, importOnnx } from './index.js';
+import { decodeModel, type ModelProto } from '../onnx/proto.js';
+import { IMPORT_FIXTURES, loadOnnx, maxDiff, ONNX_CASES, refArray, runModel } from '../../test/interop/import-fixtures.js';
 
 const HEADS = join(IMPORT_FIXTURES, 'heads');
 const CASES = ['last-step', 'hn-last', 'hn-cat', 'mean-valid', 'packed-sorted', 'h0-input', 'pad-read'] as const;

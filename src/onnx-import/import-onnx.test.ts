@@ -5,14 +5,14 @@
 // autograd's, one fine-tuning step equals torch.optim.SGD's, the export keeps the names.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildImportedGradients, chooseLogits, exportImported, openImportedRunner } from '../../src/train/finetune/index.js';
-import { importOnnx, ImportError, supportedOps } from '../../src/onnx-import/index.js';
-import { Graph, op, toModel } from '../../src/graph/index.js';
-import { assertValidModel } from '../../src/onnx/checker.js';
-import { tensorOf } from '../../src/onnx/tensor.js';
-import { AttributeType, type ModelProto } from '../../src/onnx/proto.js';
-import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
-import { feedsFor, fixtureModel, loadOnnx, maxDiff, ONNX_CASES, refArray, runModel } from './import-fixtures.js';
+import { buildImportedGradients, chooseLogits, exportImported, openImportedRunner } from '../train/finetune/index.js';
+import { importOnnx, ImportError, supportedOps } from './index.js';
+import { Graph, op, toModel } from '../graph/index.js';
+import { assertValidModel } from '../onnx/checker.js';
+import { tensorOf } from '../onnx/tensor.js';
+import { AttributeType, type ModelProto } from '../onnx/proto.js';
+import { decodeModel, encodeModel } from '../onnx/proto.js';
+import { feedsFor, fixtureModel, loadOnnx, maxDiff, ONNX_CASES, refArray, runModel } from '../../test/interop/import-fixtures.js';
 
 const TOL = 1e-5;
 const clone = (m: ModelProto): ModelProto => decodeModel(encodeModel(m));

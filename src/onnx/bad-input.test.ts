@@ -3,11 +3,11 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { Graph, op, toModel } from '../../src/graph/index.js';
-import { OnnxFormatError, checkModel, decodeModel, encodeModel, type ModelProto } from '../../src/onnx/index.js';
-import { tensorOf } from '../../src/onnx/tensor.js';
-import { NODE_ROOT } from '../helpers/conformance.js';
-import { requireSystemDependency } from '../helpers/system-deps.js';
+import { Graph, op, toModel } from '../graph/index.js';
+import { OnnxFormatError, checkModel, decodeModel, encodeModel, type ModelProto } from './index.js';
+import { tensorOf } from './tensor.js';
+import { NODE_ROOT } from '../../test/helpers/conformance.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 /** mulberry32: a small seeded generator. */
 function rng(seed: number): () => number {

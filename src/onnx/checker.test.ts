@@ -2,10 +2,10 @@
 // model that onnxruntime runs passes.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Graph, op, toModel } from '../../src/graph/index.js';
-import { OnnxCheckError, assertValidModel, checkModel, decodeModel, encodeModel, type ModelProto } from '../../src/onnx/index.js';
-import { tensorOf } from '../../src/onnx/tensor.js';
-import { DATA_ROOT, hasConformanceData, requireConformanceData, listAllModelDirs } from '../helpers/conformance.js';
+import { Graph, op, toModel } from '../graph/index.js';
+import { OnnxCheckError, assertValidModel, checkModel, decodeModel, encodeModel, type ModelProto } from './index.js';
+import { tensorOf } from './tensor.js';
+import { DATA_ROOT, hasConformanceData, requireConformanceData, listAllModelDirs } from '../../test/helpers/conformance.js';
 
 /** x -> Relu -> Sigmoid -> y, with a weight initializer and a Scan; a fresh copy each call. */
 function good(): ModelProto {
@@ -120,7 +120,7 @@ describe('checkModel', () => {
 describe('checkModel on the conformance data', () => {
   requireConformanceData();
   it('passes every model that onnxruntime runs (only onnxruntime-rejected ones may be flagged)', () => {
-    const known = (JSON.parse(readFileSync(new URL('./ort-known-failures.json', import.meta.url), 'utf8')) as { failures: Record<string, unknown> }).failures;
+    const known = (JSON.parse(readFileSync(new URL('../../test/onnx/ort-known-failures.json', import.meta.url), 'utf8')) as { failures: Record<string, unknown> }).failures;
     const flagged: string[] = [];
     let checked = 0;
     for (const dir of listAllModelDirs()) {

@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { ELEMENT_TYPES, ONNX_TYPE, SAFETENSORS_DTYPES, elementTypeNamed, elementTypeOfOnnx, elementTypeOfSafetensors } from '../../src/dtypes.js';
-import { TensorDataType } from '../../src/onnx/proto.js';
+import { ELEMENT_TYPES, ONNX_TYPE, SAFETENSORS_DTYPES, elementTypeNamed, elementTypeOfOnnx, elementTypeOfSafetensors } from '../dtypes.js';
+import { TensorDataType } from './proto.js';
 
 interface PythonTruth {
   /** onnx.TensorProto.DataType: number → 'FLOAT', … */

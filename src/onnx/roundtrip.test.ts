@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeModel, decodeTensor, encodeModel, modelToObject, type ModelProto } from '../../src/onnx/proto.js';
-import { OnnxFormatError } from '../../src/onnx/errors.js';
-import { tensorFromProto, tensorToProto, type Tensor } from '../../src/onnx/tensor.js';
+import { decodeModel, decodeTensor, encodeModel, modelToObject, type ModelProto } from './proto.js';
+import { OnnxFormatError } from './errors.js';
+import { tensorFromProto, tensorToProto, type Tensor } from './tensor.js';
 import {
   DATA_ROOT,
   checkAgainstExpected,
@@ -17,7 +17,7 @@ import {
   pbFiles,
   runtimeInputs,
   unsupportedReason,
-} from '../helpers/conformance.js';
+} from '../../test/helpers/conformance.js';
 
 interface KnownFailure {
   reason: string;
@@ -26,7 +26,7 @@ interface KnownFailure {
   /** A host facility without which onnxruntime fails ('locale:<name>'). */
   requires?: string;
 }
-const KNOWN = (JSON.parse(readFileSync(new URL('./ort-known-failures.json', import.meta.url), 'utf8')) as { failures: Record<string, KnownFailure> }).failures;
+const KNOWN = (JSON.parse(readFileSync(new URL('../../test/onnx/ort-known-failures.json', import.meta.url), 'utf8')) as { failures: Record<string, KnownFailure> }).failures;
 
 const counts = {
   modelsDecoded: 0,

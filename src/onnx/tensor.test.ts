@@ -21,8 +21,8 @@ import {
   type ModelProto,
   type Tensor,
   type TensorProto,
-} from '../../src/onnx/index.js';
-import { Graph, op, toModel } from '../../src/graph/index.js';
+} from './index.js';
+import { Graph, op, toModel } from '../graph/index.js';
 
 const T = TensorDataType;
 const long = (v: bigint): number => (protobuf.util.Long as unknown as { fromString(s: string): number }).fromString(String(v));

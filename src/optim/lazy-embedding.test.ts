@@ -9,13 +9,13 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { Graph, GraphBuildError, toModel } from '../../src/graph/index.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { buildOptimizerStep, optimizerState, OptimizerSpecError, resolveSpec, type OptimizerSpec } from '../../src/optim/index.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { allocate } from '../../src/onnx/tensor.js';
+import { Graph, GraphBuildError, toModel } from '../graph/index.js';
+import { encodeModel } from '../onnx/proto.js';
+import { buildOptimizerStep, optimizerState, OptimizerSpecError, resolveSpec, type OptimizerSpec } from './index.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { buildStepGraphs } from '../train/step-graph.js';
+import { allocate } from '../onnx/tensor.js';
 
 const V = 9;
 const E = 4;

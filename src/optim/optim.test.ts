@@ -6,17 +6,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { Graph, GraphBuildError, op, toModel, type Value } from '../../src/graph/index.js';
-import { assertValidModel } from '../../src/onnx/checker.js';
-import { encodeModel, type ModelProto } from '../../src/onnx/proto.js';
+import { Graph, GraphBuildError, op, toModel, type Value } from '../graph/index.js';
+import { assertValidModel } from '../onnx/checker.js';
+import { encodeModel, type ModelProto } from '../onnx/proto.js';
 import {
   buildOptimizerStep,
   oneMinusPow,
   optimizerState,
   OptimizerSpecError,
   type OptimizerSpec,
-} from '../../src/optim/index.js';
-import { refInitState, refStep } from '../reference/optim-reference.js';
+} from './index.js';
+import { refInitState, refStep } from '../../test/reference/optim-reference.js';
 
 // ---------------------------------------------------------------- harness
 
@@ -283,7 +283,7 @@ interface Fixture {
   steps: { params: number[][]; state: number[][]; gradNorm: number; clipped: boolean }[];
 }
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'optim');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/optim');
 const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
 
 describe('optimizer step graph vs PyTorch 1.13 (test/fixtures/optim)', () => {

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openNodeSession, loadModel, type SessionBackend } from '../../src/runtime/node.js';
-import { DeviceUnavailableError, ModelLoadError } from '../../src/runtime/errors.js';
-import { modelBytes } from '../serve/helpers.js';
-import { requireSystemDependency } from '../helpers/system-deps.js';
+import { openNodeSession, loadModel, type SessionBackend } from './node.js';
+import { DeviceUnavailableError, ModelLoadError } from './errors.js';
+import { modelBytes } from '../../test/serve/helpers.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 type Create = SessionBackend['create'];
 function fake(available: string[], fails: (providers: string[]) => string | null): { backend: SessionBackend; calls: { providers: string[]; threads?: number }[]; released: number } {

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { classificationMetrics, type EvalReport } from '../../src/runtime/metrics.js';
-import { evaluate } from '../../src/runtime/evaluate.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { Rng } from '../../src/data/rng.js';
-import { modelBytes, TRAIN_TEXTS } from '../serve/helpers.js';
-import { requireSystemDependency } from '../helpers/system-deps.js';
+import { classificationMetrics, type EvalReport } from './metrics.js';
+import { evaluate } from './evaluate.js';
+import { loadModel } from './node.js';
+import { Rng } from '../data/rng.js';
+import { modelBytes, TRAIN_TEXTS } from '../../test/serve/helpers.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hw-eval-'));

@@ -8,11 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { modelBytes, predict as post } from '../serve/helpers.js';
-import { startServe } from '../serve/process.js';
-import { runCliIn } from './cli-process.js';
+import { decodeModel, encodeModel } from '../onnx/proto.js';
+import { loadModel } from './node.js';
+import { modelBytes, predict as post } from '../../test/serve/helpers.js';
+import { startServe } from '../../test/serve/process.js';
+import { runCliIn } from '../../test/security/cli-process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'external-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

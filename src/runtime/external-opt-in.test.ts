@@ -6,10 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { modelBytes } from '../serve/helpers.js';
-import { SECRET_NAME, SECRET_TEXT } from './external-fixtures.js';
+import { decodeModel, encodeModel } from '../onnx/proto.js';
+import { loadModel } from './node.js';
+import { modelBytes } from '../../test/serve/helpers.js';
+import { SECRET_NAME, SECRET_TEXT } from '../../test/security/external-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'external-opt-in-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

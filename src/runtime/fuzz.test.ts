@@ -10,19 +10,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../src/runtime/node.js';
-import { readWeightsFile } from '../../src/formats/weights-file.js';
-import { loadCheckpoint, saveCheckpoint, CheckpointError } from '../../src/train/checkpoint.js';
-import { initParams } from '../../src/models/init.js';
-import { InteropError } from '../../src/formats/errors.js';
-import { ModelLoadError } from '../../src/runtime/errors.js';
-import type { Tensor } from '../../src/onnx/tensor.js';
-import { config, modelBytes } from '../serve/helpers.js';
-import { attempt, mutate, newTally, rng, SCALE, type FuzzTally } from './mutate.js';
+import { loadModel } from './node.js';
+import { readWeightsFile } from '../formats/weights-file.js';
+import { loadCheckpoint, saveCheckpoint, CheckpointError } from '../train/checkpoint.js';
+import { initParams } from '../models/init.js';
+import { InteropError } from '../formats/errors.js';
+import { ModelLoadError } from './errors.js';
+import type { Tensor } from '../onnx/tensor.js';
+import { config, modelBytes } from '../../test/serve/helpers.js';
+import { attempt, mutate, newTally, rng, SCALE, type FuzzTally } from '../../test/hardening/mutate.js';
 
 ort.env.logLevel = 'fatal'; // corrupt models make onnxruntime log errors we expect
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

@@ -1,11 +1,11 @@
 // Predictor.predict with more inputs than one batch: batches are formed by length (less padding)
 // and the results come back in input order, equal to scoring each input alone.
 import { describe, expect, it } from 'vitest';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { Rng } from '../../src/data/rng.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { encodeModel } from '../onnx/proto.js';
+import { loadModel } from './node.js';
+import { Rng } from '../data/rng.js';
 
 describe('Predictor length buckets', () => {
   it('many inputs of mixed lengths: input order kept, each equal to its prediction alone (1e-6)', async () => {

@@ -1,14 +1,14 @@
 // Predictor API edges (issue 18 item 6): ids as bigints and typed arrays, messages that say what
 // is wrong, one string as one text, and release() with predictions in flight.
 import { describe, expect, it } from 'vitest';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { PredictInputError, PredictorReleasedError } from '../../src/runtime/errors.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { encodeModel } from '../onnx/proto.js';
+import { Vocabulary } from '../data/vocab.js';
+import { tokenize } from '../data/tokenizer.js';
+import { loadModel } from './node.js';
+import { PredictInputError, PredictorReleasedError } from './errors.js';
 
 const texts = ['a gripping film', 'not good at all', 'the plot is dull but the acting is great', 'wonderful'];
 const vocab = Vocabulary.build(texts.map(tokenize));

@@ -1,16 +1,16 @@
 // The Predictor over onnxruntime-node: texts and ids, batching, devices, bad input.
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { executionProviders } from '../../src/runtime/device.js';
-import { DeviceUnavailableError, ModelLoadError, PredictInputError } from '../../src/runtime/errors.js';
-import { OnnxFormatError } from '../../src/onnx/errors.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { encodeModel } from '../onnx/proto.js';
+import { Vocabulary } from '../data/vocab.js';
+import { tokenize } from '../data/tokenizer.js';
+import { loadModel } from './node.js';
+import { executionProviders } from './device.js';
+import { DeviceUnavailableError, ModelLoadError, PredictInputError } from './errors.js';
+import { OnnxFormatError } from '../onnx/errors.js';
 
 const texts = ['a gripping film', 'not good at all', 'the plot is dull but the acting is great', 'wonderful'];
 const vocab = Vocabulary.build(texts.map(tokenize));

@@ -1,15 +1,15 @@
 // Raw-text models (export-text: tokenization inside the graph) load in the Node Predictor and
 // score exactly like the ids model fed by our tokenizer, on text already split on spaces.
 import { describe, expect, it } from 'vitest';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { rawTextModel } from '../../src/interop/export.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { PredictInputError } from '../../src/runtime/errors.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { encodeModel } from '../onnx/proto.js';
+import { Vocabulary } from '../data/vocab.js';
+import { tokenize } from '../data/tokenizer.js';
+import { rawTextModel } from '../interop/export.js';
+import { loadModel } from './node.js';
+import { PredictInputError } from './errors.js';
 
 const texts = ['the plot is not gripping', 'a truly moving story', 'dull', '', 'zzz unknown words'];
 const vocab = Vocabulary.build(texts.map(tokenize));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parsePlacementLog } from '../../scripts/webgpu-placement.js';
-import { requireSystemDependency } from '../helpers/system-deps.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 describe('a Predictor in a worker thread', () => {
   it('stops mid-prediction when asked (E_ABORTED), releases, and the worker terminates without taking the process down', () => {
-    const parent = fileURLToPath(new URL('./worker-stop/parent.ts', import.meta.url));
+    const parent = fileURLToPath(new URL('../../test/runtime/worker-stop/parent.ts', import.meta.url));
     const r = spawnSync(process.execPath, ['--import', 'tsx', parent], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.signal).toBeNull();

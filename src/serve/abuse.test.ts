@@ -7,9 +7,9 @@ import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PredictServer, type ServeOptions } from '../../src/serve/server.js';
-import type { Predictor } from '../../src/runtime/predictor.js';
-import { converse, metrics, parseResponses, predict, rawRequest, rigged, send, tinyPredictor, type Reply } from './helpers.js';
+import { PredictServer, type ServeOptions } from './server.js';
+import type { Predictor } from '../runtime/predictor.js';
+import { converse, metrics, parseResponses, predict, rawRequest, rigged, send, tinyPredictor, type Reply } from '../../test/serve/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const servers: PredictServer[] = [];

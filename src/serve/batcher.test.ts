@@ -2,8 +2,8 @@
 // is a stand-in whose runs the test finishes by hand, and the clock is vitest's fake one
 // (setTimeout and performance.now), so "waited 49 ms, not 50" is exact and takes no real time.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MicroBatcher, type BatcherOptions } from '../../src/serve/batcher.js';
-import { HttpError } from '../../src/serve/errors.js';
+import { MicroBatcher, type BatcherOptions } from './batcher.js';
+import { HttpError } from './errors.js';
 
 /** One call of the batch runner, finished by the test. */
 interface Run {

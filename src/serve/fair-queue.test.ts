@@ -1,8 +1,8 @@
 // The batcher's waiting room on random workloads: every text is taken exactly once, batches hold
 // texts of a length similar to the one their anchor chose, and requests take turns (round robin).
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/data/rng.js';
-import { FairQueue, similarLength } from '../../src/serve/fair-queue.js';
+import { Rng } from '../data/rng.js';
+import { FairQueue, similarLength } from './fair-queue.js';
 
 describe('FairQueue', () => {
   it('random workloads: each text taken once, batches ≤ max and of similar lengths, nothing left', () => {

@@ -10,8 +10,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { metrics, modelBytes, parseResponses, predict, send } from './helpers.js';
-import { firstAnswer, startServe } from './process.js';
+import { metrics, modelBytes, parseResponses, predict, send } from '../../test/serve/helpers.js';
+import { firstAnswer, startServe } from '../../test/serve/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'serve-ready-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,11 +8,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
-import type { Predictor } from '../../src/runtime/predictor.js';
-import { metrics, modelBytes, otherModelBytes, partialPredict, predict, send, until } from './helpers.js';
-import { startServe, type ServeProcess } from './process.js';
+import { decodeModel } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
+import type { Predictor } from '../runtime/predictor.js';
+import { metrics, modelBytes, otherModelBytes, partialPredict, predict, send, until } from '../../test/serve/helpers.js';
+import { startServe, type ServeProcess } from '../../test/serve/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'serve-reload-'));
 const modelPath = join(dir, 'model.onnx');

@@ -3,9 +3,9 @@
 // failure isolation, overload and graceful shutdown.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PredictServer, type ServeOptions } from '../../src/serve/server.js';
-import type { Predictor } from '../../src/runtime/predictor.js';
-import { metrics, partialPredict, predict, raw, rigged, send, tinyPredictor, until } from './helpers.js';
+import { PredictServer, type ServeOptions } from './server.js';
+import type { Predictor } from '../runtime/predictor.js';
+import { metrics, partialPredict, predict, raw, rigged, send, tinyPredictor, until } from '../../test/serve/helpers.js';
 
 const servers: PredictServer[] = [];
 async function start(predictor: Predictor, opts: ServeOptions = {}): Promise<{ url: string; server: PredictServer }> {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { modelBytes, partialPredict, predict, send, until } from './helpers.js';
+import { modelBytes, partialPredict, predict, send, until } from '../../test/serve/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'serve-sigterm-'));

@@ -2,11 +2,11 @@
 // model at once, a request already running finishes on the old one, which is released only after
 // it; reloads run one at a time and coalesce; a server shutting down refuses a new model.
 import { afterAll, describe, expect, it } from 'vitest';
-import { PredictServer } from '../../src/serve/server.js';
-import { ModelLoadError } from '../../src/runtime/errors.js';
-import { loadModel } from '../../src/runtime/node.js';
-import type { Predictor } from '../../src/runtime/predictor.js';
-import { otherModelBytes, predict, rigged, tinyPredictor } from './helpers.js';
+import { PredictServer } from './server.js';
+import { ModelLoadError } from '../runtime/errors.js';
+import { loadModel } from '../runtime/node.js';
+import type { Predictor } from '../runtime/predictor.js';
+import { otherModelBytes, predict, rigged, tinyPredictor } from '../../test/serve/helpers.js';
 
 const servers: PredictServer[] = [];
 afterAll(async () => {

@@ -7,12 +7,12 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentMain } from '../../src/cli/experiment.js';
-import type { CellResult } from '../../src/experiment/results.js';
-import { planFromFlags } from '../../src/cli/sweep-flags.js';
-import { runLocalSweep } from '../../src/sweep/run.js';
-import { startRedis, type RedisServer } from './redis.js';
-import { startCli, startScript, stopProc, type Proc } from './procs.js';
+import { experimentMain } from '../cli/experiment.js';
+import type { CellResult } from '../experiment/results.js';
+import { planFromFlags } from '../cli/sweep-flags.js';
+import { runLocalSweep } from './run.js';
+import { startRedis, type RedisServer } from '../../test/sweep/redis.js';
+import { startCli, startScript, stopProc, type Proc } from '../../test/sweep/procs.js';
 
 // 4 cells (depths 1, 2 × plain, highway), 2 epochs each: a checkpoint to resume from.
 const GRID = ['--quick', '--epochs', '2', '--threads', '1', '--no-gradients'];

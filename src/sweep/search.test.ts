@@ -1,11 +1,11 @@
 // The search plan (grid and random over depth, hidden, lr, dropout, gate bias), the status
 // summary and the queue URL check: pure functions, checked against hand-computed answers.
 import { describe, expect, it } from 'vitest';
-import { parseDim, searchConfigs, searchPlan, type SearchSpace, type SearchSpec } from '../../src/sweep/search.js';
-import { queueConnection } from '../../src/sweep/connection.js';
-import { settingsFromFlags } from '../../src/cli/experiment.js';
-import { summarize, formatStatus, type CellJob, type SweepJobs } from '../../src/sweep/status.js';
-import { startCli } from './procs.js';
+import { parseDim, searchConfigs, searchPlan, type SearchSpace, type SearchSpec } from './search.js';
+import { queueConnection } from './connection.js';
+import { settingsFromFlags } from '../cli/experiment.js';
+import { summarize, formatStatus, type CellJob, type SweepJobs } from './status.js';
+import { startCli } from '../../test/sweep/procs.js';
 
 const list = (...values: number[]): SearchSpace[keyof SearchSpace] => ({ kind: 'list', values });
 const space: SearchSpace = { depth: list(1, 2), hidden: list(8), lr: list(0.001, 0.01), dropout: list(0.2, 0.5), gateBias: list(-1) };

@@ -6,11 +6,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { train, type TrainOptions } from '../../src/train/index.js';
-import type { EpochEnd, StepInfo } from '../../src/train/loop.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { finetune, importOnnxRun } from '../../src/train/finetune/index.js';
-import { builtinDataset } from '../../src/data/builtin.js';
+import { train, type TrainOptions } from './index.js';
+import type { EpochEnd, StepInfo } from './loop.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { finetune, importOnnxRun } from './finetune/index.js';
+import { builtinDataset } from '../data/builtin.js';
 
 const dataset = builtinDataset({ trainSize: 96, devSize: 32, testSize: 32 });
 const dirs: string[] = [];

@@ -3,16 +3,16 @@
 // logits the inference model gives for the same parameters (dropout 0, so the step's forward
 // pass is the inference one).
 import { describe, expect, it } from 'vitest';
-import { padBatch } from '../../src/data/batches.js';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { allocate } from '../../src/onnx/tensor.js';
-import { optimizerState } from '../../src/optim/index.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { TrainSession } from '../../src/train/node-runtime.js';
+import { padBatch } from '../data/batches.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { encodeModel } from '../onnx/proto.js';
+import { allocate } from '../onnx/tensor.js';
+import { optimizerState } from '../optim/index.js';
+import { loadModel } from '../runtime/node.js';
+import { buildStepGraphs } from './step-graph.js';
+import { TrainSession } from './node-runtime.js';
 
 const config = resolveConfig({ layers: 1, vocabSize: 12, embedDim: 6, hidden: 3, dropout: 0, seed: 5, classes: 3, labels: ['a', 'b', 'c'] });
 const ids = [[2, 3, 4], [5, 6], [7, 8, 9, 10], [11], [3, 5, 7]];

@@ -4,13 +4,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { allocate } from '../../src/onnx/tensor.js';
-import { loadPretrainedEmbeddings, EmbeddingsFileError } from '../../src/train/embeddings.js';
-import { train } from '../../src/train/trainer.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { tokenize } from '../../src/data/tokenizer.js';
+import { Vocabulary } from '../data/vocab.js';
+import { allocate } from '../onnx/tensor.js';
+import { loadPretrainedEmbeddings, EmbeddingsFileError } from './embeddings.js';
+import { train } from './trainer.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { builtinDataset } from '../data/builtin.js';
+import { tokenize } from '../data/tokenizer.js';
 
 let tmp: string;
 beforeAll(async () => {

@@ -1,14 +1,14 @@
 // The gradient probe agrees with the training step: with dropout off, the per-group
 // squared norms it reports add up to the training graph's global gradient norm.
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { allocate } from '../../src/onnx/tensor.js';
-import { optimizerState } from '../../src/optim/index.js';
-import { padBatch } from '../../src/data/batches.js';
-import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { TrainSession } from '../../src/train/node-runtime.js';
-import { createGradientProbe } from '../../src/experiment/gradients.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { allocate } from '../onnx/tensor.js';
+import { optimizerState } from '../optim/index.js';
+import { padBatch } from '../data/batches.js';
+import { buildStepGraphs } from './step-graph.js';
+import { TrainSession } from './node-runtime.js';
+import { createGradientProbe } from '../experiment/gradients.js';
 
 describe('gradient probe', () => {
   for (const kind of ['plain', 'highway'] as const) {

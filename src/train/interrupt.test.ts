@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { rng } from '../hardening/mutate.js';
-import { buildCli, expectRunFilesLoad, metricsWithoutTimings, ROOT, runCli } from './cli-child.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { rng } from '../../test/hardening/mutate.js';
+import { buildCli, expectRunFilesLoad, metricsWithoutTimings, ROOT, runCli } from '../../test/train/cli-child.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hw-interrupt-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -8,11 +8,11 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { writeSplits } from '../../src/data/node.js';
-import { KILL_PHASES, type KillPhase } from '../../src/io/atomic-write.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { buildCli, expectRunFilesLoad, metricsWithoutTimings, ROOT, runCli } from './cli-child.js';
+import { builtinDataset } from '../data/builtin.js';
+import { writeSplits } from '../data/node.js';
+import { KILL_PHASES, type KillPhase } from '../io/atomic-write.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { buildCli, expectRunFilesLoad, metricsWithoutTimings, ROOT, runCli } from '../../test/train/cli-child.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hw-killsites-'));
 const jsDir = join(ROOT, 'test-output', `killsites-${process.pid}`);

@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
-import type { Tensor } from '../../src/onnx/tensor.js';
-import { rng } from './mutate.js';
-import { transpileTree } from './transpile.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import type { Tensor } from '../onnx/tensor.js';
+import { rng } from '../../test/hardening/mutate.js';
+import { transpileTree } from '../../test/hardening/transpile.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const work = join(ROOT, 'test-output', `kill9-${process.pid}`);
@@ -59,7 +59,7 @@ async function trial(script: string, path: string, delayMs: number): Promise<Tri
 
 describe('kill -9 during checkpoint saves', () => {
   it(`${TRIALS} SIGKILLs at random moments: the checkpoint always loads whole and loses no acknowledged save`, async () => {
-    const script = transpileTree(fileURLToPath(new URL('./checkpoint-writer.ts', import.meta.url)), ROOT, join(work, 'js'));
+    const script = transpileTree(fileURLToPath(new URL('../../test/hardening/checkpoint-writer.ts', import.meta.url)), ROOT, join(work, 'js'));
     const next = rng(9);
     const results: Trial[] = [];
     let saves = 0;

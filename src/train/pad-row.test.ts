@@ -4,10 +4,10 @@
 // starts non-zero here (weights from elsewhere), so a moved row would show.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { initParams } from '../../src/models/init.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { encodeModel } from '../../src/onnx/proto.js';
+import { buildStepGraphs } from './step-graph.js';
+import { initParams } from '../models/init.js';
+import { resolveConfig } from '../models/config.js';
+import { encodeModel } from '../onnx/proto.js';
 
 describe('train: the embedding\'s padding row stays fixed', () => {
   it('one SGD step with id 0 inside valid steps moves the used rows, never row 0', async () => {

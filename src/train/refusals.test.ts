@@ -6,11 +6,11 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { writeSplits } from '../../src/data/node.js';
-import { train } from '../../src/train/trainer.js';
-import { parseCheckpointEvery } from '../../src/train/options.js';
-import { buildCli, ROOT, runCli } from './cli-child.js';
+import { builtinDataset } from '../data/builtin.js';
+import { writeSplits } from '../data/node.js';
+import { train } from './trainer.js';
+import { parseCheckpointEvery } from './options.js';
+import { buildCli, ROOT, runCli } from '../../test/train/cli-child.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hw-refusals-'));
 const jsDir = join(ROOT, 'test-output', `refusals-${process.pid}`);

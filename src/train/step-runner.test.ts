@@ -4,16 +4,16 @@
 // allocated by onnxruntime (the plain path onnxruntime-web takes), step by step and bit for bit.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { allocate, type Tensor } from '../../src/onnx/tensor.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { optimizerState } from '../../src/optim/index.js';
-import { buildStepGraphs } from '../../src/train/step-graph.js';
-import { nodeStepRuntime } from '../../src/train/node-runtime.js';
-import { labelledBatch, openClassifierRunner, withDropout, type ClassifierRunner } from '../../src/train/classifier-feeds.js';
-import { StepInputError } from '../../src/train/errors.js';
-import type { StepRuntime } from '../../src/train/step-runner.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { allocate, type Tensor } from '../onnx/tensor.js';
+import { encodeModel } from '../onnx/proto.js';
+import { optimizerState } from '../optim/index.js';
+import { buildStepGraphs } from './step-graph.js';
+import { nodeStepRuntime } from './node-runtime.js';
+import { labelledBatch, openClassifierRunner, withDropout, type ClassifierRunner } from './classifier-feeds.js';
+import { StepInputError } from './errors.js';
+import type { StepRuntime } from './step-runner.js';
 
 const config = resolveConfig({ seed: 5, kind: 'highway', layers: 1, embedDim: 8, hidden: 4, vocabSize: 30, classes: 2, labels: ['neg', 'pos'], dropout: 0.25 });
 const optimizer = { kind: 'adam' as const, clipNorm: 5 };

@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { train, type TrainOptions } from '../../src/train/index.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { TrainingDivergedError } from '../../src/train/errors.js';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { decodeModel, type GraphProto } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
+import { train, type TrainOptions } from './index.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { TrainingDivergedError } from './errors.js';
+import { builtinDataset } from '../data/builtin.js';
+import { decodeModel, type GraphProto } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
 
 const dataset = builtinDataset({ trainSize: 160, devSize: 48, testSize: 48 });
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'hw-train-'));

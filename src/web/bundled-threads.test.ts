@@ -10,18 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { nodeStepRuntime } from '../../src/train/node-runtime.js';
-import { trainInBrowser } from '../../src/web/index.js';
+import { builtinDataset } from '../data/builtin.js';
+import { tokenize } from '../data/tokenizer.js';
+import { Vocabulary } from '../data/vocab.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { encodeModel } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
+import { nodeStepRuntime } from '../train/node-runtime.js';
+import { trainInBrowser } from './index.js';
 import { PROJECT_ROOT } from '../../scripts/web-assets.js';
 import { serveStatic, type StaticServer } from '../../scripts/web-serve.js';
-import { launchChromium } from './harness.js';
+import { launchChromium } from '../../test/web/harness.js';
 
 const CORES = 8;
 const THREADS = 4; // defaultWasmThreads(): hardwareConcurrency capped at MAX_WASM_THREADS

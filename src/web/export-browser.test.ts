@@ -1,15 +1,15 @@
 // Exported fp16/int8 models in real Chromium (Debian's, through the demo build): the browser
 // entry's loadModel vets and runs them on WASM and gives onnxruntime-node's probabilities.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { initParams } from '../../src/models/init.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { quantizeModel } from '../../src/onnx/quantize.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { startHarness, watch, type WebHarness } from '../web/harness.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { initParams } from '../models/init.js';
+import { encodeModel } from '../onnx/proto.js';
+import { quantizeModel } from '../onnx/quantize.js';
+import { loadModel } from '../runtime/node.js';
+import { Vocabulary } from '../data/vocab.js';
+import { tokenize } from '../data/tokenizer.js';
+import { startHarness, watch, type WebHarness } from '../../test/web/harness.js';
 
 const TEXTS = ['a gripping and moving film', 'not good at all', 'the plot is dull but the acting is great', 'zyzzyva'];
 const vocab = Vocabulary.build(TEXTS.map(tokenize));

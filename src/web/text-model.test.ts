@@ -4,16 +4,16 @@
 // on raw texts equal onnxruntime-node's ids model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { builtinDataset } from '../../src/data/builtin.js';
-import { tokenize } from '../../src/data/tokenizer.js';
-import { Vocabulary } from '../../src/data/vocab.js';
-import { rawTextModel } from '../../src/interop/export.js';
-import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import { loadModel } from '../../src/runtime/node.js';
-import { startHarness, watch, type WebHarness } from './harness.js';
-import { UNICODE_CASES } from '../interop/unicode-cases.js';
+import { builtinDataset } from '../data/builtin.js';
+import { tokenize } from '../data/tokenizer.js';
+import { Vocabulary } from '../data/vocab.js';
+import { rawTextModel } from '../interop/export.js';
+import { classifierModel } from '../models/classifier.js';
+import { resolveConfig } from '../models/config.js';
+import { encodeModel } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
+import { startHarness, watch, type WebHarness } from '../../test/web/harness.js';
+import { UNICODE_CASES } from '../../test/interop/unicode-cases.js';
 
 const data = builtinDataset();
 const vocab = Vocabulary.build(data.train.map((e) => tokenize(e.text)));

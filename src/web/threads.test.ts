@@ -1,7 +1,7 @@
 // The WASM thread policy: threads only where SharedArrayBuffer exists (cross-origin isolated),
 // as many as the cores the browser reports, at most MAX_WASM_THREADS.
 import { describe, expect, it } from 'vitest';
-import { defaultWasmThreads, MAX_WASM_THREADS } from '../../src/web/threads.js';
+import { defaultWasmThreads, MAX_WASM_THREADS } from './threads.js';
 
 describe('defaultWasmThreads', () => {
   it('is 1 on a page that is not cross-origin isolated, whatever the cores', () => {

@@ -5,10 +5,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { Training, trainInBrowser, webStepRuntime } from '../../src/web/train.js';
-import type { EpochEnd, StepInfo } from '../../src/train/loop.js';
-import { nodeStepRuntime } from '../../src/train/node-runtime.js';
-import type { Ort } from '../../src/web/ort.js';
+import { Training, trainInBrowser, webStepRuntime } from './train.js';
+import type { EpochEnd, StepInfo } from '../train/loop.js';
+import { nodeStepRuntime } from '../train/node-runtime.js';
+import type { Ort } from './ort.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
