@@ -108,7 +108,7 @@ describe('refused wherever a tensor can point outside the file', () => {
       expect(e.code, c.what).toBe('E_EXTERNAL_DATA');
       expectNoLeak(e.message);
     }
-    // (The full browser load of a clean model runs in Chromium: test/web/browser.test.ts.)
+    // (The full browser load of a clean model runs in Chromium: src/web/browser.test.ts.)
     expect(web.modelInfoFromBytes(modelBytes).labels).toHaveLength(2);
   });
 });

@@ -1,6 +1,6 @@
 // Corrupt files through the entry points users call — loadModel (.onnx), readWeightsFile
-// (.safetensors, .pt), loadCheckpoint — not the parsers alone (test/onnx/bad-input.test.ts and
-// test/interop/* fuzz those). Every mutation of a real file either loads (and then predicts
+// (.safetensors, .pt), loadCheckpoint — not the parsers alone (src/onnx/bad-input.test.ts and
+// src/formats/*.test.ts fuzz those). Every mutation of a real file either loads (and then predicts
 // finite probabilities) or fails with a typed error carrying a code; no crash, no hang, and
 // the original files are never touched. FUZZ_SCALE=N multiplies the counts.
 import { createHash } from 'node:crypto';
