@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { Rng } from './rng.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 describe('Rng', () => {
   it('is deterministic per seed', () => {
@@ -71,6 +72,7 @@ describe('Rng', () => {
 
 describe('Rng: seed 0 (PyTorch users seed with 0)', () => {
   it('follows the reference mulberry32 from state 0, computed independently in Python', () => {
+    requireSystemDependency('python3');
     const py = spawnSync('/usr/bin/python3', ['-c', [
       's = 0',
       'out = []',

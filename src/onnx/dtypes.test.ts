@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ELEMENT_TYPES, ONNX_TYPE, SAFETENSORS_DTYPES, elementTypeNamed, elementTypeOfOnnx, elementTypeOfSafetensors } from '../dtypes.js';
 import { TensorDataType } from './proto.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 interface PythonTruth {
   /** onnx.TensorProto.DataType: number → 'FLOAT', … */
@@ -32,6 +33,7 @@ const truth = (): PythonTruth => JSON.parse(execFileSync('/usr/bin/python3', ['-
 
 describe('the dtype table', () => {
   it('matches onnx, numpy and PyTorch', () => {
+    requireSystemDependency('python3-onnx', 'python3-numpy', 'python3-torch');
     const t = truth();
     expect(ELEMENT_TYPES.map((e) => [e.onnx, e.onnxName.toUpperCase()])).toEqual(
       Object.entries(t.onnx).filter(([n]) => n !== '0').map(([n, name]) => [Number(n), name]),

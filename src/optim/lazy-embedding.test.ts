@@ -16,6 +16,7 @@ import { resolveConfig } from '../models/config.js';
 import { initParams } from '../models/init.js';
 import { buildStepGraphs } from '../train/step-graph.js';
 import { allocate } from '../onnx/tensor.js';
+import { requireSystemDependency } from '../../test/helpers/system-deps.js';
 
 const V = 9;
 const E = 4;
@@ -92,6 +93,7 @@ for s in a['steps']:
 st = opt.state[w]
 print(json.dumps({'p': w.detach().reshape(-1).tolist(), 'm': st['exp_avg'].reshape(-1).tolist(), 'v': st['exp_avg_sq'].reshape(-1).tolist()}))
 `;
+  requireSystemDependency('python3-torch');
   const r = spawnSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ V, E, p0: [...p0], steps, fixed: fixedId }), encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`python3 (torch SparseAdam) failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { p: number[]; m: number[]; v: number[] };
