@@ -36,11 +36,14 @@ describe('serve: raw-text models', () => {
     const expected = await ids.predict(TEXTS);
     const r = await predict(url, { texts: TEXTS });
     expect(r.status, r.body).toBe(200);
-    const { predictions } = r.json() as { predictions: { label: string; probs: Record<string, number>; tokens: number; unknown: number }[] };
+    // probs holds one probability per label, in the order of the response's labels (server.ts).
+    const { labels, predictions } = r.json() as { labels: string[]; predictions: { label: string; probs: number[]; tokens: number; unknown: number }[] };
+    expect(labels).toEqual(ids.labels);
     expect(predictions).toHaveLength(TEXTS.length);
     predictions.forEach((p, i) => {
       expect(p.label).toBe(expected[i]!.label);
-      ids.labels.forEach((l, k) => expect(Math.abs(p.probs[l]! - expected[i]!.probs[k]!)).toBeLessThan(1e-6));
+      expect(p.probs).toHaveLength(ids.labels.length);
+      ids.labels.forEach((_, k) => expect(Math.abs(p.probs[k]! - expected[i]!.probs[k]!)).toBeLessThan(1e-6));
       expect(p.tokens).toBe(tokenize(TEXTS[i]!).length);
       expect(p.unknown).toBe(expected[i]!.unknown);
     });
