@@ -1,6 +1,6 @@
 // Drive the browser build from Node: build the page with Vite into a temporary directory,
 // serve it (scripts/web-serve.ts), launch Debian's Chromium through playwright-core with
-// DESIGN.md's flags. Used by the browser tests (test/web) and benchmark (scripts/bench/browser.ts).
+// DESIGN.md's flags. Used by the browser tests (src/web/*.test.ts) and benchmark (scripts/bench/browser.ts).
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fixtures for the interchange tests (test/interop/map*.test.ts, import*.test.ts), with real PyTorch.
+"""Fixtures for the interchange tests (src/interop/map.test.ts, src/interop/import-text.test.ts, src/onnx-import/import-*.test.ts, src/cli/import-*-cli.test.ts), with real PyTorch.
 
 Run from the project root:  /usr/bin/python3 scripts/torch/make_import_fixtures.py
 Also a helper the tests call when torch is present (the "live" PyTorch check):

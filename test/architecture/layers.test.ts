@@ -24,10 +24,11 @@ const FLOORS: readonly (readonly string[])[] = [
 
 const floorOf = new Map(FLOORS.flatMap((mods, floor) => mods.map((m) => [m, floor] as const)));
 
+/** The source files under dir; tests filed beside them (`*.test.ts`) may import test/ helpers, so they are not scanned. */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
-    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') && !p.endsWith('.test.ts') ? [p] : [];
   });
 }
 
@@ -44,6 +45,14 @@ const files = sourceFiles(SRC);
 const graph = new Map(files.map((f) => [f, importsOf(f)]));
 
 describe('the layers of src/', () => {
+  it('scan the source files and leave out the tests filed beside them', () => {
+    const all = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBe(all.filter((f) => !f.endsWith('.test.ts')).length);
+    expect(files.length).toBeGreaterThan(100);
+    expect(all.some((f) => f.endsWith('.test.ts'))).toBe(true); // the filter has tests to leave out
+    expect(files).toContain(join(SRC, 'runtime', 'predictor.ts'));
+  });
+
   it('place every folder on a floor', () => {
     const unplaced = [...new Set(files.map(moduleOf))].filter((m) => !floorOf.has(m));
     expect(unplaced, 'add new folders to FLOORS in test/architecture/layers.test.ts').toEqual([]);

@@ -48,7 +48,7 @@ describe('requireSystemDependency', () => {
   it('every test file that uses a system dependency directly asks requireSystemDependency for it', () => {
     const uses = /'\/usr\/bin\/python3'|\b(?:spawn|spawnSync|execFile|execFileSync)\((?:PYTHON|'python3')|spawn\('redis-server'|\/usr\/share\/libonnx-testdata|chromium\.launch\(|\/usr\/bin\/chromium/;
     const code = (file: string): string => readFileSync(`${ROOT}/${file}`, 'utf8').split('\n').filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l)).join('\n');
-    const files = globSync('test/**/*.ts', { cwd: ROOT, ignore: ['test/fixtures/**', 'test/helpers/system-deps*.ts'] });
+    const files = globSync(['test/**/*.ts', 'src/**/*.test.ts'], { cwd: ROOT, ignore: ['test/fixtures/**', 'test/helpers/system-deps*.ts'] });
     const using = files.filter((f) => uses.test(code(f)));
     expect(using.length).toBeGreaterThan(5); // the pattern still finds the known users
     expect(using.filter((f) => !code(f).includes('requireSystemDependency('))).toEqual([]);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fixtures for test/interop/checkpoints.test.ts: the .pt files people actually have, written by
+"""Fixtures for src/formats/checkpoints.test.ts: the .pt files people actually have, written by
 real PyTorch (Debian's python3-torch 1.13), and PyTorch's own logits to check the imports.
 
 Run from the project root:  /usr/bin/python3 test/interop/make_checkpoint_fixtures.py

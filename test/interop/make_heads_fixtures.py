@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fixtures for test/interop/import-heads.test.ts: the classifier heads people write, exported
+"""Fixtures for src/onnx-import/import-heads.test.ts: the classifier heads people write, exported
 with torch.onnx.export (Debian's python3-torch 1.13), and PyTorch's own numbers to check them.
 
 Run from the project root:  /usr/bin/python3 test/interop/make_heads_fixtures.py

@@ -1,5 +1,5 @@
 // A plain-TypeScript, float64 implementation of the classifier's math, independent of the
-// graph builder and of onnxruntime: the oracle for test/models/classifier.test.ts.
+// graph builder and of onnxruntime: the oracle for src/models/classifier.test.ts.
 //
 // LSTM: the ONNX operator's equations with the default activations (σ, tanh, tanh), gate
 // blocks in the order i, o, f, c inside W [2, 4H, In], R [2, 4H, H], B [2, 8H] = [Wb, Rb]:
