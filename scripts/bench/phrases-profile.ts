@@ -1,7 +1,7 @@
 // Which nodes of the training step take a phrase step's time: onnxruntime's own profiler
 // over real phrase-level steps. `npx tsx scripts/bench/phrases-profile.ts [--layers 1] [--steps 40] [--embedding-update dense|lazy]`
 //
-// Same model and batches as scripts/bench/phrases.ts (Highway BiLSTM, Adam, batch 32, epoch 1's
+// Same model and batches as scripts/bench/phrases.ts (Highway BiLSTM, Adam, batch 32 or --batch, epoch 1's
 // phrase order). onnxruntime-node's profiler (`enableProfiling`) records every node's kernel time
 // and every run's total; nodes are grouped by op type and by whether they touch the embedding
 // table (their name holds `embedding`): its Gather, the ScatterND that builds its dense
@@ -36,8 +36,9 @@ const o = new Command('bench:phrases-profile')
   .option('--steps <n>', 'profiled steps (5 more run first and are left out)', positiveInt, 40)
   .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt, 2)
   .option('--embedding-update <how>', "Adam's embedding update: dense or lazy", 'dense')
+  .option('--batch <n>', 'examples per step (the step count of an epoch falls with it)', positiveInt, 32)
   .parse(process.argv)
-  .opts<{ data: string; layers: number; steps: number; threads: number; embeddingUpdate: string }>();
+  .opts<{ data: string; layers: number; steps: number; threads: number; embeddingUpdate: string; batch: number }>();
 
 const optimizer: OptimizerSpec = { kind: 'adam', clipNorm: 5, embeddingUpdate: o.embeddingUpdate === 'lazy' ? 'lazy' : 'dense' };
 const data = await readDataset(o.data, { phrases: true });
@@ -67,7 +68,7 @@ const runtime = {
 } as unknown as StepRuntime<ort.Tensor>;
 const runner = await openClassifierRunner(runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state);
 
-const order = lengthBucketedBatches(ids, 32, new Rng(7919));
+const order = lengthBucketedBatches(ids, o.batch, new Rng(7919));
 const WARMUP = 5;
 const wall: number[] = [];
 for (let i = 0; i < o.steps + WARMUP; i++) {
@@ -111,7 +112,7 @@ const kernels = [...byOp.values()].reduce((a, b) => a + b, 0);
 const n = runs.length;
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 console.log(JSON.stringify({
-  layers: o.layers, threads: o.threads, steps: n, vocabulary: vocab.size, loadAverage: loadavg()[0],
+  layers: o.layers, threads: o.threads, batch: o.batch, steps: n, vocabulary: vocab.size, loadAverage: loadavg()[0],
   msPerStep: { wall: sum(wall) / n, run: sum(runs) / n, kernels: kernels / n, embeddingNodes: embedding / n, outsideKernels: (sum(runs) - kernels) / n },
   topOps: [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([op, ms]) => ({ op, msPerStep: ms / n })),
   topNodes: [...byNode].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([node, ms]) => ({ node, msPerStep: ms / n })),
