@@ -49,6 +49,10 @@ describe('export-text and the tokenizer rules', () => {
       expect(graph.code, graph.stderr).toBe(0);
       const byGraph = await loadModel(graphOut, { device: 'cpu' });
       expect(byGraph.info.textInput).toEqual({ text: 'text', tokenizer: 'graph', prepare: 'unicode', maxTokens: 1000 });
+      // A model that already takes raw text is refused in one line, naming what export-text needs.
+      const again = await runCli(script, ['export-text', '--model', graphOut, '--out', join(work, `again-${social}.onnx`), '--unicode-by-caller']);
+      expect(again.code).toBe(1);
+      expect(again.stderr.trim()).toBe("highway-onnx: [E_EXPORT] the model already takes raw text (input 'text'): export-text needs the ids model it was made from");
       const ok = await runCli(script, ['export-text', '--model', model, '--out', out, '--pretokenized']);
       expect(ok.code, ok.stderr).toBe(0);
       const byIds = await loadModel(model, { device: 'cpu' });

@@ -18,6 +18,7 @@ import type { ModelProto } from '../onnx/proto.js';
 import { tensorFromProto, tensorOf, type Tensor } from '../onnx/tensor.js';
 import { DEFAULT_MAX_TOKENS } from '../runtime/predictor.js';
 import { InteropError } from '../formats/errors.js';
+import { ONNX_TYPE } from '../dtypes.js';
 import { importOnnx, modelOpset } from '../onnx-import/importer.js';
 import { pruneUnusedInitializers } from '../train/finetune/training.js';
 import { configForWeights, paramsToTorch, torchToParams, type TorchMapOptions } from './torch-map.js';
@@ -159,6 +160,9 @@ export const TOKEN_LENGTHS_OUTPUT = 'token_lengths';
 export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): ModelProto {
   verifyDigest(model); // the new file gets a fresh digest: check the old one first (E_MODEL_DIGEST)
   const meta = readClassifierMetadata(model);
+  if (readMetadata(model)[TEXT_INPUT_KEY] !== undefined || model.graph?.input?.some((i) => i.name === RAW_TEXT_INPUT && i.type?.tensorType?.elemType === ONNX_TYPE.STRING)) {
+    throw new InteropError('E_EXPORT', `the model already takes raw text (input '${RAW_TEXT_INPUT}'): export-text needs the ids model it was made from`);
+  }
   const vocab = opts.vocab ?? meta.vocab;
   if (!vocab) throw new InteropError('E_EXPORT', 'a raw-text model needs the vocabulary: the model carries none (pass one)');
   if (vocab.length !== meta.config.vocabSize) throw new InteropError('E_EXPORT', `the vocabulary has ${vocab.length} tokens, the model's embedding ${meta.config.vocabSize} rows`);
