@@ -90,8 +90,9 @@ export async function importTorchCommand(a: ImportTorchArgs): Promise<void> {
   const fitsOpts = a.stripPrefix ? { stripPrefix: a.stripPrefix } : {};
   const { tensors, format, torch } = await readWeightsFile(a.weights, { ...(a.key !== undefined ? { key: a.key } : {}), fits: (keys) => fitsTwinKeys(keys, fitsOpts) });
   const vocab = a.vocab ? await readVocabFile(a.vocab) : undefined;
+  const given = a.config ? parseConfigArg(a.config) : undefined;
   const { model, config } = torchToClassifierModel(tensors, {
-    ...(a.config ? { config: parseConfigArg(a.config) } : {}),
+    ...(given ? { config: given } : {}),
     ...(vocab ? { vocab } : {}),
     opset: a.opset,
     ...(a.stripPrefix ? { stripPrefix: a.stripPrefix } : {}),
@@ -100,7 +101,11 @@ export async function importTorchCommand(a: ImportTorchArgs): Promise<void> {
   assertValidModel(model);
   const bytes = encodeModel(model);
   await writeBytes(a.out, bytes);
-  print({ model: a.out, from: format, ...(torch ? { layout: torch.layout, key: torch.key } : {}), kind: config.kind, layers: config.layers, hidden: config.hidden, classes: config.classes, vocab: vocab ? vocab.length : null, bytes: bytes.length });
+  // A state dict carries no class names: say which ones the model got when the config gave none.
+  if (!given?.labels) {
+    process.stderr.write(`highway-onnx: note: no labels given (a --config with "labels"), so the ${config.classes} classes are named ${config.labels.join(', ')}\n`);
+  }
+  print({ model: a.out, from: format, ...(torch ? { layout: torch.layout, key: torch.key } : {}), kind: config.kind, layers: config.layers, hidden: config.hidden, classes: config.classes, labels: config.labels, vocab: vocab ? vocab.length : null, bytes: bytes.length });
 }
 
 export async function exportTorchCommand(a: ExportTorchArgs): Promise<void> {

@@ -122,7 +122,9 @@ describe('import-torch and inspect on checkpoints, as a user runs them', () => {
       runCliIn(cwd, ['inspect', '--json', join(DIR, 'legacy.pt')]),
     ]);
     expect(wrapped.code, wrapped.stderr).toBe(0);
-    expect(JSON.parse(wrapped.stdout)).toMatchObject({ from: 'pt', layout: 'legacy', key: 'state_dict', kind: 'highway', layers: 2 });
+    expect(JSON.parse(wrapped.stdout)).toMatchObject({ from: 'pt', layout: 'legacy', key: 'state_dict', kind: 'highway', layers: 2, classes: 3, labels: ['class0', 'class1', 'class2'] });
+    // No --config: the class names are the default ones, and it says so.
+    expect(wrapped.stderr.trim()).toBe('highway-onnx: note: no labels given (a --config with "labels"), so the 3 classes are named class0, class1, class2');
     expect(ema.code).toBe(1);
     expect(ema.stderr.trim()).toBe("highway-onnx: [E_TORCH_KEY] torch: several state dicts fit the model: 'model' (25 tensors), 'ema' (25 tensors); choose one with --key (API: key)");
     expect(emaKey.code, emaKey.stderr).toBe(0);
