@@ -14,6 +14,12 @@ import { buildStepGraphs } from './step-graph.js';
 import { nodeStepRuntime } from './node-runtime.js';
 import { labelledBatch, openClassifierRunner, withDropout, type ClassifierRunner } from './classifier-feeds.js';
 import type { StepRuntime } from './step-runner.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { train, type TrainOptions } from './index.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { builtinDataset } from '../data/builtin.js';
 
 const config = resolveConfig({ seed: 7, kind: 'highway', layers: 1, embedDim: 8, hidden: 4, vocabSize: 40, classes: 2, labels: ['neg', 'pos'], dropout: 0.25 });
 const optimizer: OptimizerSpec = { kind: 'adam', clipNorm: 0.5, embeddingUpdate: 'lazy' };
@@ -106,4 +112,29 @@ describe('lazy embedding update by rows', () => {
       for (const r of runs) await r.release();
     }
   }, 60_000);
+
+  it('train(): a lazy run stopped at step 4 and resumed from its checkpoint repeats the whole run (losses, checkpoint, best weights)', async () => {
+    const dataset = builtinDataset({ trainSize: 96, devSize: 32, testSize: 32 });
+    const tmp = (): string => mkdtempSync(join(tmpdir(), 'hw-rows-'));
+    const base = (out: string): TrainOptions => ({
+      out, dataset, epochs: 2, batchSize: 16, lr: 0.02, seed: 4, log: () => {},
+      model: { layers: 1, embedDim: 8, hidden: 4, dropout: 0.3 },
+      optimizer: { kind: 'adam', embeddingUpdate: 'lazy' },
+    });
+    const wholeDir = tmp();
+    const whole = await train(base(wholeDir));
+    const out = tmp();
+    const ctl = new AbortController();
+    const first = await train({ ...base(out), signal: ctl.signal, onStep: (s) => (s.step === 4 ? ctl.abort('enough') : undefined) });
+    expect(first.step).toBe(4);
+    const rest = await train({ ...base(out), resume: true });
+    expect([...first.stepLosses, ...rest.stepLosses]).toEqual(whole.stepLosses);
+    const [a, b] = [await loadCheckpoint(join(wholeDir, 'checkpoint.safetensors')), await loadCheckpoint(join(out, 'checkpoint.safetensors'))];
+    expectSame(b.params, a.params);
+    expectSame(b.state, a.state);
+    // The table and its moments moved (the rows written by the runner reach the checkpoint).
+    const m = b.state.get([...b.state.keys()].find((k) => k.endsWith('.embedding.weight'))!)!.data as Float32Array;
+    expect(m.some((x) => x !== 0)).toBe(true);
+    expect(readFileSync(join(out, 'best.safetensors')).equals(readFileSync(join(wholeDir, 'best.safetensors')))).toBe(true);
+  }, 90_000);
 });
