@@ -136,5 +136,9 @@ describe('lazy embedding update by rows', () => {
     const m = b.state.get([...b.state.keys()].find((k) => k.endsWith('.embedding.weight'))!)!.data as Float32Array;
     expect(m.some((x) => x !== 0)).toBe(true);
     expect(readFileSync(join(out, 'best.safetensors')).equals(readFileSync(join(wholeDir, 'best.safetensors')))).toBe(true);
+    // artifact.json tells an outside runner of train_step.onnx which tensors come back by rows.
+    const step = JSON.parse(readFileSync(join(out, 'artifact.json'), 'utf8')).trainStep;
+    expect(step.rowUpdates).toEqual({ idsOutput: 'embedding.weight.rows_ids', tensors: ['embedding.weight', 'adam.m.embedding.weight', 'adam.v.embedding.weight'], rowsOutputSuffix: '.next_rows' });
+    for (const t of step.rowUpdates.tensors) expect(step.outputs).toContain(`${t}.next_rows`);
   }, 90_000);
 });
