@@ -179,8 +179,10 @@ describe('lazy embedding update (SparseAdam)', () => {
     const seqs = [[4, 9, 9, 17, 2], [5, 9, 1], [30, 4]];
     const ids = new BigInt64Array(B * T);
     seqs.forEach((s, b) => s.forEach((id, t) => (ids[b * T + t] = BigInt(id))));
+    // The lazy table comes back whole here ('full'), to compare with the dense path tensor by tensor;
+    // its default row outputs are checked bit for bit against these in src/train/step-runner-rows.test.ts.
     const feedsFor = (spec: OptimizerSpec): Record<string, ort.Tensor> => {
-      const graphs = buildStepGraphs(config, spec, { params });
+      const graphs = buildStepGraphs(config, spec, { params, lazyOutputs: 'full' });
       const feeds: Record<string, ort.Tensor> = {
         ids: new ort.Tensor('int64', ids, [B, T]),
         lengths: new ort.Tensor('int32', Int32Array.from(seqs, (s) => s.length), [B]),
@@ -195,7 +197,7 @@ describe('lazy embedding update (SparseAdam)', () => {
       return feeds;
     };
     const run = async (spec: OptimizerSpec): Promise<Record<string, ort.OnnxValue>> => {
-      const graphs = buildStepGraphs(config, spec, { params });
+      const graphs = buildStepGraphs(config, spec, { params, lazyOutputs: 'full' });
       const session = await ort.InferenceSession.create(encodeModel(graphs.trainStep));
       try {
         return await session.run(feedsFor(spec));

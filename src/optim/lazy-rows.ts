@@ -70,14 +70,22 @@ export interface SparseAdamArgs {
   eps: number;
 }
 
+/** The rows SparseAdam updated: `ids` int64 [U] (each once, ascending) and the new rows [U, E] of p, m, v. */
+export interface UpdatedRows {
+  ids: Value;
+  param: Value;
+  m: Value;
+  v: Value;
+}
+
 /**
  * torch 1.13's sparse_adam on the rows in `grad` (operation by operation, so results agree to
  * float32 rounding): m += (1−β1)(g − m); v += (1−β2)(g² − v); p −= stepSize · m / (√v + eps).
- * Other rows of p, m and v are passed through unchanged. Returns the new p, m, v [V, E].
+ * Returns only the updated rows (UpdatedRows); the fixed (padding) row's entries are its old
+ * values. scatterRows() writes them into the full tensors, or a runner does it outside the graph.
  */
-export function sparseAdamRows(a: SparseAdamArgs): { param: Value; m: Value; v: Value } {
+export function sparseAdamRows(a: SparseAdamArgs): UpdatedRows {
   const { grad } = a;
-  const at = op.unsqueeze(grad.ids, [-1]); // [U, 1]
   const m0 = op.gather(a.m, grad.ids, 0);
   const v0 = op.gather(a.v, grad.ids, 0);
   const p0 = op.gather(a.param, grad.ids, 0);
@@ -87,9 +95,10 @@ export function sparseAdamRows(a: SparseAdamArgs): { param: Value; m: Value; v: 
   const p1 = op.sub(p0, op.mul(op.div(m1, denom), a.stepSize));
   // The fixed (padding) row keeps its old values: scattering them back leaves it as it was.
   const pick = (fresh: Value, old: Value): Value => (grad.keep ? op.where(grad.keep, fresh, old) : fresh);
-  return {
-    param: op.scatterND(a.param, at, pick(p1, p0)),
-    m: op.scatterND(a.m, at, pick(m1, m0)),
-    v: op.scatterND(a.v, at, pick(v1, v0)),
-  };
+  return { ids: grad.ids, param: pick(p1, p0), m: pick(m1, m0), v: pick(v1, v0) };
+}
+
+/** `full` [V, E] with row `ids[k]` (int64 [U], unique) replaced by `rows[k]` ([U, E]); other rows pass through. */
+export function scatterRows(full: Value, ids: Value, rows: Value): Value {
+  return op.scatterND(full, op.unsqueeze(ids, [-1]), rows);
 }

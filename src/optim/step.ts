@@ -5,7 +5,7 @@
 // rounding.
 import { GraphBuildError, op, type Graph, type Value } from '../graph/index.js';
 import { resolveSpec, stateSlots, type OptimizerSpec, type ResolvedSpec } from './spec.js';
-import { coalesceRows, isRowGradient, sparseAdamRows, type CoalescedRows, type RowGradient } from './lazy-rows.js';
+import { coalesceRows, isRowGradient, scatterRows, sparseAdamRows, type CoalescedRows, type RowGradient } from './lazy-rows.js';
 
 export interface OptimizerStepArgs {
   /** Current parameters (graph inputs, or parameters emitted as inputs). */
@@ -23,6 +23,12 @@ export interface OptimizerStepArgs {
   step: Value;
   /** Optimizer state inputs, in `optimizerState(spec, params)` order. */
   state: Value[];
+  /**
+   * Leave a row-updated (lazy) parameter and its moments unscattered: their entries in
+   * `newParams` / `newState` are then the updated rows [U, E] only, at the ids in
+   * `rowIds` (default false: full [V, E] tensors).
+   */
+  rowsOnly?: boolean;
 }
 
 export interface OptimizerStepResult {
@@ -31,6 +37,8 @@ export interface OptimizerStepResult {
   newState: Value[];
   /** Global L2 norm of all gradients before clipping (float32 scalar). */
   gradNorm: Value;
+  /** Per parameter: int64 [U] the rows its update touched (each once), or null for a dense update. */
+  rowIds: (Value | null)[];
 }
 
 /** clip_grad_norm_'s guard against division by zero. */
@@ -51,14 +59,16 @@ export function buildOptimizerStep(g: Graph, args: OptimizerStepArgs): Optimizer
     const shared = g.scope(spec.kind, () => sharedScalars(g, spec, lr, step));
     const newParams: Value[] = [];
     const newState: Value[] = [];
+    const rowIds: (Value | null)[] = [];
     params.forEach((p, i) => {
       const own = state.slice(i * slots.length, (i + 1) * slots.length);
       const rows = coalesced[i];
-      const r = g.scope(p.name, () => (rows ? updateRows(g, spec, shared, p, { ...rows, rows: clipped[i]! }, own) : updateOne(g, spec, shared, p, clipped[i]!, own)));
+      const r = g.scope(p.name, () => (rows ? updateRows(g, spec, shared, p, { ...rows, rows: clipped[i]! }, own, args.rowsOnly ?? false) : updateOne(g, spec, shared, p, clipped[i]!, own)));
       newParams.push(r.param);
       newState.push(...r.state);
+      rowIds.push(rows ? rows.ids : null);
     });
-    return { newParams, newState, gradNorm };
+    return { newParams, newState, gradNorm, rowIds };
   });
 }
 
@@ -176,11 +186,15 @@ function updateOne(g: Graph, spec: ResolvedSpec, shared: Shared, p: Value, grad:
   return { param, state: [m, v] };
 }
 
-/** A parameter whose gradient came as rows: SparseAdam on those rows (spec checked by checkArgs). */
-function updateRows(g: Graph, spec: ResolvedSpec, shared: Shared, p: Value, grad: CoalescedRows, state: Value[]): { param: Value; state: Value[] } {
+/**
+ * A parameter whose gradient came as rows: SparseAdam on those rows (spec checked by checkArgs).
+ * `rowsOnly`: return the updated rows [U, E] instead of scattering them into p, m, v [V, E].
+ */
+function updateRows(g: Graph, spec: ResolvedSpec, shared: Shared, p: Value, grad: CoalescedRows, state: Value[], rowsOnly: boolean): { param: Value; state: Value[] } {
   if (spec.kind === 'sgd' || !shared.sparseStepSize) throw new GraphBuildError(`buildOptimizerStep: row gradient for '${p.name}' without a lazy Adam spec`);
-  const r = g.scope('sparse_adam', () =>
-    sparseAdamRows({ param: p, m: state[0]!, v: state[1]!, grad, stepSize: shared.sparseStepSize!, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps }),
-  );
-  return { param: r.param, state: [r.m, r.v] };
+  return g.scope('sparse_adam', () => {
+    const r = sparseAdamRows({ param: p, m: state[0]!, v: state[1]!, grad, stepSize: shared.sparseStepSize!, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps });
+    if (rowsOnly) return { param: r.param, state: [r.m, r.v] };
+    return { param: scatterRows(p, r.ids, r.param), state: [scatterRows(state[0]!, r.ids, r.m), scatterRows(state[1]!, r.ids, r.v)] };
+  });
 }

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import type { ModelConfig } from '../models/config.js';
 import type { OptimizerSpec } from '../optim/index.js';
 import type { StepGraphs } from './step-graph.js';
+import type { RowUpdateSpec } from './training-step.js';
 
 export interface ArtifactJson {
   format: 'highway-onnx-artifact/1';
@@ -24,6 +25,12 @@ export interface ArtifactJson {
     outputs: string[];
     /** Output holding the updated value of input X. */
     updatedOutputSuffix: '.next';
+    /**
+     * Lazy embedding update only: these inputs (the table and its moments) come back by rows
+     * instead, `<X>.next_rows` [U, E] at the row ids in output `idsOutput` (int64 [U]); rows not
+     * named keep their values.
+     */
+    rowUpdates?: RowUpdateSpec & { rowsOutputSuffix: '.next_rows' };
     nodes: number;
     bytes: number;
   };
@@ -60,6 +67,7 @@ export async function writeArtifact(
       inputs: names(graphs.trainStep.graph?.input),
       outputs: names(graphs.trainStep.graph?.output),
       updatedOutputSuffix: '.next',
+      ...(graphs.rowUpdates ? { rowUpdates: { ...graphs.rowUpdates, rowsOutputSuffix: '.next_rows' as const } } : {}),
       nodes: graphs.nodeCount,
       bytes: stepBytes.length,
     },

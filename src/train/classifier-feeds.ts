@@ -100,5 +100,5 @@ export function withDropout(b: LabelledBatch, config: Pick<ModelConfig, 'embedDi
  * @throws StepInputError (E_STEP_INPUTS) when a tensor is missing or misshapen.
  */
 export function openClassifierRunner<T extends RuntimeTensor>(runtime: StepRuntime<T>, graphs: StepGraphs, models: { trainStep: Uint8Array; eval: Uint8Array }, params: Map<string, Tensor>, state: Map<string, Tensor>): Promise<ClassifierRunner<T>> {
-  return StepRunner.open(runtime, classifierFeeder<T>(), { ...models, params: graphs.params, state: graphs.state, lrInput: graphs.lrInput, stepInput: graphs.stepInput }, { params, state });
+  return StepRunner.open(runtime, classifierFeeder<T>(), { ...models, params: graphs.params, state: graphs.state, lrInput: graphs.lrInput, stepInput: graphs.stepInput, rowUpdates: graphs.rowUpdates ?? null }, { params, state });
 }

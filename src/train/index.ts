@@ -4,7 +4,7 @@ export { restoreTerminalOnExit } from './progress.js';
 export { RUN_FILES } from './run-dir.js';
 export { buildStepGraphs, type StepGraphs } from './step-graph.js';
 export { TrainSession, openNodeClassifierRunner, nodeStepRuntime } from './node-runtime.js';
-export { addTrainingStep, nextName, type TensorSpec, type StepResult, type TrainingStepSpec } from './training-step.js';
+export { addTrainingStep, nextName, nextRowsName, rowIdsName, type RowUpdateSpec, type TensorSpec, type StepResult, type TrainingStepSpec } from './training-step.js';
 export { StepRunner, type StepRuntime, type RuntimeSession, type RuntimeTensor, type BatchFeeder, type EvalResult } from './step-runner.js';
 export { classifierFeeder, withDropout, openClassifierRunner, type ClassifierBatch, type LabelledBatch, type ClassifierRunner } from './classifier-feeds.js';
 export { TrainingLoop, epochOrder, type TrainCallbacks, type StepInfo, type EpochEnd, type LoopHooks, type LoopSettings } from './loop.js';

@@ -32,8 +32,14 @@ function accuracyCount(logits: Value, labels: Value): Value {
  * each example's loss by its gold class (w[y]·CE, mean over Σw as SoftmaxCrossEntropyLoss
  * defines it): `--class-weights balanced` gives a rare class the total weight of a common one.
  * The eval graph's loss stays unweighted, so dev losses compare across weightings.
+ * `lazyOutputs` (lazy embedding update only): 'rows' (default) returns the table and its moments
+ * by updated rows (TrainingStepSpec.rowUpdates), 'full' whole, as the dense update does.
  */
-export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, opts: { params: Map<string, Tensor>; opset?: number; classWeights?: readonly number[] }): StepGraphs {
+export function buildStepGraphs(
+  config: ModelConfig,
+  optimizer: OptimizerSpec,
+  opts: { params: Map<string, Tensor>; opset?: number; classWeights?: readonly number[]; lazyOutputs?: 'rows' | 'full' },
+): StepGraphs {
   const opset = opts.opset ?? 17;
   // --- training step ---
   const cg = buildClassifier(config, { params: opts.params, training: true });
@@ -53,6 +59,7 @@ export function buildStepGraphs(config: ModelConfig, optimizer: OptimizerSpec, o
     optimizer,
     padRow: table,
     lookup: table ? { table, ids: cg.lookup.ids, rows: cg.lookup.rows } : null,
+    ...(opts.lazyOutputs ? { lazyOutputs: opts.lazyOutputs } : {}),
   });
   const trainStep = toModel(g, { opset: Math.max(opset, 16), paramsAsInputs: true });
   assertValidModel(trainStep, { maxStaticTensorBytes: Infinity }); // zeros shaped like the parameters are expected here

@@ -9,12 +9,14 @@
 // scripts/bench/step-copies.ts.) Runtime-agnostic: Node (onnxruntime-node, node-runtime.ts) and
 // the browser (onnxruntime-web, src/web/train.ts) hand it their Tensor class and session
 // factory; the classifier (classifier-feeds.ts) and imported models (finetune/) hand it their
-// batch feeds.
+// batch feeds. With the lazy embedding update the step returns only the table's and its moments'
+// updated rows (`rowUpdates`): the runner keeps those tensors in its own Float32Arrays (the input
+// tensors wrap them, so nothing is copied in) and writes the rows into them after each step.
 import type { Tensor } from '../onnx/tensor.js';
 import { StepInputError } from './errors.js';
 import { ModelRunError } from '../runtime/errors.js';
 import { ortMessage } from '../runtime/ort-errors.js';
-import { nextName, type StepResult, type TensorSpec, type TrainingStepSpec } from './training-step.js';
+import { nextName, nextRowsName, type RowUpdateSpec, type StepResult, type TensorSpec, type TrainingStepSpec } from './training-step.js';
 
 export type { StepResult } from './training-step.js';
 
@@ -82,7 +84,7 @@ const scalar = (t: RuntimeTensor | undefined, name: string): number => {
 const copyOut = (t: RuntimeTensor): Tensor => ({ dtype: 'float32', dims: [...t.dims], data: new Float32Array(t.data as Float32Array) });
 
 /** What StepRunner.open() needs: the step graph's contract and both graphs as bytes. */
-export interface StepModels extends Pick<TrainingStepSpec, 'params' | 'state' | 'lrInput' | 'stepInput'> {
+export interface StepModels extends Pick<TrainingStepSpec, 'params' | 'state' | 'lrInput' | 'stepInput' | 'rowUpdates'> {
   trainStep: Uint8Array;
   eval: Uint8Array;
 }
@@ -95,6 +97,9 @@ export interface StepModels extends Pick<TrainingStepSpec, 'params' | 'state' | 
 export class StepRunner<B, T extends RuntimeTensor = RuntimeTensor> {
   /** The other set of parameter/state buffers the next step writes into (preallocated outputs only). */
   private spare: Map<string, T> | null;
+  /** Tensors the step returns by rows (RowUpdateSpec): kept here, never swapped; their `data` is written in place. */
+  private readonly byRows: Map<string, T>;
+  private readonly rowUpdates: RowUpdateSpec | null;
 
   protected constructor(
     readonly runtime: StepRuntime<T>,
@@ -106,9 +111,18 @@ export class StepRunner<B, T extends RuntimeTensor = RuntimeTensor> {
     /** 'training step' or 'fine-tuning step': how errors name a step. */
     private readonly stepLabel: string,
   ) {
+    this.rowUpdates = spec.rowUpdates ?? null;
+    const rowNames = new Set(this.rowUpdates?.tensors ?? []);
+    this.byRows = new Map([...tensors].filter(([name]) => rowNames.has(name)));
+    for (const name of rowNames) tensors.delete(name);
     this.spare = trainSession.preallocatedOutputs
       ? new Map([...tensors].map(([name, t]) => [name, runtime.tensor('float32', new Float32Array((t.data as Float32Array).length), t.dims)]))
       : null;
+  }
+
+  /** The current value of a parameter or state tensor. */
+  private current(name: string): T {
+    return this.tensors.get(name) ?? this.byRows.get(name)!;
   }
 
   /**
@@ -142,18 +156,48 @@ export class StepRunner<B, T extends RuntimeTensor = RuntimeTensor> {
       [this.spec.stepInput]: this.runtime.tensor('float32', Float32Array.of(at.step), []),
     };
     for (const [name, t] of this.tensors) feeds[name] = t;
+    for (const [name, t] of this.byRows) feeds[name] = t;
     let fetches: Record<string, T | null> | undefined;
     if (this.spare) {
       fetches = { loss: null, correct: null, grad_norm: null };
       for (const [name, t] of this.spare) fetches[nextName(name)] = t;
+      if (this.rowUpdates) {
+        fetches[this.rowUpdates.idsOutput] = null;
+        for (const name of this.byRows.keys()) fetches[nextRowsName(name)] = null;
+      }
     }
     const out = await runCoded(this.trainSession, feeds, `${this.stepLabel} ${at.step} (${this.feeder.describe(batch)})`, fetches);
     const result = { loss: scalar(out.loss, 'loss'), correct: scalar(out.correct, 'correct'), gradNorm: scalar(out.grad_norm, 'grad_norm') };
     if (Number.isFinite(result.loss) && Number.isFinite(result.gradNorm)) {
       if (this.spare) [this.tensors, this.spare] = [this.spare, this.tensors];
       else for (const name of this.tensors.keys()) this.tensors.set(name, out[nextName(name)]!);
+      if (this.rowUpdates) this.scatterRows(out);
     }
     return result;
+  }
+
+  /**
+   * Write the step's updated rows into the row-updated tensors: row `ids[k]` of each becomes
+   * row k of its `<name>.next_rows` [U, E]. Rows not named keep their values, as SparseAdam has it.
+   * @throws ModelRunError (E_MODEL_RUN) when an output is missing or an id is outside the table.
+   */
+  private scatterRows(out: Record<string, T>): void {
+    const idsOut = out[this.rowUpdates!.idsOutput];
+    if (!idsOut) throw new ModelRunError(`the training graph has no '${this.rowUpdates!.idsOutput}' output`);
+    const ids = idsOut.data as BigInt64Array;
+    for (const [name, t] of this.byRows) {
+      const rowsOut = out[nextRowsName(name)];
+      if (!rowsOut) throw new ModelRunError(`the training graph has no '${nextRowsName(name)}' output`);
+      const rows = rowsOut.data as Float32Array;
+      const table = t.data as Float32Array;
+      const [V, E] = [t.dims[0]!, t.dims[1]!];
+      if (rows.length !== ids.length * E) throw new ModelRunError(`'${nextRowsName(name)}' holds ${rows.length} values, expected ${ids.length} rows of ${E}`);
+      for (let k = 0; k < ids.length; k++) {
+        const id = Number(ids[k]);
+        if (!(id >= 0 && id < V)) throw new ModelRunError(`'${this.rowUpdates!.idsOutput}' holds row id ${id}, outside '${name}' [${V}, ${E}]`);
+        table.set(rows.subarray(k * E, (k + 1) * E), id * E);
+      }
+    }
   }
 
   /**
@@ -165,7 +209,7 @@ export class StepRunner<B, T extends RuntimeTensor = RuntimeTensor> {
     const r: EvalResult = { loss: 0, correct: 0, total: 0, predictions: [] };
     for (const batch of batches) {
       const feeds = this.feeder.evalFeeds(this.runtime, batch);
-      for (const p of this.spec.params) feeds[p.name] = this.tensors.get(p.name)!;
+      for (const p of this.spec.params) feeds[p.name] = this.current(p.name);
       const out = await runCoded(this.evalSession, feeds, `evaluation (${this.feeder.describe(batch)})`);
       const n = this.feeder.size(batch);
       r.loss += scalar(out.loss_sum, 'loss_sum');
@@ -183,7 +227,7 @@ export class StepRunner<B, T extends RuntimeTensor = RuntimeTensor> {
   }
 
   private snapshot(specs: TensorSpec[]): Map<string, Tensor> {
-    return new Map(specs.map((s) => [s.name, copyOut(this.tensors.get(s.name)!)]));
+    return new Map(specs.map((s) => [s.name, copyOut(this.current(s.name))]));
   }
 
   /** The current parameters, copied out of onnxruntime (a checkpoint, the best model). */

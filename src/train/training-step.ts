@@ -2,6 +2,9 @@
 // gradients of the loss → optimizer state inputs → lr/step inputs → update → outputs
 // `loss`, `correct`, `grad_norm` and `<name>.next` for every parameter and state tensor.
 // The step runner (step-runner.ts) feeds each `<name>.next` back as the next step's `<name>`.
+// With the lazy embedding update the table and its two moments are not output whole: only
+// `<table>.rows_ids` (int64 [U]) and `<name>.next_rows` [U, E], which the runner scatters into
+// its own copies (a row update moves U×E floats where a full output copies V×E three times).
 import { gradients } from '../autodiff/index.js';
 import { op, type Graph, type Value } from '../graph/index.js';
 import { fixPadRow } from '../nn/embedding.js';
@@ -15,6 +18,20 @@ export interface TensorSpec {
 
 /** The output holding a parameter's or state tensor's value after the step. */
 export const nextName = (name: string): string => `${name}.next`;
+
+/** The output holding a row-updated tensor's new rows [U, E] (lazy embedding update). */
+export const nextRowsName = (name: string): string => `${name}.next_rows`;
+
+/** The output holding a row-updated table's row ids, int64 [U] (unique). */
+export const rowIdsName = (table: string): string => `${table}.rows_ids`;
+
+/** Tensors the step updates by rows: `tensors` (a table and its moments) get `<name>.next_rows` at the ids in output `idsOutput`. */
+export interface RowUpdateSpec {
+  /** Output name of the row ids, int64 [U], each once. */
+  idsOutput: string;
+  /** Parameter / state tensors ([V, E]) returned as `<name>.next_rows` [U, E] instead of `<name>.next`. */
+  tensors: string[];
+}
 
 /** What one training step reports (float32 scalars read back from the step's outputs). */
 export interface StepResult {
@@ -35,6 +52,8 @@ export interface TrainingStepSpec {
   /** Learning rate and 1-based step number inputs (float32 scalars; 'lr' and 'step' unless those names were taken). */
   lrInput: string;
   stepInput: string;
+  /** With the lazy embedding update (row outputs): the tensors returned by rows; null when every tensor comes back whole. */
+  rowUpdates?: RowUpdateSpec | null;
 }
 
 export interface TrainingStepArgs {
@@ -57,6 +76,11 @@ export interface TrainingStepArgs {
    * scattered into a dense [V, E] tensor; the optimizer updates the looked-up rows only.
    */
   lookup?: { table: Value; ids: Value; rows: Value } | null;
+  /**
+   * With the lazy update: 'rows' (default) outputs the table's and its moments' updated rows
+   * only (RowUpdateSpec); 'full' outputs them whole as `<name>.next` like every other tensor.
+   */
+  lazyOutputs?: 'rows' | 'full';
 }
 
 /**
@@ -87,11 +111,25 @@ export function addTrainingStep(g: Graph, args: TrainingStepArgs): TrainingStepS
   const paramSpecs = params.map((v) => ({ name: v.name, dims: v.staticShape() }));
   const stateSpecs = optimizerState(optimizer, paramSpecs).map((s) => ({ name: s.name, dims: s.dims }));
   const stateInputs = stateSpecs.map((s) => g.input(s.name, 'float32', s.dims));
-  const upd = buildOptimizerStep(g, { params, grads: gradList, spec: optimizer, lr, step, state: stateInputs });
+  const rowsOnly = lazy !== null && (args.lazyOutputs ?? 'rows') === 'rows';
+  const upd = buildOptimizerStep(g, { params, grads: gradList, spec: optimizer, lr, step, state: stateInputs, rowsOnly });
   g.output(args.loss, 'loss');
   g.output(args.correct, 'correct');
   g.output(upd.gradNorm, 'grad_norm');
-  paramSpecs.forEach((p, i) => g.output(upd.newParams[i]!, nextName(p.name)));
-  stateSpecs.forEach((s, i) => g.output(upd.newState[i]!, nextName(s.name)));
-  return { params: paramSpecs, state: stateSpecs, lrInput: lr.name, stepInput: step.name };
+  // Outputs in the order they always had (parameters, then state); a row-updated tensor gives its rows.
+  const slots = paramSpecs.length === 0 ? 0 : stateSpecs.length / paramSpecs.length;
+  const byRows = new Set<string>();
+  let rowUpdates: RowUpdateSpec | null = null;
+  paramSpecs.forEach((p, i) => {
+    const ids = rowsOnly ? upd.rowIds[i] : null;
+    if (!ids) return;
+    const tensors = [p.name, ...stateSpecs.slice(i * slots, (i + 1) * slots).map((s) => s.name)];
+    tensors.forEach((t) => byRows.add(t));
+    rowUpdates = { idsOutput: rowIdsName(p.name), tensors };
+    g.output(ids, rowUpdates.idsOutput);
+  });
+  const out = (value: Value, name: string): void => void g.output(value, byRows.has(name) ? nextRowsName(name) : nextName(name));
+  paramSpecs.forEach((p, i) => out(upd.newParams[i]!, p.name));
+  stateSpecs.forEach((s, i) => out(upd.newState[i]!, s.name));
+  return { params: paramSpecs, state: stateSpecs, lrInput: lr.name, stepInput: step.name, rowUpdates };
 }
