@@ -17,22 +17,12 @@ import { initParams } from '../models/init.js';
 import { buildStepGraphs } from '../train/step-graph.js';
 import { allocate } from '../onnx/tensor.js';
 import { requireSystemDependency } from '../../test/helpers/system-deps.js';
+import { uniform as rng } from '../../test/helpers/uniform.js';
 
 const V = 9;
 const E = 4;
 const LAZY: OptimizerSpec = { kind: 'adam', embeddingUpdate: 'lazy' };
 
-/** Seeded uniform numbers in [-1, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

@@ -17,6 +17,7 @@ import {
   type OptimizerSpec,
 } from './index.js';
 import { refInitState, refStep } from '../../test/reference/optim-reference.js';
+import { uniform as rng } from '../../test/helpers/uniform.js';
 
 // ---------------------------------------------------------------- harness
 
@@ -124,17 +125,6 @@ afterAll(() => {
   if (process.env.OPTIM_REPORT) console.log('worst errors:', Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', '));
 });
 
-/** Seeded uniform numbers in [-1, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
-}
 
 const f32 = (xs: number[]): Float32Array => Float32Array.from(xs);
 const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);

@@ -11,9 +11,8 @@ import { allocate, type Tensor } from '../onnx/tensor.js';
 import { encodeModel } from '../onnx/proto.js';
 import { optimizerState, type OptimizerSpec } from '../optim/index.js';
 import { buildStepGraphs } from './step-graph.js';
-import { nodeStepRuntime } from './node-runtime.js';
 import { labelledBatch, openClassifierRunner, withDropout, type ClassifierRunner } from './classifier-feeds.js';
-import type { StepRuntime } from './step-runner.js';
+import { nodeRuntimes } from '../../test/helpers/step-runtimes.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,14 +34,7 @@ const data = {
 };
 const batchAt = (step: number) => withDropout(labelledBatch(data, [0, 1, 2, 3, 4, 5, 6, 7].map((k) => (k * 3 + 5 * step) % 24)), config, 7, step);
 
-const node = nodeStepRuntime({ device: 'cpu', threads: 1 });
-const allocating = {
-  tensor: node.tensor,
-  createSession: async (bytes: Uint8Array) => {
-    const s = await node.createSession(bytes);
-    return { run: (feeds: Record<string, ort.Tensor>) => s.run(feeds), release: () => s.release() };
-  },
-} as StepRuntime<ort.Tensor>;
+const { node, allocating } = nodeRuntimes();
 
 const bits = (t: Tensor): Buffer => Buffer.from((t.data as Float32Array).buffer, (t.data as Float32Array).byteOffset, (t.data as Float32Array).byteLength);
 const expectSame = (a: Map<string, Tensor>, b: Map<string, Tensor>): void => {

@@ -10,10 +10,9 @@ import { allocate, type Tensor } from '../onnx/tensor.js';
 import { encodeModel } from '../onnx/proto.js';
 import { optimizerState } from '../optim/index.js';
 import { buildStepGraphs } from './step-graph.js';
-import { nodeStepRuntime } from './node-runtime.js';
 import { DropoutBuffers, labelledBatch, openClassifierRunner, withDropout, type ClassifierRunner } from './classifier-feeds.js';
 import { StepInputError } from './errors.js';
-import type { StepRuntime } from './step-runner.js';
+import { nodeRuntimes } from '../../test/helpers/step-runtimes.js';
 
 const config = resolveConfig({ seed: 5, kind: 'highway', layers: 1, embedDim: 8, hidden: 4, vocabSize: 30, classes: 2, labels: ['neg', 'pos'], dropout: 0.25 });
 const optimizer = { kind: 'adam' as const, clipNorm: 5 };
@@ -27,14 +26,7 @@ const data = {
 };
 const batchAt = (step: number) => withDropout(labelledBatch(data, [0, 1, 2, 3, 4, 5, 6, 7].map((k) => (k + 8 * step) % 24)), config, 5, step);
 
-const node = nodeStepRuntime({ device: 'cpu', threads: 1 });
-const allocating = {
-  tensor: node.tensor,
-  createSession: async (bytes: Uint8Array) => {
-    const s = await node.createSession(bytes);
-    return { run: (feeds: Record<string, ort.Tensor>) => s.run(feeds), release: () => s.release() };
-  },
-} as StepRuntime<ort.Tensor>;
+const { node, allocating } = nodeRuntimes();
 
 const same = (a: Map<string, Tensor>, b: Map<string, Tensor>): boolean =>
   [...a].every(([name, t]) => Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from((b.get(name)!.data as Float32Array).buffer)));
