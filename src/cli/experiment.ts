@@ -1,13 +1,16 @@
 // `npm run experiment`: command-line flags → sweep settings → runExperiment.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_GATE_BIAS, ExperimentConfigError, parseGateBias, parseIntList, parseKinds, type ExperimentSettings } from '../experiment/grid.js';
 import { runExperiment, type ExperimentSummary } from '../experiment/runner.js';
 import { writeReport } from '../experiment/report.js';
 import { number, positiveInt } from './args.js';
 import { DEFAULT_CONFIG } from '../models/config.js';
 import { TRAIN_DEFAULTS } from '../train/options.js';
+import { optimizerFromArgs } from './train.js';
+import { resolveSpec } from '../optim/index.js';
+import type { CarryMode } from '../models/config.js';
 
 /** Where SST is looked for when --data is not given: fetch-data's output, then the shared copy. */
 export const DEFAULT_SST_DIRS = ['data/sst', '../shared/data/sst'];
@@ -31,6 +34,11 @@ interface Flags {
   batch: number;
   maxLen?: number;
   threads?: number;
+  optimizer?: 'adam' | 'adamw';
+  weightDecay?: number;
+  embeddingUpdate?: 'dense' | 'lazy';
+  evalEvery?: number;
+  carry?: CarryMode;
   out?: string;
   quick?: boolean;
   progress: boolean;
@@ -58,6 +66,11 @@ export function experimentProgram(): Command {
     .option('--batch <n>', 'batch size', positiveInt, TRAIN_DEFAULTS.batchSize)
     .option('--max-len <n>', 'truncate training sentences to this many tokens', positiveInt)
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
+    .addOption(new Option('--optimizer <name>', 'optimizer of every cell (default adam)').choices(['adam', 'adamw']))
+    .option('--weight-decay <x>', 'weight decay (adam: L2 added to the gradient; adamw: decoupled)', number)
+    .addOption(new Option('--embedding-update <mode>', "Adam's embedding update: 'lazy' moves only the rows a batch looks up (torch's SparseAdam)").choices(['dense', 'lazy']))
+    .option('--eval-every <steps>', 'also evaluate dev every this many steps; every evaluation competes for the best checkpoint', positiveInt)
+    .addOption(new Option('--carry <mode>', "how the first highway layer carries its input (default 'projection')").choices(['projection', 'identity', 'zero-pad']))
     .option('--out <dir>', 'output directory (default experiments/sst2-depth, experiments/builtin-depth, or experiments/quick)')
     .option('--quick', 'tiny grid for CI: built-in data, depths 1,2, one seed, one epoch, small model')
     .option('--no-progress', 'no per-run progress bars')
@@ -90,7 +103,14 @@ export function settingsFromFlags(o: Flags): { settings: ExperimentSettings; out
     batchSize: o.batch,
     maxLen: o.maxLen ?? null,
     threads: o.threads ?? null,
+    ...(o.optimizer || o.weightDecay !== undefined || o.embeddingUpdate
+      ? { optimizer: optimizerFromArgs({ optimizer: o.optimizer ?? 'adam', clip: TRAIN_DEFAULTS.clipNorm, ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}), ...(o.embeddingUpdate ? { embeddingUpdate: o.embeddingUpdate } : {}) }) }
+      : {}),
+    ...(o.evalEvery ? { evalEvery: o.evalEvery } : {}),
+    ...(o.carry ? { carry: o.carry } : {}),
   };
+  // Refuse an impossible optimizer (SparseAdam with weight decay) before any cell starts.
+  if (settings.optimizer) resolveSpec(settings.optimizer);
   if (settings.dropout < 0 || settings.dropout >= 1) throw new ExperimentConfigError(`--dropout must be in [0, 1), found ${settings.dropout}`);
   const out = o.out ?? join('experiments', quick ? 'quick' : phrases ? 'sst2-phrases-depth' : data ? 'sst2-depth' : 'builtin-depth');
   return { settings, out };

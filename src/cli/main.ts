@@ -69,6 +69,7 @@ export function makeProgram(): Command {
     .option('--epochs <n>', 'maximum epochs', positiveInt, TRAIN_DEFAULTS.epochs)
     .option('--batch <n>', 'batch size', positiveInt, TRAIN_DEFAULTS.batchSize)
     .option('--patience <n>', 'early stop after this many epochs without dev improvement', positiveInt, TRAIN_DEFAULTS.patience)
+    .option('--eval-every <steps>', 'also evaluate dev every this many steps; every evaluation competes for the best checkpoint (default: epoch ends only)', positiveInt)
     .option('--min-freq <n>', 'minimum token frequency for the vocabulary', positiveInt, TRAIN_DEFAULTS.minFreq)
     .option('--max-len <n>', 'cut sentences to this many tokens, with a warning naming them (default 512)', positiveInt)
     .option('--embeddings <file>', 'pretrained word vectors (word2vec/GloVe text) for the embedding rows of vocabulary words')

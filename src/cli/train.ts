@@ -35,6 +35,7 @@ export interface TrainArgs {
   epochs: number;
   batch: number;
   patience: number;
+  evalEvery?: number;
   minFreq: number;
   maxLen?: number;
   embeddings?: string;
@@ -100,6 +101,7 @@ export function trainOptionsFromArgs(a: TrainArgs, given: (option: keyof TrainAr
       epochs: pick('epochs'),
       batchSize: pick('batch'),
       patience: pick('patience'),
+      evalEvery: a.evalEvery,
       minFreq: pick('minFreq'),
       maxLen: a.maxLen,
       embeddings: a.embeddings,

@@ -66,8 +66,10 @@ export async function runCell(cell: Cell, opts: RunCellOptions): Promise<CellRes
     train({
       out: dir,
       dataset: opts.dataset,
-      model: { kind: cell.kind, layers: cell.depth, gateBias: cell.gateBias, embedDim: s.embedDim, hidden: s.hidden, dropout: s.dropout, seed: cell.seed },
+      model: { kind: cell.kind, layers: cell.depth, gateBias: cell.gateBias, embedDim: s.embedDim, hidden: s.hidden, dropout: s.dropout, seed: cell.seed, ...(s.carry ? { carry: s.carry } : {}) },
       lr: s.lr,
+      ...(s.optimizer ? { optimizer: s.optimizer } : {}),
+      ...(s.evalEvery ? { evalEvery: s.evalEvery } : {}),
       epochs,
       batchSize: s.batchSize,
       patience: s.patience,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cells, describeGateBias, ExperimentConfigError, gateBiasFor, parseGateBias, parseIntList } from './grid.js';
+import { budgetKey, cells, describeGateBias, ExperimentConfigError, gateBiasFor, parseGateBias, parseIntList } from './grid.js';
 import { settingsFromFlags } from '../cli/experiment.js';
 import { aggregate, resultsMarkdown } from './report.js';
 import type { CellResult } from './results.js';
@@ -44,6 +44,20 @@ describe('the sweep grid', () => {
     const quick = settingsFromFlags({ ...flags, quick: true });
     expect(quick.settings).toMatchObject({ data: null, depths: [1, 2], seeds: [1], epochs: 1, embedDim: 16, hidden: 8 });
     expect(quick.out).toBe('experiments/quick');
+  });
+});
+
+describe('the recipe flags', () => {
+  it('--optimizer, --weight-decay, --embedding-update, --eval-every and --carry reach every cell and the budget key; absent, the key is as before', () => {
+    const plain = settingsFromFlags({ ...flags, builtin: true }).settings;
+    expect(plain).not.toHaveProperty('optimizer');
+    expect(Object.keys(budgetKey(plain)).sort()).toEqual(['batchSize', 'data', 'dropout', 'embedDim', 'epochs', 'hidden', 'lr', 'maxLen', 'patience']);
+    const lazy = settingsFromFlags({ ...flags, builtin: true, embeddingUpdate: 'lazy', evalEvery: 100, carry: 'identity' }).settings;
+    expect(lazy).toMatchObject({ optimizer: { kind: 'adam', clipNorm: 5, embeddingUpdate: 'lazy' }, evalEvery: 100, carry: 'identity' });
+    expect(budgetKey(lazy)).toMatchObject({ optimizer: lazy.optimizer, evalEvery: 100, carry: 'identity' });
+    expect(settingsFromFlags({ ...flags, builtin: true, optimizer: 'adamw', weightDecay: 0.05 }).settings.optimizer).toEqual({ kind: 'adamw', weightDecay: 0.05, clipNorm: 5 });
+    // SparseAdam has no weight decay: the optimizer's own check refuses the pair.
+    expect(() => settingsFromFlags({ ...flags, builtin: true, embeddingUpdate: 'lazy', weightDecay: 0.01 })).toThrow(/lazy/);
   });
 });
 

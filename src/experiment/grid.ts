@@ -2,6 +2,8 @@
 // and the transform-gate bias rule. A cell is one train() run; plain and highway cells of
 // the same depth and seed see the same data, seed and budget.
 import { CodedError } from '../errors.js';
+import type { OptimizerSpec } from '../optim/index.js';
+import type { CarryMode } from '../models/config.js';
 
 export type Kind = 'plain' | 'highway';
 export const KINDS: readonly Kind[] = ['plain', 'highway'];
@@ -37,6 +39,12 @@ export interface ExperimentSettings {
   /** Truncate training sentences to this many tokens (null: no limit). */
   maxLen: number | null;
   threads: number | null;
+  /** Optimizer of every cell (absent: Adam with the training defaults, dense embedding update). */
+  optimizer?: OptimizerSpec;
+  /** Dev evaluations every this many steps besides the epoch ends, each competing for the best checkpoint (absent: epoch ends only). */
+  evalEvery?: number;
+  /** How a highway stack's first layer carries its input (absent: the model default, 'projection'). */
+  carry?: CarryMode;
 }
 
 export interface Cell {
@@ -136,5 +144,8 @@ export function budgetKey(s: ExperimentSettings): Record<string, unknown> {
     data: s.data, epochs: s.epochs, patience: s.patience, embedDim: s.embedDim, hidden: s.hidden, dropout: s.dropout, lr: s.lr, batchSize: s.batchSize, maxLen: s.maxLen,
     // Only when set, so sweeps recorded before the option existed keep their key.
     ...(s.phrases ? { phrases: true } : {}),
+    ...(s.optimizer ? { optimizer: s.optimizer } : {}),
+    ...(s.evalEvery ? { evalEvery: s.evalEvery } : {}),
+    ...(s.carry ? { carry: s.carry } : {}),
   };
 }

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { lineChart, panelGrid, type LineSeries } from '../charts/index.js';
 import type { GradientReport } from './analysis.js';
-import { describeGateBias, KINDS, type Kind } from './grid.js';
+import { resolveSpec } from '../optim/index.js';
+import { describeGateBias, KINDS, type ExperimentSettings, type Kind } from './grid.js';
 import { readCellResults, readJson, writeTextAtomic, type CellResult, type ExperimentRecord } from './results.js';
 
 export interface Aggregate {
@@ -64,6 +65,17 @@ export function resultsCsv(results: CellResult[]): string {
 }
 
 const pct = (x: number): string => (100 * x).toFixed(1);
+/** "Adam", "AdamW (weight decay 0.01)", "Adam (lazy embedding update: SparseAdam)". */
+function describeOptimizer(spec: ExperimentSettings['optimizer']): string {
+  if (!spec) return 'Adam';
+  const o = resolveSpec(spec); // defaults spelled out: AdamW's weight decay when none was given
+  const name = o.kind === 'adamw' ? 'AdamW' : o.kind === 'sgd' ? 'SGD' : 'Adam';
+  const extras = [
+    ...(o.weightDecay ? [`weight decay ${o.weightDecay}`] : []),
+    ...('embeddingUpdate' in o && o.embeddingUpdate === 'lazy' ? ['lazy embedding update: SparseAdam'] : []),
+  ];
+  return extras.length > 0 ? `${name} (${extras.join(', ')})` : name;
+}
 /** "81.2 ± 0.4": mean ± half the min–max spread (with 2 seeds: half their difference). */
 const cell = (s: Stat | null, n: number): string => (s === null ? '–' : n > 1 ? `${pct(s.mean)} ± ${((100 * (s.max - s.min)) / 2).toFixed(1)}` : pct(s.mean));
 const fmtParams = (p: number): string => (p >= 1e6 ? `${(p / 1e6).toFixed(2)}M` : `${(p / 1e3).toFixed(0)}k`);
@@ -80,9 +92,10 @@ export function resultsMarkdown(record: ExperimentRecord | null, results: CellRe
       `Data: ${record.dataLabel} (${record.dataSizes.train} train${s.phrases ? ' phrases: every labelled node of the training trees' : ''} / ` +
         `${record.dataSizes.dev} dev / ${record.dataSizes.test} test${s.phrases ? ' sentences' : ''}); ` +
         `majority class: dev ${pct(record.majority.dev)}%, test ${pct(record.majority.test)}%.`,
-      `Budget per cell: ${s.epochs} epochs (early stopping ${s.patience >= s.epochs ? 'off' : `patience ${s.patience}`}), Adam lr ${s.lr}, batch ${s.batchSize}, ` +
+      `Budget per cell: ${s.epochs} epochs (early stopping ${s.patience >= s.epochs ? 'off' : `patience ${s.patience}`}${s.evalEvery ? `, dev evaluated every ${s.evalEvery} steps and at epoch ends` : ''}), ` +
+        `${describeOptimizer(s.optimizer)} lr ${s.lr}, batch ${s.batchSize}, ` +
         `embedding ${s.embedDim}, hidden ${s.hidden} per direction, dropout ${s.dropout}, random-init embeddings; ` +
-        `highway transform-gate bias ${describeGateBias(s.gateBias)}, carry 'projection' (layer 1).`,
+        `highway transform-gate bias ${describeGateBias(s.gateBias)}, carry '${s.carry ?? 'projection'}' (layer 1).`,
       `Seeds: ${s.seeds.join(', ')} (cells finished: ${results.length}).`,
       ...(record.commands?.length ? ['', `Command${record.commands.length > 1 ? 's' : ''}: ${record.commands.map((c) => `\`${c}\``).join(', then ')}.`] : []),
       '',

@@ -28,6 +28,8 @@ export interface LoopPosition {
   /** The best epoch's value of the selection metric (selectBy 'macro-f1'); absent: selection by accuracy. */
   bestDevScore?: number;
   bestEpoch: number;
+  /** Step after which the best dev score was measured (set by selection within epochs; absent otherwise). */
+  bestStep?: number;
   epochsWithoutImprovement: number;
   /** The run's seed: shuffling and dropout derive from (seed, epoch, step). */
   seed: number;
@@ -135,8 +137,13 @@ export interface LoopSettings {
   selectBy?: 'accuracy' | 'macro-f1';
   /** Stop once the global step count reaches this. */
   maxSteps?: number;
-  /** Also evaluate dev every this many steps (the browser's progress). */
+  /** Also evaluate dev every this many steps (the browser's progress; Node's --eval-every). */
   evalEvery?: number;
+  /**
+   * Let the evaluations inside an epoch (evalEvery) choose the best parameters too, not only the
+   * epoch ends: an epoch counts as improved (patience) when any of its evaluations set a new best.
+   */
+  selectWithinEpoch?: boolean;
   /** When stopped mid-epoch, still evaluate and report the partial epoch (fine-tuning, the browser); Node's train() writes a checkpoint instead. */
   finishStoppedEpoch?: boolean;
 }
@@ -153,8 +160,10 @@ export interface LoopHooks {
   afterStep?(s: StepInfo): Promise<void>;
   /** The epoch's steps are over (progress bars). */
   epochStop?(): void;
-  /** After an epoch's record, before onEpochEnd (logs, the best model, a checkpoint). */
+  /** After an epoch's record, before onEpochEnd (logs, the best model, a checkpoint); `improved`: its end-of-epoch evaluation is the new best. */
   afterEpoch?(record: EpochEnd, improved: boolean): Promise<void>;
+  /** selectWithinEpoch: after an evaluation inside an epoch (not its last batch), before onStep; `improved`: the new best. */
+  afterEvaluation?(s: StepInfo, dev: DevMetrics, improved: boolean): Promise<void>;
   /** Early stopping ended the run. */
   earlyStop?(): void;
   /** The run stopped before its epochs were done (step limit or signal). */
@@ -305,6 +314,8 @@ export class TrainingLoop<B, T extends RuntimeTensor = RuntimeTensor> {
         if (this.evaluatesAfter(s)) {
           const dev = await this.evaluate();
           if (dev) Object.assign(s, { devLoss: dev.loss, devAccuracy: dev.accuracy });
+          // The epoch's last evaluation is judged by endEpoch, with the epoch's record.
+          if (dev && settings.selectWithinEpoch && s.batch < s.batches) await hooks.afterEvaluation?.(s, dev, this.select(dev, s.epoch));
         }
         await callbacks?.onStep?.(s);
         await hooks.afterStep?.(s);
@@ -340,15 +351,26 @@ export class TrainingLoop<B, T extends RuntimeTensor = RuntimeTensor> {
     };
     this.records.push(record);
     if (!dev) return { record, improved: false };
+    const improved = this.select(dev, record.epoch);
+    // With selection inside epochs, an earlier evaluation of this epoch may have set the best.
+    const epochFirstStep = pos.step - pos.batchInEpoch + 1;
+    const improvedInEpoch = improved || (pos.bestStep !== undefined && pos.bestStep >= epochFirstStep);
+    pos.epochsWithoutImprovement = improvedInEpoch ? 0 : pos.epochsWithoutImprovement + 1;
+    return { record, improved };
+  }
+
+  /** Is this evaluation (after the current step, in 1-based `epoch`) the best so far? If so the position records it. */
+  private select(dev: DevMetrics, epoch: number): boolean {
+    const { pos } = this;
     const byF1 = this.parts.settings.selectBy === 'macro-f1';
     const score = byF1 ? dev.macroF1 ?? 0 : dev.accuracy;
     const improved = score > (byF1 ? (pos.bestDevScore ?? -1) : pos.bestDevAccuracy);
     if (improved) {
       pos.bestDevAccuracy = dev.accuracy;
       if (byF1) pos.bestDevScore = score;
-      pos.bestEpoch = record.epoch;
-      pos.epochsWithoutImprovement = 0;
-    } else pos.epochsWithoutImprovement++;
-    return { record, improved };
+      pos.bestEpoch = epoch;
+      if (this.parts.settings.selectWithinEpoch) pos.bestStep = pos.step;
+    }
+    return improved;
   }
 }

@@ -39,6 +39,12 @@ export interface TrainOptions {
   batchSize?: number;
   /** Stop after this many epochs without a better dev accuracy. */
   patience?: number;
+  /**
+   * Also evaluate dev every this many optimizer steps (default: only at each epoch's end). Every
+   * evaluation takes part in choosing the best checkpoint (best.safetensors, model.onnx); an
+   * epoch counts as improved for `patience` when any of its evaluations set a new best.
+   */
+  evalEvery?: number;
   minFreq?: number;
   /** Pretrained word vectors (word2vec/GloVe text format) for the embedding rows of vocabulary words. */
   embeddings?: string;
@@ -141,6 +147,7 @@ export function checkTrainOptions(o: TrainOptions): void {
   posInt('minFreq', o.minFreq);
   posInt('maxLen', o.maxLen);
   posInt('maxSteps', o.maxSteps);
+  posInt('evalEvery', o.evalEvery);
   posInt('threads', o.threads);
   if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) bad('seed', 'a non-negative integer', o.seed);
   const every = o.checkpointEvery;

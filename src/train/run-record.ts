@@ -38,6 +38,8 @@ export interface RunRecord {
   tokenizer?: TokenizerOptions;
   classWeights?: 'none' | 'balanced';
   selectBy?: 'accuracy' | 'macro-f1';
+  /** Dev evaluations every this many steps besides the epoch ends (absent: epoch ends only). */
+  evalEvery?: number;
   /** Per split: example count and sha256 of its examples (text, label name); absent in older records. */
   dataDigest?: DataDigest;
 }
@@ -110,6 +112,7 @@ export function runDifferences(saved: RunRecord, now: RunRecord): string[] {
   cmp('--tokenizer', saved.tokenizer?.social ? 'social' : 'sst', now.tokenizer?.social ? 'social' : 'sst');
   cmp('--class-weights', saved.classWeights ?? 'none', now.classWeights ?? 'none');
   cmp('--select-by', saved.selectBy ?? 'accuracy', now.selectBy ?? 'accuracy');
+  cmp('--eval-every', saved.evalEvery ?? 'epoch ends only', now.evalEvery ?? 'epoch ends only');
   return out;
 }
 

@@ -13,6 +13,8 @@ export interface RunSettings {
   epochs: number;
   batchSize: number;
   patience: number;
+  /** Dev evaluations every this many steps besides the epoch ends (null: epoch ends only). */
+  evalEvery: number | null;
   minFreq: number;
   maxLen: number | null;
   seed: number;
@@ -44,6 +46,7 @@ export function runSettings(o: TrainOptions, saved: RunRecord | null): RunSettin
     epochs: o.epochs ?? saved?.epochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: o.batchSize ?? saved?.batchSize ?? TRAIN_DEFAULTS.batchSize,
     patience: o.patience ?? saved?.patience ?? TRAIN_DEFAULTS.patience,
+    evalEvery: o.evalEvery ?? saved?.evalEvery ?? null,
     minFreq: o.minFreq ?? saved?.minFreq ?? TRAIN_DEFAULTS.minFreq,
     maxLen: o.maxLen ?? saved?.maxLen ?? null,
     seed: o.seed ?? saved?.seed ?? TRAIN_DEFAULTS.seed,

@@ -98,9 +98,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const ckpt = opts.resume ? await loadCheckpoint(checkpointPath) : null;
   const saved = savedRunRecord(ckpt?.run);
   const s = runSettings(opts, saved);
-  checkTrainOptions({ out: opts.out, lr: s.lr, epochs: s.epochs, batchSize: s.batchSize, patience: s.patience, minFreq: s.minFreq });
+  checkTrainOptions({ out: opts.out, lr: s.lr, epochs: s.epochs, batchSize: s.batchSize, patience: s.patience, minFreq: s.minFreq, ...(s.evalEvery !== null ? { evalEvery: s.evalEvery } : {}) });
   const optimizer = s.optimizer;
-  const { lr, epochs, batchSize, patience, seed } = s;
+  const { lr, epochs, batchSize, patience, seed, evalEvery } = s;
 
   const tokenize = tokenizerFor(s.tokenizer);
   let dataset = await loadTrainingData({ ...(opts.dataset ? { dataset: opts.dataset } : {}), ...(s.data ? { data: s.data } : {}), fiveClass: s.fiveClass,
@@ -122,7 +122,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ...(s.format ? { dataFormat: s.format } : {}), ...(s.phrases ? { phrases: s.phrases } : {}),
     ...(s.textColumn ? { textColumn: s.textColumn } : {}), ...(s.labelColumn ? { labelColumn: s.labelColumn } : {}),
     vocabDigest: vocabDigest(vocab.toJSON(), dataset.labels),
-    tokenizer: s.tokenizer, classWeights: s.classWeights, selectBy: s.selectBy,
+    tokenizer: s.tokenizer, classWeights: s.classWeights, selectBy: s.selectBy, ...(evalEvery !== null ? { evalEvery } : {}),
     // A --keep-vocab resume keeps the run's record of its data: resuming again on the same new data is accepted the same way.
     dataDigest: kept && saved?.dataDigest ? saved.dataDigest : digest,
   };
@@ -202,7 +202,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     runner, ids: train.ids,
     batch: (idx, step) => withDropout(labelledBatch(train, idx), config, seed, step, masks),
     tokens: (b) => b.batch.lengths.reduce((x, y) => x + y, 0),
-    settings: { seed, lr, batchSize, epochs, patience, selectBy, ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}) },
+    settings: {
+      seed, lr, batchSize, epochs, patience, selectBy, ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
+      ...(evalEvery !== null ? { evalEvery, selectWithinEpoch: true } : {}),
+    },
     callbacks: { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onStep ? { onStep: opts.onStep } : {}), ...(opts.onEpochEnd ? { onEpochEnd: opts.onEpochEnd } : {}) },
     position: pos,
     hooks: {
@@ -227,6 +230,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (st.step % 50 === 0) await metrics.append({ type: 'step', step: st.step, epoch: st.epoch, loss: st.loss, gradNorm: st.gradNorm });
         const due = 'steps' in every ? st.step % every.steps === 0 : performance.now() - lastSave >= every.seconds * 1000;
         if (due && st.batch < st.batches) await saveState({ ...loop.pos, epochSums: loop.sums });
+      },
+      afterEvaluation: async (st, dev, improved) => {
+        await metrics.append({ type: 'eval', step: st.step, epoch: st.epoch, batch: st.batch, devLoss: dev.loss, devAccuracy: dev.accuracy, best: improved });
+        if (!opts.progress) log(`step ${st.step} (epoch ${st.epoch}, batch ${st.batch}/${st.batches}): dev loss ${dev.loss.toFixed(4)} acc ${(100 * dev.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}`);
+        if (improved) await saveBestModel();
       },
       epochStop: () => progress.stop(),
       afterEpoch: async (rec, improved) => {
