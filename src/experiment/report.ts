@@ -102,7 +102,7 @@ export function resultsMarkdown(record: ExperimentRecord | null, results: CellRe
     );
   }
   lines.push(
-    'Accuracy (%) at the best dev epoch; test is measured on that checkpoint. With several seeds: mean ± half the min–max spread (n = seeds run). Time: training epochs of one run.',
+    `Accuracy (%) at the best dev ${record?.settings.evalEvery ? 'evaluation (every ' + record.settings.evalEvery + ' steps and each epoch end)' : 'epoch'}; test is measured on that checkpoint. With several seeds: mean ± half the min–max spread (n = seeds run). Time: training epochs of one run.`,
     '',
     '| depth | plain dev | plain test | highway dev | highway test | params plain | params highway | time plain | time highway | n (plain/highway) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
