@@ -35,6 +35,13 @@ export interface GradientsOptions {
   check?: boolean;
   /** Name scope for the backward nodes (default 'grad'). */
   scope?: string;
+  /**
+   * Let rules restructure for speed where the results stay the same bits (default true): the LSTM
+   * rule batches the cell-state Scans of stacked LSTMs into one and leaves out the padding
+   * select of its backward Scan when no Y_h gradient flows. false builds every node's backward
+   * on its own, as before: the reference the fused graph is tested against, bit for bit.
+   */
+  fuse?: boolean;
 }
 
 export class GradientError extends CodedError {
@@ -157,15 +164,17 @@ export function gradients(graph: Graph, loss: Value, wrt: Value[], opts: Gradien
     return list[0]!;
   };
   const result = new Map<Value, Value>();
+  const memo = new Map<string, unknown>();
+  const fuse = opts.fuse ?? true;
   try {
     graph.scope(opts.scope ?? 'grad', () => {
       add(loss, opts.gradOutput ?? graph.vector([1], loss.dtype as 'float32', loss.shape as number[]));
-      for (const node of path) {
+      for (const [k, node] of path.entries()) {
         const gradOutputs = node.outputs.map(total);
         if (gradOutputs.every((g) => g === null)) continue;
         const needsInputGrad = node.inputs.map((v) => v !== null && fromWrt.has(v) && toLoss.has(v));
         if (!needsInputGrad.some(Boolean)) continue;
-        const grads = graph.scope(node.name, () => ruleFor(node)({ node, graph, gradOutputs, needsInputGrad, opset }));
+        const grads = graph.scope(node.name, () => ruleFor(node)({ node, graph, gradOutputs, needsInputGrad, opset, ...(fuse ? { later: path.slice(k + 1), memo } : {}) }));
         grads.forEach((g, i) => {
           const x = node.inputs[i];
           if (!g || !x || !needsInputGrad[i]) return;

@@ -17,6 +17,14 @@ export interface GradContext {
   /** The ai.onnx opset the graph will be emitted at (absent: DEFAULT_OPSET, 17). Rules whose
    *  backward ops need a newer opset (ScatterND reduction="add": 16) check it. */
   opset?: number;
+  /**
+   * The nodes the driver visits after this one, in its order (absent when a rule is called on
+   * its own). A rule may do work for them now when one batched node beats one per node (the
+   * LSTM rule runs the cell-state recurrences of all stacked LSTMs as one Scan).
+   */
+  later?: readonly Node[];
+  /** Scratch shared by the rules of one gradients() pass: work done early for `later` nodes. */
+  memo?: Map<string, unknown>;
 }
 
 /**
