@@ -26,6 +26,7 @@ function sameBits(a: Map<string, Tensor>, b: Map<string, Tensor>): string[] {
 describe('fused LSTM backward', () => {
   for (const [kind, layers, optimizer] of [
     ['highway', 3, { kind: 'adam', clipNorm: 1 }],
+    ['highway', 1, { kind: 'adamw', weightDecay: 0.1, beta1: 0.8 }],
     ['plain', 2, { kind: 'adam', embeddingUpdate: 'lazy' }],
   ] as const) {
     it(`takes bit-identical steps to the unfused graph (${kind}, ${layers} layers, ${JSON.stringify(optimizer)})`, async () => {
