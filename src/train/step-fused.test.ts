@@ -1,5 +1,5 @@
 // The fused backward (autodiff's `fuse`, the default: one cell-state Scan for every stacked LSTM,
-// no padding select in the backward Scan without a Y_h gradient) against the unfused one
+// with a 2-node body; no padding select in the backward Scan without a Y_h gradient) against the unfused one
 // (`fuse: false`, the graph as it was built before): same losses, gradient norms, parameters,
 // optimizer state and evaluation, bit for bit, over steps of ragged batches.
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,10 @@ describe('fused LSTM backward', () => {
       // The premise: fusing changed the graph (one cell-state Scan for all layers, fewer nodes).
       expect(scans(plain)).toBe(2 * layers);
       expect(scans(fused)).toBe(layers + 1);
+      // Body sizes, cell-state Scans first: 3 and 8 nodes unfused, 2 and 7 fused.
+      const bodies = (g: typeof fused): number[] => g.trainStep.graph!.node!.filter((n) => n.opType === 'Scan').map((n) => n.attribute!.find((a) => a.name === 'body')!.g!.node!.length).sort();
+      expect(bodies(plain)).toEqual([...Array(layers).fill(3), ...Array(layers).fill(8)].sort());
+      expect(bodies(fused)).toEqual([2, ...Array(layers).fill(7)].sort());
       const state = new Map(optimizerState(spec, fused.params).map((s) => [s.name, allocate('float32', s.dims)]));
       const open = (g: typeof fused) => openClassifierRunner(node, g, { trainStep: encodeModel(g.trainStep), eval: encodeModel(g.eval) }, params, state);
       const [a, b] = [await open(fused), await open(plain)];

@@ -40,14 +40,15 @@
 //
 // Fused (through the driver, GradientsOptions.fuse, the default; the same bits either way):
 // stacked LSTMs of the same steps share one lstm_grad_cell Scan (their keep/add side by side on
-// the hidden axis), and without a Y_h gradient lstm_grad drops mask_t and its select (7 nodes).
+// the hidden axis) whose body is Mul, Add (it emits keep_t ⊙ c_{t−1}; + add_t is one Add over all
+// steps after it), and without a Y_h gradient lstm_grad drops mask_t and its select (7 nodes).
 import { refuse, type GradContext, type GradientTable } from '../rule.js';
 import type { Node, Value } from '../../graph/ir.js';
 import { UNKNOWN } from '../../graph/shape.js';
 import type { LstmDirection } from '../../graph/lstm-layout.js';
 import * as op from '../../graph/ops/index.js';
 import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, sumDirections, swapOrder, unflattenRows, zeroState } from '../../graph/lstm-layout.js';
-import { backwardScan, cellStates, recomputeGates, sumOuter, type Activations } from '../lstm/backward.js';
+import { backwardScan, cellStates, cellStatesLean, recomputeGates, sumOuter, type Activations } from '../lstm/backward.js';
 
 function checkSupported(n: Node): void {
   if (n.inputs[7]) refuse(n, 'peephole weights (input P) are not supported by the LSTM gradient');
@@ -123,8 +124,9 @@ function sameSteps(n: Node, first: Node): boolean {
  * element gets the same two float operations as in its own Scan: the same bits); the others
  * find theirs in `ctx.memo`.
  *
- *   Before: L × Scan lstm_grad_cell over [T, D, B, H_k]
- *   After:  Concat(keep_1 … keep_L), Concat(add_1 … add_L) → one Scan over [T, D, B, ΣH_k] → Split
+ *   Before: L × Scan lstm_grad_cell over [T, D, B, H_k] (body Mul, Add, Identity)
+ *   After:  Concat(keep_1 … keep_L), Concat(add_1 … add_L) → one Scan over [T, D, B, ΣH_k]
+ *           (body Mul, Add: cellStatesLean) → Split
  */
 function forwardValues(ctx: GradContext): Recomputed & { cs: Value } {
   if (!ctx.later || !ctx.memo) {
@@ -138,9 +140,9 @@ function forwardValues(ctx: GradContext): Recomputed & { cs: Value } {
   const group = [ctx.node, ...ctx.later.filter((n) => n !== ctx.node && !done.has(n) && sameSteps(n, ctx.node))];
   const fs = group.map((n, k) => (k === 0 ? recompute(n) : ctx.graph.scope(n.name, () => recompute(n))));
   let cs: Value[];
-  if (fs.length === 1) cs = [cellStates(fs[0]!.c0s, fs[0]!.keep, fs[0]!.add)];
+  if (fs.length === 1) cs = [cellStatesLean(fs[0]!.c0s, fs[0]!.keep, fs[0]!.add)];
   else {
-    const all = cellStates(op.concat(fs.map((f) => f.c0s), 2), op.concat(fs.map((f) => f.keep), 3), op.concat(fs.map((f) => f.add), 3));
+    const all = cellStatesLean(op.concat(fs.map((f) => f.c0s), 2), op.concat(fs.map((f) => f.keep), 3), op.concat(fs.map((f) => f.add), 3));
     cs = op.split(all, fs.map((f) => f.H), 3);
   }
   group.forEach((n, k) => done.set(n, { ...fs[k]!, cs: cs[k]! }));
