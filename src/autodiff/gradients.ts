@@ -36,10 +36,10 @@ export interface GradientsOptions {
   /** Name scope for the backward nodes (default 'grad'). */
   scope?: string;
   /**
-   * Let rules restructure for speed where the results stay the same bits (default true): the LSTM
-   * rule batches the cell-state Scans of stacked LSTMs into one and leaves out the padding
-   * select of its backward Scan when no Y_h gradient flows. false builds every node's backward
-   * on its own, as before: the reference the fused graph is tested against, bit for bit.
+   * Let rules build leaner graphs whose results are the same bits (default true; GradContext.fuse):
+   * the LSTM rule's cell-state Scan body loses its Identity, and its backward Scan the padding
+   * select when no Y_h gradient flows. false builds the graph as before: the reference the fused
+   * graph is tested against, bit for bit.
    */
   fuse?: boolean;
 }
@@ -164,17 +164,16 @@ export function gradients(graph: Graph, loss: Value, wrt: Value[], opts: Gradien
     return list[0]!;
   };
   const result = new Map<Value, Value>();
-  const memo = new Map<string, unknown>();
   const fuse = opts.fuse ?? true;
   try {
     graph.scope(opts.scope ?? 'grad', () => {
       add(loss, opts.gradOutput ?? graph.vector([1], loss.dtype as 'float32', loss.shape as number[]));
-      for (const [k, node] of path.entries()) {
+      for (const node of path) {
         const gradOutputs = node.outputs.map(total);
         if (gradOutputs.every((g) => g === null)) continue;
         const needsInputGrad = node.inputs.map((v) => v !== null && fromWrt.has(v) && toLoss.has(v));
         if (!needsInputGrad.some(Boolean)) continue;
-        const grads = graph.scope(node.name, () => ruleFor(node)({ node, graph, gradOutputs, needsInputGrad, opset, ...(fuse ? { later: path.slice(k + 1), memo } : {}) }));
+        const grads = graph.scope(node.name, () => ruleFor(node)({ node, graph, gradOutputs, needsInputGrad, opset, fuse }));
         grads.forEach((g, i) => {
           const x = node.inputs[i];
           if (!g || !x || !needsInputGrad[i]) return;

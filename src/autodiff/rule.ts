@@ -18,13 +18,10 @@ export interface GradContext {
    *  backward ops need a newer opset (ScatterND reduction="add": 16) check it. */
   opset?: number;
   /**
-   * The nodes the driver visits after this one, in its order (absent when a rule is called on
-   * its own). A rule may do work for them now when one batched node beats one per node (the
-   * LSTM rule runs the cell-state recurrences of all stacked LSTMs as one Scan).
+   * The driver's GradientsOptions.fuse (absent: false): a rule may build a leaner graph whose
+   * results are the same bits (the LSTM rule's Scan bodies).
    */
-  later?: readonly Node[];
-  /** Scratch shared by the rules of one gradients() pass: work done early for `later` nodes. */
-  memo?: Map<string, unknown>;
+  fuse?: boolean;
 }
 
 /**

@@ -1,5 +1,5 @@
-// The fused backward (autodiff's `fuse`, the default: one cell-state Scan for every stacked LSTM,
-// with a 2-node body; no padding select in the backward Scan without a Y_h gradient) against the unfused one
+// The fused backward (autodiff's `fuse`, the default: the cell-state Scan with a 2-node body, no
+// padding select in the backward Scan without a Y_h gradient) against the unfused one
 // (`fuse: false`, the graph as it was built before): same losses, gradient norms, parameters,
 // optimizer state and evaluation, bit for bit, over steps of ragged batches.
 import { describe, expect, it } from 'vitest';
@@ -35,14 +35,11 @@ describe('fused LSTM backward', () => {
       const spec = optimizer as OptimizerSpec;
       const fused = buildStepGraphs(config, spec, { params });
       const plain = buildStepGraphs(config, spec, { params, fuse: false });
-      const scans = (g: typeof fused): number => g.trainStep.graph!.node!.filter((n) => n.opType === 'Scan').length;
-      // The premise: fusing changed the graph (one cell-state Scan for all layers, fewer nodes).
-      expect(scans(plain)).toBe(2 * layers);
-      expect(scans(fused)).toBe(layers + 1);
-      // Body sizes, cell-state Scans first: 3 and 8 nodes unfused, 2 and 7 fused.
+      // The premise: fusing changed the graph. Scan body sizes, cell-state Scans first: 3 and 8 nodes
+      // unfused, 2 and 7 fused, per layer.
       const bodies = (g: typeof fused): number[] => g.trainStep.graph!.node!.filter((n) => n.opType === 'Scan').map((n) => n.attribute!.find((a) => a.name === 'body')!.g!.node!.length).sort();
       expect(bodies(plain)).toEqual([...Array(layers).fill(3), ...Array(layers).fill(8)].sort());
-      expect(bodies(fused)).toEqual([2, ...Array(layers).fill(7)].sort());
+      expect(bodies(fused)).toEqual([...Array(layers).fill(2), ...Array(layers).fill(7)].sort());
       const state = new Map(optimizerState(spec, fused.params).map((s) => [s.name, allocate('float32', s.dims)]));
       const open = (g: typeof fused) => openClassifierRunner(node, g, { trainStep: encodeModel(g.trainStep), eval: encodeModel(g.eval) }, params, state);
       const [a, b] = [await open(fused), await open(plain)];

@@ -38,19 +38,20 @@
 //   dB = [Σ dG, Σ dG]  (Wb and Rb enter as a sum)
 //   dX = Σ_d dG_d·W_d, the reverse direction's put back in time order
 //
-// Fused (through the driver, GradientsOptions.fuse, the default; the same bits either way):
-// stacked LSTMs of the same steps share one lstm_grad_cell Scan (their keep/add side by side on
-// the hidden axis) whose body is Mul, Add (it emits keep_t ⊙ c_{t−1}; + add_t is one Add over all
-// steps after it), and without a Y_h gradient lstm_grad drops mask_t and its select (7 nodes).
+// Fused (ctx.fuse: the driver's GradientsOptions.fuse, the default; the same bits either way):
+//   lstm_grad_cell's body is Mul, Add — it emits keep_t ⊙ c_{t−1} and the Add with add_t runs once
+//   over all steps after it — instead of Mul, Add, Identity;
+//   without a Y_h gradient, lstm_grad drops mask_t and its select (7 nodes): the reversed Scan meets
+//   each sequence's padding before its valid steps, where dỸ, hToC and the gate scales are masked to
+//   ±0, so from dh = 0 both dh′ and dG·R are +0 there (a product of zeros summed from +0).
 import { refuse, type GradContext, type GradientTable } from '../rule.js';
-import type { Node, Value } from '../../graph/ir.js';
-import { UNKNOWN } from '../../graph/shape.js';
-import type { LstmDirection } from '../../graph/lstm-layout.js';
+import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
 import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, sumDirections, swapOrder, unflattenRows, zeroState } from '../../graph/lstm-layout.js';
-import { backwardScan, cellStates, cellStatesLean, recomputeGates, sumOuter, type Activations } from '../lstm/backward.js';
+import { backwardScan, cellStates, cellStatesLean, recomputeGates, sumOuter } from '../lstm/backward.js';
 
-function checkSupported(n: Node): void {
+function checkSupported(ctx: GradContext): void {
+  const n = ctx.node;
   if (n.inputs[7]) refuse(n, 'peephole weights (input P) are not supported by the LSTM gradient');
   if (n.attrs.activations) refuse(n, 'only the default activations (Sigmoid, Tanh, Tanh) are supported');
   if (n.attrs.clip) refuse(n, 'the clip attribute is not supported');
@@ -58,111 +59,37 @@ function checkSupported(n: Node): void {
   if (n.attrInt('layout', 0) !== 0) refuse(n, 'only layout=0 is supported');
 }
 
-/** The forward values the backward needs, recomputed in bulk from the forward's own Y. */
-interface Recomputed {
-  dir: LstmDirection;
-  D: number;
-  H: number;
-  I: number;
-  lens: Value | null;
-  mask: Value | null;
-  maskF: Value | null;
-  /** X̃ [D, T·B, I] and H_prev [D, T·B, H]: rows grouped per direction. */
-  xs: Value;
-  hPrev: Value;
-  a: Activations;
-  /** The cell-state Scan's inputs [T, D, B, H] and initial state [D, B, H]. */
-  keep: Value;
-  add: Value;
-  c0s: Value;
-}
-
-function recompute(node: Node): Recomputed {
+export function lstmGradient(ctx: GradContext): (Value | null)[] {
+  checkSupported(ctx);
+  const { node, gradOutputs, needsInputGrad } = ctx;
   const input = (k: number): Value | null => node.inputs[k] ?? null;
   const [x, w, r, b, seqLens, h0, c0] = [0, 1, 2, 3, 4, 5, 6].map(input);
+  const grads: (Value | null)[] = node.inputs.map(() => null);
+  const want = (k: number): boolean => !!input(k) && !!needsInputGrad[k];
+  if (![0, 1, 2, 3, 5, 6].some(want) || gradOutputs.every((g) => !g)) return grads;
+
   const H = node.attrInt('hidden_size', 0);
   if (H <= 0) refuse(node, 'the hidden_size attribute is required');
   const dir = directionOf(node.attrString('direction', 'forward'));
   const D = numDirections(dir);
+  const y = node.outputs[0]!;
+  const [dY, dYh, dYc] = [0, 1, 2].map((k) => gradOutputs[k] ?? null);
   const { lens, mask, maskF } = lstmLengths(x!, seqLens);
   const masked = (v: Value): Value => (maskF ? op.mul(v, maskF) : v);
+
+  // Forward values, recomputed in bulk from the forward's own Y.
   const I = w!.shape?.[2];
   if (typeof I !== 'number' || w!.shape?.[0] !== D) {
     refuse(node, `W '${w!.name}' needs a static shape [${D}, ${4 * H}, I], found [${w!.shape?.join(', ') ?? '…'}]`);
   }
   const xs = op.reshape(stackDirections(x!, dir, lens, 0), [D, -1, I]); // [D, T·B, I]
-  const ys = swapOrder(node.outputs[0]!, dir, lens);
+  const ys = swapOrder(y, dir, lens);
   const h0s = h0 ?? zeroState(x!, D, H);
   const hPrev = rowsPerDirection(op.concat([op.unsqueeze(h0s, [0]), op.slice(ys, [0], [-1], [0])], 0), D, H);
   const a = recomputeGates(xs, hPrev, w!, r!, b, H, x!, D);
   const keep = mask ? op.where(mask, a.f, 1) : a.f;
-  return { dir, D, H, I, lens, mask, maskF, xs, hPrev, a, keep, add: masked(op.mul(a.i, a.ct)), c0s: c0 ?? zeroState(x!, D, H) };
-}
-
-/** A later LSTM whose cell states can share this one's Scan: same step and batch dims, directions, dtype. */
-function sameSteps(n: Node, first: Node): boolean {
-  if (n.opType !== 'LSTM' || n.graph !== first.graph) return false;
-  try {
-    checkSupported(n);
-  } catch {
-    return false;
-  }
-  const [x, x0, w] = [n.inputs[0], first.inputs[0], n.inputs[1]];
-  const dirs = (m: Node): number => numDirections(directionOf(m.attrString('direction', 'forward')));
-  const dim = (k: number): boolean => {
-    const d = x?.shape?.[k];
-    return d !== undefined && d !== UNKNOWN && d === x0?.shape?.[k];
-  };
-  return !!x && !!w && x.dtype === x0!.dtype && dirs(n) === dirs(first) && dim(0) && dim(1) && n.attrInt('hidden_size', 0) > 0 && typeof w.shape?.[2] === 'number' && w.shape[0] === dirs(n);
-}
-
-/**
- * The forward values and cell states of `ctx.node`. Alone (a rule called on its own, or the
- * driver's fuse off): one cell-state Scan for this LSTM. Through the driver: at the first LSTM
- * visited (the top of a stack), one Scan for it and every later LSTM of the same steps, their
- * keep/add inputs side by side on the hidden axis (c = keep ⊙ c + add is elementwise, so each
- * element gets the same two float operations as in its own Scan: the same bits); the others
- * find theirs in `ctx.memo`.
- *
- *   Before: L × Scan lstm_grad_cell over [T, D, B, H_k] (body Mul, Add, Identity)
- *   After:  Concat(keep_1 … keep_L), Concat(add_1 … add_L) → one Scan over [T, D, B, ΣH_k]
- *           (body Mul, Add: cellStatesLean) → Split
- */
-function forwardValues(ctx: GradContext): Recomputed & { cs: Value } {
-  if (!ctx.later || !ctx.memo) {
-    const f = recompute(ctx.node);
-    return { ...f, cs: cellStates(f.c0s, f.keep, f.add) };
-  }
-  let done = ctx.memo.get(MEMO_KEY) as Map<Node, Recomputed & { cs: Value }> | undefined;
-  if (!done) ctx.memo.set(MEMO_KEY, (done = new Map()));
-  const hit = done.get(ctx.node);
-  if (hit) return hit;
-  const group = [ctx.node, ...ctx.later.filter((n) => n !== ctx.node && !done.has(n) && sameSteps(n, ctx.node))];
-  const fs = group.map((n, k) => (k === 0 ? recompute(n) : ctx.graph.scope(n.name, () => recompute(n))));
-  let cs: Value[];
-  if (fs.length === 1) cs = [cellStatesLean(fs[0]!.c0s, fs[0]!.keep, fs[0]!.add)];
-  else {
-    const all = cellStatesLean(op.concat(fs.map((f) => f.c0s), 2), op.concat(fs.map((f) => f.keep), 3), op.concat(fs.map((f) => f.add), 3));
-    cs = op.split(all, fs.map((f) => f.H), 3);
-  }
-  group.forEach((n, k) => done.set(n, { ...fs[k]!, cs: cs[k]! }));
-  return done.get(ctx.node)!;
-}
-
-const MEMO_KEY = 'lstm.forward';
-
-export function lstmGradient(ctx: GradContext): (Value | null)[] {
-  checkSupported(ctx.node);
-  const { node, gradOutputs, needsInputGrad } = ctx;
-  const input = (k: number): Value | null => node.inputs[k] ?? null;
-  const [x, w, r] = [0, 1, 2].map(input);
-  const grads: (Value | null)[] = node.inputs.map(() => null);
-  const want = (k: number): boolean => !!input(k) && !!needsInputGrad[k];
-  if (![0, 1, 2, 3, 5, 6].some(want) || gradOutputs.every((g) => !g)) return grads;
-
-  const [dY, dYh, dYc] = [0, 1, 2].map((k) => gradOutputs[k] ?? null);
-  const { dir, D, H, I, lens, mask, maskF, xs, hPrev, a, keep, c0s, cs } = forwardValues(ctx);
-  const masked = (v: Value): Value => (maskF ? op.mul(v, maskF) : v);
+  const c0s = c0 ?? zeroState(x!, D, H);
+  const cs = (ctx.fuse ? cellStatesLean : cellStates)(c0s, keep, masked(op.mul(a.i, a.ct)));
   const cPrev = op.concat([op.unsqueeze(c0s, [0]), op.slice(cs, [0], [-1], [0])], 0);
   const tc = op.tanh(cs);
 
@@ -172,13 +99,8 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   const hToC = masked(op.mul(a.o, op.sub(1, op.mul(tc, tc))));
   const dy = dY ? masked(swapOrder(dY, dir, lens)) : null;
 
-  // The select that carries dh through padding steps matters only when dh starts nonzero: the
-  // reversed Scan meets each sequence's padding before its valid steps, where dỸ, hToC and the
-  // gate scales are masked to ±0, so from dh = 0 both dh′ and dG·R are +0 there (a product of
-  // zeros summed from +0). Without a Y_h gradient the fused graph leaves it out: same bits, one
-  // node and one scan input fewer per step.
   const { dG, dh, dc } = backwardScan(
-    { dy, hToC, gateScale, keep, mask: dYh || !ctx.later ? mask : null },
+    { dy, hToC, gateScale, keep, mask: dYh || !ctx.fuse ? mask : null },
     r!,
     dYh ?? zeroState(x!, D, H),
     dYc ?? zeroState(x!, D, H),
