@@ -35,6 +35,13 @@ export interface GradientsOptions {
   check?: boolean;
   /** Name scope for the backward nodes (default 'grad'). */
   scope?: string;
+  /**
+   * Let rules build leaner graphs whose results are the same bits (default true; GradContext.fuse):
+   * the LSTM rule's cell-state Scan body loses its Identity, and its backward Scan the padding
+   * select when no Y_h gradient flows. false builds the graph as before: the reference the fused
+   * graph is tested against, bit for bit.
+   */
+  fuse?: boolean;
 }
 
 export class GradientError extends CodedError {
@@ -157,6 +164,7 @@ export function gradients(graph: Graph, loss: Value, wrt: Value[], opts: Gradien
     return list[0]!;
   };
   const result = new Map<Value, Value>();
+  const fuse = opts.fuse ?? true;
   try {
     graph.scope(opts.scope ?? 'grad', () => {
       add(loss, opts.gradOutput ?? graph.vector([1], loss.dtype as 'float32', loss.shape as number[]));
@@ -165,7 +173,7 @@ export function gradients(graph: Graph, loss: Value, wrt: Value[], opts: Gradien
         if (gradOutputs.every((g) => g === null)) continue;
         const needsInputGrad = node.inputs.map((v) => v !== null && fromWrt.has(v) && toLoss.has(v));
         if (!needsInputGrad.some(Boolean)) continue;
-        const grads = graph.scope(node.name, () => ruleFor(node)({ node, graph, gradOutputs, needsInputGrad, opset }));
+        const grads = graph.scope(node.name, () => ruleFor(node)({ node, graph, gradOutputs, needsInputGrad, opset, fuse }));
         grads.forEach((g, i) => {
           const x = node.inputs[i];
           if (!g || !x || !needsInputGrad[i]) return;

@@ -17,6 +17,11 @@ export interface GradContext {
   /** The ai.onnx opset the graph will be emitted at (absent: DEFAULT_OPSET, 17). Rules whose
    *  backward ops need a newer opset (ScatterND reduction="add": 16) check it. */
   opset?: number;
+  /**
+   * The driver's GradientsOptions.fuse (absent: false): a rule may build a leaner graph whose
+   * results are the same bits (the LSTM rule's Scan bodies).
+   */
+  fuse?: boolean;
 }
 
 /**

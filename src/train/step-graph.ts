@@ -34,11 +34,12 @@ function accuracyCount(logits: Value, labels: Value): Value {
  * The eval graph's loss stays unweighted, so dev losses compare across weightings.
  * `lazyOutputs` (lazy embedding update only): 'rows' (default) returns the table and its moments
  * by updated rows (TrainingStepSpec.rowUpdates), 'full' whole, as the dense update does.
+ * `fuse` (default true): the gradient rules' same-bits restructuring (TrainingStepArgs.fuse).
  */
 export function buildStepGraphs(
   config: ModelConfig,
   optimizer: OptimizerSpec,
-  opts: { params: Map<string, Tensor>; opset?: number; classWeights?: readonly number[]; lazyOutputs?: 'rows' | 'full' },
+  opts: { params: Map<string, Tensor>; opset?: number; classWeights?: readonly number[]; lazyOutputs?: 'rows' | 'full'; fuse?: boolean },
 ): StepGraphs {
   const opset = opts.opset ?? 17;
   // --- training step ---
@@ -60,6 +61,7 @@ export function buildStepGraphs(
     padRow: table,
     lookup: table ? { table, ids: cg.lookup.ids, rows: cg.lookup.rows } : null,
     ...(opts.lazyOutputs ? { lazyOutputs: opts.lazyOutputs } : {}),
+    ...(opts.fuse !== undefined ? { fuse: opts.fuse } : {}),
   });
   const trainStep = toModel(g, { opset: Math.max(opset, 16), paramsAsInputs: true });
   assertValidModel(trainStep, { maxStaticTensorBytes: Infinity }); // zeros shaped like the parameters are expected here

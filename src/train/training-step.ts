@@ -81,6 +81,11 @@ export interface TrainingStepArgs {
    * only (RowUpdateSpec); 'full' outputs them whole as `<name>.next` like every other tensor.
    */
   lazyOutputs?: 'rows' | 'full';
+  /**
+   * Let the gradient rules restructure for speed, results unchanged bit for bit (autodiff's
+   * GradientsOptions.fuse; default true). false: the unfused backward, the reference it is tested against.
+   */
+  fuse?: boolean;
 }
 
 /**
@@ -96,7 +101,7 @@ export function addTrainingStep(g: Graph, args: TrainingStepArgs): TrainingStepS
   const resolved = resolveSpec(optimizer);
   const lazy = args.lookup && resolved.kind !== 'sgd' && resolved.embeddingUpdate === 'lazy' ? args.lookup : null;
   const targets = lazy ? params.map((p) => (p === lazy.table ? lazy.rows : p)) : params;
-  const grads = gradients(g, args.loss, targets, args.opset !== undefined ? { opset: args.opset } : {});
+  const grads = gradients(g, args.loss, targets, { ...(args.opset !== undefined ? { opset: args.opset } : {}), ...(args.fuse !== undefined ? { fuse: args.fuse } : {}) });
   const gradList = params.map((p): Value | RowGradient => {
     if (lazy && p === lazy.table) {
       const width = p.staticShape()[1]!;

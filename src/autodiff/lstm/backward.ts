@@ -48,6 +48,24 @@ export function cellStates(c0: Value, keep: Value, add: Value): Value {
   return outputs[0]!;
 }
 
+/**
+ * The same c_t with a 2-node Scan body: the Scan emits keep_t ⊙ c_{t−1} and the sum with add_t
+ * is taken once over all steps outside it (the same float addition, so the same bits), where
+ * cellStates' body copies c_t into its output through an Identity at every step.
+ */
+export function cellStatesLean(c0: Value, keep: Value, add: Value): Value {
+  const { outputs } = op.scan({
+    name: 'lstm_grad_cell',
+    initialStates: [c0],
+    scanInputs: [keep, add],
+    body: ([c], [k, a]) => {
+      const kept = op.mul(k!, c!);
+      return { states: [op.add(kept, a!)], outputs: [kept] };
+    },
+  });
+  return op.add(outputs[0]!, add);
+}
+
 export interface StepTerms {
   /** dY_t masked to the valid steps, or null when Y does not reach the loss. */
   dy: Value | null;

@@ -37,11 +37,18 @@
 //   dW = Σ_t dG_tᵀ·X̃_t,  dR = Σ_t dG_tᵀ·H_prev_t   (one MatMul each over [D, T·B, ·] rows)
 //   dB = [Σ dG, Σ dG]  (Wb and Rb enter as a sum)
 //   dX = Σ_d dG_d·W_d, the reverse direction's put back in time order
+//
+// Fused (ctx.fuse: the driver's GradientsOptions.fuse, the default; the same bits either way):
+//   lstm_grad_cell's body is Mul, Add — it emits keep_t ⊙ c_{t−1} and the Add with add_t runs once
+//   over all steps after it — instead of Mul, Add, Identity;
+//   without a Y_h gradient, lstm_grad drops mask_t and its select (7 nodes): the reversed Scan meets
+//   each sequence's padding before its valid steps, where dỸ, hToC and the gate scales are masked to
+//   ±0, so from dh = 0 both dh′ and dG·R are +0 there (a product of zeros summed from +0).
 import { refuse, type GradContext, type GradientTable } from '../rule.js';
 import type { Value } from '../../graph/ir.js';
 import * as op from '../../graph/ops/index.js';
 import { directionOf, lstmLengths, numDirections, rowsPerDirection, stackDirections, sumDirections, swapOrder, unflattenRows, zeroState } from '../../graph/lstm-layout.js';
-import { backwardScan, cellStates, recomputeGates, sumOuter } from '../lstm/backward.js';
+import { backwardScan, cellStates, cellStatesLean, recomputeGates, sumOuter } from '../lstm/backward.js';
 
 function checkSupported(ctx: GradContext): void {
   const n = ctx.node;
@@ -82,7 +89,7 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   const a = recomputeGates(xs, hPrev, w!, r!, b, H, x!, D);
   const keep = mask ? op.where(mask, a.f, 1) : a.f;
   const c0s = c0 ?? zeroState(x!, D, H);
-  const cs = cellStates(c0s, keep, masked(op.mul(a.i, a.ct)));
+  const cs = (ctx.fuse ? cellStatesLean : cellStates)(c0s, keep, masked(op.mul(a.i, a.ct)));
   const cPrev = op.concat([op.unsqueeze(c0s, [0]), op.slice(cs, [0], [-1], [0])], 0);
   const tc = op.tanh(cs);
 
@@ -93,7 +100,7 @@ export function lstmGradient(ctx: GradContext): (Value | null)[] {
   const dy = dY ? masked(swapOrder(dY, dir, lens)) : null;
 
   const { dG, dh, dc } = backwardScan(
-    { dy, hToC, gateScale, keep, mask },
+    { dy, hToC, gateScale, keep, mask: dYh || !ctx.fuse ? mask : null },
     r!,
     dYh ?? zeroState(x!, D, H),
     dYc ?? zeroState(x!, D, H),
