@@ -10,6 +10,8 @@ import { Rng } from '../data/rng.js';
 import * as ort from 'onnxruntime-node';
 import { Predictor, type SessionLike, type TensorCtor } from './predictor.js';
 import { cpuSessionOptions } from './session-options.js';
+import { planRuns } from './run-plan.js';
+import { padBatch } from '../data/batches.js';
 
 describe('Predictor length buckets', () => {
   it('many inputs of mixed lengths: input order kept, each equal to its prediction alone (1e-6)', async () => {
@@ -69,5 +71,34 @@ describe('Predictor small-run session', () => {
     for (const bad of [-1, 1.5, Number.NaN]) {
       await expect(loadModel(bytes, { device: 'cpu', threads: 2, smallRunTokens: bad })).rejects.toMatchObject({ code: 'E_PREDICT_INPUT', message: expect.stringContaining('smallRunTokens') });
     }
+  });
+});
+
+describe('Predictor feeds', () => {
+  it('pads each run as padBatch does (empty → <unk>, cut at maxLength), rows in the planned order', async () => {
+    const config = resolveConfig({ kind: 'highway', layers: 1, vocabSize: 60, embedDim: 4, hidden: 2, classes: 2, seed: 1 });
+    const seen: { ids: bigint[]; lengths: number[]; dims: number[] }[] = [];
+    const session: SessionLike = {
+      inputNames: ['ids', 'lengths'],
+      outputNames: ['logits', 'probs'],
+      run: async (f) => {
+        const B = (f.lengths!.dims as number[])[0]!;
+        seen.push({ ids: Array.from(f.ids!.data as BigInt64Array), lengths: Array.from(f.lengths!.data as Int32Array), dims: [...f.ids!.dims] });
+        return { logits: { data: new Float32Array(2 * B), dims: [B, 2] }, probs: { data: new Float32Array(2 * B).fill(0.5), dims: [B, 2] } };
+      },
+    };
+    const info = { config, labels: config.labels, vocab: null };
+    const p = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { maxBatch: 4, maxLength: 6 });
+    const rng = new Rng(8);
+    const seqs = Array.from({ length: 11 }, (_, i) => (i === 3 ? [] : Array.from({ length: 1 + rng.nextInt(9) }, () => rng.nextInt(60))));
+    await p.predict(seqs);
+    const order = planRuns(seqs.map((s) => Math.max(1, Math.min(s.length, 6))), 4);
+    expect(seen).toHaveLength(order.length);
+    order.forEach((run, k) => {
+      const want = padBatch(run.map((i) => seqs[i]!), { maxLen: 6 });
+      expect(seen[k]!.dims).toEqual([want.batch, want.time]);
+      expect(seen[k]!.ids).toEqual(Array.from(want.ids));
+      expect(seen[k]!.lengths).toEqual(Array.from(want.lengths));
+    });
   });
 });
