@@ -11,7 +11,7 @@ import { cpuSessionOptions } from './session-options.js';
 import { WEBGPU_QUEUE } from './run-queue.js';
 import type { GpuAdapterSummary } from './adapter.js';
 import { DeviceUnavailableError, ModelLoadError, PredictInputError } from './errors.js';
-import { Predictor, SMALL_RUN_TOKENS, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
+import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
 import { vetClassifierModel } from './validate.js';
 import { ortMessage } from './ort-errors.js';
 import { inlineExternalData } from './external-data.js';
@@ -32,7 +32,8 @@ export interface LoadOptions extends PredictorOptions {
   externalData?: 'refuse' | 'model-folder';
   /**
    * CPU only: runs of at most this many padded tokens (batch × longest length) go to a second
-   * session with one intra-op thread (PredictorOptions.smallRuns; default SMALL_RUN_TOKENS). 0, or
+   * session with one intra-op thread (PredictorOptions.smallRuns; default smallRunTokensFor(config):
+   * 1,024 for embed 100, hidden 50, fewer for wider models). 0, or
    * `threads: 1`, or a single-core machine: one session only.
    */
   smallRunTokens?: number;
@@ -178,7 +179,7 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
   }
   // Runs on the shared WebGPU device are serialised across all predictors of this process.
   const gpu = provider === 'webgpu' ? { queue: WEBGPU_QUEUE, ...(adapter ? { adapter } : {}) } : {};
-  const small = await smallRunSession(bytes, provider, takesText, opts).catch(async (e: unknown) => {
+  const small = await smallRunSession(bytes, info, provider, takesText, opts).catch(async (e: unknown) => {
     await session.release().catch(() => undefined);
     throw e;
   });
@@ -199,8 +200,8 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
  * ids model, when the main session may use more than one thread and opts.smallRunTokens is not 0.
  * Throws PredictInputError (E_PREDICT_INPUT) for a smallRunTokens that is not a count.
  */
-async function smallRunSession(bytes: Uint8Array, provider: string, takesText: boolean, opts: LoadOptions): Promise<{ session: ort.InferenceSession; maxTokens: number } | null> {
-  const maxTokens = opts.smallRunTokens ?? SMALL_RUN_TOKENS;
+async function smallRunSession(bytes: Uint8Array, info: ModelInfo, provider: string, takesText: boolean, opts: LoadOptions): Promise<{ session: ort.InferenceSession; maxTokens: number } | null> {
+  const maxTokens = opts.smallRunTokens ?? smallRunTokensFor(info.config);
   if (!(maxTokens === Number.POSITIVE_INFINITY || (Number.isInteger(maxTokens) && maxTokens >= 0))) {
     throw new PredictInputError(`smallRunTokens must be a non-negative integer (0: no small-run session) or Infinity, found ${opts.smallRunTokens}`);
   }

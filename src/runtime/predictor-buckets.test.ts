@@ -8,7 +8,7 @@ import { encodeModel } from '../onnx/proto.js';
 import { loadModel } from './node.js';
 import { Rng } from '../data/rng.js';
 import * as ort from 'onnxruntime-node';
-import { Predictor, type SessionLike, type TensorCtor } from './predictor.js';
+import { Predictor, smallRunTokensFor, type SessionLike, type TensorCtor } from './predictor.js';
 import { cpuSessionOptions } from './session-options.js';
 import { planRuns } from './run-plan.js';
 import { padBatch } from '../data/batches.js';
@@ -59,6 +59,12 @@ describe('Predictor small-run session', () => {
     got.forEach((x, i) => x.probs.forEach((v, c) => expect(Math.abs(v - want[i]!.probs[c]!)).toBeLessThan(1e-6)));
     await p.release();
     await ref.release();
+  });
+
+  it('its default size is 1,024 padded tokens at embed 100, hidden 50, fewer for wider models', () => {
+    expect(smallRunTokensFor({ embedDim: 100, hidden: 50 })).toBe(1024);
+    expect(smallRunTokensFor({ embedDim: 300, hidden: 512 })).toBe(9);
+    expect(smallRunTokensFor({ embedDim: 8, hidden: 4 })).toBeGreaterThan(1024);
   });
 
   it('loadModel makes it only on CPU with more than one thread, and rejects a smallRunTokens that is not a count', async () => {

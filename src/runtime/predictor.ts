@@ -117,6 +117,18 @@ export const DEFAULT_MAX_TOKENS = 1000;
  */
 export const SMALL_RUN_TOKENS = 1024;
 
+/**
+ * SMALL_RUN_TOKENS scaled to a model's width: the measurements behind it are of embed 100,
+ * hidden 50, where a token costs a layer's LSTM about 8·H·(In + H) = 60,000 multiply-adds (In the
+ * widest layer input, max(embed, 2·hidden)); a wider model gives each parallel section
+ * proportionally more work, so fewer of its tokens stay on one thread (hidden 512, embed 300: 9).
+ * At least 1.
+ */
+export function smallRunTokensFor(config: Pick<ModelConfig, 'embedDim' | 'hidden'>): number {
+  const perToken = 8 * config.hidden * (Math.max(config.embedDim, 2 * config.hidden) + config.hidden);
+  return Math.max(1, Math.floor((SMALL_RUN_TOKENS * 60_000) / perToken));
+}
+
 /** Whether this platform stores integers little-endian (then int64 ids are written as int32 pairs). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
