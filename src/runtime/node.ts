@@ -33,7 +33,7 @@ export interface LoadOptions extends PredictorOptions {
   /**
    * CPU only: runs of at most this many padded tokens (batch × longest length) go to a second
    * session with one intra-op thread (PredictorOptions.smallRuns; default smallRunTokensFor(config):
-   * 1,024 for embed 100, hidden 50, fewer for wider models). 0, or
+   * 64 for embed 100, hidden 50, fewer for wider models). 0, or
    * `threads: 1`, or a single-core machine: one session only.
    */
   smallRunTokens?: number;

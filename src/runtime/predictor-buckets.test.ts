@@ -61,10 +61,11 @@ describe('Predictor small-run session', () => {
     await ref.release();
   });
 
-  it('its default size is 1,024 padded tokens at embed 100, hidden 50, fewer for wider models', () => {
-    expect(smallRunTokensFor({ embedDim: 100, hidden: 50 })).toBe(1024);
-    expect(smallRunTokensFor({ embedDim: 300, hidden: 512 })).toBe(9);
-    expect(smallRunTokensFor({ embedDim: 8, hidden: 4 })).toBeGreaterThan(1024);
+  it('its default size is 64 padded tokens at embed 100, hidden 50, fewer for wider models', () => {
+    expect(smallRunTokensFor({ embedDim: 100, hidden: 50 })).toBe(64);
+    expect(smallRunTokensFor({ embedDim: 100, hidden: 100 })).toBe(16);
+    expect(smallRunTokensFor({ embedDim: 300, hidden: 512 })).toBe(1);
+    expect(smallRunTokensFor({ embedDim: 8, hidden: 4 })).toBeGreaterThan(64);
   });
 
   it('loadModel makes it only on CPU with more than one thread, and rejects a smallRunTokens that is not a count', async () => {

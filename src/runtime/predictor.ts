@@ -111,17 +111,19 @@ export interface ModelInfo {
 export const DEFAULT_MAX_TOKENS = 1000;
 
 /**
- * Runs of at most this many padded tokens (batch × longest length) go to the one-thread session
- * when there is one: on the 2-core bench machine one thread was as fast or faster up to about
- * 64 × 24 tokens at 1 and 4 layers (scripts/bench/run-cost.ts, bench-results/speed-notes.md).
+ * Runs of at most this many padded tokens (batch × longest length: a sentence or two) go to the
+ * one-thread session when there is one. On the 2-core bench machine one thread ran such runs
+ * 1.3–1.4× faster in one process (and larger ones up to ~64 × 24 tokens no slower), but against a
+ * two-thread session in another process on an oversubscribed machine it lost wall time (while
+ * using less CPU) from batch 32 runs up, and at batch 1 too under heavy load (bench-results/speed-notes.md).
  */
-export const SMALL_RUN_TOKENS = 1024;
+export const SMALL_RUN_TOKENS = 64;
 
 /**
  * SMALL_RUN_TOKENS scaled to a model's width: the measurements behind it are of embed 100,
  * hidden 50, where a token costs a layer's LSTM about 8·H·(In + H) = 60,000 multiply-adds (In the
  * widest layer input, max(embed, 2·hidden)); a wider model gives each parallel section
- * proportionally more work, so fewer of its tokens stay on one thread (hidden 512, embed 300: 9).
+ * proportionally more work, so fewer of its tokens stay on one thread (hidden 512, embed 300: 1).
  * At least 1.
  */
 export function smallRunTokensFor(config: Pick<ModelConfig, 'embedDim' | 'hidden'>): number {
