@@ -30,7 +30,9 @@ const tokens = plan.map((b) => b.ids.reduce((s, x) => s + x.length, 0));
 const modes: Record<string, (i: number) => Promise<unknown> | unknown> = {};
 let release: () => Promise<void>;
 if (role === 'predictor') {
-  const predictor = await loadModel(bytes, { device: 'cpu', threads, maxBatch: 4096 });
+  // BENCH_SMALL_RUN_TOKENS (a count; 0: none) overrides the one-thread small-run session's size, for A/B runs.
+  const small = process.env.BENCH_SMALL_RUN_TOKENS;
+  const predictor = await loadModel(bytes, { device: 'cpu', threads, maxBatch: 4096, ...(small !== undefined ? { smallRunTokens: Number(small) } : {}) });
   modes.text = (i) => predictor.predict(plan[i]!.texts);
   modes.ids = (i) => predictor.predict(plan[i]!.ids);
   modes.tokenize = (i) => plan[i]!.texts.map((t) => predictor.encode(t));

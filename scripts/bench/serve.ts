@@ -55,7 +55,7 @@ export interface ServeRow {
   shed: number;
   socketErrors: number;
   requests: number;
-  /** Texts per onnxruntime run, from the server's /metrics. */
+  /** Texts per micro-batch (one predict call), from the server's /metrics. */
   meanBatch: number;
   /**
    * Server-side p50/p99 of /v1/predict (request headers to response), as the upper bound of the

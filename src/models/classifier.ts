@@ -44,6 +44,14 @@ export interface BuildClassifierOptions {
   training?: boolean;
   /** Register logits, probs (and gates) as graph outputs; default: when not training. */
   outputs?: boolean;
+  /**
+   * The inference form (default false; classifierModel's default true): the same function and
+   * parameters in fewer, larger nodes — layer 1's gate and projection carry in one MatMul, the
+   * highway combination as C + T·(H − C), and the tanh before the max-pool applied after it
+   * (tanh is increasing, so max·tanh = tanh·max, on [B, 2H] instead of [T, B, 2H]). Training and
+   * evaluation graphs keep the plain form.
+   */
+  fused?: boolean;
 }
 
 export function buildClassifier(config: ModelConfig, opts: BuildClassifierOptions = {}): ClassifierGraph {
@@ -81,13 +89,14 @@ export function buildClassifier(config: ModelConfig, opts: BuildClassifierOption
     x = g.scope(p, () => {
       if (cfg.kind === 'plain') return bilstm(x, lengths, bilstmParams((n) => layer(`bilstm.${n}`)), H);
       const carry = layerCarry(cfg, l);
-      const out = highwayBilstm(x, lengths, highwayBilstmParams(layer, carry), { carry, hidden: H });
+      const out = highwayBilstm(x, lengths, highwayBilstmParams(layer, carry), { carry, hidden: H, fused: opts.fused ?? false });
       gates.push(out.gate);
       return out.y;
     });
   }
   const features = g.scope('pool', () => {
-    const f = op.tanh(maskedMaxPool(op.tanh(x), lengths)); // [B, 2H]
+    const pooled = opts.fused ? op.tanh(maskedMaxPool(x, lengths)) : maskedMaxPool(op.tanh(x), lengths);
+    const f = op.tanh(pooled); // [B, 2H]
     return dropoutMasks ? op.mul(f, dropoutMasks.output) : f;
   });
   const logits = g.scope('output', () => linear(features, P('output.weight'), P('output.bias'), { name: IO_NAMES.logits }));
@@ -148,6 +157,8 @@ export interface ClassifierModelOptions {
   tokenizer?: TokenizerOptions;
   /** Marks the weights as untrained, with a note on where they come from (METADATA_KEYS.untrained). */
   untrained?: string;
+  /** The inference form (BuildClassifierOptions.fused; default true); false writes the plain graph training differentiates. */
+  fused?: boolean;
 }
 
 /** The self-contained inference model: weights, config, labels and vocabulary inside, and their digest (DIGEST_KEY). */
@@ -159,7 +170,7 @@ export function classifierModel(config: ModelConfig, opts: ClassifierModelOption
       throw new ConfigError(`vocab has ${opts.vocab.length} tokens but config.vocabSize is ${cfg.vocabSize}`);
     }
   }
-  const built = buildClassifier(cfg, { ...(opts.params ? { params: opts.params } : {}) });
+  const built = buildClassifier(cfg, { ...(opts.params ? { params: opts.params } : {}), fused: opts.fused ?? true });
   const metadata = classifierMetadata(cfg, opts);
   return stampDigest(toModel(built.graph, { opset: opts.opset ?? DEFAULT_OPSET, metadata, docString: built.graph.docString }));
 }

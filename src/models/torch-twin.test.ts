@@ -22,10 +22,11 @@ describe('classifier vs the PyTorch twin', () => {
     expect(new Set(configs.map((c) => c.layers))).toEqual(new Set([1, 2, 3]));
   });
 
-  for (const name of names) {
-    it(`${name}: logits, probs (and gates) match the twin within ${TOL}`, async () => {
+  // Both graph forms: the inference form classifierModel writes by default, and the plain one.
+  for (const name of names) for (const fused of [true, false]) {
+    it(`${name}${fused ? '' : ' (plain form)'}: logits, probs (and gates) match the twin within ${TOL}`, async () => {
       const f = loadTorchFixture(name);
-      const model = classifierModel(f.config, { params: f.params });
+      const model = classifierModel(f.config, { params: f.params, fused });
       assertValidModel(model);
       const s = await ort.InferenceSession.create(encodeModel(model));
       const out = await s.run({
@@ -36,7 +37,7 @@ describe('classifier vs the PyTorch twin', () => {
       expect(out.logits!.dims).toEqual([f.batch, f.config.classes]);
       const logits = diff(out.logits!.data as Float32Array, f.logits);
       const probs = diff(out.probs!.data as Float32Array, f.probs);
-      let line = `torch twin ${name}: max |Δlogits| ${logits.abs.toExponential(2)}, max |Δprobs| ${probs.abs.toExponential(2)}`;
+      let line = `torch twin ${name}${fused ? '' : ' (plain form)'}: max |Δlogits| ${logits.abs.toExponential(2)}, max |Δprobs| ${probs.abs.toExponential(2)}`;
       if (f.gates) {
         expect(out.gates!.dims).toEqual([f.batch, f.config.layers, f.time]);
         const gates = diff(out.gates!.data as Float32Array, f.gates);

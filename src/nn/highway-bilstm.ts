@@ -49,13 +49,34 @@ export interface HighwayBilstmParams extends BilstmParams {
 export interface HighwayBilstmOptions {
   carry: CarryMode;
   hidden: number;
+  /**
+   * The inference form (default false): a projection carry's MatMul shares one with the gate
+   * (weights concatenated by Concat nodes over the parameters, which onnxruntime folds into one
+   * constant at load time), and y = C + T·(H − C), one node fewer than H·T + C·(1 − T). The same
+   * function within float rounding and the same parameters; the plain form is the one training
+   * differentiates (fewer ops for autodiff to walk, no Concat/Split of parameters).
+   */
+  fused?: boolean;
 }
 
 /** x [T, B, In] → { y [T, B, 2H], gate [T, B, 2H] }. */
 export function highwayBilstm(x: Value, lengths: Value, p: HighwayBilstmParams, opts: HighwayBilstmOptions): { y: Value; gate: Value } {
   const h = bilstm(x, lengths, p, opts.hidden);
-  const gate = transformGate(x, p.gateWeight, p.gateBias);
-  return { y: highwayCombine(h, gate, carry(x, p, opts)), gate };
+  if (!opts.fused) {
+    const gate = transformGate(x, p.gateWeight, p.gateBias);
+    return { y: highwayCombine(h, gate, carry(x, p, opts)), gate };
+  }
+  const { gate, carried } = opts.carry === 'projection' ? fusedGateCarry(x, p, 2 * opts.hidden) : { gate: transformGate(x, p.gateWeight, p.gateBias), carried: carry(x, p, opts) };
+  return { y: op.add(carried, op.mul(gate, op.sub(h, carried))), gate };
+}
+
+/** T(x) and the projection carry C(x) from one MatMul: x · [W_T | W_C] + [b_T | b_C], split in two. */
+function fusedGateCarry(x: Value, p: HighwayBilstmParams, width: number): { gate: Value; carried: Value } {
+  if (!p.carryWeight || !p.carryBias) throw new GraphBuildError("highway carry 'projection' needs carryWeight and carryBias");
+  const weight = op.concat([p.gateWeight, p.carryWeight], 1); // [In, 2·width]
+  const bias = op.concat([p.gateBias, p.carryBias], 0);
+  const [pre, carried] = op.split(linear(x, weight, bias), [width, width], 2);
+  return { gate: op.sigmoid(pre!), carried: carried! };
 }
 
 function carry(x: Value, p: HighwayBilstmParams, opts: HighwayBilstmOptions): Value {

@@ -1,6 +1,7 @@
 // Node entry of the runtime: load a model file into a Predictor over onnxruntime-node.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { executionProviders, type Device } from './device.js';
 import { availableNodeBackends } from './node-backends.js';
@@ -9,8 +10,8 @@ import { runtimeVerbose } from './log.js';
 import { cpuSessionOptions } from './session-options.js';
 import { WEBGPU_QUEUE } from './run-queue.js';
 import type { GpuAdapterSummary } from './adapter.js';
-import { DeviceUnavailableError, ModelLoadError } from './errors.js';
-import { Predictor, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
+import { DeviceUnavailableError, ModelLoadError, PredictInputError } from './errors.js';
+import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
 import { vetClassifierModel } from './validate.js';
 import { ortMessage } from './ort-errors.js';
 import { inlineExternalData } from './external-data.js';
@@ -29,6 +30,13 @@ export interface LoadOptions extends PredictorOptions {
    * them inside the model before it is vetted. Needs the model as a path.
    */
   externalData?: 'refuse' | 'model-folder';
+  /**
+   * CPU only: runs of at most this many padded tokens (batch × longest length) go to a second
+   * session with one intra-op thread (PredictorOptions.smallRuns; default smallRunTokensFor(config):
+   * 64 for embed 100, hidden 50, fewer for wider models). 0, or
+   * `threads: 1`, or a single-core machine: one session only.
+   */
+  smallRunTokens?: number;
 }
 
 /** A protobuf message (an .onnx file without external data) cannot exceed 2 GiB. */
@@ -171,12 +179,36 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
   }
   // Runs on the shared WebGPU device are serialised across all predictors of this process.
   const gpu = provider === 'webgpu' ? { queue: WEBGPU_QUEUE, ...(adapter ? { adapter } : {}) } : {};
-  const predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider, ...gpu });
+  const small = await smallRunSession(bytes, info, provider, takesText, opts).catch(async (e: unknown) => {
+    await session.release().catch(() => undefined);
+    throw e;
+  });
+  const predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider, ...gpu, ...(small ? { smallRuns: small } : {}) });
   try {
     await predictor.predict(takesText ? ['a', 'a a'] : [[1], [1, 1]]);
+    // That batch went to the small-run session: the main one answers the same input too.
+    if (small) await session.run({ [IO_NAMES.ids]: new ort.Tensor('int64', BigInt64Array.of(1n, 0n, 1n, 1n), [2, 2]), [IO_NAMES.lengths]: new ort.Tensor('int32', Int32Array.of(1, 2), [2]) });
   } catch (e) {
-    await session.release().catch(() => undefined);
+    await predictor.release().catch(() => undefined);
     throw new ModelLoadError(`the model loads but fails on a two-sequence test input: ${ortMessage(e)}`);
   }
   return predictor;
+}
+
+/**
+ * The one-thread session for small runs (PredictorOptions.smallRuns), or null: only on CPU, for an
+ * ids model, when the main session may use more than one thread and opts.smallRunTokens is not 0.
+ * Throws PredictInputError (E_PREDICT_INPUT) for a smallRunTokens that is not a count.
+ */
+async function smallRunSession(bytes: Uint8Array, info: ModelInfo, provider: string, takesText: boolean, opts: LoadOptions): Promise<{ session: ort.InferenceSession; maxTokens: number } | null> {
+  const maxTokens = opts.smallRunTokens ?? smallRunTokensFor(info.config);
+  if (!(maxTokens === Number.POSITIVE_INFINITY || (Number.isInteger(maxTokens) && maxTokens >= 0))) {
+    throw new PredictInputError(`smallRunTokens must be a non-negative integer (0: no small-run session) or Infinity, found ${opts.smallRunTokens}`);
+  }
+  if (provider !== 'cpu' || takesText || maxTokens <= 0 || (opts.threads ?? availableParallelism()) <= 1) return null;
+  try {
+    return { session: await ort.InferenceSession.create(bytes, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] }), maxTokens };
+  } catch (e) {
+    throw new ModelLoadError(`onnxruntime could not load the model on cpu: ${ortMessage(e)}`);
+  }
 }

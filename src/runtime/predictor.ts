@@ -1,7 +1,8 @@
 // The Predictor: text or token ids in, labels and probabilities out. Runtime-agnostic:
 // Node and the browser hand it a session and their onnxruntime's Tensor class.
 import { applyRule0, tokenizerFor, type TokenizerOptions } from '../data/tokenizer.js';
-import { padBatch } from '../data/batches.js';
+import { padBatch, type PaddedBatch } from '../data/batches.js';
+import { planRuns } from './run-plan.js';
 import { Vocabulary } from '../data/vocab.js';
 import type { ModelConfig } from '../models/config.js';
 import { IO_NAMES } from '../models/classifier-io.js';
@@ -54,6 +55,14 @@ export interface PredictorOptions {
   /** Largest batch sent to onnxruntime at once (default 64). */
   maxBatch?: number;
   /**
+   * A second session over the same model with one intra-op thread, for the runs of at most
+   * `maxTokens` padded tokens (batch × longest length; default SMALL_RUN_TOKENS). On onnxruntime's
+   * CPU provider a small run is quicker on one thread: waking a sleeping pool thread for each
+   * parallel section costs more than the section (scripts/bench/run-cost.ts). The loader makes it
+   * for CPU sessions of more than one thread; release() frees it too.
+   */
+  smallRuns?: { session: SessionLike; maxTokens?: number };
+  /**
    * Longer inputs are cut to their first `maxLength` tokens (default DEFAULT_MAX_TOKENS; pass
    * Infinity for no limit). A cut prediction says so in `truncatedFrom`.
    */
@@ -101,6 +110,30 @@ export interface ModelInfo {
  */
 export const DEFAULT_MAX_TOKENS = 1000;
 
+/**
+ * Runs of at most this many padded tokens (batch × longest length: a sentence or two) go to the
+ * one-thread session when there is one. On the 2-core bench machine one thread ran such runs
+ * 1.3–1.4× faster in one process (and larger ones up to ~64 × 24 tokens no slower), but against a
+ * two-thread session in another process on an oversubscribed machine it lost wall time (while
+ * using less CPU) from batch 32 runs up, and at batch 1 too under heavy load (bench-results/speed-notes.md).
+ */
+export const SMALL_RUN_TOKENS = 64;
+
+/**
+ * SMALL_RUN_TOKENS scaled to a model's width: the measurements behind it are of embed 100,
+ * hidden 50, where a token costs a layer's LSTM about 8·H·(In + H) = 60,000 multiply-adds (In the
+ * widest layer input, max(embed, 2·hidden)); a wider model gives each parallel section
+ * proportionally more work, so fewer of its tokens stay on one thread (hidden 512, embed 300: 1).
+ * At least 1.
+ */
+export function smallRunTokensFor(config: Pick<ModelConfig, 'embedDim' | 'hidden'>): number {
+  const perToken = 8 * config.hidden * (Math.max(config.embedDim, 2 * config.hidden) + config.hidden);
+  return Math.max(1, Math.floor((SMALL_RUN_TOKENS * 60_000) / perToken));
+}
+
+/** Whether this platform stores integers little-endian (then int64 ids are written as int32 pairs). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export class Predictor {
   readonly maxBatch: number;
   readonly maxLength: number;
@@ -122,6 +155,10 @@ export class Predictor {
     this.provider = opts.provider ?? 'unknown';
     this.adapter = opts.adapter ?? null;
     this.queue = opts.queue;
+    this.small = opts.smallRuns ? { session: opts.smallRuns.session, maxTokens: opts.smallRuns.maxTokens ?? SMALL_RUN_TOKENS } : null;
+    if (this.small && !(this.small.maxTokens === Number.POSITIVE_INFINITY || (Number.isInteger(this.small.maxTokens) && this.small.maxTokens >= 1))) {
+      throw new PredictInputError(`smallRuns.maxTokens must be a positive integer or Infinity, found ${this.small.maxTokens}`);
+    }
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new PredictInputError(`maxBatch must be a positive integer, found ${opts.maxBatch}`);
     // A raw-text model (export-text) tokenizes inside the graph: it takes `text` instead of ids.
     this.takesText = session.inputNames.includes(IO_NAMES.text) && !session.inputNames.includes(IO_NAMES.ids);
@@ -132,6 +169,8 @@ export class Predictor {
 
   /** True for raw-text models, whose graph lower-cases and splits the text itself. */
   readonly takesText: boolean;
+
+  private readonly small: { session: SessionLike; maxTokens: number } | null;
 
   get labels(): string[] {
     return this.info.labels;
@@ -148,8 +187,8 @@ export class Predictor {
 
   /**
    * Scores texts, or token-id sequences (arrays of numbers or bigints, or typed arrays such as
-   * Int32Array and BigInt64Array), in batches of at most `maxBatch` (more inputs than that are
-   * batched by length, to pad less; results come back in input order); one string alone is taken
+   * Int32Array and BigInt64Array), in onnxruntime runs of at most `maxBatch` sequences of similar
+   * lengths (planRuns: padding costs LSTM steps; results come back in input order); one string alone is taken
    * as one text. Throws PredictInputError (E_PREDICT_INPUT) for bad input, PredictorReleasedError
    * (E_RELEASED) after release(), ModelRunError (E_MODEL_RUN) / DeviceLostError (E_DEVICE_LOST)
    * when onnxruntime fails. With `signal`, an abort stops between batches: the batch running
@@ -174,15 +213,16 @@ export class Predictor {
       if (!Array.isArray(x) && !ArrayBuffer.isView(x)) throw new PredictInputError(`input ${i}: expected a string or a sequence of token ids (array or typed array), found ${x === null ? 'null' : typeof x}`);
       return { ids: this.checkIds(x as ArrayLike<number | bigint>, i), tokens: undefined };
     });
-    // More inputs than one batch holds: batches of similar lengths, since a batch is padded to its
-    // longest input and every padding step costs a full LSTM step. Results go back in input order.
-    const order = encoded.length > this.maxBatch ? byLength(encoded.map((e) => e.ids.length)) : null;
+    // Runs of similar lengths, since a run is padded to its longest input and every padding step
+    // costs a full LSTM step (run-plan.ts). Results go back in input order.
+    const runs = planRuns(encoded.map((e) => Math.max(1, Math.min(e.ids.length, this.maxLength))), this.maxBatch);
     const out = new Array<Prediction>(encoded.length);
-    for (let s = 0; s < encoded.length; s += this.maxBatch) {
-      checkAborted(signal, s, encoded.length);
-      const at = order ? order.slice(s, s + this.maxBatch) : Array.from({ length: Math.min(this.maxBatch, encoded.length - s) }, (_, k) => s + k);
+    let done = 0;
+    for (const at of runs) {
+      checkAborted(signal, done, encoded.length);
       const results = await this.runBatch(at.map((i) => encoded[i]!));
       at.forEach((i, k) => (out[i] = results[k]!));
+      done += at.length;
     }
     const unk = this.info.vocab ? Vocabulary.UNK_ID : undefined;
     out.forEach((p, i) => {
@@ -266,9 +306,9 @@ export class Predictor {
     return preds;
   }
 
-  private async run(feeds: Record<string, OrtTensorLike>, what: string): Promise<Record<string, OrtTensorLike>> {
+  private async run(feeds: Record<string, OrtTensorLike>, what: string, session: SessionLike = this.session): Promise<Record<string, OrtTensorLike>> {
     try {
-      return await (this.queue ? this.queue.run(() => this.session.run(feeds)) : this.session.run(feeds));
+      return await (this.queue ? this.queue.run(() => session.run(feeds)) : session.run(feeds));
     } catch (e) {
       if (this.provider === 'webgpu' && isDeviceLost(e)) {
         throw new DeviceLostError(`the WebGPU device was lost while running a batch of ${what}: load the model again (with device 'auto' a failing WebGPU falls back to cpu, WASM in the browser)`);
@@ -303,10 +343,37 @@ export class Predictor {
   }
 
   private async runBatch(batch: { ids: number[]; tokens: string[] | undefined }[]): Promise<Prediction[]> {
-    const maxLen = Number.isFinite(this.maxLength) ? this.maxLength : undefined;
-    const { ids, lengths, batch: B, time: T } = padBatch(batch.map((b) => b.ids), maxLen === undefined ? {} : { maxLen });
-    const result = await this.run({ [IO_NAMES.ids]: new this.Tensor('int64', ids, [B, T]), [IO_NAMES.lengths]: new this.Tensor('int32', lengths, [B]) }, `${B} sequence(s) of up to ${T} tokens`);
+    const { ids, lengths, batch: B, time: T } = this.pad(batch.map((b) => b.ids));
+    const session = this.small && B * T <= this.small.maxTokens ? this.small.session : this.session;
+    const result = await this.run({ [IO_NAMES.ids]: new this.Tensor('int64', ids, [B, T]), [IO_NAMES.lengths]: new this.Tensor('int32', lengths, [B]) }, `${B} sequence(s) of up to ${T} tokens`, session);
     return this.readResults(result, batch.map((item, b) => ({ len: lengths[b]!, tokens: item.tokens === undefined ? undefined : item.tokens.length === 0 ? ['<unk>'] : item.tokens.slice(0, lengths[b]!) })));
+  }
+
+  /**
+   * padBatch's result (ids cut to maxLength, an empty sequence as one <unk>) for ids already
+   * checked (integers in [0, vocabSize)): written as int32 pairs into the int64 buffer on a
+   * little-endian platform, instead of one BigInt per id.
+   */
+  private pad(seqs: number[][]): PaddedBatch {
+    const maxLen = Number.isFinite(this.maxLength) ? this.maxLength : undefined;
+    if (!LITTLE_ENDIAN) return padBatch(seqs, maxLen === undefined ? {} : { maxLen });
+    const cap = maxLen ?? Number.POSITIVE_INFINITY;
+    const B = seqs.length;
+    const lengths = new Int32Array(B);
+    let T = 1;
+    for (let b = 0; b < B; b++) {
+      lengths[b] = Math.max(1, Math.min(seqs[b]!.length, cap));
+      if (lengths[b]! > T) T = lengths[b]!;
+    }
+    const ids = new BigInt64Array(B * T); // zero-filled: PAD_ID
+    const words = new Int32Array(ids.buffer); // low word of id k at 2k, high word 0
+    for (let b = 0; b < B; b++) {
+      const seq = seqs[b]!;
+      const base = 2 * b * T;
+      if (seq.length === 0) words[base] = Vocabulary.UNK_ID;
+      for (let t = 0, n = lengths[b]!; t < n && t < seq.length; t++) words[base + 2 * t] = seq[t]!;
+    }
+    return { ids, lengths, batch: B, time: T };
   }
 
   private readResults(result: Record<string, OrtTensorLike>, items: { len: number; tokens: string[] | undefined }[]): Prediction[] {
@@ -325,15 +392,16 @@ export class Predictor {
     const gates = result[IO_NAMES.gates];
     const C = this.info.labels.length;
     return items.map((item, b) => {
-      const len = item.len;
-      const p = Array.from(probs.subarray(b * C, (b + 1) * C));
-      const labelId = p.indexOf(Math.max(...p));
-      const pred: Prediction = { label: this.info.labels[labelId]!, labelId, probs: p, logits: Array.from(logits.subarray(b * C, (b + 1) * C)) };
+      const p = copy(probs, b * C, C);
+      let labelId = 0;
+      for (let k = 1; k < C; k++) if (p[k]! > p[labelId]!) labelId = k; // the first of equal maxima, as indexOf(max)
+      const pred: Prediction = { label: this.info.labels[labelId]!, labelId, probs: p, logits: copy(logits, b * C, C) };
       if (item.tokens) pred.tokens = item.tokens;
       if (gates) {
-        const [, L, Tg] = gates.dims as number[];
+        const [, L, Tg] = gates.dims as [number, number, number];
         const g = gates.data as Float32Array;
-        pred.gates = Array.from({ length: L! }, (_, l) => Array.from(g.subarray((b * L! + l) * Tg!, (b * L! + l) * Tg! + len)));
+        pred.gates = new Array<number[]>(L);
+        for (let l = 0; l < L; l++) pred.gates[l] = copy(g, (b * L + l) * Tg, item.len);
       }
       return pred;
     });
@@ -349,6 +417,7 @@ export class Predictor {
       await Promise.allSettled([...this.inFlight]);
       const release = async (): Promise<void> => {
         await this.session.release?.();
+        await this.small?.session.release?.();
       };
       await (this.queue ? this.queue.run(release) : release());
     })();
@@ -359,9 +428,11 @@ export class Predictor {
   private readonly inFlight = new Set<Promise<Prediction[]>>();
 }
 
-/** Indices 0..n−1 ordered by length (stable: equal lengths keep input order). */
-function byLength(lengths: number[]): number[] {
-  return lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+/** data[start .. start + n) as a plain array (no subarray view made on the way). */
+function copy(data: Float32Array, start: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = data[start + i]!;
+  return out;
 }
 
 /** Throws PredictAbortedError (E_ABORTED) when `signal` was aborted, before input `done` of `total`. */

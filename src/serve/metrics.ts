@@ -29,7 +29,7 @@ export interface ServerMetrics {
   requests: Counter<'route' | 'method' | 'status'>;
   /** highway_http_request_duration_seconds{route}: request headers to response end. */
   latency: Histogram<'route'>;
-  /** highway_batch_size: texts per onnxruntime run. */
+  /** highway_batch_size: texts per micro-batch (one predict() call, which the Predictor may cut into runs by length). */
   batchSize: Histogram;
   /** highway_batch_duration_seconds: one onnxruntime run. */
   batchSeconds: Histogram;
@@ -69,7 +69,7 @@ export function serverMetrics(opts: MetricsOptions = {}): ServerMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    batchSize: new Histogram({ name: 'highway_batch_size', help: 'Texts per onnxruntime run (micro-batches across requests).', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers }),
+    batchSize: new Histogram({ name: 'highway_batch_size', help: 'Texts per micro-batch across requests (one predict call; the Predictor may cut it into onnxruntime runs by length).', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers }),
     batchSeconds: new Histogram({ name: 'highway_batch_duration_seconds', help: 'Time of one onnxruntime run.', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers }),
     texts: new Counter({ name: 'highway_texts_total', help: 'Texts scored.', registers }),
     queued: new Gauge({ name: 'highway_queue_texts', help: 'Texts waiting for a batch.', registers }),

@@ -104,7 +104,7 @@ describe('serve: answers', () => {
 });
 
 describe('serve: micro-batching', () => {
-  it('concurrent requests coalesce into one onnxruntime run, and get the same answers as alone', async () => {
+  it('concurrent requests coalesce into one batch, and get the same answers as alone', async () => {
     const { predictor, runs } = await rigged();
     const { url } = await start(predictor, { maxBatch: 8, maxWaitMs: 5000 });
     const texts = Array.from({ length: 8 }, (_, i) => TEXTS[i % TEXTS.length]!.split(' ').slice(0, 1 + i).join(' '));
@@ -118,7 +118,8 @@ describe('serve: micro-batching', () => {
     expect(m.get('highway_batch_size_sum')).toBe(8);
     expect(m.get('highway_batch_size_bucket{le="4"}')).toBe(0);
     expect(m.get('highway_batch_size_bucket{le="8"}')).toBe(1);
-    expect(runs).toEqual([8]);
+    // One predict() call of the eight; the Predictor cuts it into runs of similar lengths (run-plan.ts).
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(8);
     const alone = await (await tinyPredictor()).predict(texts);
     replies.forEach((r, i) => expect(r.json().predictions[0].probs[1]).toBeCloseTo(alone[i]!.probs[1]!, 6));
   });
