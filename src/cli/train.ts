@@ -167,7 +167,8 @@ export async function trainCommand(a: TrainArgs, given: (option: keyof TrainArgs
     bestEpoch: result.bestEpoch < 1 ? null : result.bestEpoch,
     testAccuracy: result.testAccuracy,
     ...(result.test ? { testMacroF1: result.test.macroF1, testBalancedAccuracy: result.test.balancedAccuracy, testMajorityAccuracy: result.test.majority.accuracy } : {}),
-    epochs: result.epochs.length,
+    // Over the whole run: a resumed run reports all its epochs, not only this invocation's.
+    epochs: result.epochsDone,
     stoppedEarly: result.stoppedEarly,
     ...(result.stoppedBy ? { stoppedBy: result.stoppedBy, step: result.step } : {}),
   })}\n`);

@@ -96,6 +96,9 @@ describe('train() with evalEvery', () => {
     expect(first.interrupted).toBe(true);
     const rest = await train({ out, dataset, resume: true, log: () => {} }); // evalEvery from the checkpoint's record
     expect([...first.stepLosses, ...rest.stepLosses]).toEqual(whole.stepLosses);
+    // Epochs over the whole run: 1 finished before the stop (step 18 of 24 is inside epoch 2), 3 at the end.
+    expect([first.epochsDone, rest.epochsDone, whole.epochsDone]).toEqual([1, 3, 3]);
+    expect(rest.epochs).toHaveLength(2);
     expect(rest.bestDevAccuracy).toBe(whole.bestDevAccuracy);
     expect(rest.testAccuracy).toBe(whole.testAccuracy);
     expect((await loadCheckpoint(join(out, 'best.safetensors'))).position.step).toBe((await loadCheckpoint(join(whole.checkpointPath, '..', 'best.safetensors'))).position.step);

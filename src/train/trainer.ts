@@ -55,6 +55,8 @@ export interface TrainResult {
   config: ModelConfig;
   /** Epochs finished by this invocation. */
   epochs: EpochRecord[];
+  /** Epochs finished over the whole run, resumed invocations included (an early stop counts its last epoch). */
+  epochsDone: number;
   /** Per-step training losses of this invocation, in order (the resume test compares them). */
   stepLosses: number[];
   bestDevAccuracy: number;
@@ -285,7 +287,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   await runner.release();
   return {
-    config, epochs: result.records as EpochRecord[], stepLosses: result.stepLosses, bestDevAccuracy: pos.bestDevAccuracy, bestEpoch: pos.bestEpoch, testAccuracy, test: testBalance, modelPath, checkpointPath,
+    config, epochs: result.records as EpochRecord[], epochsDone: pos.epoch, stepLosses: result.stepLosses, bestDevAccuracy: pos.bestDevAccuracy, bestEpoch: pos.bestEpoch, testAccuracy, test: testBalance, modelPath, checkpointPath,
     stoppedEarly: result.stoppedEarly, interrupted: stoppedBy !== undefined, ...(stoppedBy ? { stoppedBy } : {}), ...(stoppedBy === 'signal' ? { signalReason: opts.signal?.reason } : {}), step: pos.step,
   };
 }
