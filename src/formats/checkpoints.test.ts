@@ -142,6 +142,13 @@ describe('import-torch and inspect on checkpoints, as a user runs them', () => {
     expect(legacy.tensors).toHaveLength(25);
   }, 120_000);
 
+  it('inspect on a file where two state dicts fit: says none was chosen, and does not count zero tensors', async () => {
+    const text = formatReport(await inspectPath(join(DIR, 'ema.pt')));
+    expect(text).toMatch(/format {6}pt \(torch\.save zip\), [\d,]+ bytes, tensors not listed \(no state dict chosen, see below\)/);
+    expect(text).toMatch(/state dict +NONE LISTED: .*'model' \(25 tensors\), 'ema' \(25 tensors\)/);
+    expect(text).not.toMatch(/0 tensor\(s\)/);
+  });
+
   it('inspect knows a legacy file by its content whatever its name (not "not a valid ONNX model")', async () => {
     const path = join(cwd, 'old-checkpoint.bin');
     copyFileSync(join(DIR, 'legacy-wrapped.pt'), path);

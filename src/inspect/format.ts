@@ -49,7 +49,9 @@ export function formatOnnx(r: OnnxReport, indent = '  '): string[] {
 
 export function formatWeights(r: WeightsReport, indent = '  '): string[] {
   const layout = r.torch ? (r.torch.layout === 'legacy' ? ' (legacy torch.save, before 1.6)' : ' (torch.save zip)') : '';
-  const out = [row('format', `${r.format}${layout}, ${n(r.bytes)} bytes, ${r.tensors.length} tensor(s), ${n(r.elements)} values`, indent)];
+  // No state dict chosen (several fit, or none): its tensors are not listed, so do not count them as zero.
+  const counted = r.torch?.problem ? 'tensors not listed (no state dict chosen, see below)' : `${r.tensors.length} tensor(s), ${n(r.elements)} values`;
+  const out = [row('format', `${r.format}${layout}, ${n(r.bytes)} bytes, ${counted}`, indent)];
   if (r.torch) out.push(...formatTorch(r.torch, indent));
   if (r.position) out.push(row('position', Object.entries(r.position).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(4) : String(v)}`).join(', '), indent));
   for (const [k, v] of Object.entries(r.metadata)) out.push(row('metadata', `${k} = ${v.length > 100 ? `${v.slice(0, 100)}…` : v}`, indent));
