@@ -131,6 +131,25 @@ describe('train() with evalEvery', () => {
     expect(lines[step2 + 1]).toMatch(/^warning: dev \(step 2\): the model predicts only '\w+'/);
   }, 60_000);
 
+  it('with selectBy macro-f1, every evaluation records its macro-F1, and the best is the macro-F1 peak', async () => {
+    const out = tmp();
+    const lines: string[] = [];
+    const seen: StepInfo[] = [];
+    await train({ ...base(out), model: { layers: 1, embedDim: 8, hidden: 4, dropout: 0.1 }, selectBy: 'macro-f1', log: (l) => lines.push(l), onStep: (s) => void seen.push(s) });
+    type Line = { type: string; step?: number; steps?: number; devMacroF1?: number; best?: boolean };
+    const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const evals = records.filter((r) => r.type === 'eval');
+    expect(evals.map((r) => r.step)).toEqual([4, 8, 16, 20, 28, 32]);
+    expect(evals.every((r) => typeof r.devMacroF1 === 'number')).toBe(true);
+    // Every evaluation in step order (epoch ends from the epoch records), the peak found here.
+    const all = [...evals.map((r) => ({ step: r.step!, f1: r.devMacroF1! })), ...records.filter((r) => r.type === 'epoch').map((r) => ({ step: r.steps!, f1: r.devMacroF1! }))].sort((a, b) => a.step - b.step);
+    let peak = all[0]!;
+    for (const e of all) if (e.f1 > peak.f1) peak = e;
+    expect((await loadCheckpoint(join(out, 'best.safetensors'))).position.step).toBe(peak.step);
+    const step4 = lines.find((l) => l.startsWith('step 4 '))!;
+    expect(step4).toContain(`macro-F1 ${evals[0]!.devMacroF1!.toFixed(4)}`);
+  }, 90_000);
+
   it('refuses a step count that is not a positive integer', async () => {
     await expect(train({ ...base(tmp()), evalEvery: 0 })).rejects.toMatchObject({ code: 'E_TRAIN_OPTIONS', message: expect.stringMatching(/evalEvery: expected a positive integer, found 0/) });
   });

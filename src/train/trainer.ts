@@ -234,9 +234,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (due && st.batch < st.batches) await saveState({ ...loop.pos, epochSums: loop.sums });
       },
       afterEvaluation: async (st, dev, improved) => {
-        await metrics.append({ type: 'eval', step: st.step, epoch: st.epoch, batch: st.batch, devLoss: dev.loss, devAccuracy: dev.accuracy, best: improved });
+        // Macro-F1 too: with --select-by macro-f1 it is what `best` was decided by.
+        await metrics.append({ type: 'eval', step: st.step, epoch: st.epoch, batch: st.batch, devLoss: dev.loss, devAccuracy: dev.accuracy, ...(dev.macroF1 !== undefined ? { devMacroF1: dev.macroF1 } : {}), best: improved });
         if (!opts.progress) {
-          log(`step ${st.step} (epoch ${st.epoch}, batch ${st.batch}/${st.batches}): dev loss ${dev.loss.toFixed(4)} acc ${(100 * dev.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}`);
+          const f1 = selectBy === 'macro-f1' && dev.macroF1 !== undefined ? ` macro-F1 ${dev.macroF1.toFixed(4)}` : '';
+          log(`step ${st.step} (epoch ${st.epoch}, batch ${st.batch}/${st.batches}): dev loss ${dev.loss.toFixed(4)} acc ${(100 * dev.accuracy).toFixed(2)}%${f1}${improved ? ' (best)' : ''}`);
           if (devWarning) log(`warning: dev (step ${st.step}): ${devWarning}`);
         }
         if (improved) await saveBestModel();
