@@ -258,7 +258,7 @@ export class Predictor {
         throw new PredictInputError(`input ${i}: ${t.length} tokens; this raw-text model scores a text's first ${cap} (fixed at export: export-text --max-tokens) and this Predictor's maxLength is ${this.maxLength}: load it with maxLength ${cap}, or export again`);
       }
     });
-    const lengths = texts.map((t, i) => Math.max(1, tokens ? Math.min(tokens[i]!.length, cap) : pretokenizedWords(t).length));
+    const lengths = texts.map((t, i) => Math.max(1, Math.min(tokens ? tokens[i]!.length : pretokenizedWords(t).length, tokens ? cap : this.maxLength)));
     const out = new Array<Prediction>(texts.length);
     let done = 0;
     for (const at of planRuns(lengths, this.maxBatch)) {
@@ -271,17 +271,27 @@ export class Predictor {
     return out;
   }
 
-  /** A batch for a --pretokenized raw-text model: the graph lower-cases and splits on spaces. */
+  /**
+   * A batch for a --pretokenized raw-text model: the graph lower-cases and splits on spaces, and
+   * has no cut of its own, so a text of more than maxLength words is fed as its first maxLength
+   * (in their own case: the graph lower-cases) and says so in `truncatedFrom`, as the ids path does.
+   */
   private async predictPretokenized(chunk: string[]): Promise<Prediction[]> {
-    const result = await this.run({ text: new this.Tensor('string', chunk, [chunk.length]) }, `${chunk.length} text(s)`);
+    const cut = chunk.map((t) => {
+      const words = t.split(' ').filter((w) => w !== '');
+      return words.length > this.maxLength ? { text: words.slice(0, this.maxLength).join(' '), from: words.length } : { text: t, from: undefined };
+    });
+    const fed = cut.map((c) => c.text);
+    const result = await this.run({ text: new this.Tensor('string', fed, [fed.length]) }, `${fed.length} text(s)`);
     // The pretokenized graph's rule: lower-case, split on runs of spaces; an empty text is one <unk>.
-    const items = chunk.map((t) => {
+    const items = fed.map((t) => {
       const words = pretokenizedWords(t);
       return { len: Math.max(1, words.length), tokens: words.length === 0 ? ['<unk>'] : words };
     });
     const preds = this.readResults(result, items);
     chunk.forEach((t, i) => {
       if (t.split(' ').every((w) => w === '')) preds[i]!.empty = true;
+      if (cut[i]!.from !== undefined) preds[i]!.truncatedFrom = cut[i]!.from;
     });
     return preds;
   }

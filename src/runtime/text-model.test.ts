@@ -35,6 +35,25 @@ describe('raw-text models in the Predictor', () => {
   });
 });
 
+describe('a pretokenized raw-text model and maxLength', () => {
+  it('a text of more than maxLength words is scored on its first maxLength, and says so', async () => {
+    const bytes = encodeModel(rawTextModel(idsModel, { pretokenized: true }));
+    const byText = await loadModel(bytes, { device: 'cpu', maxLength: 5 });
+    const long = 'The plot is not  gripping a truly moving story dull zzz';
+    const [cut, first5] = await byText.predict([long, 'The plot is not gripping']);
+    expect(cut!.truncatedFrom).toBe(11);
+    expect(cut!.tokens).toEqual(['the', 'plot', 'is', 'not', 'gripping']);
+    expect(cut!.probs).toEqual(first5!.probs);
+    expect(first5!.truncatedFrom).toBeUndefined();
+    // The ids model, cut by the same maxLength, agrees.
+    const byIds = await loadModel(encodeModel(idsModel), { device: 'cpu', maxLength: 5 });
+    const [ids] = await byIds.predict([long]);
+    expect(ids!.truncatedFrom).toBe(11);
+    cut!.probs.forEach((p, k) => expect(p).toBeCloseTo(ids!.probs[k]!, 6));
+    await Promise.all([byText.release(), byIds.release()]);
+  });
+});
+
 describe('raw-text models: a call is cut into runs of similar lengths', () => {
   // One 400-word text among 20 short ones. The graph pads a run to its longest text, so a run
   // that holds the long text beside short ones costs ~20 × 400 padded LSTM steps for nothing.
