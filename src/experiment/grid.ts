@@ -149,3 +149,34 @@ export function budgetKey(s: ExperimentSettings): Record<string, unknown> {
     ...(s.carry ? { carry: s.carry } : {}),
   };
 }
+
+/** The flag that sets each budgetKey() entry (and each optimizer field), for naming a difference. */
+const BUDGET_FLAGS: Record<string, string> = {
+  data: '--data', epochs: '--epochs', patience: '--patience', embedDim: '--embed-dim', hidden: '--hidden', dropout: '--dropout', lr: '--lr',
+  batchSize: '--batch', maxLen: '--max-len', phrases: '--phrases', evalEvery: '--eval-every', carry: '--carry',
+  'optimizer.kind': '--optimizer', 'optimizer.weightDecay': '--weight-decay', 'optimizer.embeddingUpdate': '--embedding-update',
+};
+
+/** How an absent budgetKey() entry reads: the default it stands for. */
+const BUDGET_UNSET: Record<string, string> = {
+  phrases: 'off', evalEvery: 'epoch ends only', carry: 'the default', optimizer: 'adam (the default)', 'optimizer.kind': 'adam', 'optimizer.weightDecay': '0', 'optimizer.embeddingUpdate': 'dense',
+};
+
+/**
+ * Each budgetKey() entry that differs between a recorded sweep and a new run, as
+ * "--flag: X in the sweep, Y now" (optimizer fields one by one); empty when the budgets match.
+ */
+export function budgetDifferences(recorded: ExperimentSettings, now: ExperimentSettings): string[] {
+  const flat = (s: ExperimentSettings): Map<string, unknown> => {
+    const m = new Map<string, unknown>();
+    for (const [k, v] of Object.entries(budgetKey(s))) {
+      if (k === 'optimizer' && v && typeof v === 'object') for (const [f, x] of Object.entries(v)) m.set(`optimizer.${f}`, x);
+      else m.set(k, v);
+    }
+    return m;
+  };
+  const [a, b] = [flat(recorded), flat(now)];
+  const shown = (m: Map<string, unknown>, k: string): string => (m.has(k) && m.get(k) !== undefined ? JSON.stringify(m.get(k)) : BUDGET_UNSET[k] ?? 'not set');
+  const keys = [...new Set([...a.keys(), ...b.keys()])];
+  return keys.filter((k) => JSON.stringify(a.get(k)) !== JSON.stringify(b.get(k))).map((k) => `${BUDGET_FLAGS[k] ?? k}: ${shown(a, k)} in the sweep, ${shown(b, k)} now`);
+}

@@ -7,7 +7,7 @@ import { readDataset } from '../data/files.js';
 import { builtinDataset } from '../data/builtin.js';
 import type { Dataset, Example } from '../data/example.js';
 import { runCell } from './cell.js';
-import { budgetKey, cellCost, cells, describeGateBias, ExperimentConfigError, KINDS, type Cell, type ExperimentSettings } from './grid.js';
+import { budgetDifferences, cellCost, cells, describeGateBias, ExperimentConfigError, KINDS, type Cell, type ExperimentSettings } from './grid.js';
 import { cellPath, readCellResults, readJson, writeJsonAtomic, type CellResult, type ExperimentRecord } from './results.js';
 import { writeReport } from './report.js';
 import { analyzeDeepest } from './analysis.js';
@@ -148,11 +148,10 @@ export async function writeExperimentRecord(
   const recordPath = join(out, 'experiment.json');
   const previous = await readJson<ExperimentRecord>(recordPath);
   if (previous) {
-    const a = JSON.stringify(budgetKey(previous.settings));
-    const b = JSON.stringify(budgetKey(settings));
-    if (a !== b) {
+    const differences = budgetDifferences(previous.settings, settings);
+    if (differences.length > 0) {
       throw new ExperimentConfigError(
-        `${out} holds a sweep with a different budget (${a}); this run asks for ${b}. Cells would not be comparable: choose another --out or the same settings.`,
+        `${out} holds a sweep with a different budget (${differences.join('; ')}). Cells would not be comparable: choose another --out or the same settings.`,
       );
     }
   }

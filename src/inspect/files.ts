@@ -87,7 +87,8 @@ export interface RunReport {
   model: OnnxReport | null;
   artifact: ArtifactReport | null;
   checkpoints: (WeightsReport | { kind: 'error'; file: string; error: string })[];
-  metrics: { steps: number; epochs: Record<string, unknown>[]; test: Record<string, unknown> | null } | null;
+  /** metrics.jsonl: step records counted, epoch records, dev evaluations inside epochs (--eval-every) counted, the test record. */
+  metrics: { steps: number; epochs: Record<string, unknown>[]; evals: number; test: Record<string, unknown> | null } | null;
   errors: { file: string; error: string }[];
 }
 
@@ -227,6 +228,7 @@ async function inspectRun(dir: string, opts: InspectOptions): Promise<RunReport>
       return {
         steps: rows.filter((r) => r.type === 'step').length,
         epochs: rows.filter((r) => r.type === 'epoch'),
+        evals: rows.filter((r) => r.type === 'eval').length,
         test: rows.filter((r) => r.type === 'test').at(-1) ?? null,
       };
     });

@@ -88,6 +88,25 @@ export function formatArtifact(r: ArtifactReport, indent = '  '): string[] {
   ];
 }
 
+/** Where the best evaluation fell and its macro-F1, when the position records them (--eval-every, --select-by macro-f1). */
+function bestOf(p: Record<string, unknown>): string {
+  const f1 = typeof p.bestDevScore === 'number' && p.bestDevScore >= 0 ? ` (macro-F1 ${p.bestDevScore.toFixed(4)})` : '';
+  return `${f1}${typeof p.bestStep === 'number' ? ` at step ${p.bestStep}` : ''}`;
+}
+
+/** A checkpoint's run record (metadata 'run'): how its best was chosen, or null when it has none. */
+function selectionSettings(run: string | undefined): string | null {
+  if (run === undefined) return null;
+  let r: { selectBy?: unknown; evalEvery?: unknown };
+  try {
+    r = JSON.parse(run) as typeof r;
+  } catch {
+    return null;
+  }
+  const when = typeof r.evalEvery === 'number' ? `dev every ${r.evalEvery} steps and at epoch ends (--eval-every)` : 'dev at epoch ends';
+  return `${when}; best by ${r.selectBy === 'macro-f1' ? 'macro-F1' : 'accuracy'}`;
+}
+
 export function formatRun(r: RunReport): string[] {
   const out = [`${r.dir}  (training run: ${r.files.map((f) => f.name).join(', ')})`];
   if (r.model) out.push('  model.onnx', ...formatOnnx(r.model, '    '));
@@ -96,14 +115,17 @@ export function formatRun(r: RunReport): string[] {
     if (c.kind === 'error') out.push(`  ${c.file}: UNREADABLE: ${c.error}`);
     else {
       const p = c.position;
-      const where = p ? `step ${p.step}, epoch ${Number(p.epoch) + 1}, best dev accuracy ${typeof p.bestDevAccuracy === 'number' && p.bestDevAccuracy >= 0 ? `${(100 * p.bestDevAccuracy).toFixed(2)}%` : 'n/a'}` : 'no position record';
+      const where = p ? `step ${p.step}, epoch ${Number(p.epoch) + 1}, best dev accuracy ${typeof p.bestDevAccuracy === 'number' && p.bestDevAccuracy >= 0 ? `${(100 * p.bestDevAccuracy).toFixed(2)}%` : 'n/a'}${bestOf(p)}` : 'no position record';
       out.push(`  ${c.file.split('/').at(-1)}: ${c.tensors.length} tensor(s), ${n(c.elements)} values, ${where}`);
+      const settings = selectionSettings(c.metadata.run);
+      if (settings) out.push(`    selection   ${settings}`);
     }
   }
   if (r.metrics) {
     const last = r.metrics.epochs.at(-1);
     const pct = (x: unknown): string => (typeof x === 'number' ? `${(100 * x).toFixed(2)}%` : 'n/a');
-    out.push(`  metrics.jsonl: ${r.metrics.epochs.length} epoch(s)${last ? `, last dev accuracy ${pct(last.devAccuracy)}` : ''}${r.metrics.test ? `, test accuracy ${pct(r.metrics.test.accuracy)}` : ''}`);
+    const evals = r.metrics.evals > 0 ? `, ${r.metrics.evals} dev evaluation(s) inside epochs` : '';
+    out.push(`  metrics.jsonl: ${r.metrics.epochs.length} epoch(s)${evals}${last ? `, last dev accuracy ${pct(last.devAccuracy)}` : ''}${r.metrics.test ? `, test accuracy ${pct(r.metrics.test.accuracy)}` : ''}`);
   }
   for (const e of r.errors) out.push(`  ${e.file}: UNREADABLE: ${e.error}`);
   return out;

@@ -131,6 +131,11 @@ export function smallRunTokensFor(config: Pick<ModelConfig, 'embedDim' | 'hidden
   return Math.max(1, Math.floor((SMALL_RUN_TOKENS * 60_000) / perToken));
 }
 
+/** A --pretokenized raw-text model's tokens for a text, as its graph cuts them: lower-cased, split on runs of spaces. */
+function pretokenizedWords(text: string): string[] {
+  return text.toLowerCase().split(' ').filter((w) => w !== '');
+}
+
 /** Whether this platform stores integers little-endian (then int64 ids are written as int32 pairs). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -241,35 +246,63 @@ export class Predictor {
       return x;
     });
     const contract = this.info.textInput ?? null;
-    const out: Prediction[] = [];
-    for (let s = 0; s < texts.length; s += this.maxBatch) {
-      checkAborted(signal, s, texts.length);
-      const chunk = texts.slice(s, s + this.maxBatch);
-      if (contract?.tokenizer === 'graph') {
-        out.push(...(await this.predictGraphTokenized(chunk, s)));
-        continue;
+    const graphTokenizer = contract?.tokenizer === 'graph';
+    // The graph pads a batch to its longest text, as the ids path does: the same runs of similar
+    // lengths (planRuns), from the token counts the graph will see, keep one long text from
+    // padding every short one beside it.
+    const tokens = graphTokenizer ? texts.map((t) => tokenizerFor(this.info.tokenizer ?? {})(t)) : null;
+    const cap = contract?.maxTokens ?? Number.POSITIVE_INFINITY;
+    // Checked for the whole call before any run: the graph's cut is fixed at export.
+    tokens?.forEach((t, i) => {
+      if (t.length > Math.min(cap, this.maxLength) && cap !== this.maxLength) {
+        throw new PredictInputError(`input ${i}: ${t.length} tokens; this raw-text model scores a text's first ${cap} (fixed at export: export-text --max-tokens) and this Predictor's maxLength is ${this.maxLength}: load it with maxLength ${cap}, or export again`);
       }
-      const result = await this.run({ text: new this.Tensor('string', chunk, [chunk.length]) }, `${chunk.length} text(s)`);
-      // The pretokenized graph's rule: lower-case, split on runs of spaces; an empty text is one <unk>.
-      const items = chunk.map((t) => {
-        const tokens = t.toLowerCase().split(' ').filter((w) => w !== '');
-        return { len: Math.max(1, tokens.length), tokens: tokens.length === 0 ? ['<unk>'] : tokens };
-      });
-      const preds = this.readResults(result, items);
-      chunk.forEach((t, i) => {
-        if (t.split(' ').every((w) => w === '')) preds[i]!.empty = true;
-      });
-      out.push(...preds);
+    });
+    const lengths = texts.map((t, i) => Math.max(1, Math.min(tokens ? tokens[i]!.length : pretokenizedWords(t).length, tokens ? cap : this.maxLength)));
+    const out = new Array<Prediction>(texts.length);
+    let done = 0;
+    for (const at of planRuns(lengths, this.maxBatch)) {
+      checkAborted(signal, done, texts.length);
+      const chunk = at.map((i) => texts[i]!);
+      const preds = tokens ? await this.predictGraphTokenized(chunk, at, at.map((i) => tokens[i]!)) : await this.predictPretokenized(chunk);
+      at.forEach((i, k) => (out[i] = preds[k]!));
+      done += at.length;
     }
     return out;
   }
 
   /**
+   * A batch for a --pretokenized raw-text model: the graph lower-cases and splits on spaces, and
+   * has no cut of its own, so a text of more than maxLength words is fed as its first maxLength
+   * (in their own case: the graph lower-cases) and says so in `truncatedFrom`, as the ids path does.
+   */
+  private async predictPretokenized(chunk: string[]): Promise<Prediction[]> {
+    const cut = chunk.map((t) => {
+      const words = t.split(' ').filter((w) => w !== '');
+      return words.length > this.maxLength ? { text: words.slice(0, this.maxLength).join(' '), from: words.length } : { text: t, from: undefined };
+    });
+    const fed = cut.map((c) => c.text);
+    const result = await this.run({ text: new this.Tensor('string', fed, [fed.length]) }, `${fed.length} text(s)`);
+    // The pretokenized graph's rule: lower-case, split on runs of spaces; an empty text is one <unk>.
+    const items = fed.map((t) => {
+      const words = pretokenizedWords(t);
+      return { len: Math.max(1, words.length), tokens: words.length === 0 ? ['<unk>'] : words };
+    });
+    const preds = this.readResults(result, items);
+    chunk.forEach((t, i) => {
+      if (t.split(' ').every((w) => w === '')) preds[i]!.empty = true;
+      if (cut[i]!.from !== undefined) preds[i]!.truncatedFrom = cut[i]!.from;
+    });
+    return preds;
+  }
+
+  /**
    * A batch for a model whose graph runs the tokenizer's rules 1–7: rule 0 here (the model's
    * recorded contract), then the graph. Its token ids (output `token_ids`) must equal this
-   * package's tokenizer + vocabulary, or the batch fails (ModelRunError): never a silent difference.
+   * package's tokenizer + vocabulary (`tokens`, per text), or the batch fails (ModelRunError):
+   * never a silent difference. `at`: each text's index in the predict() call, for messages.
    */
-  private async predictGraphTokenized(chunk: string[], offset: number): Promise<Prediction[]> {
+  private async predictGraphTokenized(chunk: string[], at: readonly number[], tokensOf: readonly string[][]): Promise<Prediction[]> {
     const tokenizer = this.info.tokenizer ?? {};
     const result = await this.run({ text: new this.Tensor('string', chunk.map((t) => applyRule0(t, tokenizer)), [chunk.length]) }, `${chunk.length} text(s)`);
     const graphIds = result.token_ids;
@@ -280,16 +313,13 @@ export class Predictor {
     const ids = graphIds.data as BigInt64Array;
     const lengths = graphLengths.data as Int32Array;
     const cap = this.info.textInput?.maxTokens ?? Number.POSITIVE_INFINITY;
-    const items = chunk.map((text, b) => {
-      const tokens = tokenizerFor(tokenizer)(text);
-      if (tokens.length > Math.min(cap, this.maxLength) && cap !== this.maxLength) {
-        throw new PredictInputError(`input ${offset + b}: ${tokens.length} tokens; this raw-text model scores a text's first ${cap} (fixed at export: export-text --max-tokens) and this Predictor's maxLength is ${this.maxLength}: load it with maxLength ${cap}, or export again`);
-      }
+    const items = chunk.map((_, b) => {
+      const tokens = tokensOf[b]!;
       const want = tokens.length === 0 ? [Vocabulary.UNK_ID] : vocab.encode(tokens.slice(0, cap));
       const got = Array.from(ids.subarray(b * T, b * T + lengths[b]!), Number);
       if (got.length !== want.length || got.some((id, k) => id !== want[k])) {
         const k = got.findIndex((id, j) => id !== want[j]);
-        throw new ModelRunError(`input ${offset + b}: the model's graph cut the text into ${got.length} token(s), this package's tokenizer into ${want.length}${k >= 0 ? ` (first difference at token ${k}: graph id ${got[k]}, tokenizer '${tokens[k] ?? ''}' id ${want[k]})` : ''}; the model was exported by a JavaScript engine with other Unicode tables, or the file was altered: export it again`);
+        throw new ModelRunError(`input ${at[b]}: the model's graph cut the text into ${got.length} token(s), this package's tokenizer into ${want.length}${k >= 0 ? ` (first difference at token ${k}: graph id ${got[k]}, tokenizer '${tokens[k] ?? ''}' id ${want[k]})` : ''}; the model was exported by a JavaScript engine with other Unicode tables, or the file was altered: export it again`);
       }
       const scored = tokens.length === 0 ? [Vocabulary.UNK] : tokens.slice(0, cap);
       return { len: want.length, tokens: scored, empty: tokens.length === 0, unknown: tokens.length === 0 ? 0 : got.filter((id) => id === Vocabulary.UNK_ID).length, from: tokens.length > cap ? tokens.length : undefined };

@@ -12,6 +12,9 @@ import type { StepRunner } from './step-runner.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { runDifferences, type RunRecord } from './run-record.js';
 import { builtinDataset } from '../data/builtin.js';
+import { classifierModel, readClassifierMetadata } from '../models/classifier.js';
+import { decodeModel, encodeModel } from '../onnx/proto.js';
+import { loadModel } from '../runtime/node.js';
 import { resolveSpec } from '../optim/index.js';
 
 describe('TrainingLoop with selectWithinEpoch', () => {
@@ -110,6 +113,45 @@ describe('train() with evalEvery', () => {
     expect(runDifferences(record, { ...record, evalEvery: 8 })).toEqual(['--eval-every: epoch ends only in the checkpoint, 8 now']);
     expect(runDifferences({ ...record, evalEvery: 4 }, { ...record, evalEvery: 4 })).toEqual([]);
   });
+
+  it("the epoch's class-balance warning is its own evaluation's, not an earlier one inside the epoch", async () => {
+    // Seed 3, lr 0.05: the evaluation after step 2 predicts one class only, the epoch's end both.
+    const out = tmp();
+    const lines: string[] = [];
+    await train({ ...base(out), epochs: 1, lr: 0.05, evalEvery: 2, log: (l) => lines.push(l) });
+    // Independently: the epoch-end parameters (the last checkpoint) as a model, scored on dev.
+    const { params } = await loadCheckpoint(join(out, 'checkpoint.safetensors'));
+    const meta = readClassifierMetadata(decodeModel(readFileSync(join(out, 'model.onnx'))));
+    const model = await loadModel(encodeModel(classifierModel(meta.config, { params, vocab: meta.vocab! })));
+    const predicted = new Set((await model.predict(dataset.dev.map((e) => e.text))).map((p) => p.label));
+    await model.release();
+    const epochLine = lines.findIndex((l) => l.startsWith('epoch 1:'));
+    const warnedAtEpoch = lines[epochLine + 1]?.startsWith('warning: dev') ?? false;
+    expect(predicted.size).toBe(2);
+    expect(warnedAtEpoch).toBe(false);
+    // The step-2 evaluation's warning stands under its own line.
+    const step2 = lines.findIndex((l) => l.startsWith('step 2 '));
+    expect(lines[step2 + 1]).toMatch(/^warning: dev \(step 2\): the model predicts only '\w+'/);
+  }, 60_000);
+
+  it('with selectBy macro-f1, every evaluation records its macro-F1, and the best is the macro-F1 peak', async () => {
+    const out = tmp();
+    const lines: string[] = [];
+    const seen: StepInfo[] = [];
+    await train({ ...base(out), model: { layers: 1, embedDim: 8, hidden: 4, dropout: 0.1 }, selectBy: 'macro-f1', log: (l) => lines.push(l), onStep: (s) => void seen.push(s) });
+    type Line = { type: string; step?: number; steps?: number; devMacroF1?: number; best?: boolean };
+    const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const evals = records.filter((r) => r.type === 'eval');
+    expect(evals.map((r) => r.step)).toEqual([4, 8, 16, 20, 28, 32]);
+    expect(evals.every((r) => typeof r.devMacroF1 === 'number')).toBe(true);
+    // Every evaluation in step order (epoch ends from the epoch records), the peak found here.
+    const all = [...evals.map((r) => ({ step: r.step!, f1: r.devMacroF1! })), ...records.filter((r) => r.type === 'epoch').map((r) => ({ step: r.steps!, f1: r.devMacroF1! }))].sort((a, b) => a.step - b.step);
+    let peak = all[0]!;
+    for (const e of all) if (e.f1 > peak.f1) peak = e;
+    expect((await loadCheckpoint(join(out, 'best.safetensors'))).position.step).toBe(peak.step);
+    const step4 = lines.find((l) => l.startsWith('step 4 '))!;
+    expect(step4).toContain(`macro-F1 ${evals[0]!.devMacroF1!.toFixed(4)}`);
+  }, 90_000);
 
   it('refuses a step count that is not a positive integer', async () => {
     await expect(train({ ...base(tmp()), evalEvery: 0 })).rejects.toMatchObject({ code: 'E_TRAIN_OPTIONS', message: expect.stringMatching(/evalEvery: expected a positive integer, found 0/) });

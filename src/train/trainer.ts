@@ -197,7 +197,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await saveCheckpoint(bestPath, { params: current, state: new Map(), position });
     await writeFileAtomic(modelPath, encodeModel(classifierModel(config, { params: current, vocab: vocab.toJSON(), tokenizer: s.tokenizer })));
   };
-  let devWarning: string | undefined; // the last dev evaluation's class-balance warning, logged with its epoch
+  // The last dev evaluation's class-balance warning (none: undefined), logged with that evaluation's
+  // line: with evalEvery an early evaluation's warning must not outlive it into the epoch's line.
+  let devWarning: string | undefined;
   const selectBy = s.selectBy === 'macro-f1' ? 'macro-f1' : 'accuracy';
   const masks = new DropoutBuffers(); // one step's batch lives only for that step
   const loop: TrainingLoop<LabelledBatch> = new TrainingLoop({
@@ -214,7 +216,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       evaluate: async () => {
         const ev = await runner.evaluate(dev);
         const balance = balanceOf(dataset.labels, dev, ev.predictions);
-        if (balance.warning) devWarning = balance.warning;
+        devWarning = balance.warning ?? undefined;
         return { loss: ev.loss / Math.max(ev.total, 1), accuracy: ev.correct / Math.max(ev.total, 1), macroF1: balance.macroF1, balancedAccuracy: balance.balancedAccuracy };
       },
       diverged: async (r, step, epoch) => {
@@ -234,8 +236,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (due && st.batch < st.batches) await saveState({ ...loop.pos, epochSums: loop.sums });
       },
       afterEvaluation: async (st, dev, improved) => {
-        await metrics.append({ type: 'eval', step: st.step, epoch: st.epoch, batch: st.batch, devLoss: dev.loss, devAccuracy: dev.accuracy, best: improved });
-        if (!opts.progress) log(`step ${st.step} (epoch ${st.epoch}, batch ${st.batch}/${st.batches}): dev loss ${dev.loss.toFixed(4)} acc ${(100 * dev.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}`);
+        // Macro-F1 too: with --select-by macro-f1 it is what `best` was decided by.
+        await metrics.append({ type: 'eval', step: st.step, epoch: st.epoch, batch: st.batch, devLoss: dev.loss, devAccuracy: dev.accuracy, ...(dev.macroF1 !== undefined ? { devMacroF1: dev.macroF1 } : {}), best: improved });
+        if (!opts.progress) {
+          const f1 = selectBy === 'macro-f1' && dev.macroF1 !== undefined ? ` macro-F1 ${dev.macroF1.toFixed(4)}` : '';
+          log(`step ${st.step} (epoch ${st.epoch}, batch ${st.batch}/${st.batches}): dev loss ${dev.loss.toFixed(4)} acc ${(100 * dev.accuracy).toFixed(2)}%${f1}${improved ? ' (best)' : ''}`);
+          if (devWarning) log(`warning: dev (step ${st.step}): ${devWarning}`);
+        }
         if (improved) await saveBestModel();
       },
       epochStop: () => progress.stop(),
