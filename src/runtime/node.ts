@@ -183,7 +183,14 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
     await session.release().catch(() => undefined);
     throw e;
   });
-  const predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider, ...gpu, ...(small ? { smallRuns: small } : {}) });
+  let predictor: Predictor;
+  try {
+    predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider, ...gpu, ...(small ? { smallRuns: small } : {}) });
+  } catch (e) {
+    // The constructor refuses bad options (E_PREDICT_INPUT) after both sessions were opened: close them.
+    await Promise.all([session.release(), small?.session.release()].map((p) => p?.catch(() => undefined)));
+    throw e;
+  }
   try {
     await predictor.predict(takesText ? ['a', 'a a'] : [[1], [1, 1]]);
     // That batch went to the small-run session: the main one answers the same input too.

@@ -1,7 +1,7 @@
 // Predictor.predict cuts its inputs into runs by length (less padding; run-plan.ts) and gives the
 // results back in input order, equal to scoring each input alone; small runs go to a one-thread
 // session when the loader made one.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classifierModel } from '../models/classifier.js';
 import { resolveConfig } from '../models/config.js';
 import { encodeModel } from '../onnx/proto.js';
@@ -77,6 +77,16 @@ describe('Predictor small-run session', () => {
     await Promise.all([two.release(), one.release(), off.release()]);
     for (const bad of [-1, 1.5, Number.NaN]) {
       await expect(loadModel(bytes, { device: 'cpu', threads: 2, smallRunTokens: bad })).rejects.toMatchObject({ code: 'E_PREDICT_INPUT', message: expect.stringContaining('smallRunTokens') });
+    }
+  });
+
+  it('a bad option the Predictor refuses (maxLength 0) closes both sessions it had opened', async () => {
+    const release = vi.spyOn(ort.InferenceSession.prototype, 'release');
+    try {
+      await expect(loadModel(bytes, { device: 'cpu', threads: 2, maxLength: 0 })).rejects.toMatchObject({ code: 'E_PREDICT_INPUT' });
+      expect(release).toHaveBeenCalledTimes(2); // the main session and the one-thread small-run session
+    } finally {
+      release.mockRestore();
     }
   });
 });
