@@ -11,7 +11,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { Command } from 'commander';
 import { readDataset } from '../../src/data/files.js';
 import { tokenize } from '../../src/data/tokenizer.js';
@@ -25,10 +24,9 @@ import { encodeModel } from '../../src/onnx/proto.js';
 import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
 import { dropoutMask, stepRng } from '../../src/train/dropout.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
-import type { RuntimeSession, StepRuntime } from '../../src/train/step-runner.js';
 import { openClassifierRunner } from '../../src/train/classifier-feeds.js';
 import { positiveInt } from '../../src/cli/args.js';
-import { cpuSessionOptions } from '../../src/runtime/session-options.js';
+import { profiledStepRuntime } from './profiled-runtime.js';
 
 const o = new Command('bench:phrases-profile')
   .option('--data <dir>', 'SST trees', '../shared/data/sst-trees')
@@ -49,23 +47,8 @@ const params = initParams(config);
 const graphs = buildStepGraphs(config, optimizer, { params });
 const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
 
-const sessions: ort.InferenceSession[] = [];
 const prefix = join(tmpdir(), `phrases-profile-${process.pid}`);
-const runtime = {
-  tensor: (type: 'float32' | 'int64' | 'int32', d: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]) => new ort.Tensor(type, d, dims),
-  createSession: async (bytes: Uint8Array) => {
-    const s = await ort.InferenceSession.create(bytes, {
-      ...cpuSessionOptions({ threads: o.threads }), interOpNumThreads: 1, enableProfiling: sessions.length === 0, profileFilePrefix: prefix,
-    });
-    sessions.push(s);
-    // As nodeStepRuntime on CPU: updated parameters written into preallocated outputs.
-    return {
-      run: (feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor | null>) => (fetches ? s.run(feeds, fetches) : s.run(feeds)),
-      release: () => s.release(),
-      preallocatedOutputs: true,
-    } as RuntimeSession<ort.Tensor>;
-  },
-} as unknown as StepRuntime<ort.Tensor>;
+const { runtime, sessions } = profiledStepRuntime(o.threads, prefix);
 const runner = await openClassifierRunner(runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state);
 
 const order = lengthBucketedBatches(ids, o.batch, new Rng(7919));

@@ -17,7 +17,6 @@ import { Command } from 'commander';
 import { loadavg } from 'node:os';
 import { Rng } from '../../src/data/rng.js';
 import { lengthBucketedBatches, padBatch } from '../../src/data/batches.js';
-import { resolveConfig } from '../../src/models/config.js';
 import { initParams } from '../../src/models/init.js';
 import { allocate } from '../../src/onnx/tensor.js';
 import { encodeModel } from '../../src/onnx/proto.js';
@@ -26,7 +25,7 @@ import { buildStepGraphs } from '../../src/train/step-graph.js';
 import { DropoutBuffers, withDropout } from '../../src/train/classifier-feeds.js';
 import { cpuSessionOptions } from '../../src/runtime/session-options.js';
 import { positiveInt } from '../../src/cli/args.js';
-import { readSstBinary } from './training.js';
+import { readSstBinary, trainingBenchConfig } from './training.js';
 import { median } from './stats.js';
 
 const o = new Command('bench:step-copies')
@@ -41,7 +40,7 @@ const o = new Command('bench:step-copies')
 
 const optimizer: OptimizerSpec = { kind: 'adam', embeddingUpdate: o.embeddingUpdate === 'lazy' ? 'lazy' : 'dense' };
 const data = await readSstBinary(o.data);
-const config = resolveConfig({ kind: 'highway', layers: o.layers, vocabSize: data.vocabSize, embedDim: 100, hidden: 50, classes: 2, carry: 'projection', dropout: 0.5, gatesOutput: false });
+const config = trainingBenchConfig(data.vocabSize, o.layers);
 const params = initParams(config);
 const lazy = optimizer.embeddingUpdate === 'lazy';
 const graphs = buildStepGraphs(config, optimizer, { params, lazyOutputs: 'full' });

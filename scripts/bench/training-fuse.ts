@@ -9,7 +9,6 @@ import { loadavg } from 'node:os';
 import { Command } from 'commander';
 import { Rng } from '../../src/data/rng.js';
 import { lengthBucketedBatches, padBatch } from '../../src/data/batches.js';
-import { resolveConfig } from '../../src/models/config.js';
 import { initParams } from '../../src/models/init.js';
 import { allocate } from '../../src/onnx/tensor.js';
 import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
@@ -17,7 +16,7 @@ import { buildStepGraphs, type StepGraphs } from '../../src/train/step-graph.js'
 import { TrainSession } from '../../src/train/node-runtime.js';
 import { DropoutBuffers, withDropout } from '../../src/train/classifier-feeds.js';
 import { positiveInt } from '../../src/cli/args.js';
-import { readSstBinary } from './training.js';
+import { readSstBinary, trainingBenchConfig } from './training.js';
 import { median } from './stats.js';
 
 const o = new Command('bench:training-fuse')
@@ -32,7 +31,7 @@ const o = new Command('bench:training-fuse')
 
 const optimizer: OptimizerSpec = { kind: 'adam', embeddingUpdate: o.embeddingUpdate === 'lazy' ? 'lazy' : 'dense' };
 const data = await readSstBinary(o.data);
-const config = resolveConfig({ kind: 'highway', layers: o.layers, vocabSize: data.vocabSize, embedDim: 100, hidden: 50, classes: 2, carry: 'projection', dropout: 0.5, gatesOutput: false });
+const config = trainingBenchConfig(data.vocabSize, o.layers);
 const params = initParams(config);
 const plan = lengthBucketedBatches(data.encoded, 32, new Rng(1));
 const batchAt = (i: number) => {

@@ -14,21 +14,18 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { Command } from 'commander';
 import { Rng } from '../../src/data/rng.js';
 import { lengthBucketedBatches, padBatch } from '../../src/data/batches.js';
-import { resolveConfig } from '../../src/models/config.js';
 import { initParams } from '../../src/models/init.js';
 import { allocate } from '../../src/onnx/tensor.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
-import type { RuntimeSession, StepRuntime } from '../../src/train/step-runner.js';
 import { DropoutBuffers, openClassifierRunner, withDropout } from '../../src/train/classifier-feeds.js';
 import { positiveInt } from '../../src/cli/args.js';
-import { cpuSessionOptions } from '../../src/runtime/session-options.js';
-import { readSstBinary } from './training.js';
+import { profiledStepRuntime } from './profiled-runtime.js';
+import { readSstBinary, trainingBenchConfig } from './training.js';
 
 const o = new Command('bench:training-profile')
   .option('--data <dir>', 'SST directory (train.txt), as the training benchmark reads it', '../shared/data/sst')
@@ -44,27 +41,13 @@ const o = new Command('bench:training-profile')
 const WARMUP = 5;
 const optimizer: OptimizerSpec = { kind: 'adam', embeddingUpdate: o.embeddingUpdate === 'lazy' ? 'lazy' : 'dense' };
 const data = await readSstBinary(o.data);
-const config = resolveConfig({ kind: 'highway', layers: o.layers, vocabSize: data.vocabSize, embedDim: 100, hidden: 50, classes: 2, carry: 'projection', dropout: 0.5, gatesOutput: false });
+const config = trainingBenchConfig(data.vocabSize, o.layers);
 const params = initParams(config);
 const graphs = buildStepGraphs(config, optimizer, { params, fuse: o.fuse });
 const state = new Map(optimizerState(optimizer, graphs.params).map((s) => [s.name, allocate('float32', s.dims)]));
 
 const prefix = `training-profile-${process.pid}`;
-let first: ort.InferenceSession | null = null;
-const runtime = {
-  tensor: (type: 'float32' | 'int64' | 'int32', d: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]) => new ort.Tensor(type, d, dims),
-  createSession: async (bytes: Uint8Array) => {
-    const profile = first === null;
-    const s = await ort.InferenceSession.create(bytes, { ...cpuSessionOptions({ threads: o.threads }), interOpNumThreads: 1, enableProfiling: profile, profileFilePrefix: join(tmpdir(), prefix) });
-    if (profile) first = s;
-    // As nodeStepRuntime on CPU: updated parameters written into preallocated outputs.
-    return {
-      run: (feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor | null>) => (fetches ? s.run(feeds, fetches) : s.run(feeds)),
-      release: () => s.release(),
-      preallocatedOutputs: true,
-    } as RuntimeSession<ort.Tensor>;
-  },
-} as unknown as StepRuntime<ort.Tensor>;
+const { runtime, sessions } = profiledStepRuntime(o.threads, join(tmpdir(), prefix));
 const runner = await openClassifierRunner(runtime, graphs, { trainStep: encodeModel(graphs.trainStep), eval: encodeModel(graphs.eval) }, params, state);
 
 const plan = lengthBucketedBatches(data.encoded, 32, new Rng(1));
@@ -87,7 +70,7 @@ for (let i = 0; i < o.steps + WARMUP; i++) {
     maskMs.push(t - m0);
   }
 }
-first!.endProfiling();
+sessions[0]!.endProfiling();
 await runner.release();
 
 interface Event { cat: string; name: string; dur: number; args?: { op_name?: string } }

@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lengthBucketedBatches, padBatch, type PaddedBatch } from '../../src/data/batches.js';
 import { Rng } from '../../src/data/rng.js';
-import { resolveConfig } from '../../src/models/config.js';
+import { resolveConfig, type ModelConfig } from '../../src/models/config.js';
 import { initParams } from '../../src/models/init.js';
 import { allocate, type Tensor } from '../../src/onnx/tensor.js';
 import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
@@ -189,6 +189,11 @@ class TorchChild {
   }
 }
 
+/** The training benchmark's model (the PyTorch twin's shape): Highway BiLSTM, embed 100, hidden 50, projection carry, dropout 0.5, 2 classes. */
+export function trainingBenchConfig(vocabSize: number, layers: number): ModelConfig {
+  return resolveConfig({ kind: 'highway', layers, vocabSize, embedDim: 100, hidden: 50, classes: 2, carry: 'projection', dropout: 0.5, gatesOutput: false });
+}
+
 export async function benchTraining(opts: TrainingBenchOptions): Promise<TrainingRow[]> {
   const warmup = opts.warmup ?? 5;
   const windows = Math.max(1, Math.min(opts.windows ?? 5, opts.steps));
@@ -213,10 +218,7 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
   try {
     for (const layers of opts.layers) {
       const loadAvg = loadavg()[0]!;
-      const config = resolveConfig({
-        kind: 'highway', layers, vocabSize: data.vocabSize, embedDim: 100, hidden: 50, classes: 2,
-        carry: 'projection', dropout: 0.5, gatesOutput: false,
-      });
+      const config = trainingBenchConfig(data.vocabSize, layers);
       const embeddingUpdate = opts.embeddingUpdate ?? 'dense';
       const optimizer: OptimizerSpec = { kind: 'adam', embeddingUpdate };
       const params = initParams(config);

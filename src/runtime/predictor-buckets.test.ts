@@ -81,7 +81,8 @@ describe('Predictor small-run session', () => {
   });
 
   it('a bad option the Predictor refuses (maxLength 0) closes both sessions it had opened', async () => {
-    const release = vi.spyOn(ort.InferenceSession.prototype, 'release');
+    // InferenceSession is typed as a factory; at run time it is the class whose instances loadModel opens.
+    const release = vi.spyOn((ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype, 'release');
     try {
       await expect(loadModel(bytes, { device: 'cpu', threads: 2, maxLength: 0 })).rejects.toMatchObject({ code: 'E_PREDICT_INPUT' });
       expect(release).toHaveBeenCalledTimes(2); // the main session and the one-thread small-run session
