@@ -13,7 +13,6 @@
 // path before). Windows alternate; medians of CPU and wall ms per step.
 // `npx tsx scripts/bench/step-copies.ts [--data ../shared/data/sst] [--layers 1] [--windows 7] [--steps 8] [--embedding-update lazy]`
 import * as ort from 'onnxruntime-node';
-import { Command } from 'commander';
 import { loadavg } from 'node:os';
 import { Rng } from '../../src/data/rng.js';
 import { lengthBucketedBatches, padBatch } from '../../src/data/batches.js';
@@ -24,19 +23,11 @@ import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
 import { buildStepGraphs } from '../../src/train/step-graph.js';
 import { DropoutBuffers, withDropout } from '../../src/train/classifier-feeds.js';
 import { cpuSessionOptions } from '../../src/runtime/session-options.js';
-import { positiveInt } from '../../src/cli/args.js';
 import { readSstBinary, trainingBenchConfig } from './training.js';
+import { stepBenchOptions } from './step-bench-options.js';
 import { median } from './stats.js';
 
-const o = new Command('bench:step-copies')
-  .option('--data <dir>', 'SST directory (train.txt), as the training benchmark reads it', '../shared/data/sst')
-  .option('--layers <n>', 'Highway BiLSTM layers', positiveInt, 1)
-  .option('--windows <n>', 'windows per side', positiveInt, 7)
-  .option('--steps <n>', 'steps per window', positiveInt, 8)
-  .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt, 2)
-  .option('--embedding-update <how>', "Adam's embedding update: dense or lazy", 'dense')
-  .parse(process.argv)
-  .opts<{ data: string; layers: number; windows: number; steps: number; threads: number; embeddingUpdate: string }>();
+const o = stepBenchOptions('bench:step-copies', { windows: 7, embeddingUpdate: 'dense' });
 
 const optimizer: OptimizerSpec = { kind: 'adam', embeddingUpdate: o.embeddingUpdate === 'lazy' ? 'lazy' : 'dense' };
 const data = await readSstBinary(o.data);

@@ -6,7 +6,6 @@
 // counts, and the median of the per-window ratios unfused/fused (> 1: the fused graph is faster).
 // `npx tsx scripts/bench/training-fuse.ts [--layers 4] [--embedding-update lazy] [--windows 9] [--steps 8]`
 import { loadavg } from 'node:os';
-import { Command } from 'commander';
 import { Rng } from '../../src/data/rng.js';
 import { lengthBucketedBatches, padBatch } from '../../src/data/batches.js';
 import { initParams } from '../../src/models/init.js';
@@ -15,19 +14,11 @@ import { optimizerState, type OptimizerSpec } from '../../src/optim/index.js';
 import { buildStepGraphs, type StepGraphs } from '../../src/train/step-graph.js';
 import { TrainSession } from '../../src/train/node-runtime.js';
 import { DropoutBuffers, withDropout } from '../../src/train/classifier-feeds.js';
-import { positiveInt } from '../../src/cli/args.js';
 import { readSstBinary, trainingBenchConfig } from './training.js';
+import { stepBenchOptions } from './step-bench-options.js';
 import { median } from './stats.js';
 
-const o = new Command('bench:training-fuse')
-  .option('--data <dir>', 'SST directory (train.txt), as the training benchmark reads it', '../shared/data/sst')
-  .option('--layers <n>', 'Highway BiLSTM layers', positiveInt, 1)
-  .option('--windows <n>', 'timed windows per side', positiveInt, 9)
-  .option('--steps <n>', 'steps per window', positiveInt, 8)
-  .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt, 2)
-  .option('--embedding-update <how>', "Adam's embedding update: dense or lazy", 'lazy')
-  .parse(process.argv)
-  .opts<{ data: string; layers: number; windows: number; steps: number; threads: number; embeddingUpdate: string }>();
+const o = stepBenchOptions('bench:training-fuse', { windows: 9, embeddingUpdate: 'lazy' });
 
 const optimizer: OptimizerSpec = { kind: 'adam', embeddingUpdate: o.embeddingUpdate === 'lazy' ? 'lazy' : 'dense' };
 const data = await readSstBinary(o.data);
