@@ -1,12 +1,10 @@
 // `highway-onnx train --phrases` and `eval` on SST trees, through the real CLI process.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runTsxCli, type CliResult } from '../../test/helpers/tsx-cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cli-phrases-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -27,16 +25,10 @@ const sentences = join(dir, 'sentences');
 mkdirSync(sentences);
 for (const s of ['train', 'dev', 'test']) writeFileSync(join(sentences, `${s}.txt`), 'a good film ||| 3\na bad film ||| 1\n');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr: stderr.replace(/^Warning: Couldn't load Vulkan.*\n.*\n\n?/m, '') }));
-  });
+/** The CLI's output, less the Vulkan loader's warning that onnxruntime prints on machines without a GPU. */
+async function cli(args: string[]): Promise<CliResult> {
+  const r = await runTsxCli(args);
+  return { ...r, stderr: r.stderr.replace(/^Warning: Couldn't load Vulkan.*\n.*\n\n?/m, '') };
 }
 
 const small = ['--epochs', '1', '--layers', '1', '--hidden', '4', '--embed-dim', '8', '--batch', '4', '--no-progress'];
