@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { benchTraining, trainingTable } from './bench/training.js';
+import { benchTrainingIsolated, trainingTable } from './bench/training.js';
 import { benchDevice, deviceSection } from './bench/device.js';
 import { benchVsTorch, vsTorchTable } from './bench/vs-torch.js';
 import { benchScaling, DEFAULT_SCALING, scalingChart, scalingTable } from './bench/scaling.js';
@@ -69,12 +69,13 @@ const windowSeconds = o.seconds ?? (o.quick ? 0.1 : 0.4);
 process.stderr.write(`bench: inference vs PyTorch (layers ${layers.join(', ')}; batch ${batches.join(', ')}; ${o.windows} windows of ~${windowSeconds}s per side and cell)\n`);
 const inference = await benchVsTorch({ layers, batches, data: o.data, windows: o.windows, windowSeconds, threads: o.threads, peak });
 
-let training: Awaited<ReturnType<typeof benchTraining>> = [];
+let training: Awaited<ReturnType<typeof benchTrainingIsolated>> = [];
 if (o.training && existsSync(o.data)) {
   process.stderr.write(`bench: training (SST-2 from ${o.data}; ours vs PyTorch in the same run; dense and lazy embedding update)\n`);
   for (const embeddingUpdate of ['dense', 'lazy'] as const) {
     // Batches vary in length, so the first pass over new shapes allocates: warm up over many of them.
-    training.push(...(await benchTraining({ layers: o.quick ? [1] : [1, 4], steps: o.quick ? 10 : 40, warmup: o.quick ? 5 : 15, windows: o.windows, threads: o.threads, data: o.data, embeddingUpdate })));
+    // Each layer count trains in a process of its own, so its peak RSS is its own (as PyTorch's).
+    training.push(...(await benchTrainingIsolated({ layers: o.quick ? [1] : [1, 4], steps: o.quick ? 10 : 40, warmup: o.quick ? 5 : 15, windows: o.windows, threads: o.threads, data: o.data, embeddingUpdate })));
   }
   training = training.sort((a, b) => a.layers - b.layers);
 } else if (o.training) process.stderr.write(`bench: training skipped — no data at ${o.data} (pass --data)\n`);

@@ -73,7 +73,11 @@ export interface TrainingRow {
   buildMs: number;
   oursStepsPerSec: number;
   oursTokensPerSec: number;
-  /** maxRSS of this Node process so far (it grows monotonically over the rows). */
+  /**
+   * maxRSS of the Node process that ran this row, so far (it grows monotonically over the rows
+   * of one process): `benchTrainingIsolated` runs each row in a process of its own, as the
+   * PyTorch side is, so the two columns compare like with like.
+   */
   oursPeakRssMb: number;
   torchStepsPerSec: number | null;
   torchTokensPerSec: number | null;
@@ -293,6 +297,33 @@ export async function benchTraining(opts: TrainingBenchOptions): Promise<Trainin
   return rows;
 }
 
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const THIS_SCRIPT = fileURLToPath(import.meta.url);
+
+/**
+ * benchTraining with each layer count in a Node process of its own (this script with --json),
+ * so every row's peak RSS is that configuration's alone, as the PyTorch child's is (one process
+ * running the dense and then the lazy rows reported the larger peak for all of them).
+ * `torchEnv` is not passed on. Throws when a child fails, with its exit code.
+ */
+export async function benchTrainingIsolated(opts: TrainingBenchOptions): Promise<TrainingRow[]> {
+  const rows: TrainingRow[] = [];
+  for (const layers of opts.layers) {
+    const args = [
+      THIS_SCRIPT, '--json', '--data', opts.data, '--layers', String(layers), '--steps', String(opts.steps), '--warmup', String(opts.warmup ?? 5),
+      '--windows', String(opts.windows ?? 5), '--embedding-update', opts.embeddingUpdate ?? 'dense', '--threads', String(opts.threads ?? 2),
+      ...(opts.batch !== undefined ? ['--batch', String(opts.batch)] : []), ...(opts.torch === false ? ['--no-torch'] : []),
+    ];
+    const child = spawn(TSX, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
+    if (code !== 0) throw new Error(`training bench child (layers ${layers}, ${opts.embeddingUpdate ?? 'dense'}) exited with code ${code}`);
+    rows.push(...(JSON.parse(out) as TrainingRow[]));
+  }
+  return rows;
+}
+
 export function trainingTable(rows: TrainingRow[]): string {
   const f = (x: number | null, d = 1): string => (x === null ? '–' : x.toFixed(d));
   return markdownTable(
@@ -304,9 +335,11 @@ export function trainingTable(rows: TrainingRow[]): string {
   );
 }
 
-// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N] [--embedding-update dense|lazy] [--threads 2] [--torch-blas-dir DIR]`:
+// `npx tsx scripts/bench/training.ts [--data DIR] [--layers 1,4] [--steps N] [--warmup N] [--windows N] [--batch N]
+//   [--embedding-update dense|lazy] [--threads 2] [--torch-blas-dir DIR] [--no-torch] [--json]`:
 // this benchmark alone; --torch-blas-dir puts a BLAS directory (e.g. an OpenBLAS) on the
-// PyTorch child's LD_LIBRARY_PATH.
+// PyTorch child's LD_LIBRARY_PATH; --json prints the rows as JSON instead of a table (the
+// form benchTrainingIsolated reads).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const arg = (name: string, dflt: string): string => {
     const i = process.argv.indexOf(`--${name}`);
@@ -321,7 +354,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     windows: Number(arg('windows', '5')),
     embeddingUpdate: arg('embedding-update', 'dense') === 'lazy' ? 'lazy' : 'dense',
     threads: Number(arg('threads', '2')),
+    ...(process.argv.includes('--batch') ? { batch: Number(arg('batch', '32')) } : {}),
+    ...(process.argv.includes('--no-torch') ? { torch: false } : {}),
     ...(blasDir ? { torchEnv: { LD_LIBRARY_PATH: blasDir } } : {}),
   });
-  process.stdout.write(`${trainingTable(rows)}\n`);
+  process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(rows)}\n` : `${trainingTable(rows)}\n`);
 }
