@@ -36,7 +36,7 @@ describe('serve: raw-text models', () => {
     const expected = await ids.predict(TEXTS);
     const r = await predict(url, { texts: TEXTS });
     expect(r.status, r.body).toBe(200);
-    // probs holds one probability per label, in the order of the response's labels (server.ts).
+    // probs holds one probability per label, in the order of the response's labels (predict-route.ts).
     const { labels, predictions } = r.json() as { labels: string[]; predictions: { label: string; probs: number[]; tokens: number; unknown: number }[] };
     expect(labels).toEqual(ids.labels);
     expect(predictions).toHaveLength(TEXTS.length);
