@@ -34,7 +34,9 @@ export interface LoadOptions extends PredictorOptions {
    * CPU only: runs of at most this many padded tokens (batch × longest length) go to a second
    * session with one intra-op thread (PredictorOptions.smallRuns; default smallRunTokensFor(config):
    * 64 for embed 100, hidden 50, fewer for wider models). 0, or
-   * `threads: 1`, or a single-core machine: one session only.
+   * `threads: 1`, or a single-core machine: one session only. Only an absent (undefined) value
+   * means the default: null, like any other value that is not a non-negative integer or Infinity,
+   * is refused with PredictInputError (E_PREDICT_INPUT).
    */
   smallRunTokens?: number;
 }
@@ -208,7 +210,8 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
  * Throws PredictInputError (E_PREDICT_INPUT) for a smallRunTokens that is not a count.
  */
 async function smallRunSession(bytes: Uint8Array, info: ModelInfo, provider: string, takesText: boolean, opts: LoadOptions): Promise<{ session: ort.InferenceSession; maxTokens: number } | null> {
-  const maxTokens = opts.smallRunTokens ?? smallRunTokensFor(info.config);
+  // `??` would take null as the default too; a caller passing null may mean "none", so it is refused.
+  const maxTokens = opts.smallRunTokens === undefined ? smallRunTokensFor(info.config) : opts.smallRunTokens;
   if (!(maxTokens === Number.POSITIVE_INFINITY || (Number.isInteger(maxTokens) && maxTokens >= 0))) {
     throw new PredictInputError(`smallRunTokens must be a non-negative integer (0: no small-run session) or Infinity, found ${opts.smallRunTokens}`);
   }

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { classifierModel } from '../models/classifier.js';
 import { resolveConfig } from '../models/config.js';
 import { encodeModel } from '../onnx/proto.js';
-import { loadModel } from './node.js';
+import { loadModel, type LoadOptions } from './node.js';
 import { Rng } from '../data/rng.js';
 import * as ort from 'onnxruntime-node';
 import { Predictor, smallRunTokensFor, type SessionLike, type TensorCtor } from './predictor.js';
@@ -78,6 +78,9 @@ describe('Predictor small-run session', () => {
     for (const bad of [-1, 1.5, Number.NaN]) {
       await expect(loadModel(bytes, { device: 'cpu', threads: 2, smallRunTokens: bad })).rejects.toMatchObject({ code: 'E_PREDICT_INPUT', message: expect.stringContaining('smallRunTokens') });
     }
+    // null is not the default (only an absent option is): a JavaScript caller gets the same refusal.
+    const asNull = { device: 'cpu', threads: 2, smallRunTokens: null } as unknown as LoadOptions;
+    await expect(loadModel(bytes, asNull)).rejects.toMatchObject({ code: 'E_PREDICT_INPUT', message: expect.stringMatching(/^smallRunTokens must be a non-negative integer .*, found null$/) });
   });
 
   it('a bad option the Predictor refuses (maxLength 0) closes both sessions it had opened', async () => {

@@ -6,22 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { PredictServer, type ServeOptions } from './server.js';
-import type { Predictor } from '../runtime/predictor.js';
+import { describe, expect, it } from 'vitest';
 import { converse, metrics, parseResponses, predict, rawRequest, rigged, send, tinyPredictor, type Reply } from '../../test/serve/helpers.js';
+import { inProcessServers } from '../../test/serve/in-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const servers: PredictServer[] = [];
-async function start(predictor: Predictor, opts: ServeOptions = {}): Promise<{ url: string; server: PredictServer }> {
-  const server = new PredictServer(predictor, { log: () => undefined, ...opts });
-  servers.push(server);
-  const { url } = await server.listen(0, '127.0.0.1');
-  return { url, server };
-}
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.shutdown(1000)));
-});
+const { start } = inProcessServers();
 
 const valid = (text = 'wonderful'): string => rawRequest('POST', '/v1/predict', JSON.stringify({ texts: [text] }));
 

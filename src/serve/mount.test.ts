@@ -15,6 +15,7 @@ import type { Predictor } from '../runtime/predictor.js';
 import { ServeModeError } from './errors.js';
 import { modelBytes, rigged, send, tinyPredictor, type Reply } from '../../test/serve/helpers.js';
 import { startServe } from '../../test/serve/process.js';
+import { inProcessServers } from '../../test/serve/in-process.js';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,10 +46,10 @@ function listen(server: Server): Promise<string> {
   );
 }
 
+// Registered after the afterAll above, so (hooks run as a stack) these shut down before the predictor is released.
+const servers = inProcessServers();
 async function standalone(opts: ConstructorParameters<typeof PredictServer>[1]): Promise<string> {
-  const server = new PredictServer(predictor, { log: () => undefined, metrics: { defaultMetrics: false }, ...opts });
-  cleanups.push(() => server.shutdown(1000));
-  return (await server.listen(0, '127.0.0.1')).url;
+  return (await servers.start(predictor, { metrics: { defaultMetrics: false }, ...opts })).url;
 }
 
 /** The library's own answer for TEXTS, as the server renders it. */

@@ -2,21 +2,12 @@
 // limits and malformed requests (each a 4xx JSON error that leaves the server healthy),
 // failure isolation, overload and graceful shutdown.
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PredictServer, type ServeOptions } from './server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Predictor } from '../runtime/predictor.js';
 import { metrics, partialPredict, predict, raw, rigged, send, tinyPredictor, until } from '../../test/serve/helpers.js';
+import { inProcessServers } from '../../test/serve/in-process.js';
 
-const servers: PredictServer[] = [];
-async function start(predictor: Predictor, opts: ServeOptions = {}): Promise<{ url: string; server: PredictServer }> {
-  const server = new PredictServer(predictor, { log: () => undefined, ...opts });
-  servers.push(server);
-  const { url } = await server.listen(0, '127.0.0.1');
-  return { url, server };
-}
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.shutdown(1000)));
-});
+const { start } = inProcessServers();
 
 const TEXTS = ['a gripping film', 'not good at all', 'the plot is dull but the acting is great , wonderful', 'wonderful'];
 

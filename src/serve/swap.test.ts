@@ -1,17 +1,14 @@
 // Swapping models in a running server (the API under SIGHUP's reload): new requests go to the new
 // model at once, a request already running finishes on the old one, which is released only after
 // it; reloads run one at a time and coalesce; a server shutting down refuses a new model.
-import { afterAll, describe, expect, it } from 'vitest';
-import { PredictServer } from './server.js';
+import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../runtime/errors.js';
 import { loadModel } from '../runtime/node.js';
 import type { Predictor } from '../runtime/predictor.js';
 import { otherModelBytes, predict, rigged, tinyPredictor } from '../../test/serve/helpers.js';
+import { inProcessServers } from '../../test/serve/in-process.js';
 
-const servers: PredictServer[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.shutdown(1000)));
-});
+const servers = inProcessServers();
 
 async function waitUntil(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -30,9 +27,7 @@ describe('serve: swapping models', () => {
       released = true;
       await release();
     };
-    const server = new PredictServer(old.predictor, { maxWaitMs: 0, log: () => undefined });
-    servers.push(server);
-    const { url } = await server.listen(0);
+    const { url, server } = await servers.start(old.predictor, { maxWaitMs: 0 });
     const running = predict(url, { texts: ['wonderful'] });
     await waitUntil(() => old.runs.length === 1, 'the first run starts');
     expect(server.install(await loadModel(otherModelBytes, { device: 'cpu' }))).toBe(2);
@@ -50,8 +45,7 @@ describe('serve: swapping models', () => {
 
   it('reload: a failing load keeps the current model; calls made during a reload share one more load', async () => {
     const first = await tinyPredictor();
-    const server = new PredictServer(first, { log: () => undefined });
-    servers.push(server);
+    const server = servers.create(first);
     const failed = await server.reload(() => Promise.reject(new ModelLoadError('cannot read model file')));
     expect(failed).toMatchObject({ ok: false, generation: 1, error: { code: 'E_MODEL_LOAD' } });
     expect(server.predictor).toBe(first);
@@ -79,7 +73,7 @@ describe('serve: swapping models', () => {
   });
 
   it('a model arriving after shutdown began is refused (E_SHUTTING_DOWN) and released', async () => {
-    const server = new PredictServer(null, { log: () => undefined });
+    const server = servers.create(null);
     expect(server.state).toBe('loading');
     await server.listen(0);
     await server.shutdown(1000);

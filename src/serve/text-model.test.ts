@@ -14,12 +14,12 @@ import { ModelLoadError } from '../runtime/errors.js';
 import { PredictServer } from './server.js';
 import { buildCli, ROOT, runCli } from '../../test/train/cli-child.js';
 import { modelBytes, predict, tinyPredictor } from '../../test/serve/helpers.js';
+import { inProcessServers } from '../../test/serve/in-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hw-serve-text-'));
 const jsDir = join(ROOT, 'test-output', `serve-text-${process.pid}`);
-const servers: PredictServer[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.shutdown(1000)));
+const servers = inProcessServers();
+afterAll(() => {
   rmSync(work, { recursive: true, force: true });
   rmSync(jsDir, { recursive: true, force: true });
 });
@@ -29,14 +29,12 @@ const TEXTS = ["It's NOT a gripping film.", 'ｗｏｎｄｅｒｆｕｌ😍', '
 describe('serve: raw-text models', () => {
   it('a graph-tokenizer model is served from raw texts and answers as the ids model does', async () => {
     const text = await loadModel(encodeModel(rawTextModel(decodeModel(modelBytes), { unicodeByCaller: true })), { device: 'cpu' });
-    const server = new PredictServer(text, { log: () => undefined, maxBatch: 4, maxWaitMs: 1 });
-    servers.push(server);
-    const { url } = await server.listen(0, '127.0.0.1');
+    const { url } = await servers.start(text, { maxBatch: 4, maxWaitMs: 1 });
     const ids = await tinyPredictor();
     const expected = await ids.predict(TEXTS);
     const r = await predict(url, { texts: TEXTS });
     expect(r.status, r.body).toBe(200);
-    // probs holds one probability per label, in the order of the response's labels (server.ts).
+    // probs holds one probability per label, in the order of the response's labels (predict-route.ts).
     const { labels, predictions } = r.json() as { labels: string[]; predictions: { label: string; probs: number[]; tokens: number; unknown: number }[] };
     expect(labels).toEqual(ids.labels);
     expect(predictions).toHaveLength(TEXTS.length);
