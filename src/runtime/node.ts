@@ -15,6 +15,7 @@ import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, ty
 import { vetClassifierModel } from './validate.js';
 import { ortMessage } from './ort-errors.js';
 import { inlineExternalData } from './external-data.js';
+import { unpaddedForm } from './unpadded-form.js';
 import { IO_NAMES } from '../models/classifier-io.js';
 
 export interface LoadOptions extends PredictorOptions {
@@ -190,7 +191,7 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
     predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider, ...gpu, ...(small ? { smallRuns: small } : {}) });
   } catch (e) {
     // The constructor refuses bad options (E_PREDICT_INPUT) after both sessions were opened: close them.
-    await Promise.all([session.release(), small?.session.release()].map((p) => p?.catch(() => undefined)));
+    await Promise.all([session.release(), small?.session.release(), small?.unpadded?.release()].map((p) => p?.catch(() => undefined)));
     throw e;
   }
   try {
@@ -209,16 +210,55 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
  * ids model, when the main session may use more than one thread and opts.smallRunTokens is not 0.
  * Throws PredictInputError (E_PREDICT_INPUT) for a smallRunTokens that is not a count.
  */
-async function smallRunSession(bytes: Uint8Array, info: ModelInfo, provider: string, takesText: boolean, opts: LoadOptions): Promise<{ session: ort.InferenceSession; maxTokens: number } | null> {
+async function smallRunSession(
+  bytes: Uint8Array,
+  info: ModelInfo,
+  provider: string,
+  takesText: boolean,
+  opts: LoadOptions,
+): Promise<{ session: ort.InferenceSession; maxTokens: number; unpadded?: ort.InferenceSession } | null> {
   // `??` would take null as the default too; a caller passing null may mean "none", so it is refused.
   const maxTokens = opts.smallRunTokens === undefined ? smallRunTokensFor(info.config) : opts.smallRunTokens;
   if (!(maxTokens === Number.POSITIVE_INFINITY || (Number.isInteger(maxTokens) && maxTokens >= 0))) {
     throw new PredictInputError(`smallRunTokens must be a non-negative integer (0: no small-run session) or Infinity, found ${opts.smallRunTokens}`);
   }
   if (provider !== 'cpu' || takesText || maxTokens <= 0 || (opts.threads ?? availableParallelism()) <= 1) return null;
+  let session: ort.InferenceSession;
   try {
-    return { session: await ort.InferenceSession.create(bytes, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] }), maxTokens };
+    session = await ort.InferenceSession.create(bytes, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] });
   } catch (e) {
     throw new ModelLoadError(`onnxruntime could not load the model on cpu: ${ortMessage(e)}`);
   }
+  const unpadded = await unpaddedTwin(bytes, session, info.config.vocabSize);
+  return { session, maxTokens, ...(unpadded ? { unpadded } : {}) };
+}
+
+/**
+ * A one-thread session of the model without its padding mask (unpaddedForm), for the small runs
+ * with no padding; null when the graph has no mask to drop, when onnxruntime refuses the
+ * rewritten graph, or when it does not answer an unpadded probe exactly as `reference` does
+ * (then the model keeps its masked sessions only: a speed-up is never worth a different answer).
+ */
+async function unpaddedTwin(bytes: Uint8Array, reference: ort.InferenceSession, vocabSize: number): Promise<ort.InferenceSession | null> {
+  const form = unpaddedForm(bytes);
+  if (!form) return null;
+  const twin = await ort.InferenceSession.create(form, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] }).catch(() => null);
+  if (!twin) return null;
+  // Three sequences of three ids, no padding: every output must be the same, value for value.
+  const ids = BigInt64Array.from({ length: 9 }, (_, i) => BigInt((i * 7 + 1) % Math.max(1, vocabSize)));
+  const feeds = { [IO_NAMES.ids]: new ort.Tensor('int64', ids, [3, 3]), [IO_NAMES.lengths]: new ort.Tensor('int32', Int32Array.of(3, 3, 3), [3]) };
+  const same = await Promise.all([reference.run(feeds), twin.run(feeds)])
+    .then(([a, b]) => reference.outputNames.every((name) => sameValues(a[name]?.data, b[name]?.data)))
+    .catch(() => false);
+  if (same) return twin;
+  if (runtimeVerbose()) process.stderr.write('highway-onnx: the model without its padding mask answered a probe differently; single sentences use the masked model\n');
+  await twin.release().catch(() => undefined);
+  return null;
+}
+
+function sameValues(a: unknown, b: unknown): boolean {
+  if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.byteLength !== b.byteLength) return false;
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return x.every((v, i) => v === y[i]);
 }

@@ -83,14 +83,18 @@ describe('Predictor small-run session', () => {
     await expect(loadModel(bytes, asNull)).rejects.toMatchObject({ code: 'E_PREDICT_INPUT', message: expect.stringMatching(/^smallRunTokens must be a non-negative integer .*, found null$/) });
   });
 
-  it('a bad option the Predictor refuses (maxLength 0) closes both sessions it had opened', async () => {
+  it('a bad option the Predictor refuses (maxLength 0) closes every session it had opened', async () => {
     // InferenceSession is typed as a factory; at run time it is the class whose instances loadModel opens.
     const release = vi.spyOn((ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype, 'release');
+    const create = vi.spyOn(ort.InferenceSession, 'create');
     try {
       await expect(loadModel(bytes, { device: 'cpu', threads: 2, maxLength: 0 })).rejects.toMatchObject({ code: 'E_PREDICT_INPUT' });
-      expect(release).toHaveBeenCalledTimes(2); // the main session and the one-thread small-run session
+      // the main session, the one-thread small-run session and its unpadded twin (unpadded-form.ts)
+      expect(create).toHaveBeenCalledTimes(3);
+      expect(release).toHaveBeenCalledTimes(3);
     } finally {
       release.mockRestore();
+      create.mockRestore();
     }
   });
 });

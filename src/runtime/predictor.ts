@@ -59,9 +59,12 @@ export interface PredictorOptions {
    * `maxTokens` padded tokens (batch × longest length; default SMALL_RUN_TOKENS). On onnxruntime's
    * CPU provider a small run is quicker on one thread: waking a sleeping pool thread for each
    * parallel section costs more than the section (scripts/bench/run-cost.ts). The loader makes it
-   * for CPU sessions of more than one thread; release() frees it too.
+   * for CPU sessions of more than one thread; release() frees it too. `unpadded`, when given, is a
+   * one-thread session of the model without its padding mask (runtime/unpadded-form.ts): the small
+   * runs in which no sequence is padded (every length equals the longest; any single sentence) go
+   * to it instead, since dropping the mask's nodes makes a one-sentence run 1.09–1.22× faster.
    */
-  smallRuns?: { session: SessionLike; maxTokens?: number };
+  smallRuns?: { session: SessionLike; maxTokens?: number; unpadded?: SessionLike };
   /**
    * Longer inputs are cut to their first `maxLength` tokens (default DEFAULT_MAX_TOKENS; pass
    * Infinity for no limit). A cut prediction says so in `truncatedFrom`.
@@ -160,7 +163,7 @@ export class Predictor {
     this.provider = opts.provider ?? 'unknown';
     this.adapter = opts.adapter ?? null;
     this.queue = opts.queue;
-    this.small = opts.smallRuns ? { session: opts.smallRuns.session, maxTokens: opts.smallRuns.maxTokens ?? SMALL_RUN_TOKENS } : null;
+    this.small = opts.smallRuns ? { session: opts.smallRuns.session, maxTokens: opts.smallRuns.maxTokens ?? SMALL_RUN_TOKENS, unpadded: opts.smallRuns.unpadded ?? null } : null;
     if (this.small && !(this.small.maxTokens === Number.POSITIVE_INFINITY || (Number.isInteger(this.small.maxTokens) && this.small.maxTokens >= 1))) {
       throw new PredictInputError(`smallRuns.maxTokens must be a positive integer or Infinity, found ${this.small.maxTokens}`);
     }
@@ -175,7 +178,7 @@ export class Predictor {
   /** True for raw-text models, whose graph lower-cases and splits the text itself. */
   readonly takesText: boolean;
 
-  private readonly small: { session: SessionLike; maxTokens: number } | null;
+  private readonly small: { session: SessionLike; maxTokens: number; unpadded: SessionLike | null } | null;
 
   get labels(): string[] {
     return this.info.labels;
@@ -374,7 +377,8 @@ export class Predictor {
 
   private async runBatch(batch: { ids: number[]; tokens: string[] | undefined }[]): Promise<Prediction[]> {
     const { ids, lengths, batch: B, time: T } = this.pad(batch.map((b) => b.ids));
-    const session = this.small && B * T <= this.small.maxTokens ? this.small.session : this.session;
+    let session = this.session;
+    if (this.small && B * T <= this.small.maxTokens) session = this.small.unpadded && lengths.every((n) => n === T) ? this.small.unpadded : this.small.session;
     const result = await this.run({ [IO_NAMES.ids]: new this.Tensor('int64', ids, [B, T]), [IO_NAMES.lengths]: new this.Tensor('int32', lengths, [B]) }, `${B} sequence(s) of up to ${T} tokens`, session);
     return this.readResults(result, batch.map((item, b) => ({ len: lengths[b]!, tokens: item.tokens === undefined ? undefined : item.tokens.length === 0 ? ['<unk>'] : item.tokens.slice(0, lengths[b]!) })));
   }
@@ -448,6 +452,7 @@ export class Predictor {
       const release = async (): Promise<void> => {
         await this.session.release?.();
         await this.small?.session.release?.();
+        await this.small?.unpadded?.release?.();
       };
       await (this.queue ? this.queue.run(release) : release());
     })();
