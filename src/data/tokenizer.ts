@@ -102,18 +102,13 @@ export function applyRule0(text: string, options: TokenizerOptions = {}): string
 
 function tokenizeWith(text: string, options: TokenizerOptions): string[] {
   let s = applyRule0(text, options);
-  for (const [re, rep] of UNICODE_MAP) s = s.replace(re, rep);
+  // Rule 1's characters are all outside ASCII: skip its seven passes for ASCII text.
+  if (NON_ASCII.test(s)) for (const [re, rep] of UNICODE_MAP) s = s.replace(re, rep);
   s = s.replace(/-(?:lrb|rrb|lsb|rsb|lcb|rcb)-/gi, (m) => ` ${BRACKET_ESCAPES[m.toLowerCase()]} `);
   s = s.replace(/"/g, (_m, offset: number, whole: string) =>
     offset === 0 || /[\s([{`]/.test(whole[offset - 1]!) ? ' `` ' : " '' ",
   );
-  s = s
-    .replace(/``|''|`/g, ' $& ')
-    .replace(/[()[\]{};$#%]/g, ' $& ')
-    .replace(/[!?]+/g, ' $& ')
-    .replace(/\.{2,}/g, ' $& ')
-    .replace(/-{2,}/g, ' $& ')
-    .replace(/(?<!\d)[,:]|[,:](?!\d)/g, ' $& ');
+  s = s.replace(RULE_4, ' $& ');
 
   const chunks = s.split(/\s+/).filter((c) => c.length > 0);
   const out: string[] = [];
@@ -123,8 +118,24 @@ function tokenizeWith(text: string, options: TokenizerOptions): string[] {
   return out.map((t) => t.toLowerCase());
 }
 
+const NON_ASCII = /[^\x00-\x7F]/;
+
+/**
+ * Rule 4 in one pass: quotes, brackets and ; $ # %, runs of ! ?, of two or more periods or
+ * hyphens, and , : unless between digits. The same as one pass per class in that order: a match
+ * only gains spaces around it, no class matches a space, and the lookarounds ask only whether a
+ * neighbour is a digit, which a space never is and a matched character never was.
+ */
+const RULE_4 = /``|''|`|[()[\]{};$#%]|[!?]+|\.{2,}|-{2,}|(?<!\d)[,:]|[,:](?!\d)/g;
+
 /** Rules 5 and 6 for one whitespace-delimited chunk; appends tokens to `out`. */
 function splitWord(chunk: string, next: string | undefined, out: string[]): void {
+  // Most words have no apostrophe, no final period and are not "cannot": then no rule below
+  // applies (each needs one of the three) and the word is one token.
+  if (!chunk.includes("'") && !chunk.endsWith('.') && chunk.length !== 6) {
+    out.push(chunk);
+    return;
+  }
   let word = chunk;
   const tail: string[] = [];
 
