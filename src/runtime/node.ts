@@ -15,7 +15,7 @@ import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, ty
 import { vetClassifierModel } from './validate.js';
 import { ortMessage } from './ort-errors.js';
 import { inlineExternalData } from './external-data.js';
-import { unpaddedForm } from './unpadded-form.js';
+import { answersAlike, unpaddedForm } from './unpadded-form.js';
 import { IO_NAMES } from '../models/classifier-io.js';
 
 export interface LoadOptions extends PredictorOptions {
@@ -244,21 +244,9 @@ async function unpaddedTwin(bytes: Uint8Array, reference: ort.InferenceSession, 
   if (!form) return null;
   const twin = await ort.InferenceSession.create(form, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] }).catch(() => null);
   if (!twin) return null;
-  // Three sequences of three ids, no padding: every output must be the same, value for value.
-  const ids = BigInt64Array.from({ length: 9 }, (_, i) => BigInt((i * 7 + 1) % Math.max(1, vocabSize)));
-  const feeds = { [IO_NAMES.ids]: new ort.Tensor('int64', ids, [3, 3]), [IO_NAMES.lengths]: new ort.Tensor('int32', Int32Array.of(3, 3, 3), [3]) };
-  const same = await Promise.all([reference.run(feeds), twin.run(feeds)])
-    .then(([a, b]) => reference.outputNames.every((name) => sameValues(a[name]?.data, b[name]?.data)))
-    .catch(() => false);
+  const same = await answersAlike(reference, twin, ort.Tensor as unknown as TensorCtor, vocabSize);
   if (same) return twin;
   if (runtimeVerbose()) process.stderr.write('highway-onnx: the model without its padding mask answered a probe differently; single sentences use the masked model\n');
   await twin.release().catch(() => undefined);
   return null;
-}
-
-function sameValues(a: unknown, b: unknown): boolean {
-  if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.byteLength !== b.byteLength) return false;
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  return x.every((v, i) => v === y[i]);
 }

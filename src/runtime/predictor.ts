@@ -451,7 +451,8 @@ export class Predictor {
       await Promise.allSettled([...this.inFlight]);
       const release = async (): Promise<void> => {
         await this.session.release?.();
-        await this.small?.session.release?.();
+        // In the browser the small runs share the main session (only their unpadded twin is apart).
+        if (this.small && this.small.session !== this.session) await this.small.session.release?.();
         await this.small?.unpadded?.release?.();
       };
       await (this.queue ? this.queue.run(release) : release());

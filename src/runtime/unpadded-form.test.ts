@@ -8,7 +8,7 @@ import { classifierModel } from '../models/classifier.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/proto.js';
 import { Rng } from '../data/rng.js';
-import { unpaddedForm } from './unpadded-form.js';
+import { answersAlike, unpaddedForm } from './unpadded-form.js';
 import { loadModel } from './node.js';
 import { Predictor, type SessionLike, type TensorCtor } from './predictor.js';
 import { cpuSessionOptions } from './session-options.js';
@@ -94,6 +94,22 @@ describe('unpaddedForm', () => {
       expect(unpaddedForm(encodeModel(model))).toBeNull();
     });
   }
+});
+
+describe('answersAlike (the loaders\' probe)', () => {
+  it('true for the unpadded form of the same model; false for another model, and when a run fails', async () => {
+    const config = configs[0]![1];
+    const bytes = encodeModel(classifierModel(config));
+    const Tensor = ort.Tensor as unknown as TensorCtor;
+    const reference = await session(bytes);
+    const twin = await session(unpaddedForm(bytes)!);
+    const other = await session(unpaddedForm(encodeModel(classifierModel({ ...config, seed: 99 })))!);
+    expect(await answersAlike(reference, twin, Tensor, config.vocabSize)).toBe(true);
+    expect(await answersAlike(reference, other, Tensor, config.vocabSize)).toBe(false);
+    const failing: SessionLike = { inputNames: twin.inputNames, outputNames: twin.outputNames, run: () => Promise.reject(new Error('boom')) };
+    expect(await answersAlike(reference, failing, Tensor, config.vocabSize)).toBe(false);
+    await Promise.all([reference.release(), twin.release(), other.release()]);
+  });
 });
 
 describe('Predictor with an unpadded session', () => {

@@ -13,6 +13,7 @@
 import { decodeModel, encodeModel, type ModelProto, type NodeProto, type TensorProto } from '../onnx/proto.js';
 import { tensorFromProto } from '../onnx/tensor.js';
 import { IO_NAMES } from '../models/classifier-io.js';
+import type { SessionLike, TensorCtor } from './predictor.js';
 
 /**
  * `model` (an .onnx file's bytes) rewritten without its pooling mask: every Where whose condition
@@ -88,4 +89,28 @@ function withoutDeadNodes(nodes: NodeProto[], outputs: Set<string>): NodeProto[]
     }
   }
   return kept.reverse();
+}
+
+/**
+ * Whether `twin` (a session of unpaddedForm's model) answers an unpadded probe — three sequences
+ * of three ids in [0, vocabSize) — exactly as `reference` (the model as loaded): every output,
+ * value for value. False also when either run fails. The loaders use the twin only then: a
+ * speed-up is never worth a different answer.
+ */
+export async function answersAlike(reference: SessionLike, twin: SessionLike, Tensor: TensorCtor, vocabSize: number): Promise<boolean> {
+  const ids = BigInt64Array.from({ length: 9 }, (_, i) => BigInt((i * 7 + 1) % Math.max(1, vocabSize)));
+  const feeds = { [IO_NAMES.ids]: new Tensor('int64', ids, [3, 3]), [IO_NAMES.lengths]: new Tensor('int32', Int32Array.of(3, 3, 3), [3]) };
+  try {
+    const [a, b] = [await reference.run(feeds), await twin.run(feeds)];
+    return reference.outputNames.every((name) => sameBytes(a[name]?.data, b[name]?.data));
+  } catch {
+    return false;
+  }
+}
+
+function sameBytes(a: unknown, b: unknown): boolean {
+  if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.byteLength !== b.byteLength) return false;
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return x.every((v, i) => v === y[i]);
 }
