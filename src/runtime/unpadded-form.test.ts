@@ -8,7 +8,7 @@ import { classifierModel } from '../models/classifier.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/proto.js';
 import { Rng } from '../data/rng.js';
-import { answersAlike, unpaddedForm } from './unpadded-form.js';
+import { answersAlike, UNPADDED_MAX_MODEL_BYTES, unpaddedForm } from './unpadded-form.js';
 import { loadModel } from './node.js';
 import { Predictor, type SessionLike, type TensorCtor } from './predictor.js';
 import { cpuSessionOptions } from './session-options.js';
@@ -87,6 +87,15 @@ describe('unpaddedForm', () => {
       where.input = [where.input![1]!];
     }],
   ];
+  it('leaves a model larger than UNPADDED_MAX_MODEL_BYTES alone (the twin would copy every weight)', () => {
+    const big = resolveConfig({ kind: 'highway', layers: 1, vocabSize: 90_000, embedDim: 100, hidden: 4, classes: 2, carry: 'projection', seed: 1 });
+    const bytes = encodeModel(classifierModel(big));
+    expect(bytes.length).toBeGreaterThan(UNPADDED_MAX_MODEL_BYTES);
+    expect(unpaddedForm(bytes)).toBeNull();
+    const small = encodeModel(classifierModel({ ...big, vocabSize: 50 }));
+    expect(unpaddedForm(small)).not.toBeNull();
+  });
+
   for (const [what, mutate] of mutations) {
     it(`leaves the model alone when ${what}`, () => {
       const model = classifierModel(configs[0]![1]);
