@@ -87,6 +87,26 @@ describe('unpaddedForm', () => {
       where.input = [where.input![1]!];
     }],
   ];
+  // onnxruntime warns about each initializer no node reads ("Removing initializer 'const.int64.0'"),
+  // and `--verbose` printed six such lines for every model loaded: the mask's constants must go too.
+  it('drops the constants only the mask read: every initializer of the form is read by a node, every weight is kept', () => {
+    for (const [, config] of configs) {
+      for (const fused of [true, false]) {
+        const bytes = encodeModel(classifierModel(config, { fused }));
+        const form = decodeModel(unpaddedForm(bytes)!);
+        const read = new Set(form.graph!.node!.flatMap((n) => n.input ?? []));
+        const unread = form.graph!.initializer!.map((t) => t.name!).filter((name) => !read.has(name));
+        expect(unread).toEqual([]);
+        // Only mask constants left: every initializer the original's remaining nodes read is still there.
+        const kept = new Set(form.graph!.initializer!.map((t) => t.name!));
+        const original = decodeModel(bytes).graph!;
+        const needed = original.initializer!.map((t) => t.name!).filter((name) => read.has(name));
+        expect(needed.filter((name) => !kept.has(name))).toEqual([]);
+        expect(original.initializer!.length - kept.size).toBeGreaterThanOrEqual(3); // 0, 1 and the lowest float at least
+      }
+    }
+  });
+
   it('leaves a model larger than UNPADDED_MAX_MODEL_BYTES alone (the twin would copy every weight)', () => {
     const big = resolveConfig({ kind: 'highway', layers: 1, vocabSize: 90_000, embedDim: 100, hidden: 4, classes: 2, carry: 'projection', seed: 1 });
     const bytes = encodeModel(classifierModel(big));

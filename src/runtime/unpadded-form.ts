@@ -26,7 +26,7 @@ export const UNPADDED_MAX_MODEL_BYTES = 32 * 2 ** 20;
 /**
  * `model` (an .onnx file's bytes) rewritten without its pooling mask: every Where whose condition
  * is `Range(0, Shape(x)[0], 1) < lengths` over its own input x (time-major [T, B, D]) is replaced by
- * x, and the nodes left without a consumer are dropped. Only valid for runs where every
+ * x, and the nodes and initializers left without a consumer are dropped. Only valid for runs where every
  * lengths[b] equals T. Returns null when the graph has no such mask (nothing to gain) or the
  * file is larger than UNPADDED_MAX_MODEL_BYTES. Throws
  * OnnxFormatError (E_ONNX_FORMAT) only for bytes that are not a model (the caller vetted them).
@@ -50,6 +50,14 @@ export function unpaddedForm(bytes: Uint8Array): Uint8Array | null {
   if (replaced.size === 0) return null;
   for (const n of graph.node) n.input = (n.input ?? []).map((i) => replaced.get(i) ?? i);
   graph.node = withoutDeadNodes(graph.node, new Set((graph.output ?? []).map((o) => o.name!)));
+  // The mask's constants (0, 1, the lowest float) go with its nodes: onnxruntime warns about every
+  // initializer no node reads ("Removing initializer …"), which `--verbose` shows the user.
+  const read = new Set(graph.node.flatMap((n) => [...(n.input ?? []), ...subgraphInputs(n)]));
+  for (const out of graph.output ?? []) if (out.name) read.add(out.name);
+  const unread = new Set((graph.initializer ?? []).map((t) => t.name ?? '').filter((name) => !read.has(name)));
+  if (graph.initializer) graph.initializer = graph.initializer.filter((t) => !unread.has(t.name ?? ''));
+  // An older exporter also lists initializers as graph inputs: one left without its initializer would become required.
+  if (graph.input) graph.input = graph.input.filter((i) => !unread.has(i.name ?? ''));
   return encodeModel(model as ModelProto);
 }
 
@@ -87,6 +95,17 @@ function isPaddingMask(cond: string, x: string, producer: Map<string, NodeProto>
   );
 }
 
+/** Names a node's subgraphs (Scan, If, Loop bodies) read from the outer scope, or may: every input of their nodes. */
+function subgraphInputs(n: NodeProto): string[] {
+  const names: string[] = [];
+  for (const a of n.attribute ?? []) {
+    for (const g of [a.g, ...(a.graphs ?? [])]) {
+      for (const inner of g?.node ?? []) names.push(...(inner.input ?? []), ...subgraphInputs(inner));
+    }
+  }
+  return names;
+}
+
 /** The nodes some graph output still needs, in their original order. */
 function withoutDeadNodes(nodes: NodeProto[], outputs: Set<string>): NodeProto[] {
   const needed = new Set(outputs);
@@ -95,7 +114,7 @@ function withoutDeadNodes(nodes: NodeProto[], outputs: Set<string>): NodeProto[]
     const n = nodes[i]!;
     if ((n.output ?? []).some((o) => needed.has(o))) {
       kept.push(n);
-      for (const x of n.input ?? []) needed.add(x);
+      for (const x of [...(n.input ?? []), ...subgraphInputs(n)]) needed.add(x);
     }
   }
   return kept.reverse();
