@@ -8,6 +8,7 @@ import { tokenizerGraph } from './tokenizer-graph.js';
 import { TEXT_INPUT_KEY, type TextInputContract } from '../models/text-input.js';
 import { assertValidModel } from '../onnx/checker.js';
 import { readMetadata } from '../onnx/metadata.js';
+import { WEIGHTS_DTYPE_KEY } from '../onnx/quantize.js';
 import { stampDigest, verifyDigest } from '../onnx/digest.js';
 import { classifierModel } from '../models/classifier.js';
 import { IO_NAMES } from '../models/classifier-io.js';
@@ -155,13 +156,20 @@ export const TOKEN_LENGTHS_OUTPUT = 'token_lengths';
  * lengths = max(token count, 1): an empty text is one <unk>, as padBatch makes it. The model
  * records its contract (metadata `highway_onnx.input`, TextInputContract). Opset: max(20, the
  * model's). Throws E_EXPORT_RULES (neither option: rule 0 has no ONNX op), E_EXPORT (no or
- * mismatched vocabulary), E_MODEL_DIGEST (the source was altered).
+ * mismatched vocabulary; weights stored as fp16/int8: export-text first, export --dtype after),
+ * E_MODEL_DIGEST (the source was altered).
  */
 export function rawTextModel(model: ModelProto, opts: RawTextOptions = {}): ModelProto {
   verifyDigest(model); // the new file gets a fresh digest: check the old one first (E_MODEL_DIGEST)
   const meta = readClassifierMetadata(model);
   if (readMetadata(model)[TEXT_INPUT_KEY] !== undefined || model.graph?.input?.some((i) => i.name === RAW_TEXT_INPUT && i.type?.tensorType?.elemType === ONNX_TYPE.STRING)) {
     throw new InteropError('E_EXPORT', `the model already takes raw text (input '${RAW_TEXT_INPUT}'): export-text needs the ids model it was made from`);
+  }
+  // The graph is rebuilt from float32 weights: an fp16/int8 export (export --dtype) failed deep in
+  // the import ("unsupported tensor element type 10", "DequantizeLinear outside the supported set").
+  const stored = readMetadata(model)[WEIGHTS_DTYPE_KEY];
+  if (stored !== undefined && stored !== 'fp32') {
+    throw new InteropError('E_EXPORT', `export-text needs the float32 model, found one whose weights are stored as ${stored} (export --dtype): run export-text on the float32 model, then export --dtype on the raw-text model it writes`);
   }
   const vocab = opts.vocab ?? meta.vocab;
   if (!vocab) throw new InteropError('E_EXPORT', 'a raw-text model needs the vocabulary: the model carries none (pass one)');
