@@ -15,7 +15,7 @@ import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, ty
 import { vetClassifierModel } from './validate.js';
 import { ortMessage } from './ort-errors.js';
 import { inlineExternalData } from './external-data.js';
-import { answersAlike, unpaddedForm } from './unpadded-form.js';
+import { answersAlike, unpaddedFormOrNull } from './unpadded-form.js';
 import { IO_NAMES } from '../models/classifier-io.js';
 
 export interface LoadOptions extends PredictorOptions {
@@ -240,7 +240,7 @@ async function smallRunSession(
  * (then the model keeps its masked sessions only: a speed-up is never worth a different answer).
  */
 async function unpaddedTwin(bytes: Uint8Array, reference: ort.InferenceSession, vocabSize: number): Promise<ort.InferenceSession | null> {
-  const form = unpaddedForm(bytes);
+  const form = unpaddedFormOrNull(bytes);
   if (!form) return null;
   const twin = await ort.InferenceSession.create(form, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] }).catch(() => null);
   if (!twin) return null;

@@ -8,7 +8,7 @@ import { classifierModel } from '../models/classifier.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/proto.js';
 import { Rng } from '../data/rng.js';
-import { answersAlike, UNPADDED_MAX_MODEL_BYTES, unpaddedForm } from './unpadded-form.js';
+import { answersAlike, UNPADDED_MAX_MODEL_BYTES, unpaddedForm, unpaddedFormOrNull } from './unpadded-form.js';
 import { loadModel } from './node.js';
 import { Predictor, type SessionLike, type TensorCtor } from './predictor.js';
 import { cpuSessionOptions } from './session-options.js';
@@ -114,6 +114,13 @@ describe('unpaddedForm', () => {
     expect(unpaddedForm(bytes)).toBeNull();
     const small = encodeModel(classifierModel({ ...big, vocabSize: 50 }));
     expect(unpaddedForm(small)).not.toBeNull();
+  });
+
+  it('unpaddedFormOrNull: null where unpaddedForm throws, so the loaders carry on without a twin', () => {
+    const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    expect(() => unpaddedForm(garbage)).toThrow();
+    expect(unpaddedFormOrNull(garbage)).toBeNull();
+    expect(unpaddedFormOrNull(encodeModel(classifierModel(configs[0]![1])))).not.toBeNull();
   });
 
   for (const [what, mutate] of mutations) {

@@ -121,6 +121,18 @@ function withoutDeadNodes(nodes: NodeProto[], outputs: Set<string>): NodeProto[]
 }
 
 /**
+ * unpaddedForm for the loaders: null also when the rewrite throws (an initializer it cannot read,
+ * say), so a model the twin cannot be made for still loads, with its masked sessions only.
+ */
+export function unpaddedFormOrNull(bytes: Uint8Array): Uint8Array | null {
+  try {
+    return unpaddedForm(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Whether `twin` (a session of unpaddedForm's model) answers an unpadded probe — three sequences
  * of three ids in [0, vocabSize) — exactly as `reference` (the model as loaded): every output,
  * value for value. False also when either run fails. The loaders use the twin only then: a

@@ -4,7 +4,7 @@ import { DeviceLostError, ModelLoadError } from '../runtime/errors.js';
 import { vetClassifierModel } from '../runtime/validate.js';
 import { ortMessage } from '../runtime/ort-errors.js';
 import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, type SessionLike, type TensorCtor } from '../runtime/predictor.js';
-import { answersAlike, unpaddedForm } from '../runtime/unpadded-form.js';
+import { answersAlike, unpaddedFormOrNull } from '../runtime/unpadded-form.js';
 import { IO_NAMES } from '../models/classifier-io.js';
 import { RunQueue, WEBGPU_QUEUE } from '../runtime/run-queue.js';
 import { backendsFor, configureWasm, createBackendSession, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
@@ -132,7 +132,7 @@ export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer 
  */
 async function wasmUnpaddedTwin(bytes: Uint8Array, session: SessionLike, Tensor: TensorCtor, info: ModelInfo): Promise<SessionLike | null> {
   if (!session.inputNames.includes(IO_NAMES.ids)) return null;
-  const form = unpaddedForm(bytes);
+  const form = unpaddedFormOrNull(bytes);
   if (!form) return null;
   const twin = await createBackendSession(form, 'wasm').then((o) => o.session as unknown as SessionLike, () => null);
   if (!twin) return null;
