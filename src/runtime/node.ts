@@ -11,11 +11,11 @@ import { cpuSessionOptions } from './session-options.js';
 import { WEBGPU_QUEUE } from './run-queue.js';
 import type { GpuAdapterSummary } from './adapter.js';
 import { DeviceUnavailableError, ModelLoadError, PredictInputError } from './errors.js';
-import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, type TensorCtor } from './predictor.js';
+import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, type SessionLike, type TensorCtor } from './predictor.js';
 import { vetClassifierModel } from './validate.js';
 import { ortMessage } from './ort-errors.js';
 import { inlineExternalData } from './external-data.js';
-import { answersAlike, unpaddedFormOrNull } from './unpadded-form.js';
+import { openUnpaddedTwin } from './unpadded-form.js';
 import { IO_NAMES } from '../models/classifier-io.js';
 
 export interface LoadOptions extends PredictorOptions {
@@ -191,7 +191,7 @@ export async function loadModel(source: string | Uint8Array, opts: LoadOptions =
     predictor = new Predictor(session, ort.Tensor as unknown as TensorCtor, info, { ...opts, provider, ...gpu, ...(small ? { smallRuns: small } : {}) });
   } catch (e) {
     // The constructor refuses bad options (E_PREDICT_INPUT) after both sessions were opened: close them.
-    await Promise.all([session.release(), small?.session.release(), small?.unpadded?.release()].map((p) => p?.catch(() => undefined)));
+    await Promise.all([session.release(), small?.session.release(), small?.unpadded?.release?.()].map((p) => p?.catch(() => undefined)));
     throw e;
   }
   try {
@@ -216,37 +216,27 @@ async function smallRunSession(
   provider: string,
   takesText: boolean,
   opts: LoadOptions,
-): Promise<{ session: ort.InferenceSession; maxTokens: number; unpadded?: ort.InferenceSession } | null> {
+): Promise<{ session: ort.InferenceSession; maxTokens: number; unpadded?: SessionLike } | null> {
   // `??` would take null as the default too; a caller passing null may mean "none", so it is refused.
   const maxTokens = opts.smallRunTokens === undefined ? smallRunTokensFor(info.config) : opts.smallRunTokens;
   if (!(maxTokens === Number.POSITIVE_INFINITY || (Number.isInteger(maxTokens) && maxTokens >= 0))) {
     throw new PredictInputError(`smallRunTokens must be a non-negative integer (0: no small-run session) or Infinity, found ${opts.smallRunTokens}`);
   }
   if (provider !== 'cpu' || takesText || maxTokens <= 0 || (opts.threads ?? availableParallelism()) <= 1) return null;
+  const oneThread = (model: Uint8Array): Promise<ort.InferenceSession> => ort.InferenceSession.create(model, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] });
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] });
+    session = await oneThread(bytes);
   } catch (e) {
     throw new ModelLoadError(`onnxruntime could not load the model on cpu: ${ortMessage(e)}`);
   }
-  const unpadded = await unpaddedTwin(bytes, session, info.config.vocabSize);
+  // Single sentences (any run with no padding) go to the model without its padding mask.
+  const unpadded = await openUnpaddedTwin(bytes, session, oneThread, {
+    Tensor: ort.Tensor as unknown as TensorCtor,
+    vocabSize: info.config.vocabSize,
+    onRefused: () => {
+      if (runtimeVerbose()) process.stderr.write('highway-onnx: the model without its padding mask answered a probe differently; single sentences use the masked model\n');
+    },
+  });
   return { session, maxTokens, ...(unpadded ? { unpadded } : {}) };
-}
-
-/**
- * A one-thread session of the model without its padding mask (unpaddedForm), for the small runs
- * with no padding; null when the graph has no mask to drop, when onnxruntime refuses the
- * rewritten graph, or when it does not answer an unpadded probe exactly as `reference` does
- * (then the model keeps its masked sessions only: a speed-up is never worth a different answer).
- */
-async function unpaddedTwin(bytes: Uint8Array, reference: ort.InferenceSession, vocabSize: number): Promise<ort.InferenceSession | null> {
-  const form = unpaddedFormOrNull(bytes);
-  if (!form) return null;
-  const twin = await ort.InferenceSession.create(form, { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] }).catch(() => null);
-  if (!twin) return null;
-  const same = await answersAlike(reference, twin, ort.Tensor as unknown as TensorCtor, vocabSize);
-  if (same) return twin;
-  if (runtimeVerbose()) process.stderr.write('highway-onnx: the model without its padding mask answered a probe differently; single sentences use the masked model\n');
-  await twin.release().catch(() => undefined);
-  return null;
 }

@@ -8,7 +8,7 @@ import { classifierModel } from '../models/classifier.js';
 import { resolveConfig, type ModelConfig } from '../models/config.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/proto.js';
 import { Rng } from '../data/rng.js';
-import { answersAlike, UNPADDED_MAX_MODEL_BYTES, unpaddedForm, unpaddedFormOrNull } from './unpadded-form.js';
+import { answersAlike, openUnpaddedTwin, UNPADDED_MAX_MODEL_BYTES, unpaddedForm } from './unpadded-form.js';
 import { loadModel } from './node.js';
 import { Predictor, type SessionLike, type TensorCtor } from './predictor.js';
 import { cpuSessionOptions } from './session-options.js';
@@ -116,13 +116,6 @@ describe('unpaddedForm', () => {
     expect(unpaddedForm(small)).not.toBeNull();
   });
 
-  it('unpaddedFormOrNull: null where unpaddedForm throws, so the loaders carry on without a twin', () => {
-    const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-    expect(() => unpaddedForm(garbage)).toThrow();
-    expect(unpaddedFormOrNull(garbage)).toBeNull();
-    expect(unpaddedFormOrNull(encodeModel(classifierModel(configs[0]![1])))).not.toBeNull();
-  });
-
   for (const [what, mutate] of mutations) {
     it(`leaves the model alone when ${what}`, () => {
       const model = classifierModel(configs[0]![1]);
@@ -145,6 +138,40 @@ describe('answersAlike (the loaders\' probe)', () => {
     const failing: SessionLike = { inputNames: twin.inputNames, outputNames: twin.outputNames, run: () => Promise.reject(new Error('boom')) };
     expect(await answersAlike(reference, failing, Tensor, config.vocabSize)).toBe(false);
     await Promise.all([reference.release(), twin.release(), other.release()]);
+  });
+});
+
+describe('openUnpaddedTwin (both loaders)', () => {
+  const config = configs[0]![1];
+  const bytes = encodeModel(classifierModel(config));
+  const probe = { Tensor: ort.Tensor as unknown as TensorCtor, vocabSize: config.vocabSize };
+
+  it('opens the unpadded form through the loader\'s create and keeps it when it answers as the model does', async () => {
+    const reference = await session(bytes);
+    const opened: Uint8Array[] = [];
+    const twin = await openUnpaddedTwin(bytes, reference, (form) => (opened.push(form), session(form)), probe);
+    expect(twin).not.toBeNull();
+    expect(opened).toHaveLength(1);
+    expect(ops(opened[0]!)).not.toContain('Where');
+    await Promise.all([reference.release(), twin!.release!()]);
+  });
+
+  it('null, and the loading carries on, where the rewrite throws or create fails; a twin answering otherwise is released and reported', async () => {
+    const reference = await session(bytes);
+    const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    expect(() => unpaddedForm(garbage)).toThrow();
+    let created = 0;
+    expect(await openUnpaddedTwin(garbage, reference, (form) => (created++, session(form)), probe)).toBeNull();
+    expect(created).toBe(0);
+    expect(await openUnpaddedTwin(bytes, reference, () => Promise.reject(new Error('no session')), probe)).toBeNull();
+    // A twin of another model: the probe tells them apart.
+    const other = await session(unpaddedForm(encodeModel(classifierModel({ ...config, seed: 99 })))!);
+    let released = 0;
+    let refused = 0;
+    const wrapped: SessionLike = { inputNames: other.inputNames, outputNames: other.outputNames, run: (f) => other.run(f as Record<string, ort.Tensor>), release: async () => void released++ };
+    expect(await openUnpaddedTwin(bytes, reference, () => Promise.resolve(wrapped), { ...probe, onRefused: () => void refused++ })).toBeNull();
+    expect([released, refused]).toEqual([1, 1]);
+    await Promise.all([reference.release(), other.release()]);
   });
 });
 

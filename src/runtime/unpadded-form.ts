@@ -121,15 +121,32 @@ function withoutDeadNodes(nodes: NodeProto[], outputs: Set<string>): NodeProto[]
 }
 
 /**
- * unpaddedForm for the loaders: null also when the rewrite throws (an initializer it cannot read,
- * say), so a model the twin cannot be made for still loads, with its masked sessions only.
+ * The loaders' twin (Node CPU, browser WASM): a session of unpaddedForm's model, opened by `create`
+ * with the loader's own options, for the small runs with no padding. Null when the model has no
+ * mask to drop or is too large, when the rewrite throws (an initializer it cannot read, say) or
+ * `create` fails — the model then loads with its masked sessions only — and when the twin does not
+ * answer the probe exactly as `reference` (answersAlike): then it is released and `onRefused`
+ * called. Never throws.
  */
-export function unpaddedFormOrNull(bytes: Uint8Array): Uint8Array | null {
+export async function openUnpaddedTwin(
+  bytes: Uint8Array,
+  reference: SessionLike,
+  create: (form: Uint8Array) => Promise<SessionLike>,
+  probe: { Tensor: TensorCtor; vocabSize: number; onRefused?: () => void },
+): Promise<SessionLike | null> {
+  let form: Uint8Array | null;
   try {
-    return unpaddedForm(bytes);
+    form = unpaddedForm(bytes);
   } catch {
     return null;
   }
+  if (!form) return null;
+  const twin = await create(form).catch(() => null);
+  if (!twin) return null;
+  if (await answersAlike(reference, twin, probe.Tensor, probe.vocabSize)) return twin;
+  probe.onRefused?.();
+  await twin.release?.().catch(() => undefined);
+  return null;
 }
 
 /**

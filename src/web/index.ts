@@ -4,7 +4,7 @@ import { DeviceLostError, ModelLoadError } from '../runtime/errors.js';
 import { vetClassifierModel } from '../runtime/validate.js';
 import { ortMessage } from '../runtime/ort-errors.js';
 import { Predictor, smallRunTokensFor, type ModelInfo, type PredictorOptions, type SessionLike, type TensorCtor } from '../runtime/predictor.js';
-import { answersAlike, unpaddedFormOrNull } from '../runtime/unpadded-form.js';
+import { openUnpaddedTwin } from '../runtime/unpadded-form.js';
 import { IO_NAMES } from '../models/classifier-io.js';
 import { RunQueue, WEBGPU_QUEUE } from '../runtime/run-queue.js';
 import { backendsFor, configureWasm, createBackendSession, type WasmSettings, type WebBackend, type WebDevice } from './ort.js';
@@ -98,7 +98,14 @@ export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer 
     const threads = typeof ort.env.wasm.numThreads === 'number' ? ort.env.wasm.numThreads : 1;
     const queue = backend === 'webgpu' ? WEBGPU_QUEUE : new RunQueue();
     const gpu = backend === 'webgpu' && adapter ? { adapter } : {};
-    const unpadded = backend === 'wasm' ? await wasmUnpaddedTwin(bytes, session as unknown as SessionLike, ort.Tensor as unknown as TensorCtor, info) : null;
+    // WASM: single sentences (any run with no padding) go to the model without its padding mask, as in Node.
+    const unpadded =
+      backend === 'wasm' && session.inputNames.includes(IO_NAMES.ids)
+        ? await openUnpaddedTwin(bytes, session as unknown as SessionLike, async (form) => (await createBackendSession(form, 'wasm')).session as unknown as SessionLike, {
+            Tensor: ort.Tensor as unknown as TensorCtor,
+            vocabSize: info.config.vocabSize,
+          })
+        : null;
     const small = unpadded ? { smallRuns: { session: session as unknown as SessionLike, maxTokens: smallRunTokensFor(info.config), unpadded } } : {};
     let predictor: WebPredictor;
     try {
@@ -123,20 +130,4 @@ export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer 
     }
   }
   throw new ModelLoadError(`onnxruntime-web could not load the model (${failures.join('; ')})`);
-}
-
-/**
- * WASM only: a second session of the model without its padding mask (runtime/unpadded-form.ts), for
- * small runs with no padding (any single sentence), as the Node loader makes; null for a raw-text
- * model, a graph without the mask, or a twin that does not answer a probe exactly as `session`.
- */
-async function wasmUnpaddedTwin(bytes: Uint8Array, session: SessionLike, Tensor: TensorCtor, info: ModelInfo): Promise<SessionLike | null> {
-  if (!session.inputNames.includes(IO_NAMES.ids)) return null;
-  const form = unpaddedFormOrNull(bytes);
-  if (!form) return null;
-  const twin = await createBackendSession(form, 'wasm').then((o) => o.session as unknown as SessionLike, () => null);
-  if (!twin) return null;
-  if (await answersAlike(session, twin, Tensor, info.config.vocabSize)) return twin;
-  await twin.release?.().catch(() => undefined);
-  return null;
 }
