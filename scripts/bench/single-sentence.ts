@@ -6,8 +6,8 @@
 //    predict(ids) and encode(text) alone;
 //  - graph forms on a raw one-thread session (what the Predictor uses for a sentence):
 //      full       the exported model;
-//      no-mask    the pooling's Where and its mask dropped (exact only for runs with no padding,
-//                 which a batch of 1 always is); gates output kept;
+//      no-mask    the pooling's Where and its mask dropped (src/runtime/unpadded-form.ts, what the
+//                 loaders run single sentences on; exact for runs with no padding); gates kept;
 //      no-gates   no mask and no `gates` output;
 //      mask-input the mask fed as a bool input [T, B, 1] instead of computed by 8 nodes.
 //    Each form's largest |Δlogit| from `full` is printed (they must compute the same function).
@@ -19,9 +19,9 @@ import { readDataset } from '../../src/data/files.js';
 import { tokenize } from '../../src/data/tokenizer.js';
 import { Vocabulary } from '../../src/data/vocab.js';
 import { classifierModel } from '../../src/models/classifier.js';
-import { resolveConfig } from '../../src/models/config.js';
-import { encodeModel } from '../../src/onnx/proto.js';
-import type { ModelProto, NodeProto } from '../../src/onnx/proto.js';
+import { resolveConfig, type ModelConfig } from '../../src/models/config.js';
+import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
+import { unpaddedForm, withoutDeadNodes } from '../../src/runtime/unpadded-form.js';
 import { loadModel } from '../../src/runtime/node.js';
 import { cpuSessionOptions } from '../../src/runtime/session-options.js';
 import { markdownTable, median } from './stats.js';
@@ -41,30 +41,24 @@ const texts = data.test.slice(0, o.sentences).map((e) => e.text);
 const ids = texts.map((t) => vocab.encode(tokenize(t)));
 
 type Form = 'full' | 'no-mask' | 'no-gates' | 'mask-input';
-/** The exported model rewritten into `form` (see the header). */
-function rewrite(model: ModelProto, form: Form): ModelProto {
+/** The exported model in `form` (see the header): no-mask is the loaders' own unpaddedForm. */
+function formBytes(config: ModelConfig, form: Form): Uint8Array {
+  const model = classifierModel(config);
   const g = model.graph!;
-  const where = g.node!.find((n) => n.opType === 'Where');
-  if (!where) throw new Error('single-sentence: the model has no pooling Where node');
+  if (form === 'full') return encodeModel(model);
   if (form === 'mask-input') {
+    const where = g.node!.find((n) => n.opType === 'Where');
+    if (!where) throw new Error('single-sentence: the model has no pooling Where node');
     where.input![0] = 'valid_steps';
     g.input!.push({ name: 'valid_steps', type: { tensorType: { elemType: 9, shape: { dim: [{ dimParam: 'time' }, { dimParam: 'batch' }, { dimValue: 1 }] } } } });
-  } else if (form !== 'full') {
-    const y = where.input![1]!;
-    for (const n of g.node!) n.input = n.input!.map((i) => (i === where.output![0] ? y : i));
-    if (form === 'no-gates') g.output = g.output!.filter((out) => out.name !== 'gates');
+    g.node = withoutDeadNodes(g.node!, new Set(g.output!.map((out) => out.name!)));
+    return encodeModel(model);
   }
-  // Drop the nodes no output needs any more (onnxruntime would run them).
-  const needed = new Set(g.output!.map((out) => out.name!));
-  const kept: NodeProto[] = [];
-  for (const n of [...g.node!].reverse()) {
-    if (n.output!.some((x) => needed.has(x))) {
-      kept.push(n);
-      for (const x of n.input!) needed.add(x);
-    }
-  }
-  g.node = kept.reverse();
-  return model;
+  // Without the gates output its nodes are dead too, and unpaddedForm drops them with the mask's.
+  if (form === 'no-gates') g.output = g.output!.filter((out) => out.name !== 'gates');
+  const bytes = unpaddedForm(encodeModel(model));
+  if (!bytes) throw new Error('single-sentence: unpaddedForm found no padding mask');
+  return bytes;
 }
 
 /** Alternating windows of each function over every sentence; medians of µs per sentence. */
@@ -104,7 +98,7 @@ for (const layers of o.layers) {
 
   const forms: Form[] = ['full', 'no-mask', 'no-gates', 'mask-input'];
   const sessions = await Promise.all(
-    forms.map((form) => ort.InferenceSession.create(encodeModel(rewrite(classifierModel(config), form)), { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] })),
+    forms.map((form) => ort.InferenceSession.create(formBytes(config, form), { ...cpuSessionOptions({ threads: 1 }), executionProviders: ['cpu'] })),
   );
   const feeds = forms.map((form) =>
     ids.map((x) => {
@@ -130,7 +124,7 @@ for (const layers of o.layers) {
   );
   const raw = await alternate(forms.map((_, k) => (i: number) => sessions[k]!.run(feeds[k]![i]!)));
   for (const [k, form] of forms.entries()) {
-    rows.push([layers, `raw 1-thread session, ${form} (${rewrite(classifierModel(config), form).graph!.node!.length} nodes)`, raw[k]!.wall.toFixed(1), raw[k]!.cpu.toFixed(1), (raw[0]!.wall / raw[k]!.wall).toFixed(3), diff[k]!.toExponential(1)]);
+    rows.push([layers, `raw 1-thread session, ${form} (${decodeModel(formBytes(config, form)).graph!.node!.length} nodes)`, raw[k]!.wall.toFixed(1), raw[k]!.cpu.toFixed(1), (raw[0]!.wall / raw[k]!.wall).toFixed(3), diff[k]!.toExponential(1)]);
   }
   await Promise.all(sessions.map((s) => s.release()));
 }

@@ -106,8 +106,11 @@ function subgraphInputs(n: NodeProto): string[] {
   return names;
 }
 
-/** The nodes some graph output still needs, in their original order. */
-function withoutDeadNodes(nodes: NodeProto[], outputs: Set<string>): NodeProto[] {
+/**
+ * The nodes some name in `outputs` still needs, directly or through a subgraph, in their original
+ * order (a node no output needs is never run by anyone, but onnxruntime would run it).
+ */
+export function withoutDeadNodes(nodes: NodeProto[], outputs: Set<string>): NodeProto[] {
   const needed = new Set(outputs);
   const kept: NodeProto[] = [];
   for (let i = nodes.length - 1; i >= 0; i--) {
