@@ -37,7 +37,7 @@
  *     identical in Node and browsers) and split on whitespace, so runs of
  *     whitespace collapse and the result never holds an empty token.
  */
-import { normalizeUnicode } from './normalize.js';
+import { hasNonAscii, normalizeUnicode } from './normalize.js';
 import { applySocialRules } from './social.js';
 
 /** Switchable tokenizer rules; recorded in each model (`highway_onnx.tokenizer`) so inference cuts text as training did. */
@@ -103,7 +103,7 @@ export function applyRule0(text: string, options: TokenizerOptions = {}): string
 function tokenizeWith(text: string, options: TokenizerOptions): string[] {
   let s = applyRule0(text, options);
   // Rule 1's characters are all outside ASCII: skip its seven passes for ASCII text.
-  if (NON_ASCII.test(s)) for (const [re, rep] of UNICODE_MAP) s = s.replace(re, rep);
+  if (hasNonAscii(s)) for (const [re, rep] of UNICODE_MAP) s = s.replace(re, rep);
   s = s.replace(/-(?:lrb|rrb|lsb|rsb|lcb|rcb)-/gi, (m) => ` ${BRACKET_ESCAPES[m.toLowerCase()]} `);
   s = s.replace(/"/g, (_m, offset: number, whole: string) =>
     offset === 0 || /[\s([{`]/.test(whole[offset - 1]!) ? ' `` ' : " '' ",
@@ -117,8 +117,6 @@ function tokenizeWith(text: string, options: TokenizerOptions): string[] {
   }
   return out.map((t) => t.toLowerCase());
 }
-
-const NON_ASCII = /[^\x00-\x7F]/;
 
 /**
  * Rule 4 in one pass: quotes, brackets and ; $ # %, runs of ! ?, of two or more periods or
