@@ -2,43 +2,29 @@
 // temporary project (npm registry only, from the local cache where it can), then use it from the
 // CLI, an ES module, a CommonJS require and a strict TypeScript build. Slow-ish (tens of seconds:
 // a build, an install, tsc), so it is one sequence of steps sharing one project.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import { runProcess, type CliResult } from '../helpers/tsx-cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'hw-consumer-'));
 const app = join(work, 'app');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 // The child sees no npm_* settings inherited from an `npm test` run and no
 // ONNXRUNTIME_NODE_INSTALL: the project's own package.json must be enough.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_|^ONNXRUNTIME_NODE_INSTALL/i.test(k)));
 
-function run(cmd: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(cmd: string, args: string[], cwd: string): Promise<CliResult> {
+  return runProcess(cmd, args, { cwd, env });
 }
 
 /** Run and require exit 0, showing the output when it is not. */
-async function ok(cmd: string, args: string[], cwd = app): Promise<Run> {
+async function ok(cmd: string, args: string[], cwd = app): Promise<CliResult> {
   const r = await run(cmd, args, cwd);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;
